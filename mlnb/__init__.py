@@ -1,0 +1,105 @@
+"""mlnb: experiment tracking native to Jupyter.
+
+``import mlnb`` is cheap: every name below is imported on first use (PEP 562), so pandas,
+SQLAlchemy, scikit-learn and friends load only when a feature needs them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # store
+    "set_store": "mlnb.tracking.state",
+    "get_store": "mlnb.tracking.state",
+    # experiments
+    "create_experiment": "mlnb.tracking.fluent",
+    "set_experiment": "mlnb.tracking.fluent",
+    "get_experiment": "mlnb.tracking.fluent",
+    "get_experiment_by_name": "mlnb.tracking.fluent",
+    "search_experiments": "mlnb.tracking.fluent",
+    "delete_experiment": "mlnb.tracking.fluent",
+    "restore_experiment": "mlnb.tracking.fluent",
+    # runs
+    "start_run": "mlnb.tracking.fluent",
+    "end_run": "mlnb.tracking.fluent",
+    "active_run": "mlnb.tracking.fluent",
+    "last_active_run": "mlnb.tracking.fluent",
+    "get_run": "mlnb.tracking.fluent",
+    "delete_run": "mlnb.tracking.fluent",
+    "restore_run": "mlnb.tracking.fluent",
+    "set_terminated": "mlnb.tracking.fluent",
+    "log_param": "mlnb.tracking.fluent",
+    "log_params": "mlnb.tracking.fluent",
+    "log_metric": "mlnb.tracking.fluent",
+    "log_metrics": "mlnb.tracking.fluent",
+    "set_tag": "mlnb.tracking.fluent",
+    "set_tags": "mlnb.tracking.fluent",
+    "delete_tag": "mlnb.tracking.fluent",
+    "get_metric_history": "mlnb.tracking.fluent",
+    "flush": "mlnb.tracking.fluent",
+    "ActiveRun": "mlnb.tracking.fluent",
+    "log_input": "mlnb.tracking.datasets",
+    "search_runs": "mlnb.tracking.search",
+    # artifacts
+    "log_artifact": "mlnb.tracking.artifacts",
+    "log_artifacts": "mlnb.tracking.artifacts",
+    "log_text": "mlnb.tracking.artifacts",
+    "log_dict": "mlnb.tracking.artifacts",
+    "log_figure": "mlnb.tracking.artifacts",
+    "list_artifacts": "mlnb.tracking.artifacts",
+    "download_artifacts": "mlnb.tracking.artifacts",
+    "open_artifact": "mlnb.tracking.artifacts",
+    "load_text": "mlnb.tracking.artifacts",
+    "load_dict": "mlnb.tracking.artifacts",
+    # entities
+    "Run": "mlnb.entities",
+    "RunInfo": "mlnb.entities",
+    "RunData": "mlnb.entities",
+    "Metric": "mlnb.entities",
+    "Experiment": "mlnb.entities",
+    "RunStatus": "mlnb.entities",
+    "ViewType": "mlnb.entities",
+    # errors
+    "MlnbError": "mlnb.errors",
+    "InvalidParameter": "mlnb.errors",
+    "ParamConflict": "mlnb.errors",
+    "UnsafePath": "mlnb.errors",
+    "FilterSyntaxError": "mlnb.errors",
+    "NotFound": "mlnb.errors",
+    "RunNotFound": "mlnb.errors",
+    "ExperimentNotFound": "mlnb.errors",
+    "ArtifactNotFound": "mlnb.errors",
+    "ModelNotFound": "mlnb.errors",
+    "AlreadyExists": "mlnb.errors",
+    "InvalidState": "mlnb.errors",
+    "StoreError": "mlnb.errors",
+    "IntegrityError": "mlnb.errors",
+    "InvalidUri": "mlnb.errors",
+    "ValidationFailed": "mlnb.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext mlnb``: register ``%%track`` and ``%mlnb``."""
+    from mlnb.magics import load_ipython_extension as _load
+
+    _load(ipython)

@@ -1,0 +1,5 @@
+import sys
+
+from mlnb.cli import main
+
+sys.exit(main())

@@ -1,0 +1,37 @@
+"""Settings read from ``MLNB_*`` environment variables (stdlib only)."""
+
+from __future__ import annotations
+
+import os
+
+STORE_ENV = "MLNB_STORE"
+STORE_DIRNAME = ".mlnb"
+DB_FILENAME = "mlnb.db"
+ARTIFACTS_DIRNAME = "artifacts"
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        from mlnb.errors import InvalidParameter
+
+        raise InvalidParameter(f"{name}={raw!r} is not a number; unset it or give seconds") from None
+
+
+def busy_timeout_s() -> float:
+    """How long a writer waits for another writer's lock before giving up."""
+    return _float_env("MLNB_BUSY_TIMEOUT", 60.0)
+
+
+def flush_interval_s() -> float:
+    """Longest time a logged metric waits in memory before it is written."""
+    return _float_env("MLNB_FLUSH_INTERVAL", 0.2)
+
+
+def stale_heartbeat_s() -> float:
+    """A RUNNING run owned by another host is presumed dead after this long without heartbeat."""
+    return _float_env("MLNB_STALE_HEARTBEAT", 24 * 3600.0)

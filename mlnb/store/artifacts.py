@@ -1,0 +1,140 @@
+"""Artifact files: atomic writes (temp -> fsync -> rename -> row with sha256), verified reads."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from mlnb.errors import ArtifactNotFound, IntegrityError, InvalidParameter
+from mlnb.store.paths import check_relpath, contained
+
+if TYPE_CHECKING:
+    from mlnb.store.sql import SqlStore
+
+TMP_PREFIX = ".mlnb-tmp-"
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _destination(store: SqlStore, run_id: str, rel: str) -> Path:
+    if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+        raise InvalidParameter(f"artifact path {rel!r} uses the reserved prefix {TMP_PREFIX!r}")
+    run_dir = store.run_dir(run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dest = contained(run_dir, rel)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = contained(run_dir, rel)  # a directory created above may not be a symlink out
+    if dest.is_dir():
+        raise InvalidParameter(
+            f"artifact path {rel!r} of run {run_id} is a directory; choose a file name below it"
+        )
+    return dest
+
+
+def _write_file(dest: Path, source: bytes | IO[bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                chunks = [bytes(source)]
+            else:
+                chunks = iter(lambda: source.read(_CHUNK), b"")
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(dest.parent)
+    return digest.hexdigest(), size
+
+
+def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
+    """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once."""
+    store._check_writable(run_id)
+    checked = [(check_relpath(rel), src) for rel, src in items]
+    rows = []
+    for rel, src in checked:
+        dest = _destination(store, run_id, rel)
+        if isinstance(src, Path):
+            if not src.is_file():
+                raise InvalidParameter(f"local file {str(src)!r} does not exist or is not a file")
+            with open(src, "rb") as fh:
+                sha, size = _write_file(dest, fh)
+        else:
+            sha, size = _write_file(dest, src)
+        rows.append((rel, sha, size))
+    with store.atomic() as conn:
+        for rel, sha, size in rows:
+            store.record_artifact(conn, run_id, rel, sha, size)
+
+
+def verified_path(store: SqlStore, run_id: str, rel: str) -> Path:
+    """The path of one artifact file after checking it against its recorded sha256."""
+    rel = check_relpath(rel)
+    rows = store.artifact_rows(run_id, rel)
+    if rel not in rows:
+        raise ArtifactNotFound(
+            f"run {run_id} has no artifact file {rel!r}; list them with mlnb.list_artifacts"
+        )
+    sha, size = rows[rel]
+    path = contained(store.run_dir(run_id), rel)
+    if not path.is_file():
+        raise IntegrityError(f"artifact {rel!r} of run {run_id} is recorded but its file is missing")
+    actual, actual_size = sha256_file(path)
+    if actual != sha or actual_size != size:
+        raise IntegrityError(
+            f"artifact {rel!r} of run {run_id} was modified after it was logged (sha256 "
+            f"{actual[:12]}… != recorded {sha[:12]}…); refusing to use it"
+        )
+    return path
+
+
+def download(store: SqlStore, run_id: str, rel: str, dst: Path | None) -> Path:
+    """Copy an artifact file or directory out of the store, verifying every file's hash."""
+    rel = check_relpath(rel, allow_empty=True)
+    rows = store.artifact_rows(run_id, rel)
+    if not rows:
+        raise ArtifactNotFound(f"run {run_id} has no artifact at {rel or '(root)'!r}")
+    dst = Path(tempfile.mkdtemp(prefix="mlnb-")) if dst is None else Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+    for path in rows:
+        source = verified_path(store, run_id, path)
+        target = dst.joinpath(*path[len(base) :].split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return dst.joinpath(*rel[len(base) :].split("/")) if rel else dst

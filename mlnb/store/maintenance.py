@@ -1,0 +1,218 @@
+"""Recovery on open, integrity verification and garbage collection of a store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from mlnb import config
+from mlnb.entities import RunStatus
+from mlnb.store import schema as t
+from mlnb.store.artifacts import TMP_PREFIX, sha256_file
+
+if TYPE_CHECKING:
+    from mlnb.store.sql import SqlStore
+
+
+def _process_gone(pid: int, started: int | None) -> bool:
+    from mlnb.store.sql import process_start_ticks
+
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        if stat[stat.rfind(b")") + 2 :].split()[0] == b"Z":  # a zombie has finished
+            return True
+    except OSError:
+        pass
+    return started is not None and process_start_ticks(pid) not in (None, started)
+
+
+def reap_dead_runs(store: SqlStore) -> list[str]:
+    """Mark RUNNING runs whose owner process is gone as FAILED; roll back their unrecorded files."""
+    from mlnb.store.sql import now_ms
+
+    r = t.runs.c
+    with store.reading() as conn:
+        running = conn.execute(
+            sa.select(r.run_id, r.owner_host, r.owner_pid, r.owner_started, r.heartbeat).where(
+                r.status == RunStatus.RUNNING
+            )
+        ).all()
+    stale_ms = config.stale_heartbeat_s() * 1000
+    now = now_ms()
+    dead = []
+    for run_id, host, pid, started, heartbeat in running:
+        if host == store.host:
+            if _process_gone(pid, started):
+                dead.append((run_id, f"process {pid} on {host} ended without closing the run"))
+        elif now - heartbeat > stale_ms:
+            dead.append((run_id, f"no heartbeat from {host} since {heartbeat} ms"))
+    reaped = []
+    for run_id, reason in dead:
+        with store.atomic() as conn:
+            last = conn.execute(
+                sa.select(sa.func.max(t.metrics.c.timestamp)).where(t.metrics.c.run_id == run_id)
+            ).scalar()
+            hb = conn.execute(sa.select(r.heartbeat).where(r.run_id == run_id)).scalar() or now
+            done = conn.execute(
+                t.runs.update()
+                .where(r.run_id == run_id, r.status == RunStatus.RUNNING)
+                .values(status=RunStatus.FAILED, end_time=max(hb, last or 0))
+            ).rowcount
+            if done:
+                store._upsert_tags(conn, run_id, {"mlnb.failure": reason})
+                recorded = {
+                    p
+                    for (p,) in conn.execute(
+                        sa.select(t.artifacts.c.path).where(t.artifacts.c.run_id == run_id)
+                    )
+                }
+                _remove_unrecorded(store.run_dir(run_id), recorded)
+                reaped.append(run_id)
+    return reaped
+
+
+def _files_under(run_dir: Path) -> list[tuple[str, Path]]:
+    out = []
+    for dirpath, _dirs, files in os.walk(run_dir):
+        for name in files:
+            full = Path(dirpath) / name
+            out.append((full.relative_to(run_dir).as_posix(), full))
+    return out
+
+
+def _remove_unrecorded(run_dir: Path, recorded: set[str]) -> list[str]:
+    """Delete files a dead writer left without a committed row: they were never logged."""
+    removed = []
+    if not run_dir.is_dir():
+        return removed
+    for rel, full in _files_under(run_dir):
+        if rel not in recorded:
+            full.unlink(missing_ok=True)
+            removed.append(rel)
+    return removed
+
+
+@dataclass
+class VerifyReport:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    runs: int = 0
+    artifacts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(store: SqlStore) -> VerifyReport:
+    """Check the database and every artifact file against its recorded size and sha256."""
+    report = VerifyReport()
+    with store.reading() as conn:
+        if store.dialect == "sqlite":
+            result = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                report.problems += [f"database: {line}" for line in result]
+            for row in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                report.problems.append(f"database: row {row[1]} of {row[0]} references a missing {row[2]}")
+        statuses = dict(conn.execute(sa.select(t.runs.c.run_id, t.runs.c.status)).all())
+        rows = conn.execute(
+            sa.select(t.artifacts.c.run_id, t.artifacts.c.path, t.artifacts.c.sha256, t.artifacts.c.size)
+        ).all()
+    report.runs = len(statuses)
+    report.artifacts = len(rows)
+    recorded: dict[str, set[str]] = {}
+    for run_id, path, sha, size in rows:
+        recorded.setdefault(run_id, set()).add(path)
+        full = store.run_dir(run_id).joinpath(*path.split("/"))
+        if not full.is_file() or full.is_symlink():
+            report.problems.append(f"artifact {run_id}/{path}: file missing")
+            continue
+        actual, actual_size = sha256_file(full)
+        if actual != sha or actual_size != size:
+            report.problems.append(f"artifact {run_id}/{path}: content does not match its sha256")
+    root = store.artifact_root
+    if root.is_dir():
+        for entry in sorted(root.iterdir()):
+            if entry.name not in statuses:
+                report.problems.append(f"orphan directory {entry.name}: no such run")
+                continue
+            for rel, _full in _files_under(entry):
+                if rel in recorded.get(entry.name, set()):
+                    continue
+                in_progress = statuses[entry.name] == RunStatus.RUNNING
+                if in_progress or rel.rsplit("/", 1)[-1].startswith(TMP_PREFIX):
+                    report.notes.append(f"unrecorded file {entry.name}/{rel} (write in progress)")
+                else:
+                    report.problems.append(f"orphan file {entry.name}/{rel}: no artifact row")
+    return report
+
+
+@dataclass
+class GcReport:
+    purged_runs: list[str] = field(default_factory=list)
+    removed_files: list[str] = field(default_factory=list)
+
+
+def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcReport:
+    """Purge deleted runs (rows and files) and files that no artifact row records."""
+    from mlnb.store.sql import now_ms
+
+    report = GcReport()
+    cutoff = now_ms() - int(older_than_s * 1000)
+    r = t.runs.c
+    with store.reading() as conn:
+        doomed = [
+            rid
+            for (rid,) in conn.execute(
+                sa.select(r.run_id).where(r.lifecycle_stage == "deleted", r.deleted_time <= cutoff)
+            )
+        ]
+    report.purged_runs = doomed
+    if not dry_run and doomed:
+        with store.atomic() as conn:
+            for table in (t.metrics, t.latest_metrics, t.params, t.tags, t.artifacts, t.inputs):
+                conn.execute(table.delete().where(table.c.run_id.in_(doomed)))
+            conn.execute(t.runs.update().where(r.parent_run_id.in_(doomed)).values(parent_run_id=None))
+            conn.execute(t.runs.delete().where(r.run_id.in_(doomed)))
+        for rid in doomed:
+            shutil.rmtree(store.run_dir(rid), ignore_errors=True)
+    with store.reading() as conn:
+        statuses = dict(conn.execute(sa.select(r.run_id, r.status)).all())
+        recorded: dict[str, set[str]] = {}
+        for rid, path in conn.execute(sa.select(t.artifacts.c.run_id, t.artifacts.c.path)):
+            recorded.setdefault(rid, set()).add(path)
+    root = store.artifact_root
+    if root.is_dir():
+        old = time.time() - 3600
+        for entry in root.iterdir():
+            if entry.name not in statuses:
+                if entry.name not in doomed:
+                    report.removed_files.append(entry.name + "/")
+                    if not dry_run:
+                        shutil.rmtree(entry, ignore_errors=True)
+                continue
+            for rel, full in _files_under(entry):
+                if rel in recorded.get(entry.name, set()):
+                    continue
+                is_tmp = rel.rsplit("/", 1)[-1].startswith(TMP_PREFIX)
+                if statuses[entry.name] == RunStatus.RUNNING and not (is_tmp and full.stat().st_mtime < old):
+                    continue
+                report.removed_files.append(f"{entry.name}/{rel}")
+                if not dry_run:
+                    full.unlink(missing_ok=True)
+    return report

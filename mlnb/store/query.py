@@ -1,0 +1,236 @@
+"""Run search: a parsed filter and order-by compiled to one SQL query, then three flat reads.
+
+The matching run ids come from one ``SELECT`` over ``runs`` in which each condition is an
+``IN (subquery)`` on the key/value tables (their ``(key, value)`` indexes serve it), and each
+order key is an outer join to one key.  Params, latest metrics and tags of the matched runs are
+then read with one query each and laid out as columns: never a runs × params × metrics × tags
+join.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlnb.errors import InvalidParameter
+from mlnb.store import schema as t
+from mlnb.store.filters import (
+    ATTR,
+    METRIC,
+    PARAM,
+    BoolOp,
+    Comparison,
+    Node,
+    parse_filter,
+    parse_order_by,
+)
+from mlnb.store.values import decode_metric
+
+RUN_COLUMNS = (
+    "run_id",
+    "experiment_id",
+    "name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "user_id",
+    "parent_run_id",
+)
+
+
+@lru_cache(maxsize=512)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    for ch in pattern:
+        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def like_match(value: str | None, pattern: str | None, ci: bool) -> int | None:
+    """SQL LIKE with ``%`` and ``_`` and no escape character; ``ci`` compares lower-cased text."""
+    if value is None or pattern is None:
+        return None
+    if ci:
+        value, pattern = value.lower(), pattern.lower()
+    return 1 if _like_regex(pattern).fullmatch(value) else 0
+
+
+def _run_column(key: str) -> sa.ColumnElement[Any]:
+    r = t.runs.c
+    return {
+        "run_id": r.run_id,
+        "run_name": r.name,
+        "status": r.status,
+        "user_id": r.user_id,
+        "lifecycle_stage": r.lifecycle_stage,
+        "parent_run_id": r.parent_run_id,
+        "start_time": r.start_time,
+        "end_time": r.end_time,
+        "experiment_id": r.experiment_id,
+    }[key]
+
+
+class _Compiler:
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def like(self, col: Any, pattern: str, ci: bool) -> Any:
+        if self.dialect == "sqlite":
+            return sa.func.mlnb_ilike(col, pattern) == 1 if ci else sa.func.mlnb_like(col, pattern) == 1
+        pattern = pattern.replace("\\", "\\\\")  # PostgreSQL's default escape is backslash
+        return col.ilike(pattern) if ci else col.like(pattern)
+
+    def text_cond(self, col: Any, op: str, value: Any) -> Any:
+        if op == "=":
+            return col == value
+        if op == "!=":
+            return col != value
+        if op == "LIKE":
+            return self.like(col, value, False)
+        if op == "ILIKE":
+            return self.like(col, value, True)
+        if op == "IN":
+            return col.in_(list(value))
+        if op == "NOT IN":
+            return col.not_in(list(value))
+        raise AssertionError(op)
+
+    @staticmethod
+    def number_cond(col: Any, op: str, value: float) -> Any:
+        return {
+            "=": col == value,
+            "!=": col != value,
+            "<": col < value,
+            "<=": col <= value,
+            ">": col > value,
+            ">=": col >= value,
+        }[op]
+
+    def cond(self, node: Node) -> Any:
+        runs = t.runs.c
+        if isinstance(node, BoolOp):
+            parts = [self.cond(item) for item in node.items]
+            return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
+        assert isinstance(node, Comparison)
+        if node.kind == ATTR:
+            col = _run_column(node.key)
+            if node.op == "IS NULL":
+                return col.is_(None)
+            if node.op == "IS NOT NULL":
+                return col.is_not(None)
+            if node.key in ("start_time", "end_time", "experiment_id"):
+                return self.number_cond(col, node.op, node.value)  # type: ignore[arg-type]
+            return self.text_cond(col, node.op, node.value)
+        if node.kind == METRIC:
+            lm = t.latest_metrics.c
+            cond = self.number_cond(lm.value, node.op, node.value)  # type: ignore[arg-type]
+            if node.op == "!=":  # NaN differs from everything
+                cond = sa.or_(cond, lm.special == 1)
+            return runs.run_id.in_(sa.select(lm.run_id).where(lm.key == node.key, cond))
+        table = (t.params if node.kind == PARAM else t.tags).c
+        has_key = sa.select(table.run_id).where(table.key == node.key)
+        if node.op == "IS NULL":
+            return runs.run_id.not_in(has_key)
+        if node.op == "IS NOT NULL":
+            return runs.run_id.in_(has_key)
+        return runs.run_id.in_(has_key.where(self.text_cond(table.value, node.op, node.value)))
+
+
+@dataclass
+class SearchResult:
+    """Matched runs in order, and their params/metrics/tags as aligned columns."""
+
+    runs: list[dict[str, Any]]
+    params: dict[str, list[Any]] = field(default_factory=dict)
+    metrics: dict[str, list[float | None]] = field(default_factory=dict)  # None: not logged
+    tags: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [r["run_id"] for r in self.runs]
+
+
+def _ids_in(col: Any, dialect: str, ids: Sequence[str]) -> Any:
+    if dialect == "sqlite":
+        each = sa.func.json_each(sa.literal(json.dumps(list(ids)))).table_valued("value")
+        return col.in_(sa.select(each.c.value))
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return col == sa.any_(sa.literal(list(ids), ARRAY(sa.String)))
+
+
+def search(
+    conn: sa.Connection,
+    dialect: str,
+    experiment_keys: Sequence[int],
+    filter_string: str | None,
+    order_by: Sequence[str] | str | None,
+    max_results: int,
+    stages: Sequence[str],
+    run_ids: Sequence[str] | None = None,
+) -> SearchResult:
+    node = parse_filter(filter_string)
+    order = parse_order_by(order_by)
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
+        raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
+    compiler = _Compiler(dialect)
+    r = t.runs
+    stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
+    if experiment_keys:
+        stmt = stmt.where(r.c.experiment_id.in_(list(experiment_keys)))
+    if run_ids is not None:
+        stmt = stmt.where(_ids_in(r.c.run_id, dialect, run_ids))
+    if node is not None:
+        stmt = stmt.where(compiler.cond(node))
+    source: Any = r
+    ordering: list[Any] = []
+    for i, key in enumerate(order):
+        if key.kind == ATTR:
+            col = _run_column(key.key)
+            ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
+            continue
+        table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
+        source = source.outerjoin(table, sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key))
+        ordering.append(table.c.run_id.is_(None))  # runs without the key go last
+        if key.kind == METRIC:
+            ordering.append(table.c.special == 1)  # NaN after every number
+        col = table.c.value
+        if dialect == "postgresql" and key.kind != METRIC:
+            col = col.collate("C")  # code-point order, as in SQLite and Python
+        ordering.append(col.desc() if key.descending else col.asc())
+    ordering += [r.c.start_time.desc(), r.c.run_id.asc()]
+    stmt = stmt.select_from(source).order_by(*ordering).limit(max_results)
+    runs = [dict(row._mapping) for row in conn.execute(stmt)]
+    result = SearchResult(runs)
+    if not runs:
+        return result
+    ids = result.run_ids
+    position = {rid: i for i, rid in enumerate(ids)}
+    n = len(ids)
+    for table, target in ((t.params, result.params), (t.tags, result.tags)):
+        rows = conn.execute(
+            sa.select(table.c.run_id, table.c.key, table.c.value).where(_ids_in(table.c.run_id, dialect, ids))
+        )
+        for run_id, key, value in rows:
+            column = target.get(key)
+            if column is None:
+                column = target[key] = [None] * n
+            column[position[run_id]] = value
+    lm = t.latest_metrics.c
+    rows = conn.execute(
+        sa.select(lm.run_id, lm.key, lm.value, lm.special).where(_ids_in(lm.run_id, dialect, ids))
+    )
+    metrics = result.metrics
+    for run_id, key, value, special in rows:
+        column = metrics.get(key)
+        if column is None:
+            column = metrics[key] = [None] * n
+        column[position[run_id]] = decode_metric(value, special) if special else value
+    return result

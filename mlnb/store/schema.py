@@ -1,0 +1,181 @@
+"""Tables of the store and its numbered migrations.
+
+The tables are SQLAlchemy Core objects so that the same statements compile for SQLite (the
+local store) and PostgreSQL (the team store).  ``MIGRATIONS[i]`` brings a database from schema
+version ``i`` to ``i + 1``; :func:`migrate` applies the missing ones inside one write
+transaction, so any number of processes may open a fresh store at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY is the rowid
+
+schema_version = sa.Table(
+    "mlnb_schema",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("experiment_id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False, default="active"),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_update_time", sa.BigInteger, nullable=False),
+)
+
+experiment_tags = sa.Table(
+    "experiment_tags",
+    metadata,
+    sa.Column("experiment_id", _ID, sa.ForeignKey("experiments.experiment_id"), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("experiment_id", _ID, sa.ForeignKey("experiments.experiment_id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=False),
+    sa.Column("end_time", sa.BigInteger),
+    sa.Column("lifecycle_stage", sa.String(16), nullable=False),
+    sa.Column("deleted_time", sa.BigInteger),
+    sa.Column("parent_run_id", sa.String(32)),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("owner_host", sa.Text, nullable=False),
+    sa.Column("owner_pid", sa.Integer, nullable=False),
+    sa.Column("owner_started", sa.BigInteger),  # process start ticks, guards against pid reuse
+    sa.Column("heartbeat", sa.BigInteger, nullable=False),
+    sa.Column("source_notebook", sa.Text),
+    sa.Column("source_cell_id", sa.Text),
+    sa.Column("source_code_hash", sa.String(64)),
+    sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    sa.Index("ix_runs_status", "status"),
+    sa.Index("ix_runs_parent", "parent_run_id"),
+)
+
+
+def _kv_table(name: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Index(f"ix_{name}_key_value", "key", "value"),
+    )
+
+
+params = _kv_table("params")
+tags = _kv_table("tags")
+
+# A metric value is stored as REAL plus a marker for what REAL cannot carry in every dialect:
+# special = 1 is NaN (value NULL), special = 2 is negative zero (value 0).
+metrics = sa.Table(
+    "metrics",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("value", sa.Float(53)),
+    sa.Column("special", sa.SmallInteger, nullable=False, default=0),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Index("ix_metrics_run_key_step", "run_id", "key", "step"),
+)
+
+latest_metrics = sa.Table(
+    "latest_metrics",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Float(53)),
+    sa.Column("special", sa.SmallInteger, nullable=False, default=0),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("timestamp", sa.BigInteger, nullable=False),
+    sa.Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+inputs = sa.Table(
+    "inputs",
+    metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source", sa.Text),
+    sa.Column("shape", sa.Text, nullable=False),  # JSON list
+    sa.Column("schema", sa.Text, nullable=False),  # JSON list of {"name", "type"}
+    sa.Column("created_time", sa.BigInteger, nullable=False),
+)
+
+V1_TABLES = [
+    experiments,
+    experiment_tags,
+    runs,
+    params,
+    tags,
+    metrics,
+    latest_metrics,
+    artifacts,
+    inputs,
+]
+
+
+def _v1(conn: sa.Connection) -> None:
+    for table in V1_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table(schema_version.name):
+        return 0
+    row = conn.execute(sa.select(schema_version.c.version)).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sa.Connection) -> int:
+    """Apply the missing migrations; the caller holds a write transaction.  Returns the version."""
+    from mlnb.errors import StoreError
+
+    version = current_version(conn)
+    if version > LATEST:
+        raise StoreError(
+            f"the store has schema version {version}, newer than this mlnb understands "
+            f"({LATEST}); upgrade mlnb with 'pip install -U mlnb'"
+        )
+    if version == LATEST:
+        return version
+    if version == 0:
+        schema_version.create(conn, checkfirst=True)
+        conn.execute(schema_version.insert().values(id=1, version=0))
+    for step in range(version, LATEST):
+        MIGRATIONS[step](conn)
+        conn.execute(schema_version.update().values(version=step + 1))
+    return LATEST

@@ -1,0 +1,915 @@
+"""The store: metadata in SQL (SQLite locally, PostgreSQL for teams), artifacts as files.
+
+Only this package talks SQL or touches store files.  Concurrency rules:
+
+* one connection per store per process, guarded by an ``RLock``; a forked child opens its own;
+* every write runs in ``BEGIN IMMEDIATE`` (SQLite) so writers queue on the database lock
+  (``busy_timeout``) instead of failing with "database is locked" half-way through;
+* metric points are buffered for at most ``MLNB_FLUSH_INTERVAL`` seconds (default 0.2 s) and
+  written in one transaction, which is what makes a 10,000-step logging loop cheap; any read
+  through this store, ``end_run`` and interpreter exit flush the buffer first.
+"""
+
+from __future__ import annotations
+
+import atexit
+import getpass
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+import warnings
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlnb import config
+from mlnb.entities import (
+    ArtifactInfo,
+    DatasetInput,
+    Experiment,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    ViewType,
+)
+from mlnb.errors import (
+    AlreadyExists,
+    ExperimentNotFound,
+    InvalidParameter,
+    InvalidState,
+    ParamConflict,
+    RunNotFound,
+    StoreError,
+)
+from mlnb.store import schema as t
+from mlnb.store.location import StoreLocation
+from mlnb.store.values import (
+    check_int,
+    check_key,
+    check_text,
+    decode_metric,
+    encode_metric,
+    metric_value,
+)
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+_FLUSH_AT = 5000  # buffered metric points that force a flush
+_HEARTBEAT_EVERY_MS = 30_000
+
+_live_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """The start time of ``pid`` in clock ticks since boot (Linux), to detect pid reuse."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # the command name may contain spaces and parentheses: split after the last ')'
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+_ADJECTIVES = [
+    "amber",
+    "bold",
+    "brisk",
+    "calm",
+    "clever",
+    "crisp",
+    "eager",
+    "fleet",
+    "gentle",
+    "keen",
+    "lucid",
+    "merry",
+    "noble",
+    "quiet",
+    "rapid",
+    "serene",
+    "sharp",
+    "steady",
+    "swift",
+    "vivid",
+]
+_NOUNS = [
+    "badger",
+    "comet",
+    "falcon",
+    "fern",
+    "harbor",
+    "heron",
+    "lark",
+    "maple",
+    "otter",
+    "pine",
+    "quartz",
+    "raven",
+    "river",
+    "sparrow",
+    "summit",
+    "tiger",
+    "willow",
+    "wren",
+    "yak",
+    "zephyr",
+]
+
+
+def random_run_name() -> str:
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
+
+
+def _register_sqlite_functions(dbapi_conn: Any) -> None:
+    from mlnb.store.query import like_match
+
+    dbapi_conn.create_function("mlnb_like", 2, lambda v, p: like_match(v, p, False), deterministic=True)
+    dbapi_conn.create_function("mlnb_ilike", 2, lambda v, p: like_match(v, p, True), deterministic=True)
+
+
+class SqlStore:
+    """Metadata and artifacts of runs, experiments and (later) registered models."""
+
+    def __init__(self, location: StoreLocation) -> None:
+        self.location = location
+        self.artifact_root = location.artifact_root
+        self._lock = threading.RLock()
+        self._pid = -1
+        self._conn: sa.Connection | None = None
+        self._engine: sa.Engine | None = None
+        self._abandoned: list[Any] = []  # connections inherited through fork: never closed
+        self._write_mode = True
+        self._pending: list[tuple[Any, ...]] = []
+        self._pending_failures = 0
+        self._last_flush = time.monotonic()
+        self._last_heartbeat = 0
+        self._writable_runs: set[str] = set()
+        self._flusher: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+        self.host = socket.gethostname()
+        self.dialect = "sqlite" if location.db_url.startswith("sqlite") else "postgresql"
+        _live_stores.add(self)
+        self._connection()
+        self._prepare()
+
+    # --- connections and transactions ----------------------------------------------------------
+    def _make_engine(self) -> sa.Engine:
+        if self.dialect == "sqlite":
+            assert self.location.root is not None
+            self.location.root.mkdir(parents=True, exist_ok=True)
+            self.artifact_root.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                self.location.db_url,
+                poolclass=sa.pool.NullPool,
+                connect_args={"timeout": config.busy_timeout_s(), "check_same_thread": False},
+            )
+            busy_ms = int(config.busy_timeout_s() * 1000)
+
+            @sa.event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                deadline = time.monotonic() + config.busy_timeout_s()
+                while True:  # switching to WAL needs a moment of exclusive access
+                    try:
+                        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                        break
+                    except Exception as exc:  # sqlite3.OperationalError: database is locked
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.01 + random.random() * 0.05)
+                if str(mode).lower() != "wal":
+                    warnings.warn(f"mlnb store could not switch to WAL (mode {mode})", stacklevel=2)
+                cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute("PRAGMA foreign_keys = ON")
+                cur.close()
+                _register_sqlite_functions(dbapi_conn)
+
+            @sa.event.listens_for(engine, "begin")
+            def _on_begin(conn: sa.Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if self._write_mode else "BEGIN")
+
+        else:
+            self.artifact_root.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(self.location.db_url, poolclass=sa.pool.NullPool)
+        return engine
+
+    def _connection(self) -> sa.Connection:
+        pid = os.getpid()
+        if self._conn is None or self._pid != pid:
+            if self._conn is not None:  # inherited through fork: keep it open, never use it
+                self._abandoned.append(self._conn)
+                self._abandoned.append(self._engine)
+            try:
+                self._engine = self._make_engine()
+                self._conn = self._engine.connect()
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(
+                    f"cannot open the mlnb store at {self.location.uri}: {exc.orig or exc}"
+                ) from None
+            self._pid = pid
+        return self._conn
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
+        self._pending = []
+        self._flusher = None
+        self._wake = threading.Event()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sa.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``); nested use joins the outer one."""
+        with self._lock:
+            conn = self._connection()
+            if conn.in_transaction():
+                yield conn
+                return
+            self._write_mode = True
+            try:
+                with conn.begin():
+                    yield conn
+            except sa.exc.OperationalError as exc:
+                raise StoreError(f"the mlnb store at {self.location.uri} failed: {exc.orig}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A read snapshot; pending metric points are written first so reads see them."""
+        with self._lock:
+            self.flush()
+            conn = self._connection()
+            if conn.in_transaction():
+                yield conn
+                return
+            self._write_mode = False
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self._write_mode = True
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        return insert(table)
+
+    def _prepare(self) -> None:
+        with self.reading() as conn:
+            version = t.current_version(conn)
+        if version != t.LATEST:
+            with self.atomic() as conn:
+                if (
+                    t.migrate(conn)
+                    and conn.execute(sa.select(sa.func.count()).select_from(t.experiments)).scalar_one() == 0
+                ):
+                    ts = now_ms()
+                    conn.execute(
+                        t.experiments.insert().values(
+                            experiment_id=int(DEFAULT_EXPERIMENT_ID),
+                            name=DEFAULT_EXPERIMENT_NAME,
+                            lifecycle_stage="active",
+                            creation_time=ts,
+                            last_update_time=ts,
+                        )
+                    )
+        from mlnb.store.maintenance import reap_dead_runs
+
+        reap_dead_runs(self)
+
+    def close(self) -> None:
+        self.flush()
+        self._closed = True
+        self._wake.set()
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+                assert self._engine is not None
+                self._engine.dispose()
+            self._conn = None
+
+    # --- experiments ----------------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: dict[str, Any] | None = None) -> str:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidParameter(f"experiment name {name!r} must be a non-empty string")
+        name = check_text(name, "experiment name")
+        tag_rows = {check_key(k, "tag key"): check_text(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        with self.atomic() as conn:
+            existing = conn.execute(
+                sa.select(t.experiments.c.experiment_id).where(t.experiments.c.name == name)
+            ).first()
+            if existing is not None:
+                raise AlreadyExists(
+                    f"experiment {name!r} already exists (id {existing[0]}); use "
+                    "mlnb.set_experiment to make it active or pick another name"
+                )
+            ts = now_ms()
+            exp_id = conn.execute(
+                t.experiments.insert().values(
+                    name=name, lifecycle_stage="active", creation_time=ts, last_update_time=ts
+                )
+            ).inserted_primary_key[0]
+            if tag_rows:
+                conn.execute(
+                    t.experiment_tags.insert(),
+                    [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tag_rows.items()],
+                )
+        return str(exp_id)
+
+    def _experiment_from_row(self, conn: sa.Connection, row: Any) -> Experiment:
+        tags = dict(
+            conn.execute(
+                sa.select(t.experiment_tags.c.key, t.experiment_tags.c.value).where(
+                    t.experiment_tags.c.experiment_id == row.experiment_id
+                )
+            ).all()
+        )
+        return Experiment(
+            experiment_id=str(row.experiment_id),
+            name=row.name,
+            artifact_location=self.artifact_root.as_uri(),
+            lifecycle_stage=row.lifecycle_stage,
+            tags=tags,
+            creation_time=row.creation_time,
+            last_update_time=row.last_update_time,
+        )
+
+    @staticmethod
+    def _experiment_key(experiment_id: Any) -> int:
+        try:
+            return int(str(experiment_id))
+        except ValueError:
+            raise ExperimentNotFound(
+                f"experiment id {experiment_id!r} is not a valid id; ids are integers as strings"
+            ) from None
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        key = self._experiment_key(experiment_id)
+        with self.reading() as conn:
+            row = conn.execute(sa.select(t.experiments).where(t.experiments.c.experiment_id == key)).first()
+            if row is None:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+            return self._experiment_from_row(conn, row)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.reading() as conn:
+            row = conn.execute(sa.select(t.experiments).where(t.experiments.c.name == name)).first()
+            return None if row is None else self._experiment_from_row(conn, row)
+
+    def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+        stmt = sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
+        stages = _stages(view_type)
+        stmt = stmt.where(t.experiments.c.lifecycle_stage.in_(stages))
+        with self.reading() as conn:
+            return [self._experiment_from_row(conn, row) for row in conn.execute(stmt).all()]
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
+        key = self._experiment_key(experiment_id)
+        with self.atomic() as conn:
+            done = conn.execute(
+                t.experiments.update()
+                .where(t.experiments.c.experiment_id == key)
+                .values(lifecycle_stage=stage, last_update_time=now_ms())
+            ).rowcount
+            if not done:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        exp = self._experiment_key(experiment_id)
+        row = {
+            "experiment_id": exp,
+            "key": check_key(key, "tag key"),
+            "value": check_text(value, f"tag {key!r}"),
+        }
+        with self.atomic() as conn:
+            self.get_experiment(experiment_id)
+            stmt = self._insert(t.experiment_tags).values(row)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+                )
+            )
+
+    # --- runs ------------------------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        return self.artifact_root / run_id
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        tags: dict[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        start_time: int | None = None,
+        source: dict[str, str | None] | None = None,
+    ) -> RunInfo:
+        exp_key = self._experiment_key(experiment_id)
+        if run_name is None or run_name == "":
+            run_name = random_run_name()
+        run_name = check_text(run_name, "run name")
+        user = _user()
+        run_id = uuid.uuid4().hex
+        ts = now_ms() if start_time is None else check_int(start_time, "start_time")
+        all_tags = {"mlflow.runName": run_name, "mlflow.user": user}
+        if parent_run_id:
+            all_tags["mlflow.parentRunId"] = parent_run_id
+        for key, value in (tags or {}).items():
+            all_tags[check_key(key, "tag key")] = check_text(value, f"tag {key!r}")
+        source = source or {}
+        with self.atomic() as conn:
+            exp = conn.execute(
+                sa.select(t.experiments.c.lifecycle_stage).where(t.experiments.c.experiment_id == exp_key)
+            ).first()
+            if exp is None:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+            if exp[0] != "active":
+                raise InvalidState(
+                    f"experiment {experiment_id!r} is deleted; restore it or use another experiment"
+                )
+            if parent_run_id:
+                self._run_row(conn, parent_run_id)
+            conn.execute(
+                t.runs.insert().values(
+                    run_id=run_id,
+                    experiment_id=exp_key,
+                    name=run_name,
+                    status=RunStatus.RUNNING,
+                    start_time=ts,
+                    lifecycle_stage="active",
+                    parent_run_id=parent_run_id,
+                    user_id=user,
+                    owner_host=self.host,
+                    owner_pid=os.getpid(),
+                    owner_started=process_start_ticks(os.getpid()),
+                    heartbeat=now_ms(),
+                    source_notebook=source.get("notebook"),
+                    source_cell_id=source.get("cell_id"),
+                    source_code_hash=source.get("code_hash"),
+                )
+            )
+            conn.execute(
+                t.tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in all_tags.items()]
+            )
+            row = self._run_row(conn, run_id)
+        self._writable_runs.add(run_id)
+        return self._run_info(row)
+
+    def _run_row(self, conn: sa.Connection, run_id: str) -> Any:
+        if not isinstance(run_id, str):
+            raise RunNotFound(f"run id {run_id!r} must be a string of 32 hex characters")
+        row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).first()
+        if row is None:
+            raise RunNotFound(
+                f"no run with id {run_id!r} in the store at {self.location.uri}; check the id "
+                "with mlnb.search_runs() or `mlnb runs ls`"
+            )
+        return row
+
+    def _run_info(self, row: Any) -> RunInfo:
+        return RunInfo(
+            run_id=row.run_id,
+            run_name=row.name,
+            experiment_id=str(row.experiment_id),
+            status=row.status,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            lifecycle_stage=row.lifecycle_stage,
+            artifact_uri=self.run_dir(row.run_id).as_uri(),
+            user_id=row.user_id,
+            parent_run_id=row.parent_run_id,
+        )
+
+    def get_run_info(self, run_id: str) -> RunInfo:
+        with self.reading() as conn:
+            return self._run_info(self._run_row(conn, run_id))
+
+    def get_run(self, run_id: str) -> Run:
+        with self.reading() as conn:
+            row = self._run_row(conn, run_id)
+            params = dict(
+                conn.execute(
+                    sa.select(t.params.c.key, t.params.c.value).where(t.params.c.run_id == run_id)
+                ).all()
+            )
+            tags = dict(
+                conn.execute(sa.select(t.tags.c.key, t.tags.c.value).where(t.tags.c.run_id == run_id)).all()
+            )
+            lm = t.latest_metrics
+            metrics = {
+                key: decode_metric(value, special)
+                for key, value, special in conn.execute(
+                    sa.select(lm.c.key, lm.c.value, lm.c.special).where(lm.c.run_id == run_id)
+                ).all()
+            }
+            inputs = tuple(self._inputs(conn, run_id))
+        return Run(self._run_info(row), RunData(params, metrics, tags), inputs)
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        values: dict[str, Any] = {}
+        if status is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidParameter(f"run status {status!r} is not one of {', '.join(RunStatus.ALL)}")
+            values["status"] = status
+            if status in RunStatus.TERMINAL:
+                values["end_time"] = now_ms() if end_time is None else check_int(end_time, "end_time")
+        elif end_time is not None:
+            values["end_time"] = check_int(end_time, "end_time")
+        self.flush()
+        with self.atomic() as conn:
+            self._run_row(conn, run_id)
+            if run_name is not None:
+                run_name = check_text(run_name, "run name")
+                values["name"] = run_name
+                self._upsert_tags(conn, run_id, {"mlflow.runName": run_name})
+            if values:
+                conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
+            return self._run_info(self._run_row(conn, run_id))
+
+    def resume_run(self, run_id: str) -> RunInfo:
+        """Reopen a run: it becomes RUNNING again, owned by this process."""
+        with self.atomic() as conn:
+            row = self._run_row(conn, run_id)
+            if row.lifecycle_stage != "active":
+                raise InvalidState(f"run {run_id} is deleted; restore it before resuming it")
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.run_id == run_id)
+                .values(
+                    status=RunStatus.RUNNING,
+                    end_time=None,
+                    owner_host=self.host,
+                    owner_pid=os.getpid(),
+                    owner_started=process_start_ticks(os.getpid()),
+                    heartbeat=now_ms(),
+                )
+            )
+            row = self._run_row(conn, run_id)
+        self._writable_runs.add(run_id)
+        return self._run_info(row)
+
+    def set_run_lifecycle(self, run_id: str, stage: str) -> None:
+        with self.atomic() as conn:
+            self._run_row(conn, run_id)
+            conn.execute(
+                t.runs.update()
+                .where(t.runs.c.run_id == run_id)
+                .values(lifecycle_stage=stage, deleted_time=now_ms() if stage == "deleted" else None)
+            )
+        self._writable_runs.discard(run_id)
+
+    def _check_writable(self, run_id: str) -> None:
+        if run_id in self._writable_runs:
+            return
+        with self.reading() as conn:
+            row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != "active":
+            raise InvalidState(
+                f"run {run_id} is deleted; restore it with mlnb.restore_run({run_id!r}) to log to it"
+            )
+        self._writable_runs.add(run_id)
+
+    # --- logging ---------------------------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Iterable[Metric] = (),
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        buffered: bool = True,
+    ) -> None:
+        """The one write path for params, tags and metric points.
+
+        Params and tags are validated and written now (a conflicting param raises here, with
+        nothing of the batch written).  Metric points are validated now and written within
+        ``MLNB_FLUSH_INTERVAL`` seconds, or at once with ``buffered=False``.
+        """
+        param_rows = {
+            check_key(k, "param key"): check_text(v, f"param {k!r}") for k, v in (params or {}).items()
+        }
+        tag_rows = {check_key(k, "tag key"): check_text(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        points = []
+        for m in metrics:
+            key = check_key(m.key, "metric key")
+            value, special = encode_metric(metric_value(m.value, key))
+            points.append(
+                (run_id, key, value, special, check_int(m.step, "step"), check_int(m.timestamp, "timestamp"))
+            )
+        self._check_writable(run_id)
+        if param_rows or tag_rows:
+            with self.atomic() as conn:
+                if param_rows:
+                    self._insert_params(conn, run_id, param_rows)
+                if tag_rows:
+                    self._upsert_tags(conn, run_id, tag_rows)
+        if points:
+            with self._lock:
+                self._pending.extend(points)
+                due = time.monotonic() - self._last_flush >= config.flush_interval_s()
+                if not buffered or due or len(self._pending) >= _FLUSH_AT:
+                    self.flush()
+                else:
+                    self._ensure_flusher()
+
+    def _insert_params(self, conn: sa.Connection, run_id: str, rows: dict[str, str]) -> None:
+        p = t.params
+        existing = dict(
+            conn.execute(
+                sa.select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(rows)))
+            ).all()
+        )
+        for key, value in rows.items():
+            if key in existing and existing[key] != value:
+                raise ParamConflict(
+                    f"param {key!r} of run {run_id} is already {existing[key]!r}, cannot change it "
+                    f"to {value!r}: params are immutable; log the new value under another key or "
+                    "start a new run"
+                )
+        new = [{"run_id": run_id, "key": k, "value": v} for k, v in rows.items() if k not in existing]
+        if new:
+            conn.execute(p.insert(), new)
+
+    def _upsert_tags(self, conn: sa.Connection, run_id: str, rows: dict[str, str]) -> None:
+        stmt = self._insert(t.tags)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        )
+        conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in rows.items()])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.atomic() as conn:
+            self._run_row(conn, run_id)
+            done = conn.execute(
+                t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key)
+            ).rowcount
+            if not done:
+                raise InvalidParameter(f"run {run_id} has no tag {key!r} to delete")
+
+    def flush(self) -> None:
+        """Write buffered metric points now, in one transaction."""
+        with self._lock:
+            if not self._pending or self._pid != os.getpid():
+                self._last_flush = time.monotonic()
+                return
+            batch, self._pending = self._pending, []
+            try:
+                with self.atomic() as conn:
+                    self._write_points(conn, batch)
+                    self._heartbeat(conn)
+            except Exception as exc:
+                self._pending_failures += 1
+                if self._pending_failures < 5:
+                    self._pending[:0] = batch
+                warnings.warn(
+                    f"mlnb could not write {len(batch)} metric points yet ({exc}); "
+                    + ("will retry" if self._pending_failures < 5 else "they are dropped"),
+                    stacklevel=2,
+                )
+                if self._pending_failures >= 5:
+                    self._pending_failures = 0
+                raise
+            self._pending_failures = 0
+            self._last_flush = time.monotonic()
+
+    def _write_points(self, conn: sa.Connection, batch: list[tuple[Any, ...]]) -> None:
+        cols = ("run_id", "key", "value", "special", "step", "timestamp")
+        conn.execute(t.metrics.insert(), [dict(zip(cols, row, strict=True)) for row in batch])
+        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for row in batch:
+            k = (row[0], row[1])
+            cur = latest.get(k)
+            if cur is None or (row[4], row[5]) >= (cur[4], cur[5]):
+                latest[k] = row
+        lm = t.latest_metrics
+        stmt = self._insert(lm)
+        ex = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={"value": ex.value, "special": ex.special, "step": ex.step, "timestamp": ex.timestamp},
+            where=sa.or_(ex.step > lm.c.step, sa.and_(ex.step == lm.c.step, ex.timestamp >= lm.c.timestamp)),
+        )
+        conn.execute(stmt, [dict(zip(cols, row, strict=True)) for row in latest.values()])
+
+    def _heartbeat(self, conn: sa.Connection) -> None:
+        ts = now_ms()
+        if ts - self._last_heartbeat < _HEARTBEAT_EVERY_MS:
+            return
+        self._last_heartbeat = ts
+        conn.execute(
+            t.runs.update()
+            .where(
+                t.runs.c.status == RunStatus.RUNNING,
+                t.runs.c.owner_host == self.host,
+                t.runs.c.owner_pid == os.getpid(),
+            )
+            .values(heartbeat=ts)
+        )
+
+    def _ensure_flusher(self) -> None:
+        if self._flusher is not None and self._flusher.is_alive():
+            return
+        ref = weakref.ref(self)
+
+        def loop() -> None:
+            while True:
+                store = ref()
+                if store is None or store._closed:
+                    return
+                wake, interval = store._wake, config.flush_interval_s()
+                del store
+                wake.wait(interval)
+                store = ref()
+                if store is None:
+                    return
+                try:
+                    store.flush()
+                except Exception:  # warned inside flush; the points are kept for a retry
+                    pass
+                if not store._pending and store._closed:
+                    return
+                del store
+
+        self._flusher = threading.Thread(target=loop, name="mlnb-flush", daemon=True)
+        self._flusher.start()
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        m = t.metrics
+        with self.reading() as conn:
+            self._run_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(m.c.key, m.c.value, m.c.special, m.c.timestamp, m.c.step)
+                .where(m.c.run_id == run_id, m.c.key == key)
+                .order_by(m.c.step, m.c.timestamp, m.c.id)
+            ).all()
+        return [Metric(k, decode_metric(v, s), ts, step) for k, v, s, ts, step in rows]
+
+    # --- dataset inputs ---------------------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        import json
+
+        self._check_writable(run_id)
+        rows = [
+            {
+                "run_id": run_id,
+                "digest": d.digest,
+                "role": d.role,
+                "name": check_text(d.name, "dataset name"),
+                "source": d.source,
+                "shape": json.dumps(list(d.shape)),
+                "schema": json.dumps(list(d.schema)),
+                "created_time": now_ms(),
+            }
+            for d in datasets
+        ]
+        if not rows:
+            return
+        stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
+        with self.atomic() as conn:
+            conn.execute(stmt, rows)
+
+    def _inputs(self, conn: sa.Connection, run_id: str) -> list[DatasetInput]:
+        import json
+
+        i = t.inputs
+        rows = conn.execute(
+            sa.select(i).where(i.c.run_id == run_id).order_by(i.c.created_time, i.c.role)
+        ).all()
+        return [
+            DatasetInput(r.name, r.digest, r.role, json.loads(r.shape), json.loads(r.schema), r.source)
+            for r in rows
+        ]
+
+    # --- artifacts (files are written by mlnb.store.artifacts) -----------------------------------
+    def record_artifact(self, conn: sa.Connection, run_id: str, path: str, sha256: str, size: int) -> None:
+        stmt = self._insert(t.artifacts).values(
+            run_id=run_id, path=path, sha256=sha256, size=size, created_time=now_ms()
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "path"],
+                set_={
+                    "sha256": stmt.excluded.sha256,
+                    "size": stmt.excluded.size,
+                    "created_time": stmt.excluded.created_time,
+                },
+            )
+        )
+
+    def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]:
+        """``{path: (sha256, size)}`` of the run's artifacts at or below ``prefix``."""
+        a = t.artifacts
+        stmt = sa.select(a.c.path, a.c.sha256, a.c.size).where(a.c.run_id == run_id)
+        if prefix:
+            stmt = stmt.where(sa.or_(a.c.path == prefix, a.c.path.startswith(prefix + "/", autoescape=True)))
+        with self.reading() as conn:
+            self._run_row(conn, run_id)
+            return {p: (h, s) for p, h, s in conn.execute(stmt.order_by(a.c.path)).all()}
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
+        """Direct children of ``path``: files with size and hash, directories with is_dir."""
+        rows = self.artifact_rows(run_id, path)
+        base = path + "/" if path else ""
+        seen: dict[str, ArtifactInfo] = {}
+        for full, (sha, size) in rows.items():
+            if full == path:
+                continue
+            rest = full[len(base) :]
+            head, sep, _ = rest.partition("/")
+            child = base + head
+            if sep:
+                seen.setdefault(child, ArtifactInfo(child, True, None))
+            else:
+                seen[child] = ArtifactInfo(child, False, size, sha)
+        return sorted(seen.values(), key=lambda info: info.path)
+
+    # --- search -----------------------------------------------------------------------------------
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        max_results: int = 100_000,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        run_ids: Sequence[str] | None = None,
+    ) -> Any:
+        from mlnb.store.query import search
+
+        exp_keys = [self._experiment_key(e) for e in experiment_ids]
+        with self.reading() as conn:
+            return search(
+                conn,
+                self.dialect,
+                exp_keys,
+                filter_string,
+                order_by,
+                max_results,
+                _stages(view_type),
+                run_ids,
+            )
+
+
+def _stages(view_type: Any) -> list[str]:
+    names = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
+    if isinstance(view_type, str):
+        view_type = names.get(view_type.upper(), view_type)
+    if view_type == ViewType.ACTIVE_ONLY:
+        return ["active"]
+    if view_type == ViewType.DELETED_ONLY:
+        return ["deleted"]
+    if view_type == ViewType.ALL:
+        return ["active", "deleted"]
+    raise InvalidParameter(
+        f"run_view_type {view_type!r} is not ACTIVE_ONLY, DELETED_ONLY or ALL (mlnb.ViewType)"
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@atexit.register
+def _flush_all() -> None:
+    for store in list(_live_stores):
+        try:
+            store.flush()
+        except Exception:
+            pass
+
+
+def _after_fork() -> None:
+    for store in list(_live_stores):
+        store._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork)

@@ -1,0 +1,118 @@
+"""Artifact logging and retrieval for runs: files, directories, text, dicts and figures."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from mlnb.entities import ArtifactInfo
+from mlnb.errors import InvalidParameter
+from mlnb.store import artifacts as files
+from mlnb.store.paths import check_relpath, join_relpath
+from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.state import get_store
+
+
+def log_artifact(
+    local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy a local file into the run, under ``artifact_path`` (a directory) if given."""
+    src = Path(local_path)
+    if not src.is_file():
+        raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
+    rel = join_relpath(artifact_path, src.name)
+    files.write_files(get_store(), _run_id_or_active(run_id), [(rel, src)])
+
+
+def log_artifacts(
+    local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Copy every file below a local directory into the run, keeping relative paths."""
+    root = Path(local_dir)
+    if not root.is_dir():
+        raise InvalidParameter(f"{str(root)!r} is not a directory; use log_artifact for a file")
+    items: list[tuple[str, bytes | Path]] = []
+    for dirpath, _dirs, names in os.walk(root):
+        for name in sorted(names):
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            items.append((join_relpath(artifact_path, rel), full))
+    files.write_files(get_store(), _run_id_or_active(run_id), items)
+
+
+def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
+    files.write_files(get_store(), _run_id_or_active(run_id), [(artifact_file, bytes(data))])
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Save ``text`` as a UTF-8 file artifact, e.g. ``log_text(report, "reports/summary.md")``."""
+    if not isinstance(text, str):
+        raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
+    log_bytes(text.encode("utf-8"), artifact_file, run_id)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a dict as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml."""
+    if artifact_file.endswith((".yaml", ".yml")):
+        import yaml
+
+        text = yaml.safe_dump(dictionary, sort_keys=False)
+    else:
+        text = json.dumps(dictionary, indent=2, default=str)
+    log_text(text, artifact_file, run_id)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None, run_id: str | None = None
+) -> None:
+    """Save a matplotlib figure (or anything with ``savefig``/``write_image``) as an artifact."""
+    check_relpath(artifact_file)
+    buf = io.BytesIO()
+    fmt = artifact_file.rsplit(".", 1)[-1].lower() if "." in artifact_file else "png"
+    if hasattr(figure, "savefig"):
+        figure.savefig(buf, format=fmt, **(save_kwargs or {"bbox_inches": "tight"}))
+    elif hasattr(figure, "write_image"):
+        figure.write_image(buf, format=fmt)
+    else:
+        raise InvalidParameter(f"log_figure takes a matplotlib Figure, got {type(figure).__name__}")
+    log_bytes(buf.getvalue(), artifact_file, run_id)
+
+
+def list_artifacts(run_id: str | None = None, path: str | None = None) -> list[ArtifactInfo]:
+    run = _run_id_or_active(run_id)
+    return get_store().list_artifacts(run, check_relpath(path or "", allow_empty=True))
+
+
+def download_artifacts(
+    run_id: str | None = None,
+    artifact_path: str = "",
+    dst_path: str | os.PathLike[str] | None = None,
+) -> str:
+    """Copy a run's artifact file or directory to ``dst_path`` (a new temp dir by default).
+
+    Every file is checked against the sha256 recorded when it was logged.
+    """
+    run = _run_id_or_active(run_id)
+    return str(files.download(get_store(), run, artifact_path, None if dst_path is None else Path(dst_path)))
+
+
+def open_artifact(run_id: str, artifact_path: str) -> IO[bytes]:
+    """Open one artifact file for reading, after checking it against its recorded sha256."""
+    return open(files.verified_path(get_store(), run_id, artifact_path), "rb")
+
+
+def load_text(run_id: str, artifact_path: str) -> str:
+    with open_artifact(run_id, artifact_path) as fh:
+        return fh.read().decode("utf-8")
+
+
+def load_dict(run_id: str, artifact_path: str) -> Any:
+    text = load_text(run_id, artifact_path)
+    if artifact_path.endswith((".yaml", ".yml")):
+        import yaml
+
+        return yaml.safe_load(text)
+    return json.loads(text)
