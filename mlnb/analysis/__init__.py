@@ -1,0 +1,1 @@
+"""explain, evaluate and drift."""

@@ -1,0 +1,1 @@
+"""What one %%track cell execution did: params, metrics, models, figures, outputs, context."""

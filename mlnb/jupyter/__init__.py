@@ -1,0 +1,1 @@
+"""The Jupyter server extension: authenticated REST handlers under /mlnb/api/."""

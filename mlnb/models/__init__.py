@@ -1,0 +1,1 @@
+"""The MLflow-compatible model directory format (MLmodel, skops, signature, environment); no store access."""

@@ -1,0 +1,1 @@
+"""Registered models, versions, aliases with history, stages, promotion gates; runs:/ and models:/ URIs."""

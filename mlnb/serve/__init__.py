@@ -1,0 +1,1 @@
+"""The MLflow-compatible scoring server (ASGI on uvicorn)."""

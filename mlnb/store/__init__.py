@@ -1,0 +1,1 @@
+"""Persistence: metadata SQL, artifact files, the filter language. Only this package talks SQL."""

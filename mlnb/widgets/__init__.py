@@ -1,0 +1,1 @@
+"""Inline panels (ipywidgets + anywidget) with static fallbacks."""
