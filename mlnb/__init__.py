@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "open_artifact": "mlnb.tracking.artifacts",
     "load_text": "mlnb.tracking.artifacts",
     "load_dict": "mlnb.tracking.artifacts",
+    # data
+    "datasets": "mlnb",
     # entities
     "Run": "mlnb.entities",
     "RunInfo": "mlnb.entities",
@@ -89,7 +91,10 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    if module == "mlnb":  # a subpackage or submodule, e.g. mlnb.datasets
+        value = import_module(f"mlnb.{name}")
+    else:
+        value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
