@@ -75,13 +75,7 @@ def reap_dead_runs(store: SqlStore) -> list[str]:
             ).rowcount
             if done:
                 store._upsert_tags(conn, run_id, {"mlnb.failure": reason})
-                recorded = {
-                    p
-                    for (p,) in conn.execute(
-                        sa.select(t.artifacts.c.path).where(t.artifacts.c.run_id == run_id)
-                    )
-                }
-                _remove_unrecorded(store.run_dir(run_id), recorded)
+                _recover_files(store, conn, run_id)
                 reaped.append(run_id)
     return reaped
 
@@ -95,16 +89,34 @@ def _files_under(run_dir: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _remove_unrecorded(run_dir: Path, recorded: set[str]) -> list[str]:
-    """Delete files a dead writer left without a committed row: they were never logged."""
-    removed = []
+def _recover_files(store: SqlStore, conn: sa.Connection, run_id: str) -> None:
+    """Finish what a dead writer left between its file rename and its row commit.
+
+    A temp file was never complete: it is deleted.  A file in place was fully written and
+    fsynced before its rename, so only its row is missing or stale: the row is rolled forward
+    to the file's content.  Either way every file again matches its row.
+    """
+    from mlnb.store.paths import check_relpath
+
+    run_dir = store.run_dir(run_id)
     if not run_dir.is_dir():
-        return removed
+        return
+    a = t.artifacts.c
+    recorded = {
+        p: (h, n) for p, h, n in conn.execute(sa.select(a.path, a.sha256, a.size).where(a.run_id == run_id))
+    }
     for rel, full in _files_under(run_dir):
-        if rel not in recorded:
+        name = rel.rsplit("/", 1)[-1]
+        try:
+            check_relpath(rel)
+        except Exception:
+            name = TMP_PREFIX  # not a path mlnb writes: treat as debris
+        if name.startswith(TMP_PREFIX) or full.is_symlink():
             full.unlink(missing_ok=True)
-            removed.append(rel)
-    return removed
+            continue
+        sha, size = sha256_file(full)
+        if recorded.get(rel) != (sha, size):
+            store.record_artifact(conn, run_id, rel, sha, size)
 
 
 @dataclass

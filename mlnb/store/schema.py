@@ -149,7 +149,93 @@ def _v1(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1]
+# --- migration 2: the model registry -------------------------------------------------------------
+registered_models = sa.Table(
+    "registered_models",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("description", sa.Text),
+    sa.Column("last_version", sa.Integer, nullable=False, default=0),  # numbers are never reused
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("name", sa.Text, sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.String(32), nullable=False),
+    sa.Column("artifact_path", sa.Text, nullable=False),
+    sa.Column("current_stage", sa.String(16), nullable=False, default="None"),
+    sa.Column("description", sa.Text),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("creation_time", sa.BigInteger, nullable=False),
+    sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    sa.Index("ix_model_versions_run", "run_id"),
+)
+
+registered_model_tags = sa.Table(
+    "registered_model_tags",
+    metadata,
+    sa.Column("name", sa.Text, sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+model_version_tags = sa.Table(
+    "model_version_tags",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["name", "version"], ["model_versions.name", "model_versions.version"]),
+)
+
+aliases = sa.Table(
+    "aliases",
+    metadata,
+    sa.Column("name", sa.Text, sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("alias", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("set_time", sa.BigInteger, nullable=False),
+    sa.Column("set_by", sa.Text, nullable=False),
+)
+
+# One row per period during which an alias pointed at a version: [set_time, removed_time).
+alias_history = sa.Table(
+    "alias_history",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("alias", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("set_time", sa.BigInteger, nullable=False),
+    sa.Column("set_by", sa.Text, nullable=False),
+    sa.Column("removed_time", sa.BigInteger),
+    sa.Column("removed_by", sa.Text),
+    sa.Column("removed_reason", sa.String(32)),  # moved | deleted | version deleted | model deleted
+    sa.Index("ix_alias_history_name_alias", "name", "alias", "set_time"),
+)
+
+V2_TABLES = [
+    registered_models,
+    model_versions,
+    registered_model_tags,
+    model_version_tags,
+    aliases,
+    alias_history,
+]
+
+
+def _v2(conn: sa.Connection) -> None:
+    for table in V2_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
 LATEST = len(MIGRATIONS)
 
 

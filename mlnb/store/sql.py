@@ -309,7 +309,9 @@ class SqlStore:
             self._conn = None
 
     # --- experiments ----------------------------------------------------------------------------
-    def create_experiment(self, name: str, tags: dict[str, Any] | None = None) -> str:
+    def create_experiment(
+        self, name: str, tags: dict[str, Any] | None = None, *, exist_ok: bool = False
+    ) -> str:
         if not isinstance(name, str) or not name.strip():
             raise InvalidParameter(f"experiment name {name!r} must be a non-empty string")
         name = check_text(name, "experiment name")
@@ -318,6 +320,8 @@ class SqlStore:
             existing = conn.execute(
                 sa.select(t.experiments.c.experiment_id).where(t.experiments.c.name == name)
             ).first()
+            if existing is not None and exist_ok:
+                return str(existing[0])
             if existing is not None:
                 raise AlreadyExists(
                     f"experiment {name!r} already exists (id {existing[0]}); use "

@@ -86,10 +86,8 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
         exp = store.get_experiment(str(experiment_id))
     else:
         exp = store.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if exp is None:
-            store.create_experiment(experiment_name)  # type: ignore[arg-type]
-            exp = store.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-            assert exp is not None
+        if exp is None:  # created atomically: another process may be creating it too
+            exp = store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))  # type: ignore[arg-type]
     if exp.lifecycle_stage != "active":
         raise InvalidState(f"experiment {exp.name!r} is deleted; restore it or choose another name")
     state.experiment_id = exp.experiment_id

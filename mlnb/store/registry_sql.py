@@ -1,0 +1,391 @@
+"""SQL of the model registry: registered models, versions, tags, stages, aliases and their history.
+
+Every write runs in one ``store.atomic()`` transaction.  On SQLite that is ``BEGIN IMMEDIATE``,
+which serializes writers across processes, so reading ``last_version`` and writing
+``last_version + 1`` can never interleave: versions are unique and gapless per name however
+many processes register at once.  (On PostgreSQL the same read takes a row lock.)  Version
+numbers are never reused after a delete, as in MLflow.
+
+Functions return plain dicts; :mod:`mlnb.registry` turns them into entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from mlnb.errors import AlreadyExists, ModelNotFound, NotFound
+from mlnb.store import schema as t
+from mlnb.store.sql import now_ms
+
+if TYPE_CHECKING:
+    from mlnb.store.sql import SqlStore
+
+_ARCHIVING_STAGES = ("Staging", "Production")
+
+
+# --- reads ------------------------------------------------------------------------------------------
+def _model_row(conn: sa.Connection, name: str, *, lock: bool = False) -> Any:
+    stmt = sa.select(t.registered_models).where(t.registered_models.c.name == name)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+    if row is None:
+        raise ModelNotFound(
+            f"no registered model named {name!r}; list them with mlnb.search_registered_models() "
+            "or `mlnb models ls`, or create it with mlnb.register_model(uri, name)"
+        )
+    return row
+
+
+def _version_row(conn: sa.Connection, name: str, version: int) -> Any:
+    mv = t.model_versions
+    row = conn.execute(sa.select(mv).where(mv.c.name == name, mv.c.version == version)).first()
+    if row is None:
+        _model_row(conn, name)
+        raise ModelNotFound(
+            f"registered model {name!r} has no version {version}; list its versions with "
+            f"mlnb.search_model_versions(\"name='{name}'\")"
+        )
+    return row
+
+
+def _tags_by(conn: sa.Connection, table: sa.Table, cols: tuple[str, ...], names: list[str]) -> dict:
+    out: dict[Any, dict[str, str]] = {}
+    if not names:
+        return out
+    rows = conn.execute(sa.select(table).where(table.c.name.in_(names)).order_by(table.c.key))
+    for row in rows:
+        key = tuple(getattr(row, c) for c in cols) if len(cols) > 1 else getattr(row, cols[0])
+        out.setdefault(key, {})[row.key] = row.value
+    return out
+
+
+def _aliases_of(conn: sa.Connection, names: list[str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    if not names:
+        return out
+    a = t.aliases
+    for row in conn.execute(sa.select(a).where(a.c.name.in_(names)).order_by(a.c.alias)):
+        out.setdefault(row.name, {})[row.alias] = row.version
+    return out
+
+
+def _model_dicts(conn: sa.Connection, rows: list[Any]) -> list[dict[str, Any]]:
+    names = [r.name for r in rows]
+    tags = _tags_by(conn, t.registered_model_tags, ("name",), names)
+    aliases = _aliases_of(conn, names)
+    mv = t.model_versions
+    latest: dict[str, dict[str, Any]] = {}  # name -> stage -> newest version row in that stage
+    if names:
+        for row in conn.execute(sa.select(mv).where(mv.c.name.in_(names)).order_by(mv.c.version)):
+            latest.setdefault(row.name, {})[row.current_stage] = row
+    latest_rows = [row for stages in latest.values() for row in stages.values()]
+    latest_dicts: dict[str, list[dict[str, Any]]] = {}
+    for version in _version_dicts(conn, sorted(latest_rows, key=lambda r: r.version)):
+        latest_dicts.setdefault(version["name"], []).append(version)
+    return [
+        {
+            "name": r.name,
+            "description": r.description,
+            "last_version": r.last_version,
+            "user_id": r.user_id,
+            "creation_timestamp": r.creation_time,
+            "last_updated_timestamp": r.last_updated_time,
+            "tags": tags.get(r.name, {}),
+            "aliases": aliases.get(r.name, {}),
+            "latest_versions": latest_dicts.get(r.name, []),
+        }
+        for r in rows
+    ]
+
+
+def _version_dicts(conn: sa.Connection, rows: list[Any]) -> list[dict[str, Any]]:
+    names = sorted({r.name for r in rows})
+    tags = _tags_by(conn, t.model_version_tags, ("name", "version"), names)
+    by_version: dict[tuple[str, int], list[str]] = {}
+    for name, held in _aliases_of(conn, names).items():
+        for alias, version in held.items():
+            by_version.setdefault((name, version), []).append(alias)
+    return [
+        {
+            "name": r.name,
+            "version": r.version,
+            "run_id": r.run_id,
+            "artifact_path": r.artifact_path,
+            "current_stage": r.current_stage,
+            "description": r.description,
+            "user_id": r.user_id,
+            "creation_timestamp": r.creation_time,
+            "last_updated_timestamp": r.last_updated_time,
+            "tags": tags.get((r.name, r.version), {}),
+            "aliases": by_version.get((r.name, r.version), []),
+        }
+        for r in rows
+    ]
+
+
+def get_registered_model(store: SqlStore, name: str) -> dict[str, Any]:
+    with store.reading() as conn:
+        return _model_dicts(conn, [_model_row(conn, name)])[0]
+
+
+def list_registered_models(store: SqlStore) -> list[dict[str, Any]]:
+    rm = t.registered_models
+    with store.reading() as conn:
+        return _model_dicts(conn, list(conn.execute(sa.select(rm).order_by(rm.c.name))))
+
+
+def get_model_version(store: SqlStore, name: str, version: int) -> dict[str, Any]:
+    with store.reading() as conn:
+        return _version_dicts(conn, [_version_row(conn, name, version)])[0]
+
+
+def list_model_versions(
+    store: SqlStore, name: str | None = None, stages: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Versions (of ``name`` if given, in ``stages`` if given), by name then newest first."""
+    mv = t.model_versions
+    stmt = sa.select(mv).order_by(mv.c.name, mv.c.version.desc())
+    with store.reading() as conn:
+        if name is not None:
+            _model_row(conn, name)
+            stmt = stmt.where(mv.c.name == name)
+        if stages is not None:
+            stmt = stmt.where(mv.c.current_stage.in_(list(stages)))
+        return _version_dicts(conn, list(conn.execute(stmt)))
+
+
+def alias_version(store: SqlStore, name: str, alias: str) -> int:
+    a = t.aliases
+    with store.reading() as conn:
+        _model_row(conn, name)
+        row = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
+    if row is None:
+        raise ModelNotFound(
+            f"registered model {name!r} has no alias {alias!r}; set it with "
+            f"mlnb.set_registered_model_alias({name!r}, {alias!r}, version)"
+        )
+    return int(row[0])
+
+
+def alias_history(store: SqlStore, name: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """Every period an alias of ``name`` pointed at a version, oldest first."""
+    h = t.alias_history
+    stmt = sa.select(h).where(h.c.name == name).order_by(h.c.set_time, h.c.id)
+    if alias is not None:
+        stmt = stmt.where(h.c.alias == alias)
+    with store.reading() as conn:
+        rows = conn.execute(stmt).all()
+        if not rows:
+            _model_row(conn, name)
+    keys = ("alias", "version", "set_time", "set_by", "removed_time", "removed_by", "removed_reason")
+    return [{k: getattr(r, k) for k in keys} | {"name": r.name} for r in rows]
+
+
+# --- writes -----------------------------------------------------------------------------------------
+def create_registered_model(
+    store: SqlStore, name: str, user: str, description: str | None = None, tags: dict[str, str] | None = None
+) -> dict[str, Any]:
+    ts = now_ms()
+    with store.atomic() as conn:
+        stmt = store._insert(t.registered_models).values(
+            name=name, description=description, last_version=0, user_id=user,
+            creation_time=ts, last_updated_time=ts,
+        )  # fmt: skip
+        if conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"])).rowcount == 0:
+            raise AlreadyExists(
+                f"a registered model named {name!r} already exists; register a new version with "
+                f"mlnb.register_model(uri, {name!r}) or pick another name"
+            )
+        for key, value in (tags or {}).items():
+            _upsert_model_tag(store, conn, name, key, value)
+        return _model_dicts(conn, [_model_row(conn, name)])[0]
+
+
+def create_model_version(
+    store: SqlStore,
+    name: str,
+    run_id: str,
+    artifact_path: str,
+    user: str,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Add the next version of ``name`` (creating the model if needed) in one transaction."""
+    rm, mv = t.registered_models, t.model_versions
+    ts = now_ms()
+    with store.atomic() as conn:
+        conn.execute(
+            store._insert(rm)
+            .values(name=name, last_version=0, user_id=user, creation_time=ts, last_updated_time=ts)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        version = int(_model_row(conn, name, lock=True).last_version) + 1
+        conn.execute(rm.update().where(rm.c.name == name).values(last_version=version, last_updated_time=ts))
+        conn.execute(
+            mv.insert().values(
+                name=name, version=version, run_id=run_id, artifact_path=artifact_path,
+                current_stage="None", description=description, user_id=user,
+                creation_time=ts, last_updated_time=ts,
+            )
+        )  # fmt: skip
+        for key, value in (tags or {}).items():
+            _upsert_version_tag(store, conn, name, version, key, value)
+        return _version_dicts(conn, [_version_row(conn, name, version)])[0]
+
+
+def update_registered_model(store: SqlStore, name: str, description: str | None) -> None:
+    rm = t.registered_models
+    with store.atomic() as conn:
+        _model_row(conn, name)
+        conn.execute(
+            rm.update().where(rm.c.name == name).values(description=description, last_updated_time=now_ms())
+        )
+
+
+def update_model_version(store: SqlStore, name: str, version: int, **values: Any) -> dict[str, Any]:
+    """Set columns (``description``, ``current_stage``) of one version."""
+    mv = t.model_versions
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        conn.execute(
+            mv.update()
+            .where(mv.c.name == name, mv.c.version == version)
+            .values(**values, last_updated_time=now_ms())
+        )
+        return _version_dicts(conn, [_version_row(conn, name, version)])[0]
+
+
+def transition_stage(
+    store: SqlStore, name: str, version: int, stage: str, archive_existing: bool
+) -> list[int]:
+    """Move a version to ``stage``; with ``archive_existing`` the others in that stage are
+    archived in the same transaction.  Returns the archived version numbers."""
+    mv = t.model_versions
+    ts = now_ms()
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        archived: list[int] = []
+        if archive_existing and stage in _ARCHIVING_STAGES:
+            others = mv.c.name == name, mv.c.version != version, mv.c.current_stage == stage
+            archived = [int(v) for (v,) in conn.execute(sa.select(mv.c.version).where(*others))]
+            conn.execute(mv.update().where(*others).values(current_stage="Archived", last_updated_time=ts))
+        conn.execute(
+            mv.update()
+            .where(mv.c.name == name, mv.c.version == version)
+            .values(current_stage=stage, last_updated_time=ts)
+        )
+        return sorted(archived)
+
+
+def _upsert_model_tag(store: SqlStore, conn: sa.Connection, name: str, key: str, value: str) -> None:
+    stmt = store._insert(t.registered_model_tags).values(name=name, key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name", "key"], set_={"value": value}))
+
+
+def _upsert_version_tag(
+    store: SqlStore, conn: sa.Connection, name: str, version: int, key: str, value: str
+) -> None:
+    stmt = store._insert(t.model_version_tags).values(name=name, version=version, key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name", "version", "key"], set_={"value": value}))
+
+
+def set_model_tag(store: SqlStore, name: str, key: str, value: str) -> None:
+    with store.atomic() as conn:
+        _model_row(conn, name)
+        _upsert_model_tag(store, conn, name, key, value)
+
+
+def delete_model_tag(store: SqlStore, name: str, key: str) -> None:
+    tg = t.registered_model_tags
+    with store.atomic() as conn:
+        _model_row(conn, name)
+        if conn.execute(tg.delete().where(tg.c.name == name, tg.c.key == key)).rowcount == 0:
+            raise NotFound(f"registered model {name!r} has no tag {key!r}")
+
+
+def set_version_tag(store: SqlStore, name: str, version: int, key: str, value: str) -> None:
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        _upsert_version_tag(store, conn, name, version, key, value)
+
+
+def delete_version_tag(store: SqlStore, name: str, version: int, key: str) -> None:
+    tg = t.model_version_tags
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        where = tg.c.name == name, tg.c.version == version, tg.c.key == key
+        if conn.execute(tg.delete().where(*where)).rowcount == 0:
+            raise NotFound(f"version {version} of registered model {name!r} has no tag {key!r}")
+
+
+def _close_history(
+    conn: sa.Connection, name: str, aliases: list[str], user: str, reason: str, ts: int
+) -> None:
+    h = t.alias_history
+    if aliases:
+        conn.execute(
+            h.update()
+            .where(h.c.name == name, h.c.alias.in_(aliases), h.c.removed_time.is_(None))
+            .values(removed_time=ts, removed_by=user, removed_reason=reason)
+        )
+
+
+def set_alias(store: SqlStore, name: str, alias: str, version: int, user: str) -> int | None:
+    """Point ``alias`` at ``version``; returns the version it pointed at before (or None)."""
+    a = t.aliases
+    ts = now_ms()
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        old = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
+        previous = None if old is None else int(old[0])
+        if previous == version:
+            return previous
+        _close_history(conn, name, [alias], user, "moved", ts)
+        stmt = store._insert(a).values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["name", "alias"], set_={"version": version, "set_time": ts, "set_by": user}
+            )
+        )
+        conn.execute(
+            t.alias_history.insert().values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
+        )
+        return previous
+
+
+def delete_alias(store: SqlStore, name: str, alias: str, user: str) -> int:
+    a = t.aliases
+    with store.atomic() as conn:
+        _model_row(conn, name)
+        row = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
+        if row is None:
+            raise ModelNotFound(f"registered model {name!r} has no alias {alias!r} to delete")
+        conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
+        _close_history(conn, name, [alias], user, "deleted", now_ms())
+        return int(row[0])
+
+
+def delete_model_version(store: SqlStore, name: str, version: int, user: str) -> None:
+    a, mv, tg = t.aliases, t.model_versions, t.model_version_tags
+    with store.atomic() as conn:
+        _version_row(conn, name, version)
+        held = [
+            r[0] for r in conn.execute(sa.select(a.c.alias).where(a.c.name == name, a.c.version == version))
+        ]
+        conn.execute(a.delete().where(a.c.name == name, a.c.version == version))
+        _close_history(conn, name, held, user, "version deleted", now_ms())
+        conn.execute(tg.delete().where(tg.c.name == name, tg.c.version == version))
+        conn.execute(mv.delete().where(mv.c.name == name, mv.c.version == version))
+
+
+def delete_registered_model(store: SqlStore, name: str, user: str) -> None:
+    """Delete a model with its versions, tags and aliases; closed alias history is kept."""
+    with store.atomic() as conn:
+        _model_row(conn, name)
+        held = [r[0] for r in conn.execute(sa.select(t.aliases.c.alias).where(t.aliases.c.name == name))]
+        _close_history(conn, name, held, user, "model deleted", now_ms())
+        for table in (t.aliases, t.model_version_tags, t.model_versions, t.registered_model_tags):
+            conn.execute(table.delete().where(table.c.name == name))
+        conn.execute(t.registered_models.delete().where(t.registered_models.c.name == name))
