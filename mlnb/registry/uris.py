@@ -76,34 +76,43 @@ def _check_text(uri: object) -> str:
     return uri
 
 
+def _bad_name(name: object, uri: object, why: str, what: str = "registered model name") -> InvalidUri:
+    if uri is not None:
+        return _refuse(uri, why)
+    return InvalidUri(f"{what} {name!r} is refused: {why}")
+
+
 def check_model_name(name: object, *, uri: object = None) -> str:
     """Return ``name`` if it is a valid registered model name, else raise :class:`InvalidUri`.
+
+    A name uses letters, digits, ``_``, ``.``, ``-`` and inner spaces (at most 256 characters),
+    so that it always fits in a ``models:/<name>/...`` URI.
 
     Examples
     --------
     >>> check_model_name("churn-model")
     'churn-model'
     """
-    where = uri if uri is not None else name
     if not isinstance(name, str) or not name:
-        raise _refuse(where, "the model name is empty or not a string")
+        raise _bad_name(name, uri, "a model name must be a non-empty string")
     if len(name) > MAX_NAME_LENGTH:
-        raise _refuse(where, f"the model name is longer than {MAX_NAME_LENGTH} characters")
+        raise _bad_name(name, uri, f"a model name has at most {MAX_NAME_LENGTH} characters")
     if not _NAME.fullmatch(name) or unicodedata.normalize("NFC", name) != name:
-        raise _refuse(
-            where,
-            f"the model name {name!r} must use letters, digits, '_', '.', '-' or inner spaces",
+        raise _bad_name(
+            name,
+            uri,
+            f"the model name {name!r} must use letters, digits, '_', '.', '-' or inner spaces "
+            "and start with a letter, digit or '_'",
         )
     return name
 
 
 def check_alias(alias: object, *, uri: object = None) -> str:
     """Return ``alias`` if valid: word characters and '-', not 'latest', not like 'v3'."""
-    where = uri if uri is not None else alias
     if not isinstance(alias, str) or not _ALIAS.fullmatch(alias) or len(alias) > MAX_NAME_LENGTH:
-        raise _refuse(where, f"the alias {alias!r} must be letters, digits, '_' or '-'")
+        raise _bad_name(alias, uri, "an alias uses only letters, digits, '_' or '-'", "alias")
     if alias.lower() == "latest" or _VERSION_LIKE_ALIAS.fullmatch(alias):
-        raise _refuse(where, f"the alias {alias!r} is reserved (it reads as a version)")
+        raise _bad_name(alias, uri, "'latest' and 'v<number>' are reserved (they read as versions)", "alias")
     return alias
 
 

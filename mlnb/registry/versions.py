@@ -1,0 +1,310 @@
+"""Registered models and their versions: register, read, search, describe, tag, delete.
+
+A version is a pointer to a model directory logged in a run (``runs:/<run_id>/<path>``); the
+directory's files and their sha256 stay where they were logged, in the run's artifacts.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import TYPE_CHECKING, Any
+
+from mlnb.errors import InvalidParameter, InvalidState, ModelNotFound
+from mlnb.registry.entities import ModelVersion, RegisteredModel
+from mlnb.registry.uris import ModelReference, check_model_name, resolve_model_uri
+
+if TYPE_CHECKING:
+    from mlnb.store.sql import SqlStore
+
+
+def _store() -> SqlStore:
+    from mlnb.tracking.state import get_store
+
+    return get_store()
+
+
+def _sql() -> Any:
+    from mlnb.store import registry_sql
+
+    return registry_sql
+
+
+def current_user() -> str:
+    """The user name recorded as the author of registry changes."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def check_version(version: object) -> int:
+    """A version number given as ``3`` or ``"3"``; anything else is refused."""
+    if isinstance(version, bool):
+        version = None
+    if isinstance(version, str) and version.isascii() and version.isdigit():
+        version = int(version)
+    if not isinstance(version, int) or version < 1:
+        raise InvalidParameter(f"model version {version!r} must be a positive integer like 3 or '3'")
+    return version
+
+
+def _tags(tags: dict[str, Any] | None, what: str) -> dict[str, str]:
+    from mlnb.store.values import check_key, check_text
+
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidParameter(f"{what} tags must be a dict of key -> value, not {type(tags).__name__}")
+    return {check_key(k, f"{what} tag key"): check_text(v, f"{what} tag {k!r}") for k, v in tags.items()}
+
+
+def _description(description: object) -> str | None:
+    from mlnb.store.values import check_text
+
+    return None if description is None else check_text(description, "description")
+
+
+def _model(row: dict[str, Any]) -> RegisteredModel:
+    return RegisteredModel(
+        name=row["name"],
+        description=row["description"],
+        user_id=row["user_id"],
+        creation_timestamp=row["creation_timestamp"],
+        last_updated_timestamp=row["last_updated_timestamp"],
+        tags=dict(row["tags"]),
+        aliases=dict(row["aliases"]),
+        latest_versions=tuple(ModelVersion._from_row(v) for v in row["latest_versions"]),
+    )
+
+
+def _logged_model_path(store: SqlStore, run_id: str, path: str, uri: str) -> None:
+    info = store.get_run_info(run_id)
+    if info.lifecycle_stage == "deleted":
+        raise InvalidState(f"run {run_id} is deleted; restore it with mlnb.restore_run({run_id!r}) first")
+    files = store.artifact_rows(run_id, path)
+    if f"{path}/MLmodel" not in files:
+        hint = "it is a file, not a model directory" if path in files else "it has no MLmodel file"
+        raise ModelNotFound(
+            f"{uri!r} does not name a logged model ({hint}); log one with mlnb.log_model(model, "
+            "name) and register its ModelInfo.model_uri"
+        )
+
+
+# --- registered models ---------------------------------------------------------------------------
+def create_registered_model(
+    name: str, tags: dict[str, Any] | None = None, description: str | None = None
+) -> RegisteredModel:
+    """Create an empty registered model (``register_model`` does this on first use).
+
+    Examples
+    --------
+    >>> mlnb.create_registered_model("churn", tags={"team": "risk"})  # doctest: +SKIP
+    """
+    name = check_model_name(name)
+    row = _sql().create_registered_model(
+        _store(), name, current_user(), _description(description), _tags(tags, "model")
+    )
+    return _model(row)
+
+
+def get_registered_model(name: str) -> RegisteredModel:
+    """The registered model ``name`` with its tags, aliases and newest version per stage."""
+    return _model(_sql().get_registered_model(_store(), check_model_name(name)))
+
+
+def search_registered_models(
+    filter_string: str | None = None, max_results: int = 100_000, order_by: Any = None
+) -> list[RegisteredModel]:
+    """Registered models matching a filter, sorted by name.
+
+    Parameters
+    ----------
+    filter_string : str, optional
+        e.g. ``"name LIKE 'churn%'"`` or ``"tags.team = 'risk'"`` (see :mod:`mlnb.registry.search`).
+    max_results : int
+        At most this many models are returned.
+
+    Examples
+    --------
+    >>> [m.name for m in mlnb.search_registered_models("name ILIKE '%churn%'")]  # doctest: +SKIP
+    ['churn']
+    """
+    from mlnb.registry.search import MODEL_FIELDS, compile_filter
+
+    keep = compile_filter(filter_string, MODEL_FIELDS)
+    models = [m for m in map(_model, _sql().list_registered_models(_store())) if keep(m)]
+    return _ordered(models, order_by, "name")[:max_results]
+
+
+def update_registered_model(name: str, description: str | None = None) -> RegisteredModel:
+    """Set the description of a registered model."""
+    name = check_model_name(name)
+    _sql().update_registered_model(_store(), name, _description(description))
+    return get_registered_model(name)
+
+
+def set_registered_model_tag(name: str, key: str, value: Any) -> None:
+    """Set a tag on a registered model (replacing its value)."""
+    ((key, value),) = _tags({key: value}, "model").items()
+    _sql().set_model_tag(_store(), check_model_name(name), key, value)
+
+
+def delete_registered_model_tag(name: str, key: str) -> None:
+    """Remove a tag from a registered model."""
+    _sql().delete_model_tag(_store(), check_model_name(name), key)
+
+
+def delete_registered_model(name: str) -> None:
+    """Delete a registered model, its versions, tags and aliases (runs and files stay).
+
+    The alias history is kept, with each open period closed as ``"model deleted"``.
+    """
+    _sql().delete_registered_model(_store(), check_model_name(name), current_user())
+
+
+# --- versions ------------------------------------------------------------------------------------
+def register_model(
+    model_uri: str, name: str, tags: dict[str, Any] | None = None, *, description: str | None = None
+) -> ModelVersion:
+    """Register the model at ``model_uri`` as the next version of ``name``.
+
+    The registered model is created on first use.  Versions are 1, 2, 3, ... with no gap and no
+    duplicate, even when several processes register at the same moment.
+
+    Parameters
+    ----------
+    model_uri : str
+        ``runs:/<run_id>/<path>`` of a logged model directory (one with an ``MLmodel`` file), or
+        a ``models:/`` URI of an existing version.
+    name : str
+        The registered model name (letters, digits, ``_``, ``.``, ``-``, inner spaces).
+    tags : dict, optional
+        Tags of the new version.
+
+    Examples
+    --------
+    >>> info = mlnb.log_model(pipe, "model")  # doctest: +SKIP
+    >>> mlnb.register_model(info.model_uri, "churn").version  # doctest: +SKIP
+    1
+    """
+    name = check_model_name(name)
+    tag_rows = _tags(tags, "version")
+    store = _store()
+    run_id, path = resolve_model_uri(model_uri)
+    _logged_model_path(store, run_id, path, model_uri)
+    row = _sql().create_model_version(
+        store, name, run_id, path, current_user(), _description(description), tag_rows
+    )
+    return ModelVersion._from_row(row)
+
+
+def get_model_version(name: str, version: int | str) -> ModelVersion:
+    """One version of a registered model."""
+    return ModelVersion._from_row(
+        _sql().get_model_version(_store(), check_model_name(name), check_version(version))
+    )
+
+
+def search_model_versions(
+    filter_string: str | None = None, max_results: int = 100_000, order_by: Any = None
+) -> list[ModelVersion]:
+    """Model versions matching a filter, by name then newest version first.
+
+    Parameters
+    ----------
+    filter_string : str, optional
+        e.g. ``"name = 'churn'"``, ``"run_id = '<id>'"``, ``"name = 'churn' AND version >= 3"``,
+        ``"current_stage = 'Production'"`` or ``"tags.validated = 'yes'"``.
+    max_results : int
+        At most this many versions are returned.
+    order_by : str or list of str, optional
+        e.g. ``"version ASC"`` or ``["name", "creation_timestamp DESC"]``.
+
+    Examples
+    --------
+    >>> [v.version for v in mlnb.search_model_versions("name = 'churn'")]  # doctest: +SKIP
+    [2, 1]
+    """
+    from mlnb.registry.search import VERSION_FIELDS, compile_filter
+
+    keep = compile_filter(filter_string, VERSION_FIELDS)
+    rows = _sql().list_model_versions(_store())
+    versions = [v for v in map(ModelVersion._from_row, rows) if keep(v)]
+    return _ordered(versions, order_by, None)[:max_results]
+
+
+def update_model_version(name: str, version: int | str, description: str | None = None) -> ModelVersion:
+    """Set the description of a model version."""
+    row = _sql().update_model_version(
+        _store(), check_model_name(name), check_version(version), description=_description(description)
+    )
+    return ModelVersion._from_row(row)
+
+
+def set_model_version_tag(name: str, version: int | str, key: str, value: Any) -> None:
+    """Set a tag on a model version (replacing its value)."""
+    ((key, value),) = _tags({key: value}, "version").items()
+    _sql().set_version_tag(_store(), check_model_name(name), check_version(version), key, value)
+
+
+def delete_model_version_tag(name: str, version: int | str, key: str) -> None:
+    """Remove a tag from a model version."""
+    _sql().delete_version_tag(_store(), check_model_name(name), check_version(version), key)
+
+
+def delete_model_version(name: str, version: int | str) -> None:
+    """Delete one version; aliases on it are removed (recorded in the alias history).
+
+    Its number is not reused: the next registration still gets the next higher number.
+    """
+    _sql().delete_model_version(_store(), check_model_name(name), check_version(version), current_user())
+
+
+def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
+    if order_by is None:
+        return items
+    clauses = [order_by] if isinstance(order_by, str) else list(order_by)
+    for clause in reversed(clauses):  # stable sorts, last key first
+        field, _, direction = str(clause).strip().partition(" ")
+        field = {"version_number": "version", "timestamp": "creation_timestamp"}.get(field, field)
+        if field not in ("name", "version", "creation_timestamp", "last_updated_timestamp"):
+            raise InvalidParameter(
+                f"cannot order by {clause!r}; use name, version, creation_timestamp or "
+                "last_updated_timestamp, optionally followed by ASC or DESC"
+            )
+        if field == "version" and default == "name":
+            raise InvalidParameter("registered models are not ordered by version; use name")
+        if direction.strip().upper() not in ("", "ASC", "DESC"):
+            raise InvalidParameter(f"order direction in {clause!r} must be ASC or DESC")
+
+        def key(item: Any, field: str = field) -> tuple[bool, Any]:
+            value = getattr(item, field)
+            return (value is None, 0 if value is None else value)
+
+        items = sorted(items, key=key, reverse=direction.strip().upper() == "DESC")
+    return items
+
+
+# --- models:/ resolution -------------------------------------------------------------------------
+def version_for(ref: ModelReference) -> ModelVersion:
+    """The version a parsed ``models:/`` reference names, or :class:`ModelNotFound`."""
+    if ref.version is not None:
+        return get_model_version(ref.name, ref.version)
+    store = _store()
+    if ref.alias is not None:
+        return get_model_version(ref.name, _sql().alias_version(store, ref.name, ref.alias))
+    stages = None if ref.latest else [ref.stage]
+    rows = _sql().list_model_versions(store, ref.name, stages)
+    if not rows:
+        where = "any version" if ref.latest else f"a version in stage {ref.stage!r}"
+        raise ModelNotFound(
+            f"registered model {ref.name!r} has no {where}; see its versions with "
+            f"`mlnb models show {ref.name}`"
+        )
+    return ModelVersion._from_row(rows[0])  # newest first
+
+
+def resolve_reference(ref: ModelReference) -> tuple[str, str]:
+    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference."""
+    version = version_for(ref)
+    return version.run_id, version.artifact_path
