@@ -82,6 +82,12 @@ _EXPORTS: dict[str, str] = {
     "IntegrityError": "mlnb.errors",
     "InvalidUri": "mlnb.errors",
     "ValidationFailed": "mlnb.errors",
+    "UnsupportedModel": "mlnb.errors",
+    # models
+    "log_model": "mlnb.tracking.model_logging",
+    "ModelInfo": "mlnb.tracking.model_logging",
+    "load_model": "mlnb.registry.loading",
+    "sklearn": "mlnb.sklearn",
 }
 
 __all__ = sorted(_EXPORTS)

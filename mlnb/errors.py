@@ -93,3 +93,7 @@ class ValidationFailed(MlnbError):
     """A promotion gate or validation threshold failed."""
 
     error_code = "VALIDATION_FAILED"
+
+
+class UnsupportedModel(InvalidParameter):
+    """A model cannot be saved safely (skops refuses a type) and pickling was not allowed."""

@@ -1,0 +1,105 @@
+"""Logging a fitted estimator into a run as an MLflow-compatible model directory.
+
+Every file goes through the store's hashed, atomic write, and the run gets a tag
+``mlnb.model.<artifact_path>`` holding ``{"flavor", "serialization", "trusted_types"}``: the skops
+types loading may trust come from that database record, never from the directory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mlnb.models.mlmodel import build_model
+from mlnb.store import artifacts as files
+from mlnb.store.paths import check_relpath
+from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.state import get_store
+
+MODEL_TAG_PREFIX = "mlnb.model."
+PROFILE_FILE = "reference_profile.json"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a logged model lives and how it was saved."""
+
+    run_id: str
+    artifact_path: str
+    model_uri: str
+    flavor: str
+    serialization: str
+    signature: dict[str, Any] | None
+
+
+def model_tag(artifact_path: str) -> str:
+    """The run tag recording how the model at ``artifact_path`` was saved."""
+    return MODEL_TAG_PREFIX + artifact_path
+
+
+def log_model(
+    model: Any,
+    name: str,
+    *,
+    input_example: Any = None,
+    signature: Any = None,
+    run_id: str | None = None,
+    allow_pickle: bool = False,
+    training_data: Any = None,
+) -> ModelInfo:
+    """Save a fitted scikit-learn estimator in the active run (or ``run_id``) under ``name``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted scikit-learn estimator or Pipeline.
+    name : str
+        Artifact path of the model directory inside the run, e.g. ``"model"``.
+    input_example : DataFrame or ndarray, optional
+        Sample input; its first 5 rows are saved and used to infer the signature.
+    signature : dict, optional
+        ``{"inputs": ..., "outputs": ...}`` in MLflow's column schema (or an MLflow
+        ``ModelSignature``); inferred from ``input_example`` when omitted.
+    run_id : str, optional
+        Log into this run instead of the active one.
+    allow_pickle : bool
+        Fall back to cloudpickle when skops cannot save the model.
+    training_data : DataFrame, optional
+        Also store a reference profile of it (``reference_profile.json``) for drift checks.
+
+    Raises
+    ------
+    mlnb.errors.UnsupportedModel
+        skops cannot save the model safely and ``allow_pickle`` is False.
+
+    Examples
+    --------
+    >>> with mlnb.start_run():  # doctest: +SKIP
+    ...     info = mlnb.log_model(pipe, "model", input_example=X_train)
+    >>> mlnb.load_model(info.model_uri).predict(X_test)  # doctest: +SKIP
+    """
+    name = check_relpath(name)
+    built = build_model(model, input_example=input_example, signature=signature, allow_pickle=allow_pickle)
+    items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
+    if training_data is not None:
+        try:
+            from mlnb.models.profile import build_profile
+        except ImportError:
+            pass
+        else:
+            profile = json.dumps(build_profile(training_data)).encode()
+            items.append((f"{name}/{PROFILE_FILE}", profile))
+    run = _run_id_or_active(run_id)
+    store = get_store()
+    files.write_files(store, run, items)
+    record = {"flavor": "sklearn", "serialization": built.serialization, "trusted_types": built.trusted_types}
+    store.log_batch(run, tags={model_tag(name): json.dumps(record)})
+    return ModelInfo(
+        run_id=run,
+        artifact_path=name,
+        model_uri=f"runs:/{run}/{name}",
+        flavor="sklearn",
+        serialization=built.serialization,
+        signature=built.signature,
+    )

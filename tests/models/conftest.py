@@ -1,0 +1,33 @@
+"""A fitted churn Pipeline (ColumnTransformer + OneHotEncoder + StandardScaler + LogisticRegression)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def churn_pipeline() -> tuple[Any, Any, Any]:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from mlnb.datasets import travel_churn
+
+    df = travel_churn()
+    X, y = df.drop(columns="Target"), df["Target"]
+    categorical = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["Age", "ServicesOpted"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ]
+    )
+    return X, y, Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def churn() -> tuple[Any, Any, Any]:
+    """``(X, y, fitted pipeline)`` on mlnb.datasets.travel_churn()."""
+    return churn_pipeline()

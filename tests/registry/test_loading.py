@@ -1,0 +1,179 @@
+"""load_model: round trip, integrity refusals, trusted types from the database, pickle opt-in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlnb
+from mlnb.errors import IntegrityError, InvalidParameter, InvalidUri, ModelNotFound, UnsupportedModel
+from mlnb.store import artifacts as files
+
+
+def _pipeline() -> tuple[Any, Any]:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from mlnb.datasets import travel_churn
+
+    df = travel_churn()
+    X, y = df.drop(columns="Target"), df["Target"]
+    categorical = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["Age", "ServicesOpted"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ]
+    )
+    return X, Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[Any, Any]:
+    return _pipeline()
+
+
+@pytest.fixture
+def logged(store, fitted) -> tuple[Any, Any, Any]:
+    X, pipe = fitted
+    with mlnb.start_run():
+        info = mlnb.log_model(pipe, "model", input_example=X)
+    return X, pipe, info
+
+
+def _model_file(store, info, name: str):
+    return store.run_dir(info.run_id) / info.artifact_path / name
+
+
+def test_round_trip_predicts_the_same(logged) -> None:
+    X, pipe, info = logged
+    loaded = mlnb.load_model(info.model_uri)
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_model_info_fields(logged) -> None:
+    _, _, info = logged
+    assert info.model_uri == f"runs:/{info.run_id}/model"
+    assert (info.flavor, info.serialization) == ("sklearn", "skops")
+    assert json.loads(info.signature["inputs"])[0]["name"] == "Age"
+
+
+def test_every_file_is_hashed_and_trusted_types_are_tagged(store, logged) -> None:
+    _, _, info = logged
+    rows = store.artifact_rows(info.run_id, "model")
+    assert {"model/MLmodel", "model/model.skops", "model/requirements.txt"} <= set(rows)
+    tag = json.loads(mlnb.get_run(info.run_id).data.tags["mlnb.model.model"])
+    assert tag == {"flavor": "sklearn", "serialization": "skops", "trusted_types": []}
+
+
+def test_sklearn_namespace_logs_and_loads(store, fitted) -> None:
+    X, pipe = fitted
+    with mlnb.start_run():
+        info = mlnb.sklearn.log_model(pipe, "clf")
+    np.testing.assert_array_equal(mlnb.sklearn.load_model(info.model_uri).predict(X), pipe.predict(X))
+
+
+def test_flipped_byte_in_model_file_is_refused(store, logged) -> None:
+    _, _, info = logged
+    path = _model_file(store, info, "model.skops")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match=r"model\.skops"):
+        mlnb.load_model(info.model_uri)
+
+
+def test_mlmodel_edited_to_trust_eval_is_refused(store, logged) -> None:
+    _, _, info = logged
+    path = _model_file(store, info, "MLmodel")
+    text = path.read_text().replace("skops_trusted_types: null", "skops_trusted_types:\n    - builtins.eval")
+    assert "builtins.eval" in text
+    path.write_text(text)
+    with pytest.raises(IntegrityError, match="MLmodel"):
+        mlnb.load_model(info.model_uri)
+
+
+def test_types_listed_in_the_directory_are_never_trusted(store) -> None:
+    """Even with hashes that match, a model needing eval loads only if the database trusts eval."""
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    evil = FunctionTransformer(eval).fit(np.ones((2, 2)))
+    with mlnb.start_run() as run:
+        rid = run.info.run_id
+        mlmodel = "flavors:\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n"
+        mlmodel += "    skops_trusted_types:\n    - builtins.eval\n"
+        files.write_files(
+            store, rid, [("evil/model.skops", sio.dumps(evil)), ("evil/MLmodel", mlmodel.encode())]
+        )
+        mlnb.set_tag(
+            "mlnb.model.evil",
+            json.dumps({"flavor": "sklearn", "serialization": "skops", "trusted_types": []}),
+        )
+    with pytest.raises(IntegrityError, match=r"builtins\.eval"):
+        mlnb.load_model(f"runs:/{rid}/evil")
+
+
+def test_deleted_file_is_refused(store, logged) -> None:
+    _, _, info = logged
+    _model_file(store, info, "requirements.txt").unlink()
+    with pytest.raises(IntegrityError, match="missing"):
+        mlnb.load_model(info.model_uri)
+
+
+def test_unsupported_model_names_the_type(store) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    model = FunctionTransformer(lambda x: x * 2).fit(np.ones((3, 2)))
+    with mlnb.start_run(), pytest.raises(UnsupportedModel, match=r"<lambda>.*allow_pickle=True"):
+        mlnb.log_model(model, "fn")
+
+
+def test_pickled_model_needs_allow_pickle_to_load(store) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    model = FunctionTransformer(lambda x: x * 2).fit(np.ones((3, 2)))
+    with mlnb.start_run():
+        info = mlnb.log_model(model, "fn", allow_pickle=True)
+    assert info.serialization == "cloudpickle"
+    with pytest.raises(InvalidParameter, match="allow_pickle=True"):
+        mlnb.load_model(info.model_uri)
+    loaded = mlnb.load_model(info.model_uri, allow_pickle=True)
+    np.testing.assert_array_equal(loaded.transform(np.ones((2, 2))), np.full((2, 2), 2.0))
+
+
+def test_missing_model_and_bad_uri(store, logged) -> None:
+    _, _, info = logged
+    with pytest.raises(ModelNotFound):
+        mlnb.load_model(f"runs:/{info.run_id}/nothing")
+    with pytest.raises(InvalidUri):
+        mlnb.load_model("file:///etc/passwd")
+
+
+def test_reference_profile_written_with_training_data(store, fitted) -> None:
+    X, pipe = fitted
+    with mlnb.start_run():
+        info = mlnb.log_model(pipe, "model", training_data=X)
+    profile = mlnb.load_dict(info.run_id, "model/reference_profile.json")
+    assert profile
+
+
+@pytest.mark.mlflow
+def test_mlflow_pyfunc_loads_the_logged_directory(store, logged, monkeypatch) -> None:
+    import mlflow.pyfunc
+
+    # MLflow 3.17 refuses every deserialization (skops included) unless this is set.
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    X, pipe, info = logged
+    directory = store.run_dir(info.run_id) / "model"
+    pyfunc = mlflow.pyfunc.load_model(str(directory))
+    np.testing.assert_array_equal(np.asarray(pyfunc.predict(X)), pipe.predict(X))
+    import mlflow.sklearn
+
+    np.testing.assert_array_equal(mlflow.sklearn.load_model(str(directory)).predict(X), pipe.predict(X))
