@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import AlreadyExists, ModelNotFound, NotFound
+from mlnb.errors import AlreadyExists, InvalidState, ModelNotFound, NotFound
 from mlnb.store import schema as t
 from mlnb.store.sql import now_ms
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
 
 _ARCHIVING_STAGES = ("Staging", "Production")
+_ANY: Any = object()
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -332,14 +333,25 @@ def _close_history(
         )
 
 
-def set_alias(store: SqlStore, name: str, alias: str, version: int, user: str) -> int | None:
-    """Point ``alias`` at ``version``; returns the version it pointed at before (or None)."""
+def set_alias(
+    store: SqlStore, name: str, alias: str, version: int, user: str, expected: Any = _ANY
+) -> int | None:
+    """Point ``alias`` at ``version``; returns the version it pointed at before (or None).
+
+    With ``expected`` (a version or None) the move happens only if the alias still points
+    there, so a gate checked against one holder never silently replaces another.
+    """
     a = t.aliases
     ts = now_ms()
     with store.atomic() as conn:
         _version_row(conn, name, version)
         old = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
         previous = None if old is None else int(old[0])
+        if expected is not _ANY and previous != expected:
+            raise InvalidState(
+                f"alias {alias!r} of {name!r} moved to version {previous} while the gate was "
+                f"checked against version {expected}; run the promotion again"
+            )
         if previous == version:
             return previous
         _close_history(conn, name, [alias], user, "moved", ts)
