@@ -1,0 +1,80 @@
+"""Aliases: set, move, delete, resolve, and the history of every period an alias held a version."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import mlnb
+from mlnb.errors import InvalidUri, ModelNotFound
+from mlnb.registry.versions import current_user
+
+
+@pytest.fixture
+def three_versions(log_candidate) -> str:
+    uri = log_candidate(f1=0.7)
+    for _ in range(3):
+        mlnb.register_model(uri, "churn")
+    return uri
+
+
+def test_alias_moves_and_history_records_each_period(three_versions) -> None:
+    mlnb.set_registered_model_alias("churn", "champion", 1)
+    mlnb.set_registered_model_alias("churn", "champion", "1")  # same version: no new period
+    mlnb.set_registered_model_alias("churn", "challenger", 3)
+    mlnb.set_registered_model_alias("churn", "champion", 2)
+    assert mlnb.get_model_version_by_alias("churn", "champion").version == 2
+    assert mlnb.get_model_version("churn", 2).aliases == ("champion",)
+    assert mlnb.get_model_version("churn", 1).aliases == ()
+    assert mlnb.get_registered_model("churn").aliases == {"challenger": 3, "champion": 2}
+
+    history = mlnb.get_alias_history("churn", "champion")
+    assert list(history["version"]) == [1, 2]
+    assert list(history["current"]) == [False, True]
+    assert list(history["removed_reason"].fillna("")) == ["moved", ""]
+    assert set(history["set_by"]) == {current_user()}
+    assert history.loc[0, "removed_time"] == history.loc[1, "set_time"]
+    assert isinstance(history.loc[0, "set_time"], pd.Timestamp) and pd.isna(history.loc[1, "removed_time"])
+    everything = mlnb.get_alias_history("churn")
+    assert sorted(zip(everything["alias"], everything["version"], strict=True)) == [
+        ("challenger", 3),
+        ("champion", 1),
+        ("champion", 2),
+    ]
+
+
+def test_deleting_alias_or_version_closes_its_period(three_versions) -> None:
+    mlnb.set_registered_model_alias("churn", "champion", 1)
+    mlnb.set_registered_model_alias("churn", "challenger", 2)
+    mlnb.delete_registered_model_alias("churn", "champion")
+    with pytest.raises(ModelNotFound, match="no alias 'champion'"):
+        mlnb.get_model_version_by_alias("churn", "champion")
+    with pytest.raises(ModelNotFound):
+        mlnb.delete_registered_model_alias("churn", "champion")
+    mlnb.delete_model_version("churn", 2)
+    with pytest.raises(ModelNotFound):
+        mlnb.get_model_version_by_alias("churn", "challenger")
+    history = mlnb.get_alias_history("churn")
+    reasons = dict(zip(history["alias"], history["removed_reason"], strict=True))
+    assert reasons == {"champion": "deleted", "challenger": "version deleted"}
+    assert not history["current"].any()
+
+
+def test_history_survives_model_deletion(three_versions) -> None:
+    mlnb.set_registered_model_alias("churn", "champion", 3)
+    mlnb.delete_registered_model("churn")
+    history = mlnb.get_alias_history("churn")
+    assert list(history["removed_reason"]) == ["model deleted"]
+
+
+def test_alias_errors(three_versions) -> None:
+    with pytest.raises(ModelNotFound, match="no version 9"):
+        mlnb.set_registered_model_alias("churn", "champion", 9)
+    with pytest.raises(ModelNotFound, match="no registered model"):
+        mlnb.set_registered_model_alias("nope", "champion", 1)
+    for bad in ("latest", "v2", "a b", "", "x/y"):
+        with pytest.raises(InvalidUri):
+            mlnb.set_registered_model_alias("churn", bad, 1)
+    with pytest.raises(ModelNotFound):
+        mlnb.get_alias_history("nope")
+    assert mlnb.get_alias_history("churn").empty
