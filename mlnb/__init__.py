@@ -65,6 +65,9 @@ _EXPORTS: dict[str, str] = {
     "Experiment": "mlnb.entities",
     "RunStatus": "mlnb.entities",
     "ViewType": "mlnb.entities",
+    # inline panels
+    "compare": "mlnb.widgets.compare",
+    "ComparePanel": "mlnb.widgets.compare",
     # errors
     "MlnbError": "mlnb.errors",
     "InvalidParameter": "mlnb.errors",

@@ -1,0 +1,721 @@
+// mlnb compare panel: a virtualized runs table and plots, drawn from columnar arrays.
+// Every user string goes through textContent (never innerHTML), so a run named
+// "<img src=x onerror=...>" stays text.
+
+const ROW_H = 24;
+const SVGNS = "http://www.w3.org/2000/svg";
+const PLOTS = ["parallel", "scatter", "box", "contour", "history"];
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+function bytesOf(x) {
+  if (!x) return null;
+  if (x instanceof ArrayBuffer) return x;
+  if (ArrayBuffer.isView(x)) return x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength);
+  return null;
+}
+
+function h(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "style") node.style.cssText = v;
+    else node.setAttribute(k, v);
+  }
+  if (text !== null) node.textContent = String(text);
+  return node;
+}
+
+function s(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== null) node.textContent = String(text);
+  return node;
+}
+
+function fmtNum(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  if (Number.isInteger(v)) return String(v);
+  return String(parseFloat(v.toPrecision(6)));
+}
+
+function short(key) {
+  const i = key.indexOf(".");
+  return i < 0 ? key : key.slice(i + 1);
+}
+
+// -- data ---------------------------------------------------------------------------------
+function decode(data) {
+  const n = data.n || 0;
+  const cols = new Map();
+  cols.set("run_name", { key: "run_name", kind: "attr", text: data.name || [] });
+  const status = data.status || {};
+  cols.set("status", { key: "status", kind: "attr", codes: new Int32Array(bytesOf(status.codes) || new ArrayBuffer(0)), dict: status.dict || [] });
+  cols.set("start_time", { key: "start_time", kind: "attr", num: new Float64Array(bytesOf(data.start_time) || new ArrayBuffer(0)), date: true });
+  for (const c of data.columns || []) {
+    cols.set(c.key, {
+      key: c.key,
+      kind: c.kind,
+      num: c.num ? new Float64Array(bytesOf(c.num)) : null,
+      codes: c.codes ? new Int32Array(bytesOf(c.codes)) : null,
+      dict: c.dict || null,
+    });
+  }
+  return { n, cols, runIds: data.run_id || [], names: data.name || [], complete: !!data.complete, version: data.version };
+}
+
+function cellText(col, i) {
+  if (!col) return "";
+  if (col.text) return col.text[i] ?? "";
+  if (col.codes && col.dict) {
+    const c = col.codes[i];
+    return c < 0 ? "" : col.dict[c];
+  }
+  if (col.num) {
+    const v = col.num[i];
+    if (col.date) return Number.isNaN(v) ? "" : new Date(v).toISOString().slice(0, 19).replace("T", " ");
+    return fmtNum(v);
+  }
+  return "";
+}
+
+// numeric position of row i on a column (categories by their sorted rank)
+function ranks(col) {
+  if (col.rank) return col.rank;
+  const order = col.dict.map((_, i) => i).sort((a, b) => (col.dict[a] < col.dict[b] ? -1 : col.dict[a] > col.dict[b] ? 1 : 0));
+  const rank = new Int32Array(col.dict.length);
+  order.forEach((code, r) => (rank[code] = r));
+  col.rank = rank;
+  return rank;
+}
+
+function numericOf(col) {
+  if (col.num) return { values: col.num, categories: null };
+  if (col.codes) {
+    const rank = ranks(col);
+    const values = new Float64Array(col.codes.length);
+    for (let i = 0; i < values.length; i++) values[i] = col.codes[i] < 0 ? NaN : rank[col.codes[i]];
+    const cats = new Array(col.dict.length);
+    col.dict.forEach((d, code) => (cats[rank[code]] = d));
+    return { values, categories: cats };
+  }
+  if (col.text) {
+    const dict = [...new Set(col.text)].sort();
+    const pos = new Map(dict.map((d, i) => [d, i]));
+    return { values: Float64Array.from(col.text, (t) => pos.get(t)), categories: dict };
+  }
+  return { values: new Float64Array(0), categories: null };
+}
+
+function sortOrder(state, sort) {
+  const n = state.n;
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (!sort || sort.length < 1) return idx;
+  const col = state.cols.get(sort[0]);
+  if (!col) return idx;
+  const dir = sort[1] === "desc" ? -1 : 1;
+  let key;
+  if (col.num) key = col.num;
+  else if (col.codes) {
+    const rank = ranks(col);
+    key = new Float64Array(n);
+    for (let i = 0; i < n; i++) key[i] = col.codes[i] < 0 ? NaN : rank[col.codes[i]];
+  } else {
+    const { values } = numericOf(col);
+    key = values;
+  }
+  // missing last whatever the direction; ties keep store order
+  idx.sort((a, b) => {
+    const x = key[a], y = key[b];
+    const xn = Number.isNaN(x), yn = Number.isNaN(y);
+    if (xn || yn) return xn && yn ? a - b : xn ? 1 : -1;
+    return x === y ? a - b : (x < y ? -dir : dir);
+  });
+  return idx;
+}
+
+// -- table --------------------------------------------------------------------------------
+function widthOf(key) {
+  return key === "run_name" ? 200 : key === "start_time" ? 150 : key === "status" ? 84 : 110;
+}
+
+function renderTable(ctx) {
+  const { model, state, tableEl } = ctx;
+  tableEl.replaceChildren();
+  const keys = ["run_name", "status", "start_time", ...model.get("columns").filter((k) => state.cols.has(k))];
+  if (model.get("transpose")) return renderTransposed(ctx, keys);
+  const template = `28px ${keys.map((k) => widthOf(k) + "px").join(" ")}`;
+  const total = 28 + keys.reduce((a, k) => a + widthOf(k), 0);
+  const sort = model.get("sort") || [];
+  const header = h("div", { class: "mlnb-thead", style: `grid-template-columns:${template};width:${total}px` });
+  const all = h("input", { type: "checkbox", class: "mlnb-select-all", title: "select all runs" });
+  all.checked = state.n > 0 && ctx.selected.size === state.n;
+  all.addEventListener("change", () => setSelected(ctx, all.checked ? state.runIds.slice() : []));
+  header.appendChild(h("div", { class: "mlnb-th" })).appendChild(all);
+  for (const key of keys) {
+    const th = h("div", { class: "mlnb-th", "data-key": key, title: key });
+    const mark = sort[0] === key ? (sort[1] === "desc" ? " \u25bc" : " \u25b2") : "";
+    th.textContent = (key === "run_name" ? "run" : short(key)) + mark;
+    if (key.startsWith("metrics.")) th.classList.add("mlnb-metric");
+    th.addEventListener("click", () => {
+      const t0 = performance.now();
+      const cur = model.get("sort") || [];
+      model.set("sort", [key, cur[0] === key && cur[1] === "asc" ? "desc" : "asc"]);
+      model.save_changes();
+      ctx.sortStarted = t0;
+    });
+    header.appendChild(th);
+  }
+  const scroller = h("div", { class: "mlnb-tscroll" });
+  const body = h("div", { class: "mlnb-tbody", style: `height:${state.n * ROW_H}px;width:${total}px` });
+  scroller.append(header, body);
+  tableEl.appendChild(scroller);
+  const drawRows = () => {
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_H) - 5);
+    const last = Math.min(state.n, first + Math.ceil((scroller.clientHeight || 400) / ROW_H) + 10);
+    const frag = document.createDocumentFragment();
+    for (let p = first; p < last; p++) {
+      const i = ctx.order[p];
+      const runId = state.runIds[i];
+      const row = h("div", { class: "mlnb-tr", "data-run-id": runId, style: `top:${p * ROW_H}px;grid-template-columns:${template}` });
+      if (ctx.selected.has(runId)) row.classList.add("mlnb-selected");
+      const cb = h("input", { type: "checkbox", class: "mlnb-row-check" });
+      cb.checked = ctx.selected.has(runId);
+      cb.addEventListener("change", () => {
+        const next = new Set(ctx.selected);
+        if (cb.checked) next.add(runId);
+        else next.delete(runId);
+        setSelected(ctx, state.runIds.filter((r) => next.has(r)));
+      });
+      row.appendChild(h("div", { class: "mlnb-td" })).appendChild(cb);
+      for (const key of keys) {
+        const text = cellText(state.cols.get(key), i);
+        row.appendChild(h("div", { class: "mlnb-td", title: text }, text));
+      }
+      frag.appendChild(row);
+    }
+    body.replaceChildren(frag);
+  };
+  let pending = false;
+  scroller.addEventListener("scroll", () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      drawRows();
+    });
+  });
+  drawRows();
+}
+
+function renderTransposed(ctx, keys) {
+  const { state, tableEl } = ctx;
+  let rows = state.runIds.map((_, i) => i).filter((i) => ctx.selected.has(state.runIds[i]));
+  const note = rows.length ? "selected runs" : "first 50 runs (select runs to compare them)";
+  if (!rows.length) rows = Array.from(ctx.order.slice(0, 50));
+  rows = rows.slice(0, 200);
+  const table = h("table", { class: "mlnb-transposed" });
+  const head = h("tr");
+  head.appendChild(h("th", {}, "key"));
+  for (const i of rows) head.appendChild(h("th", {}, state.names[i]));
+  table.appendChild(head);
+  for (const key of keys.slice(1)) {
+    const tr = h("tr");
+    tr.appendChild(h("th", {}, short(key)));
+    const col = state.cols.get(key);
+    const texts = rows.map((i) => cellText(col, i));
+    const differs = new Set(texts).size > 1;
+    for (const t of texts) tr.appendChild(h("td", differs ? { class: "mlnb-differs" } : {}, t));
+    table.appendChild(tr);
+  }
+  tableEl.append(h("div", { class: "mlnb-note" }, `transposed: ${note}`), h("div", { class: "mlnb-tscroll" }));
+  tableEl.lastChild.appendChild(table);
+}
+
+function setSelected(ctx, ids) {
+  ctx.model.set("selected", ids);
+  ctx.model.save_changes();
+}
+
+// -- plot helpers ---------------------------------------------------------------------------
+function focusRows(ctx) {
+  const { state } = ctx;
+  const out = [];
+  const any = ctx.selected.size > 0;
+  for (let i = 0; i < state.n; i++) if (!any || ctx.selected.has(state.runIds[i])) out.push(i);
+  return out;
+}
+
+function extent(values, rows) {
+  let lo = Infinity, hi = -Infinity;
+  for (const i of rows) {
+    const v = values[i];
+    if (Number.isFinite(v)) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (lo === Infinity) return [0, 1];
+  if (lo === hi) return [lo - 0.5, hi + 0.5];
+  return [lo, hi];
+}
+
+function select(ctx, trait, options, label) {
+  const wrap = h("label", { class: "mlnb-ctl" }, label + " ");
+  const sel = h("select", { "data-trait": trait });
+  for (const key of options) {
+    const opt = h("option", { value: key }, short(key));
+    opt.title = key;
+    sel.appendChild(opt);
+  }
+  sel.value = ctx.model.get(trait);
+  sel.addEventListener("change", () => {
+    ctx.model.set(trait, sel.value);
+    ctx.model.save_changes();
+  });
+  wrap.appendChild(sel);
+  return wrap;
+}
+
+function canvasFor(width, height) {
+  const canvas = h("canvas", { width: width * 2, height: height * 2, style: `width:${width}px;height:${height}px` });
+  const g = canvas.getContext("2d");
+  g.scale(2, 2);
+  return { canvas, g };
+}
+
+function axisLabels(svg, x0, x1, y0, y1, xr, yr, xl, yl) {
+  svg.append(
+    s("line", { x1: x0, y1: y1, x2: x1, y2: y1, class: "mlnb-axis" }),
+    s("line", { x1: x0, y1: y0, x2: x0, y2: y1, class: "mlnb-axis" }),
+    s("text", { x: x0, y: y1 + 14, class: "mlnb-tick" }, fmtNum(xr[0])),
+    s("text", { x: x1, y: y1 + 14, class: "mlnb-tick", "text-anchor": "end" }, fmtNum(xr[1])),
+    s("text", { x: (x0 + x1) / 2, y: y1 + 28, class: "mlnb-label", "text-anchor": "middle" }, xl),
+    s("text", { x: x0 - 4, y: y1, class: "mlnb-tick", "text-anchor": "end" }, fmtNum(yr[0])),
+    s("text", { x: x0 - 4, y: y0 + 8, class: "mlnb-tick", "text-anchor": "end" }, fmtNum(yr[1])),
+    s("text", { x: 12, y: (y0 + y1) / 2, class: "mlnb-label", transform: `rotate(-90 12 ${(y0 + y1) / 2})`, "text-anchor": "middle" }, yl),
+  );
+}
+
+function viridis(t) {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const x = Math.min(0.9999, Math.max(0, t)) * (stops.length - 1);
+  const k = Math.floor(x), f = x - k;
+  const c = stops[k].map((v, j) => Math.round(v + f * (stops[k + 1][j] - v)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+
+function layered(width, height) {
+  const wrap = h("div", { class: "mlnb-layer", style: `width:${width}px;height:${height}px` });
+  const { canvas, g } = canvasFor(width, height);
+  const svg = s("svg", { width, height, class: "mlnb-svg" });
+  wrap.append(canvas, svg);
+  return { wrap, canvas, g, svg };
+}
+
+function keysOf(state, pred = () => true) {
+  return [...state.cols.keys()].filter((k) => !["run_name", "status", "start_time"].includes(k) && pred(k));
+}
+
+// -- parallel coordinates -------------------------------------------------------------------
+function drawParallel(ctx) {
+  const { model, state, controls, plotEl } = ctx;
+  const axes = model.get("axes").filter((k) => state.cols.has(k));
+  const chooser = h("select", { multiple: "", size: "4", class: "mlnb-axes", "data-trait": "axes" });
+  for (const key of keysOf(state)) {
+    const opt = h("option", { value: key }, short(key));
+    opt.selected = axes.includes(key);
+    chooser.appendChild(opt);
+  }
+  chooser.addEventListener("change", () => {
+    model.set("axes", [...chooser.selectedOptions].map((o) => o.value));
+    model.save_changes();
+  });
+  const clear = h("button", { class: "mlnb-clear-brush" }, "clear brushes");
+  clear.addEventListener("click", () => applyBrushes(ctx, {}));
+  controls.append(h("label", { class: "mlnb-ctl" }, "axes "), chooser, clear);
+  if (axes.length < 2) {
+    plotEl.appendChild(h("div", { class: "mlnb-note" }, "choose at least two axes"));
+    return;
+  }
+  const W = ctx.width, H = 320, top = 30, bottom = H - 34, left = 60, right = W - 60;
+  const all = Array.from({ length: state.n }, (_, i) => i);
+  const dims = axes.map((key, j) => {
+    const { values, categories } = numericOf(state.cols.get(key));
+    const [lo, hi] = extent(values, all);
+    return { key, values, categories, lo, hi, x: left + (j * (right - left)) / (axes.length - 1) };
+  });
+  const yOf = (d, v) => bottom - ((v - d.lo) / (d.hi - d.lo)) * (bottom - top);
+  const valueOf = (d, y) => d.lo + ((bottom - y) / (bottom - top)) * (d.hi - d.lo);
+  const { wrap, g, svg } = layered(W, H);
+  const any = ctx.selected.size > 0;
+  const stroke = (rows, color, alpha) => {
+    g.strokeStyle = color;
+    g.globalAlpha = alpha;
+    g.lineWidth = 1;
+    g.beginPath();
+    for (const i of rows) {
+      let pen = false;
+      for (const d of dims) {
+        const v = d.values[i];
+        if (!Number.isFinite(v)) {
+          pen = false;
+          continue;
+        }
+        const y = yOf(d, v);
+        if (pen) g.lineTo(d.x, y);
+        else g.moveTo(d.x, y);
+        pen = true;
+      }
+    }
+    g.stroke();
+  };
+  const chosen = any ? all.filter((i) => ctx.selected.has(state.runIds[i])) : all;
+  if (any) stroke(all.filter((i) => !ctx.selected.has(state.runIds[i])), "#999", 0.15);
+  stroke(chosen, any ? "#e4572e" : "#1f77b4", Math.max(0.08, Math.min(0.8, 8 / Math.sqrt(chosen.length || 1))));
+  g.globalAlpha = 1;
+  const brushes = model.get("brushes") || {};
+  for (const d of dims) {
+    svg.appendChild(s("line", { x1: d.x, y1: top, x2: d.x, y2: bottom, class: "mlnb-axis" }));
+    svg.appendChild(s("text", { x: d.x, y: top - 12, "text-anchor": "middle", class: "mlnb-label" }, short(d.key)));
+    if (d.categories && d.categories.length <= 12) {
+      d.categories.forEach((c, r) => svg.appendChild(s("text", { x: d.x + 4, y: yOf(d, r) + 3, class: "mlnb-tick" }, c)));
+    } else {
+      svg.appendChild(s("text", { x: d.x + 4, y: bottom + 12, class: "mlnb-tick" }, fmtNum(d.lo)));
+      svg.appendChild(s("text", { x: d.x + 4, y: top + 4, class: "mlnb-tick" }, fmtNum(d.hi)));
+    }
+    const b = brushes[d.key];
+    if (b) {
+      const y1 = yOf(d, b[1]), y2 = yOf(d, b[0]);
+      svg.appendChild(s("rect", { x: d.x - 8, y: Math.min(y1, y2), width: 16, height: Math.abs(y2 - y1), class: "mlnb-brush" }));
+    }
+    const hit = s("rect", { x: d.x - 15, y: top, width: 30, height: bottom - top, class: "mlnb-pc-axis", "data-key": d.key });
+    hit.addEventListener("pointerdown", (ev) => {
+      ev.preventDefault();
+      const box = svg.getBoundingClientRect();
+      const start = ev.clientY - box.top;
+      const temp = s("rect", { x: d.x - 8, y: start, width: 16, height: 0, class: "mlnb-brush" });
+      svg.appendChild(temp);
+      const move = (e) => {
+        const y = Math.max(top, Math.min(bottom, e.clientY - box.top));
+        temp.setAttribute("y", Math.min(start, y));
+        temp.setAttribute("height", Math.abs(y - start));
+      };
+      const up = (e) => {
+        window.removeEventListener("pointermove", move);
+        window.removeEventListener("pointerup", up);
+        const y = Math.max(top, Math.min(bottom, e.clientY - box.top));
+        const next = { ...(model.get("brushes") || {}) };
+        if (Math.abs(y - start) < 3) delete next[d.key];
+        else next[d.key] = [valueOf(d, Math.max(y, start)), valueOf(d, Math.min(y, start))];
+        applyBrushes(ctx, next, dims);
+      };
+      window.addEventListener("pointermove", move);
+      window.addEventListener("pointerup", up);
+    });
+    svg.appendChild(hit);
+  }
+  plotEl.appendChild(wrap);
+}
+
+function applyBrushes(ctx, brushes, dims = null) {
+  const { model, state } = ctx;
+  const keys = Object.keys(brushes).filter((k) => state.cols.has(k));
+  const values = new Map((dims || []).map((d) => [d.key, d.values]));
+  for (const k of keys) if (!values.has(k)) values.set(k, numericOf(state.cols.get(k)).values);
+  const ids = [];
+  if (keys.length) {
+    for (let i = 0; i < state.n; i++) {
+      let ok = true;
+      for (const k of keys) {
+        const v = values.get(k)[i];
+        if (!(v >= brushes[k][0] && v <= brushes[k][1])) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) ids.push(state.runIds[i]);
+    }
+  }
+  model.set("brushes", brushes);
+  model.set("selected", ids);
+  model.save_changes();
+}
+
+// -- scatter --------------------------------------------------------------------------------
+function drawScatter(ctx) {
+  const { model, state, controls, plotEl } = ctx;
+  const keys = keysOf(state);
+  controls.append(select(ctx, "scatter_x", keys, "x"), select(ctx, "scatter_y", keys, "y"));
+  const xc = state.cols.get(model.get("scatter_x")), yc = state.cols.get(model.get("scatter_y"));
+  if (!xc || !yc) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "choose x and y"));
+  const rows = focusRows(ctx);
+  const xv = numericOf(xc).values, yv = numericOf(yc).values;
+  const W = Math.min(ctx.width, 760), H = 320, x0 = 60, x1 = W - 20, y0 = 16, y1 = H - 40;
+  const xr = extent(xv, rows), yr = extent(yv, rows);
+  const px = (v) => x0 + ((v - xr[0]) / (xr[1] - xr[0])) * (x1 - x0);
+  const py = (v) => y1 - ((v - yr[0]) / (yr[1] - yr[0])) * (y1 - y0);
+  const { wrap, g, svg } = layered(W, H);
+  g.fillStyle = "#1f77b4";
+  g.globalAlpha = 0.7;
+  const pts = [];
+  for (const i of rows) {
+    if (!Number.isFinite(xv[i]) || !Number.isFinite(yv[i])) continue;
+    const x = px(xv[i]), y = py(yv[i]);
+    pts.push([x, y, i]);
+    g.beginPath();
+    g.arc(x, y, 3, 0, 2 * Math.PI);
+    g.fill();
+  }
+  axisLabels(svg, x0, x1, y0, y1, xr, yr, short(xc.key), short(yc.key));
+  const tip = h("div", { class: "mlnb-tooltip", style: "display:none" });
+  wrap.appendChild(tip);
+  const params = keysOf(state, (k) => k.startsWith("params.")).slice(0, 12);
+  wrap.addEventListener("mousemove", (ev) => {
+    const box = wrap.getBoundingClientRect();
+    const mx = ev.clientX - box.left, my = ev.clientY - box.top;
+    let best = null, bd = 64;
+    for (const p of pts) {
+      const d = (p[0] - mx) ** 2 + (p[1] - my) ** 2;
+      if (d < bd) (bd = d), (best = p);
+    }
+    if (!best) return (tip.style.display = "none");
+    const i = best[2];
+    const lines = [h("b", {}, state.names[i])];
+    for (const k of params) lines.push(h("div", {}, `${short(k)} = ${cellText(state.cols.get(k), i)}`));
+    lines.push(h("div", {}, `${short(yc.key)} = ${cellText(yc, i)}`));
+    tip.replaceChildren(...lines);
+    tip.style.cssText = `display:block;left:${best[0] + 10}px;top:${best[1] + 10}px`;
+  });
+  wrap.addEventListener("mouseleave", () => (tip.style.display = "none"));
+  plotEl.appendChild(wrap);
+}
+
+// -- box plot -------------------------------------------------------------------------------
+function quantile(sorted, q) {
+  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+function drawBox(ctx) {
+  const { model, state, controls, plotEl } = ctx;
+  const metrics = keysOf(state, (k) => k.startsWith("metrics."));
+  const groups = keysOf(state, (k) => !k.startsWith("metrics."));
+  controls.append(select(ctx, "box_metric", metrics, "metric"), select(ctx, "box_group", groups, "group by"));
+  const mc = state.cols.get(model.get("box_metric")), gc = state.cols.get(model.get("box_group"));
+  if (!mc || !gc) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "choose a metric and a group"));
+  const byGroup = new Map();
+  for (const i of focusRows(ctx)) {
+    const v = mc.num[i];
+    if (!Number.isFinite(v)) continue;
+    const k = cellText(gc, i);
+    if (!byGroup.has(k)) byGroup.set(k, []);
+    byGroup.get(k).push(v);
+  }
+  const names = [...byGroup.keys()].sort().slice(0, 30);
+  const W = Math.min(ctx.width, 760), H = 320, x0 = 60, x1 = W - 20, y0 = 16, y1 = H - 40;
+  const svg = s("svg", { width: W, height: H, class: "mlnb-svg mlnb-box" });
+  let lo = Infinity, hi = -Infinity;
+  for (const k of names) for (const v of byGroup.get(k)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  if (lo === Infinity) (lo = 0), (hi = 1);
+  if (lo === hi) (lo -= 0.5), (hi += 0.5);
+  const py = (v) => y1 - ((v - lo) / (hi - lo)) * (y1 - y0);
+  axisLabels(svg, x0, x1, y0, y1, ["", ""], [lo, hi], short(gc.key), short(mc.key));
+  const band = (x1 - x0) / Math.max(1, names.length);
+  names.forEach((name, j) => {
+    const v = byGroup.get(name).sort((a, b) => a - b);
+    const q1 = quantile(v, 0.25), q2 = quantile(v, 0.5), q3 = quantile(v, 0.75), iqr = q3 - q1;
+    const wl = v.find((x) => x >= q1 - 1.5 * iqr), wh = [...v].reverse().find((x) => x <= q3 + 1.5 * iqr);
+    const cx = x0 + band * (j + 0.5), bw = Math.min(40, band * 0.6);
+    svg.append(
+      s("line", { x1: cx, x2: cx, y1: py(wl), y2: py(wh), class: "mlnb-whisker" }),
+      s("rect", { x: cx - bw / 2, y: py(q3), width: bw, height: Math.max(1, py(q1) - py(q3)), class: "mlnb-boxrect", fill: COLORS[j % COLORS.length] }),
+      s("line", { x1: cx - bw / 2, x2: cx + bw / 2, y1: py(q2), y2: py(q2), class: "mlnb-median" }),
+      s("text", { x: cx, y: y1 + 14, "text-anchor": "middle", class: "mlnb-tick" }, `${name} (${v.length})`),
+    );
+    for (const x of v) if (x < wl || x > wh) svg.appendChild(s("circle", { cx, cy: py(x), r: 2, class: "mlnb-outlier" }));
+  });
+  plotEl.appendChild(svg);
+}
+
+// -- contour --------------------------------------------------------------------------------
+function drawContour(ctx) {
+  const { model, state, controls, plotEl } = ctx;
+  const numeric = keysOf(state, (k) => !!state.cols.get(k).num);
+  const metrics = numeric.filter((k) => k.startsWith("metrics."));
+  controls.append(select(ctx, "contour_x", numeric, "x"), select(ctx, "contour_y", numeric, "y"), select(ctx, "contour_z", metrics, "metric"));
+  const [xc, yc, zc] = ["contour_x", "contour_y", "contour_z"].map((t) => state.cols.get(model.get(t)));
+  if (!xc || !yc || !zc) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "choose two numeric params and a metric"));
+  let pts = focusRows(ctx).filter((i) => [xc, yc, zc].every((c) => Number.isFinite(c.num[i])));
+  if (pts.length > 1500) pts = pts.filter((_, j) => j % Math.ceil(pts.length / 1500) === 0);
+  const W = Math.min(ctx.width, 760), H = 320, x0 = 60, x1 = W - 90, y0 = 16, y1 = H - 40;
+  const xr = extent(xc.num, pts), yr = extent(yc.num, pts), zr = extent(zc.num, pts);
+  const { wrap, g, svg } = layered(W, H);
+  if (pts.length) {
+    const G = 40, levels = 10;
+    const nx = pts.map((i) => (xc.num[i] - xr[0]) / (xr[1] - xr[0]));
+    const ny = pts.map((i) => (yc.num[i] - yr[0]) / (yr[1] - yr[0]));
+    const cw = (x1 - x0) / G, ch = (y1 - y0) / G;
+    for (let gx = 0; gx < G; gx++) {
+      for (let gy = 0; gy < G; gy++) {
+        const cx = (gx + 0.5) / G, cy = (gy + 0.5) / G;
+        let num = 0, den = 0;
+        for (let k = 0; k < pts.length; k++) {
+          const w = 1 / ((nx[k] - cx) ** 2 + (ny[k] - cy) ** 2 + 1e-6);
+          num += w * zc.num[pts[k]];
+          den += w;
+        }
+        const t = Math.floor((((num / den) - zr[0]) / (zr[1] - zr[0])) * levels) / (levels - 1);
+        g.fillStyle = viridis(t);
+        g.fillRect(x0 + gx * cw, y1 - (gy + 1) * ch, cw + 0.5, ch + 0.5);
+      }
+    }
+    g.fillStyle = "#000";
+    for (let k = 0; k < pts.length; k++) g.fillRect(x0 + nx[k] * (x1 - x0) - 1.5, y1 - ny[k] * (y1 - y0) - 1.5, 3, 3);
+    for (let j = 0; j <= 20; j++) {
+      g.fillStyle = viridis(j / 20);
+      g.fillRect(x1 + 30, y1 - ((j + 1) * (y1 - y0)) / 21, 14, (y1 - y0) / 21 + 0.5);
+    }
+  }
+  axisLabels(svg, x0, x1, y0, y1, xr, yr, short(xc.key), short(yc.key));
+  svg.append(
+    s("text", { x: x1 + 48, y: y0 + 8, class: "mlnb-tick" }, fmtNum(zr[1])),
+    s("text", { x: x1 + 48, y: y1, class: "mlnb-tick" }, fmtNum(zr[0])),
+    s("text", { x: x1 + 30, y: y0 - 4, class: "mlnb-tick" }, short(zc.key)),
+  );
+  plotEl.appendChild(wrap);
+}
+
+// -- metric history -------------------------------------------------------------------------
+function drawHistory(ctx) {
+  const { model, state, controls, plotEl } = ctx;
+  controls.append(select(ctx, "history_metric", keysOf(state, (k) => k.startsWith("metrics.")), "metric"));
+  const hist = model.get("history") || {};
+  if (hist.metric !== model.get("history_metric")) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "loading history\u2026"));
+  const series = hist.series || [];
+  const W = Math.min(ctx.width, 760), H = 320, x0 = 60, x1 = W - 160, y0 = 16, y1 = H - 40;
+  let sx = [Infinity, -Infinity], sy = [Infinity, -Infinity];
+  for (const ser of series) {
+    ser.steps.forEach((st, j) => {
+      const v = ser.values[j];
+      if (v === null || !Number.isFinite(v)) return;
+      sx = [Math.min(sx[0], st), Math.max(sx[1], st)];
+      sy = [Math.min(sy[0], v), Math.max(sy[1], v)];
+    });
+  }
+  if (sx[0] === Infinity) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "no values logged for this metric"));
+  if (sx[0] === sx[1]) sx = [sx[0] - 0.5, sx[1] + 0.5];
+  if (sy[0] === sy[1]) sy = [sy[0] - 0.5, sy[1] + 0.5];
+  const svg = s("svg", { width: W, height: H, class: "mlnb-svg mlnb-history" });
+  axisLabels(svg, x0, x1, y0, y1, sx, sy, "step", short(hist.metric));
+  series.forEach((ser, j) => {
+    const color = COLORS[j % COLORS.length];
+    const pts = ser.steps
+      .map((st, k) => [st, ser.values[k]])
+      .filter((p) => p[1] !== null && Number.isFinite(p[1]))
+      .map(([st, v]) => `${x0 + ((st - sx[0]) / (sx[1] - sx[0])) * (x1 - x0)},${y1 - ((v - sy[0]) / (sy[1] - sy[0])) * (y1 - y0)}`);
+    svg.appendChild(s("polyline", { points: pts.join(" "), fill: "none", stroke: color, "stroke-width": 1.5 }));
+    svg.appendChild(s("rect", { x: x1 + 12, y: y0 + j * 16, width: 10, height: 10, fill: color }));
+    svg.appendChild(s("text", { x: x1 + 26, y: y0 + j * 16 + 9, class: "mlnb-tick" }, ser.name));
+  });
+  plotEl.appendChild(svg);
+}
+
+const DRAW = { parallel: drawParallel, scatter: drawScatter, box: drawBox, contour: drawContour, history: drawHistory };
+
+// -- the widget -----------------------------------------------------------------------------
+function render({ model, el }) {
+  el.classList.add("mlnb-compare");
+  const root = h("div", { class: "mlnb-compare-root" });
+  const banner = h("div", { class: "mlnb-banner" });
+  const tableEl = h("div", { class: "mlnb-table" });
+  const tabs = h("div", { class: "mlnb-tabs" });
+  const controls = h("div", { class: "mlnb-plot-controls" });
+  const plotEl = h("div", { class: "mlnb-plot" });
+  root.append(banner, tableEl, tabs, controls, plotEl);
+  el.appendChild(root);
+  const ctx = { model, el, root, tableEl, plotEl, controls, state: null, order: null, selected: new Set(), width: 900 };
+
+  const load = () => {
+    ctx.state = decode(model.get("data") || {});
+    ctx.order = sortOrder(ctx.state, model.get("sort"));
+    ctx.selected = new Set(model.get("selected") || []);
+  };
+  const drawTabs = () => {
+    tabs.replaceChildren(
+      ...PLOTS.map((p) => {
+        const b = h("button", { class: "mlnb-tab" + (model.get("plot") === p ? " mlnb-active" : ""), "data-plot": p }, p);
+        b.addEventListener("click", () => {
+          model.set("plot", p);
+          model.save_changes();
+        });
+        return b;
+      }),
+    );
+  };
+  const drawPlot = () => {
+    ctx.width = Math.max(600, Math.min(1200, (el.clientWidth || 920) - 20));
+    controls.replaceChildren();
+    plotEl.replaceChildren();
+    drawTabs();
+    const draw = DRAW[model.get("plot")] || drawParallel;
+    if (ctx.state.n) draw(ctx);
+  };
+  const drawBanner = () => {
+    const st = ctx.state;
+    banner.textContent = st.complete ? "" : `showing the ${st.n} most recent runs; loading the rest\u2026`;
+    if (!st.complete && ctx.requested !== st.version) {
+      ctx.requested = st.version;
+      setTimeout(() => model.send({ type: "load_all" }), 0);
+    }
+  };
+  const keepScroll = (fn) => {
+    const sc = tableEl.querySelector(".mlnb-tscroll");
+    const top = sc ? sc.scrollTop : 0, left = sc ? sc.scrollLeft : 0;
+    fn();
+    const next = tableEl.querySelector(".mlnb-tscroll");
+    if (next) (next.scrollTop = top), (next.scrollLeft = left), next.dispatchEvent(new Event("scroll"));
+  };
+  const full = () => {
+    const t0 = performance.now();
+    load();
+    keepScroll(() => renderTable(ctx));
+    drawPlot();
+    drawBanner();
+    root.dataset.renderMs = (performance.now() - t0).toFixed(1);
+    root.dataset.rows = String(ctx.state.n);
+    root.dataset.complete = String(ctx.state.complete);
+  };
+  full();
+
+  const onSort = () => {
+    const t0 = ctx.sortStarted ?? performance.now();
+    ctx.order = sortOrder(ctx.state, model.get("sort"));
+    keepScroll(() => renderTable(ctx));
+    root.dataset.sortMs = (performance.now() - t0).toFixed(1);
+    ctx.sortStarted = null;
+  };
+  const onSelected = () => {
+    ctx.selected = new Set(model.get("selected") || []);
+    keepScroll(() => renderTable(ctx));
+    drawPlot();
+  };
+  const onTable = () => keepScroll(() => renderTable(ctx));
+  const handlers = [
+    ["change:data", full],
+    ["change:sort", onSort],
+    ["change:selected", onSelected],
+    ["change:columns", onTable],
+    ["change:transpose", onTable],
+  ];
+  for (const t of ["plot", "axes", "brushes", "scatter_x", "scatter_y", "box_metric", "box_group", "contour_x", "contour_y", "contour_z", "history_metric", "history"]) {
+    handlers.push([`change:${t}`, drawPlot]);
+  }
+  for (const [ev, fn] of handlers) model.on(ev, fn);
+  return () => {
+    for (const [ev, fn] of handlers) model.off(ev, fn);
+  };
+}
+
+export default { render };

@@ -1,0 +1,197 @@
+"""The compare panel's Python side: payload, filter errors, columns, selection, refresh, fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlnb
+from mlnb.widgets import _base
+from mlnb.widgets import compare as compare_mod
+from mlnb.widgets.compare import compare
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _runs(spec: list[dict]) -> list[str]:
+    ids = []
+    for item in spec:
+        with mlnb.start_run(run_name=item.get("name")) as run:
+            mlnb.log_params(item.get("params", {}))
+            for key, value in item.get("metrics", {}).items():
+                mlnb.log_metric(key, value)
+            if item.get("tags"):
+                mlnb.set_tags(item["tags"])
+            ids.append(run.info.run_id)
+    mlnb.flush()
+    return ids
+
+
+@pytest.fixture
+def three(store):
+    mlnb.set_experiment("cmp")
+    return _runs(
+        [
+            {"name": "a", "params": {"C": 0.1, "model": "lr", "seed": 1}, "metrics": {"acc": 0.7}},
+            {"name": "b", "params": {"C": 1.0, "model": "rf", "seed": 1}, "metrics": {"acc": 0.9}},
+            {"name": "c", "params": {"C": 10, "model": "lr", "seed": 1}, "metrics": {"acc": 0.8, "f1": 0.5}},
+        ]
+    )
+
+
+def _column(data: dict, key: str) -> dict:
+    return next(c for c in data["columns"] if c["key"] == key)
+
+
+def test_payload_is_columnar_arrays_for_the_given_runs(three):
+    panel = compare()
+    data = panel.view.data
+    assert data["n"] == 3 and data["complete"] is True
+    assert set(data["run_id"]) == set(three)
+    order = [three.index(r) for r in data["run_id"]]
+    acc = np.frombuffer(_column(data, "metrics.acc")["num"], dtype="<f8")
+    assert acc.tolist() == [[0.7, 0.9, 0.8][i] for i in order]
+    f1 = np.frombuffer(_column(data, "metrics.f1")["num"], dtype="<f8")
+    assert np.isnan(f1).sum() == 2  # only run c logged f1
+    model = _column(data, "params.model")
+    codes = np.frombuffer(model["codes"], dtype="<i4")
+    assert [model["dict"][c] for c in codes] == [["lr", "rf", "lr"][i] for i in order]
+    c_num = np.frombuffer(_column(data, "params.C")["num"], dtype="<f8")
+    assert c_num.tolist() == [[0.1, 1.0, 10.0][i] for i in order]
+    assert "num" not in model  # text params are not numbers
+    # no per-cell dicts anywhere: every column is flat arrays
+    assert all(isinstance(c.get("num", b""), bytes) for c in data["columns"])
+
+
+def test_filter_error_is_shown_inline_and_keeps_the_runs(three):
+    panel = compare()
+    panel.filter_box.value = "metrics.acc >>> 1"
+    assert "metrics.acc" in panel.error_message
+    assert panel.view.data["n"] == 3
+    panel.filter_box.value = "metrics.acc > 0.75 AND params.model = 'lr'"
+    assert panel.error_message == ""
+    assert panel.view.data["n"] == 1 and panel.view.data["run_id"] == [three[2]]
+
+
+def test_only_differences_hides_keys_equal_for_every_run(three):
+    panel = compare()
+    assert "params.seed" in panel.view.columns
+    panel.only_differences.value = True
+    assert "params.seed" not in panel.view.columns
+    assert {"params.C", "params.model", "metrics.acc", "metrics.f1"} <= set(panel.view.columns)
+    panel.only_differences.value = False
+    assert "params.seed" in panel.view.columns
+
+
+def test_column_chooser_limits_the_columns(three):
+    panel = compare()
+    panel.chooser.value = ("metrics.acc",)
+    assert panel.view.columns == ["metrics.acc"]
+    assert list(panel.to_frame().columns) == ["run_name", "status", "start_time", "metrics.acc"]
+
+
+def test_transpose_switch_turns_runs_into_columns(three):
+    panel = compare()
+    panel.transpose.value = True
+    assert panel.view.transpose is True
+    frame = panel.to_frame()
+    assert set(frame.columns) == set(three)
+    assert "metrics.acc" in frame.index
+    html = panel._repr_mimebundle_()["text/html"]
+    assert "<table" in html and three[0] in html
+
+
+def test_sort_orders_missing_last(three):
+    panel = compare()
+    panel.view.sort = ["metrics.acc", "desc"]
+    assert panel.to_frame()["run_name"].tolist() == ["b", "c", "a"]
+    panel.view.sort = ["metrics.f1", "asc"]
+    assert panel.to_frame()["run_name"].tolist()[0] == "c"
+
+
+def test_selection_comes_back_as_search_runs_dataframe(three):
+    panel = compare()
+    panel.view.selected = [three[2], three[0]]
+    frame = panel.selected
+    expected = mlnb.search_runs(run_ids=[three[0], three[2]])
+    assert list(frame.columns) == list(expected.columns)
+    assert set(frame["run_id"]) == {three[0], three[2]}
+    assert sorted(frame["metrics.acc"].tolist()) == [0.7, 0.8]
+    panel.view.selected = []
+    assert len(panel.selected) == 0
+
+
+def test_panel_refreshes_when_a_run_finishes(three):
+    panel = compare()
+    panel.view.selected = [three[0]]
+    (new,) = _runs([{"name": "d", "params": {"C": 3}, "metrics": {"acc": 0.95}}])
+    assert panel.view.data["n"] == 3
+    _base.notify_run_finished(new)
+    assert panel.view.data["n"] == 4 and new in panel.view.data["run_id"]
+    assert panel.view.selected == [three[0]]  # the selection survives a refresh
+
+
+def test_poll_after_a_cell_picks_up_runs_ended_elsewhere(three):
+    panel = compare()
+    panel._poll()
+    assert panel.view.data["n"] == 3
+    _runs([{"name": "e", "metrics": {"acc": 0.1}}])
+    panel._poll()
+    assert panel.view.data["n"] == 4
+
+
+def test_runs_argument_restricts_the_panel(three):
+    frame = mlnb.search_runs(filter_string="params.model = 'lr'")
+    panel = compare(runs=frame)
+    assert set(panel.view.data["run_id"]) == {three[0], three[2]}
+    panel2 = compare(runs=[three[1]])
+    assert panel2.view.data["run_id"] == [three[1]]
+
+
+def test_big_experiment_opens_with_a_first_page_then_loads_all(three, monkeypatch):
+    monkeypatch.setattr(compare_mod, "FIRST_PAGE", 2)
+    panel = compare()
+    assert panel.view.data["n"] == 2 and panel.view.data["complete"] is False
+    assert panel.view.loading is True
+    panel._on_msg(panel.view, {"type": "load_all"}, [])
+    assert panel.view.data["n"] == 3 and panel.view.data["complete"] is True
+
+
+def test_metric_history_for_step_wise_metrics(store):
+    mlnb.set_experiment("hist")
+    with mlnb.start_run(run_name="steps") as run:
+        for step in range(4):
+            mlnb.log_metric("loss", 1.0 / (step + 1), step=step)
+    mlnb.flush()
+    panel = compare()
+    panel.view.history_metric = "metrics.loss"
+    panel.view.plot = "history"
+    (series,) = panel.view.history["series"]
+    assert series["run_id"] == run.info.run_id
+    assert series["steps"] == [0, 1, 2, 3]
+    assert series["values"][-1] == pytest.approx(0.25)
+
+
+def test_static_fallback_has_table_and_plots(three):
+    panel = compare()
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert "<table" in html and "metrics.acc" in html
+    assert html.count("data:image/png;base64,") >= 3  # parallel coordinates, scatter, box plot
+    assert "<script" not in html
+
+
+def test_user_strings_are_escaped_in_the_static_html(store):
+    mlnb.set_experiment("xss")
+    _runs([{"name": XSS, "params": {"p": "<b>bold</b>"}, "metrics": {"m": 1.0}, "tags": {"t": XSS}}])
+    panel = compare()
+    html = panel._repr_mimebundle_()["text/html"]
+    assert XSS not in html and "<b>bold" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert panel.view.data["name"] == [XSS]  # the widget gets the raw text, drawn as text
+
+
+def test_unknown_experiment_is_an_error(store):
+    with pytest.raises(mlnb.NotFound):
+        compare(experiment="no-such-experiment")
