@@ -51,6 +51,7 @@ from mlnb.errors import (
     StoreError,
 )
 from mlnb.store import schema as t
+from mlnb.store.buffer import WriteBuffer
 from mlnb.store.location import StoreLocation
 from mlnb.store.values import (
     check_int,
@@ -67,6 +68,13 @@ _FLUSH_AT = 5000  # buffered metric points that force a flush
 _HEARTBEAT_EVERY_MS = 30_000
 
 _live_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+
+
+class _Row:
+    """Attribute access to a run row built in memory (same shape as a database row)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def now_ms() -> int:
@@ -157,8 +165,12 @@ class SqlStore:
         self._engine: sa.Engine | None = None
         self._abandoned: list[Any] = []  # connections inherited through fork: never closed
         self._write_mode = True
-        self._pending: list[tuple[Any, ...]] = []
+        self._buffer = WriteBuffer()
         self._pending_failures = 0
+        self._owned_params: dict[str, dict[str, str]] = {}  # runs created here: their params
+        self._active_experiments: set[int] = set()
+        self._owner_pid = -1
+        self._owner_started: int | None = None
         self._last_flush = time.monotonic()
         self._last_heartbeat = 0
         self._writable_runs: set[str] = set()
@@ -232,13 +244,25 @@ class SqlStore:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
-        self._pending = []
+        self._buffer = WriteBuffer()
+        self._owned_params = {}  # the parent owns its runs; the child checks params in the database
         self._flusher = None
         self._wake = threading.Event()
 
     @contextmanager
     def atomic(self) -> Iterator[sa.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``); nested use joins the outer one."""
+        """A write transaction (``BEGIN IMMEDIATE``); nested use joins the outer one.
+
+        Buffered writes are committed first, so a synchronous write always follows them.
+        """
+        with self._lock:
+            if self._buffer:
+                self.flush()
+            with self._transaction() as conn:
+                yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
         with self._lock:
             conn = self._connection()
             if conn.in_transaction():
@@ -441,43 +465,50 @@ class SqlStore:
         for key, value in (tags or {}).items():
             all_tags[check_key(key, "tag key")] = check_text(value, f"tag {key!r}")
         source = source or {}
-        with self.atomic() as conn:
-            exp = conn.execute(
-                sa.select(t.experiments.c.lifecycle_stage).where(t.experiments.c.experiment_id == exp_key)
-            ).first()
+        if exp_key not in self._active_experiments:
+            with self.reading() as conn:
+                exp = conn.execute(
+                    sa.select(t.experiments.c.lifecycle_stage).where(t.experiments.c.experiment_id == exp_key)
+                ).first()
             if exp is None:
                 raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
             if exp[0] != "active":
                 raise InvalidState(
                     f"experiment {experiment_id!r} is deleted; restore it or use another experiment"
                 )
-            if parent_run_id:
+            self._active_experiments.add(exp_key)
+        if parent_run_id and parent_run_id not in self._owned_params:
+            with self.reading() as conn:
                 self._run_row(conn, parent_run_id)
-            conn.execute(
-                t.runs.insert().values(
-                    run_id=run_id,
-                    experiment_id=exp_key,
-                    name=run_name,
-                    status=RunStatus.RUNNING,
-                    start_time=ts,
-                    lifecycle_stage="active",
-                    parent_run_id=parent_run_id,
-                    user_id=user,
-                    owner_host=self.host,
-                    owner_pid=os.getpid(),
-                    owner_started=process_start_ticks(os.getpid()),
-                    heartbeat=now_ms(),
-                    source_notebook=source.get("notebook"),
-                    source_cell_id=source.get("cell_id"),
-                    source_code_hash=source.get("code_hash"),
-                )
-            )
-            conn.execute(
-                t.tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in all_tags.items()]
-            )
-            row = self._run_row(conn, run_id)
-        self._writable_runs.add(run_id)
-        return self._run_info(row)
+        pid = os.getpid()
+        if self._owner_started is None or self._owner_pid != pid:
+            self._owner_pid, self._owner_started = pid, process_start_ticks(pid)
+        row = {
+            "run_id": run_id,
+            "experiment_id": exp_key,
+            "name": run_name,
+            "status": RunStatus.RUNNING,
+            "start_time": ts,
+            "end_time": None,
+            "lifecycle_stage": "active",
+            "deleted_time": None,
+            "parent_run_id": parent_run_id,
+            "user_id": user,
+            "owner_host": self.host,
+            "owner_pid": pid,
+            "owner_started": self._owner_started,
+            "heartbeat": now_ms(),
+            "source_notebook": source.get("notebook"),
+            "source_cell_id": source.get("cell_id"),
+            "source_code_hash": source.get("code_hash"),
+        }
+        with self._lock:
+            self._buffer.runs.append(row)
+            self._buffer.tags.extend({"run_id": run_id, "key": k, "value": v} for k, v in all_tags.items())
+            self._owned_params[run_id] = {}
+            self._writable_runs.add(run_id)
+            self._after_buffering(True)
+        return self._run_info(_Row(row))
 
     def _run_row(self, conn: sa.Connection, run_id: str) -> Any:
         if not isinstance(run_id, str):
@@ -612,9 +643,10 @@ class SqlStore:
     ) -> None:
         """The one write path for params, tags and metric points.
 
-        Params and tags are validated and written now (a conflicting param raises here, with
-        nothing of the batch written).  Metric points are validated now and written within
-        ``MLNB_FLUSH_INTERVAL`` seconds, or at once with ``buffered=False``.
+        Everything is validated now; a param that conflicts with its logged value raises here
+        with nothing of the batch written.  The writes are buffered and committed within
+        ``MLNB_FLUSH_INTERVAL`` seconds (or now with ``buffered=False``).  Params of runs not
+        created by this process are checked against the database and written at once.
         """
         param_rows = {
             check_key(k, "param key"): check_text(v, f"param {k!r}") for k, v in (params or {}).items()
@@ -628,20 +660,46 @@ class SqlStore:
                 (run_id, key, value, special, check_int(m.step, "step"), check_int(m.timestamp, "timestamp"))
             )
         self._check_writable(run_id)
-        if param_rows or tag_rows:
-            with self.atomic() as conn:
-                if param_rows:
+        with self._lock:
+            known = self._owned_params.get(run_id)
+            if param_rows and known is None:
+                with self.atomic() as conn:
                     self._insert_params(conn, run_id, param_rows)
-                if tag_rows:
-                    self._upsert_tags(conn, run_id, tag_rows)
-        if points:
-            with self._lock:
-                self._pending.extend(points)
-                due = time.monotonic() - self._last_flush >= config.flush_interval_s()
-                if not buffered or due or len(self._pending) >= _FLUSH_AT:
-                    self.flush()
-                else:
-                    self._ensure_flusher()
+            elif param_rows:
+                _check_param_conflicts(run_id, known, param_rows)
+                new = {k: v for k, v in param_rows.items() if k not in known}
+                known.update(new)
+                self._buffer.params.extend({"run_id": run_id, "key": k, "value": v} for k, v in new.items())
+            self._buffer.tags.extend({"run_id": run_id, "key": k, "value": v} for k, v in tag_rows.items())
+            self._buffer.points.extend(points)
+            self._after_buffering(buffered)
+
+    def finish_run(
+        self, run_id: str, status: str, end_time: int | None = None, *, flush: bool = False
+    ) -> None:
+        """End a run with a terminal status.
+
+        Like every write of a run, the end is committed within ``MLNB_FLUSH_INTERVAL`` seconds,
+        at the next read or synchronous write, at interpreter exit (also in multiprocessing
+        workers that exit normally), or at once with ``flush=True`` / :meth:`flush`.  A loop of
+        short runs thus commits a few hundred runs per transaction.
+        """
+        if status not in RunStatus.TERMINAL:
+            raise InvalidParameter(f"a run ends as one of {', '.join(RunStatus.TERMINAL)}, not {status!r}")
+        self._check_writable(run_id)
+        end = now_ms() if end_time is None else check_int(end_time, "end_time")
+        with self._lock:
+            self._buffer.ends.append({"b_run_id": run_id, "b_status": status, "b_end_time": end})
+            self._after_buffering(not flush)
+
+    def _after_buffering(self, buffered: bool) -> None:
+        if not _worker_hook_installed:
+            _flush_at_worker_exit()
+        due = time.monotonic() - self._last_flush >= config.flush_interval_s()
+        if not buffered or due or len(self._buffer) >= _FLUSH_AT:
+            self.flush()
+        else:
+            self._ensure_flusher()
 
     def _insert_params(self, conn: sa.Connection, run_id: str, rows: dict[str, str]) -> None:
         p = t.params
@@ -650,13 +708,7 @@ class SqlStore:
                 sa.select(p.c.key, p.c.value).where(p.c.run_id == run_id, p.c.key.in_(list(rows)))
             ).all()
         )
-        for key, value in rows.items():
-            if key in existing and existing[key] != value:
-                raise ParamConflict(
-                    f"param {key!r} of run {run_id} is already {existing[key]!r}, cannot change it "
-                    f"to {value!r}: params are immutable; log the new value under another key or "
-                    "start a new run"
-                )
+        _check_param_conflicts(run_id, existing, rows)
         new = [{"run_id": run_id, "key": k, "value": v} for k, v in rows.items() if k not in existing]
         if new:
             conn.execute(p.insert(), new)
@@ -678,49 +730,31 @@ class SqlStore:
                 raise InvalidParameter(f"run {run_id} has no tag {key!r} to delete")
 
     def flush(self) -> None:
-        """Write buffered metric points now, in one transaction."""
+        """Commit every buffered write now, in one transaction."""
         with self._lock:
-            if not self._pending or self._pid != os.getpid():
+            if not self._buffer:  # (a forked child starts with an empty buffer)
                 self._last_flush = time.monotonic()
                 return
-            batch, self._pending = self._pending, []
+            batch = self._buffer.take()
             try:
-                with self.atomic() as conn:
-                    self._write_points(conn, batch)
+                with self._transaction() as conn:
+                    batch.apply(self, conn)
                     self._heartbeat(conn)
             except Exception as exc:
                 self._pending_failures += 1
-                if self._pending_failures < 5:
-                    self._pending[:0] = batch
+                keep = self._pending_failures < 5
+                if keep:
+                    self._buffer.restore(batch)
+                else:
+                    self._pending_failures = 0
                 warnings.warn(
-                    f"mlnb could not write {len(batch)} metric points yet ({exc}); "
-                    + ("will retry" if self._pending_failures < 5 else "they are dropped"),
+                    f"mlnb could not write {len(batch)} buffered rows yet ({exc}); "
+                    + ("will retry" if keep else "they are dropped"),
                     stacklevel=2,
                 )
-                if self._pending_failures >= 5:
-                    self._pending_failures = 0
                 raise
             self._pending_failures = 0
             self._last_flush = time.monotonic()
-
-    def _write_points(self, conn: sa.Connection, batch: list[tuple[Any, ...]]) -> None:
-        cols = ("run_id", "key", "value", "special", "step", "timestamp")
-        conn.execute(t.metrics.insert(), [dict(zip(cols, row, strict=True)) for row in batch])
-        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
-        for row in batch:
-            k = (row[0], row[1])
-            cur = latest.get(k)
-            if cur is None or (row[4], row[5]) >= (cur[4], cur[5]):
-                latest[k] = row
-        lm = t.latest_metrics
-        stmt = self._insert(lm)
-        ex = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={"value": ex.value, "special": ex.special, "step": ex.step, "timestamp": ex.timestamp},
-            where=sa.or_(ex.step > lm.c.step, sa.and_(ex.step == lm.c.step, ex.timestamp >= lm.c.timestamp)),
-        )
-        conn.execute(stmt, [dict(zip(cols, row, strict=True)) for row in latest.values()])
 
     def _heartbeat(self, conn: sa.Connection) -> None:
         ts = now_ms()
@@ -757,7 +791,7 @@ class SqlStore:
                     store.flush()
                 except Exception:  # warned inside flush; the points are kept for a retry
                     pass
-                if not store._pending and store._closed:
+                if not store._buffer and store._closed:
                     return
                 del store
 
@@ -880,6 +914,16 @@ class SqlStore:
             )
 
 
+def _check_param_conflicts(run_id: str, existing: dict[str, str], rows: dict[str, str]) -> None:
+    for key, value in rows.items():
+        if key in existing and existing[key] != value:
+            raise ParamConflict(
+                f"param {key!r} of run {run_id} is already {existing[key]!r}, cannot change it "
+                f"to {value!r}: params are immutable; log the new value under another key or "
+                "start a new run"
+            )
+
+
 def _stages(view_type: Any) -> list[str]:
     names = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
     if isinstance(view_type, str):
@@ -902,6 +946,24 @@ def _user() -> str:
         return "unknown"
 
 
+_worker_hook_installed = False
+
+
+def _flush_at_worker_exit() -> None:
+    """multiprocessing children end with os._exit (no atexit): flush through its finalizers.
+
+    Registered at the first buffered write, because a child's registry is cleared when it
+    starts its target.
+    """
+    global _worker_hook_installed
+    if _worker_hook_installed:
+        return
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _flush_all, exitpriority=100)
+    _worker_hook_installed = True
+
+
 @atexit.register
 def _flush_all() -> None:
     for store in list(_live_stores):
@@ -911,9 +973,16 @@ def _flush_all() -> None:
             pass
 
 
+def _before_fork() -> None:
+    # a child must not see runs as created that only this parent's buffer holds
+    _flush_all()
+
+
 def _after_fork() -> None:
+    global _worker_hook_installed
+    _worker_hook_installed = False  # the child's finalizer registry starts empty
     for store in list(_live_stores):
         store._after_fork_in_child()
 
 
-os.register_at_fork(after_in_child=_after_fork)
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork)

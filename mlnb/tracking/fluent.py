@@ -179,7 +179,10 @@ def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> 
                 return
         else:
             state.run_stack.pop()
-    get_store().update_run(run.info.run_id, status=status)
+    if status in RunStatus.TERMINAL:
+        get_store().finish_run(run.info.run_id, status)
+    else:
+        get_store().update_run(run.info.run_id, status=status)
 
 
 def active_run() -> ActiveRun | None:

@@ -57,8 +57,10 @@ def test_eight_writers_lose_nothing(tmp_path: Path) -> None:
     path = str(tmp_path / "s")
     SqlStore(parse_store_uri(path, source="test"))
     ctx = mp.get_context("spawn")
-    with ctx.Pool(8) as pool:
-        results = pool.starmap(_writer, [(path, w, 100, 50) for w in range(8)])
+    pool = ctx.Pool(8)
+    results = pool.starmap(_writer, [(path, w, 100, 50) for w in range(8)])
+    pool.close()  # workers exit normally: their buffered writes are committed
+    pool.join()
     mlnb.set_store(path)
     frame = mlnb.search_runs(experiment_names=["load"])
     assert len(frame) == 800
@@ -102,6 +104,7 @@ CHILD = textwrap.dedent(
     import sys, mlnb
     mlnb.set_store(sys.argv[1])
     run = mlnb.start_run(run_name="doomed")
+    mlnb.flush()
     print(run.info.run_id, flush=True)
     i = 0
     while True:
