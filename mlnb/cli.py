@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--older-than", type=float, default=0.0, help="only runs deleted this many seconds ago")
     gc.add_argument("--dry-run", action="store_true")
     gc.set_defaults(func=_gc)
+
+    from mlnb.registry.commands import add_models_parser
+
+    add_models_parser(sub, _store)
     return parser
 
 
