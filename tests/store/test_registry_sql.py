@@ -1,0 +1,53 @@
+"""Registry tables: migration 2 upgrades a store made before the registry, and writes are atomic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mlnb.errors import InvalidState, ModelNotFound
+from mlnb.store import registry_sql
+from mlnb.store import schema as t
+from mlnb.store.location import parse_store_uri
+from mlnb.store.sql import SqlStore
+
+
+def test_store_with_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
+    root = tmp_path / ".mlnb"
+    root.mkdir()
+    engine = sa.create_engine(f"sqlite:///{root / 'mlnb.db'}")
+    with engine.begin() as conn:  # a store as the first release wrote it
+        t.schema_version.create(conn)
+        conn.execute(t.schema_version.insert().values(id=1, version=1))
+        t._v1(conn)
+        conn.execute(
+            t.experiments.insert().values(
+                experiment_id=0, name="Default", lifecycle_stage="active", creation_time=1, last_update_time=1
+            )
+        )
+    engine.dispose()
+    store = SqlStore(parse_store_uri(root, source="test"))
+    try:
+        with store.reading() as conn:
+            assert t.current_version(conn) == t.LATEST == 2
+            tables = set(sa.inspect(conn).get_table_names())
+        assert {tb.name for tb in t.V2_TABLES} <= tables
+        assert registry_sql.list_registered_models(store) == []
+        with pytest.raises(ModelNotFound):
+            registry_sql.get_registered_model(store, "churn")
+    finally:
+        store.close()
+
+
+def test_a_failed_write_leaves_no_trace(store) -> None:
+    registry_sql.create_model_version(store, "churn", "a" * 32, "model", "me")
+    registry_sql.set_alias(store, "churn", "champion", 1, "me")
+    with pytest.raises(InvalidState, match="moved to version 1"):
+        registry_sql.set_alias(store, "churn", "champion", 1, "me", expected=None)
+    history = registry_sql.alias_history(store, "churn")
+    assert [(h["version"], h["removed_time"]) for h in history] == [(1, None)]
+    with pytest.raises(ModelNotFound):  # the version does not exist: the model row is untouched
+        registry_sql.update_model_version(store, "churn", 5, description="x")
+    assert registry_sql.get_registered_model(store, "churn")["last_version"] == 1
