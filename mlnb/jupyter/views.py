@@ -1,0 +1,202 @@
+"""What the REST routes answer: store reads turned into JSON-ready dicts (no Tornado here).
+
+Each function takes a read-only store and plain arguments, so it can run in a worker thread and
+be tested without a server.  Non-finite metric values become ``null`` in JSON (``NaN`` is not
+JSON) with a ``special`` marker kept next to them where the client may want to show it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from mlnb.errors import InvalidParameter
+from mlnb.store.readonly import run_sources, runs_of_notebook
+from mlnb.store.sql import SqlStore
+
+MODEL_TAG_PREFIX = "mlnb.model."
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def number(value: Any) -> float | None:
+    """A metric value for JSON: finite floats as they are, NaN and infinities as ``None``."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def experiment_json(exp: Any) -> dict[str, Any]:
+    return {
+        "experiment_id": exp.experiment_id,
+        "name": exp.name,
+        "lifecycle_stage": exp.lifecycle_stage,
+        "creation_time": exp.creation_time,
+        "last_update_time": exp.last_update_time,
+        "tags": dict(exp.tags),
+    }
+
+
+def list_experiments(store: SqlStore) -> list[dict[str, Any]]:
+    return [experiment_json(e) for e in store.list_experiments()]
+
+
+def _page_args(page_size: str | None, page_token: str | None) -> tuple[int, int]:
+    try:
+        size = DEFAULT_PAGE_SIZE if not page_size else int(page_size)
+        offset = 0 if not page_token else int(page_token)
+    except ValueError:
+        raise InvalidParameter(
+            f"page_size {page_size!r} and page_token {page_token!r} must be whole numbers; "
+            "pass the next_page_token of the previous page unchanged"
+        ) from None
+    if not 1 <= size <= MAX_PAGE_SIZE or offset < 0:
+        raise InvalidParameter(
+            f"page_size must be between 1 and {MAX_PAGE_SIZE} and page_token not negative "
+            f"(got {size} and {offset})"
+        )
+    return size, offset
+
+
+def models_of(run_id: str, tags: dict[str, str]) -> list[dict[str, Any]]:
+    """The models logged in a run, from its ``mlnb.model.<path>`` tags."""
+    out = []
+    for key in sorted(tags):
+        if not key.startswith(MODEL_TAG_PREFIX):
+            continue
+        path = key[len(MODEL_TAG_PREFIX) :]
+        try:
+            meta = json.loads(tags[key])
+        except ValueError:
+            meta = {}
+        flavor = meta.get("flavor") if isinstance(meta, dict) else None
+        out.append({"name": path, "uri": f"runs:/{run_id}/{path}", "flavor": flavor})
+    return out
+
+
+def search_runs(
+    store: SqlStore,
+    *,
+    experiment_ids: list[str],
+    filter_string: str | None,
+    order_by: list[str] | None,
+    page_size: str | None,
+    page_token: str | None,
+    notebook_paths: list[str] | None,
+) -> dict[str, Any]:
+    """One page of runs, newest first unless ``order_by`` says otherwise.
+
+    ``notebook_paths`` (the forms of one notebook's path) keeps only the runs it produced.
+    """
+    size, offset = _page_args(page_size, page_token)
+    run_ids = None
+    if notebook_paths:
+        run_ids = runs_of_notebook(store, notebook_paths)
+        if not run_ids:
+            return {"runs": [], "next_page_token": None}
+    if not experiment_ids:
+        experiment_ids = [e.experiment_id for e in store.list_experiments()]
+    result = store.search_runs(
+        experiment_ids,
+        filter_string or None,
+        order_by or None,
+        max_results=offset + size + 1,
+        run_ids=run_ids,
+    )
+    page = result.runs[offset : offset + size]
+    sources = run_sources(store, [r["run_id"] for r in page])
+    runs = []
+    for i, row in enumerate(page, start=offset):
+        run_id = row["run_id"]
+        params = {k: col[i] for k, col in result.params.items() if col[i] is not None}
+        metrics = {k: number(col[i]) for k, col in result.metrics.items() if col[i] is not None}
+        tags = {k: col[i] for k, col in result.tags.items() if col[i] is not None}
+        runs.append(
+            {
+                "run_id": run_id,
+                "run_name": row["name"],
+                "experiment_id": str(row["experiment_id"]),
+                "status": row["status"],
+                "start_time": row["start_time"],
+                "end_time": row["end_time"],
+                "user_id": row["user_id"],
+                "parent_run_id": row["parent_run_id"],
+                "lifecycle_stage": row["lifecycle_stage"],
+                "params": params,
+                "metrics": metrics,
+                "tags": tags,
+                "models": models_of(run_id, tags),
+                "source": sources.get(run_id, {"notebook": None, "cell_id": None, "code_hash": None}),
+            }
+        )
+    more = len(result.runs) > offset + size
+    return {"runs": runs, "next_page_token": str(offset + size) if more else None}
+
+
+def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
+    """One run with params, latest metrics, tags, models, dataset inputs and every artifact file."""
+    run = store.get_run(run_id)
+    info = run.info
+    tags = dict(run.data.tags)
+    artifacts = [
+        {"path": path, "sha256": sha, "size": size}
+        for path, (sha, size) in store.artifact_rows(run_id).items()
+    ]
+    return {
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "experiment_id": info.experiment_id,
+        "status": info.status,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "user_id": info.user_id,
+        "parent_run_id": info.parent_run_id,
+        "lifecycle_stage": info.lifecycle_stage,
+        "params": dict(run.data.params),
+        "metrics": {k: number(v) for k, v in run.data.metrics.items()},
+        "tags": tags,
+        "models": models_of(info.run_id, tags),
+        "inputs": [
+            {"name": d.name, "digest": d.digest, "role": d.role, "shape": list(d.shape)} for d in run.inputs
+        ],
+        "artifacts": artifacts,
+        "source": run_sources(store, [run_id]).get(run_id),
+    }
+
+
+def metric_history(store: SqlStore, run_id: str, key: str) -> list[dict[str, Any]]:
+    if not key:
+        raise InvalidParameter("the metric key is missing; pass ?key=<metric name>")
+    return [
+        {"step": m.step, "value": number(m.value), "timestamp": m.timestamp}
+        for m in store.get_metric_history(run_id, key)
+    ]
+
+
+def registered_models(store: SqlStore, name: str | None = None) -> list[dict[str, Any]]:
+    """Registered models with every version (newest first) and their aliases."""
+    from mlnb.store import registry_sql
+
+    models = registry_sql.list_registered_models(store)
+    if name is not None:
+        models = [registry_sql.get_registered_model(store, name)]
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for version in registry_sql.list_model_versions(store, name):
+        version = dict(version)
+        version["source"] = f"runs:/{version['run_id']}/{version['artifact_path']}"
+        version["model_uri"] = f"models:/{version['name']}/{version['version']}"
+        versions.setdefault(version["name"], []).append(version)
+    return [
+        {
+            "name": m["name"],
+            "description": m.get("description"),
+            "creation_timestamp": m.get("creation_timestamp"),
+            "last_updated_timestamp": m.get("last_updated_timestamp"),
+            "tags": dict(m.get("tags") or {}),
+            "aliases": dict(m.get("aliases") or {}),
+            "versions": versions.get(m["name"], []),
+        }
+        for m in models
+    ]

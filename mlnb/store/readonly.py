@@ -1,0 +1,175 @@
+"""A store opened for reading only, for processes that browse runs but never log them.
+
+The Jupyter server extension shows what the kernels write.  It must never write itself (no
+migration, no reaping of dead runs, no new ``.mlnb`` directory), and it must never hold a
+write lock that would stall a kernel: the SQLite connection is ``query_only`` and every read runs in a plain
+deferred ``BEGIN``, which under WAL never blocks a writer.
+
+Also here: the read-only queries the browser needs beyond :meth:`SqlStore.search_runs` — where
+runs came from (notebook, cell) and which runs a notebook produced.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlnb import config
+from mlnb.errors import StoreError
+from mlnb.store import schema as t
+from mlnb.store.location import StoreLocation
+from mlnb.store.sql import SqlStore
+
+
+class ReadOnlyStore(SqlStore):
+    """A :class:`SqlStore` that cannot write: read-only SQLite connection, no migrations.
+
+    Examples
+    --------
+    >>> from mlnb.store.location import resolve
+    >>> store = ReadOnlyStore(resolve(cwd=Path("project")))  # doctest: +SKIP
+    >>> store.search_runs(["0"]).run_ids  # doctest: +SKIP
+    """
+
+    def __init__(self, location: StoreLocation) -> None:
+        if location.root is not None and not (location.root / config.DB_FILENAME).is_file():
+            raise StoreError(f"no mlnb store at {location.uri}: nothing has been tracked there yet")
+        super().__init__(location)
+        self._write_mode = False
+
+    def _make_engine(self) -> sa.Engine:
+        if self.dialect != "sqlite":
+            return sa.create_engine(
+                self.location.db_url,
+                poolclass=sa.pool.NullPool,
+                execution_options={"postgresql_readonly": True},
+            )
+        assert self.location.root is not None
+        db = self.location.root / config.DB_FILENAME
+        busy_ms = int(config.busy_timeout_s() * 1000)
+
+        def connect() -> sqlite3.Connection:
+            # Not ``mode=ro``: such a connection may miss what a live writer has committed to
+            # the WAL.  ``query_only`` refuses every change at the SQLite level instead, and
+            # ``mode=rw`` never creates a database that is not there.
+            conn = sqlite3.connect(
+                f"{db.as_uri()}?mode=rw", uri=True, check_same_thread=False, isolation_level=None
+            )
+            conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            conn.execute("PRAGMA query_only = ON")
+            from mlnb.store.sql import _register_sqlite_functions
+
+            _register_sqlite_functions(conn)
+            return conn
+
+        engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    def _prepare(self) -> None:
+        with self.reading() as conn:
+            version = t.current_version(conn)
+        if version != t.LATEST:
+            raise StoreError(
+                f"the mlnb store at {self.location.uri} has schema version {version}, this mlnb "
+                f"reads version {t.LATEST}; open it once from a notebook with this mlnb to upgrade it"
+            )
+
+    def atomic(self) -> Any:
+        raise StoreError("this store was opened read-only; write through the kernel's store")
+
+    def flush(self) -> None:
+        return None
+
+
+def open_readonly(location: StoreLocation) -> ReadOnlyStore:
+    """Open ``location`` for reading (raises :class:`StoreError` when there is no store)."""
+    return ReadOnlyStore(location)
+
+
+_CACHE: dict[str, ReadOnlyStore] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_readonly(location: StoreLocation) -> ReadOnlyStore:
+    """One read-only store per database for the life of the process (a server's cache)."""
+    key = location.db_url
+    with _CACHE_LOCK:
+        store = _CACHE.get(key)
+        if store is None or store._closed:
+            store = _CACHE[key] = ReadOnlyStore(location)
+        return store
+
+
+def close_cached() -> None:
+    """Close every store opened by :func:`cached_readonly`."""
+    with _CACHE_LOCK:
+        for store in _CACHE.values():
+            try:
+                store.close()
+            except Exception:
+                pass
+        _CACHE.clear()
+
+
+def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
+    """``{run_id: {"notebook", "cell_id", "code_hash"}}`` for the given runs."""
+    if not run_ids:
+        return {}
+    r = t.runs.c
+    out: dict[str, dict[str, str | None]] = {}
+    with store.reading() as conn:
+        for start in range(0, len(run_ids), 500):
+            chunk = list(run_ids[start : start + 500])
+            rows = conn.execute(
+                sa.select(r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash).where(
+                    r.run_id.in_(chunk)
+                )
+            )
+            for run_id, notebook, cell_id, code_hash in rows:
+                out[run_id] = {"notebook": notebook, "cell_id": cell_id, "code_hash": code_hash}
+    return out
+
+
+def _same_notebook(recorded: str, candidates: Iterable[str]) -> bool:
+    rec = PurePosixPath(recorded.replace(os.sep, "/"))
+    for cand in candidates:
+        path = PurePosixPath(cand)
+        if rec == path:
+            return True
+        # a relative record (or a relative candidate) matches the tail of the other one
+        shorter, longer = sorted((rec.parts, path.parts), key=len)
+        if shorter and not PurePosixPath(*shorter).is_absolute() and longer[-len(shorter) :] == shorter:
+            return True
+    return False
+
+
+def runs_of_notebook(store: SqlStore, candidates: Sequence[str]) -> list[str]:
+    """Ids of the runs whose source notebook is one of ``candidates`` (paths of one notebook).
+
+    A notebook is recorded by the kernel as an absolute path, a path relative to the server
+    root or a bare file name; ``candidates`` lists the forms the caller knows (absolute path
+    and API path), and a relative record matches when it is the tail of a candidate.
+    """
+    r = t.runs.c
+    with store.reading() as conn:
+        recorded = [
+            row[0]
+            for row in conn.execute(
+                sa.select(r.source_notebook).where(r.source_notebook.is_not(None)).distinct()
+            )
+        ]
+        matching = [rec for rec in recorded if _same_notebook(rec, candidates)]
+        if not matching:
+            return []
+        return [row[0] for row in conn.execute(sa.select(r.run_id).where(r.source_notebook.in_(matching)))]
