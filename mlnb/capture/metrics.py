@@ -1,0 +1,111 @@
+"""Metrics of a tracked cell: what sklearn metric calls and ``.score`` returned, well named.
+
+A metric assigned to a variable is named by it (``test_f1 = f1_score(...)`` -> ``test_f1``);
+otherwise it gets MLflow's post-training key ``{function}[-{n}]_{dataset}``, where the dataset
+is the variable the predictions were computed from (``X_test``), also when the metric sees a
+slice or a copy of them.  A site executed several times (a loop) logs one point per step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from mlnb.capture.instrument import CellPlan
+from mlnb.capture.params import is_estimator
+from mlnb.capture.probe import Event
+
+
+def as_number(value: Any) -> float | None:
+    """A real scalar as float (NaN kept), anything else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_sklearn_metric(func: Any) -> bool:
+    module = getattr(func, "__module__", None) or ""
+    return module == "sklearn.metrics" or module.startswith("sklearn.metrics.")
+
+
+def collect(plan: CellPlan, events: Iterable[Event]) -> dict[str, list[float]]:
+    """Metric key -> values in call order (the step is the index)."""
+    out: dict[str, list[float]] = {}
+    calls_per_name: dict[str, int] = {}
+    for event in events:
+        site = plan.sites.get(event.site)
+        if site is None or not event.done or site.kind not in ("metric", "score"):
+            continue
+        value = as_number(event.value)
+        if value is None:
+            continue
+        if site.kind == "metric":
+            if not _is_sklearn_metric(event.function):
+                continue
+            name = getattr(event.function, "__name__", site.name)
+        else:
+            if not is_estimator(event.receiver):
+                continue
+            name = f"{type(event.receiver).__name__}_score"
+        if site.target:
+            key = site.target
+        else:
+            index = calls_per_name.get(name, 0)
+            calls_per_name[name] = index + 1
+            key = f"{name if index == 0 else f'{name}-{index + 1}'}_{site.dataset or 'unknown_dataset'}"
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def training_metrics(estimator: Any, X: Any, y: Any, prefix: str = "") -> dict[str, float]:
+    """MLflow autolog's ``training_*`` metrics of a fitted estimator on its fit data."""
+    from sklearn import metrics
+    from sklearn.base import is_classifier, is_regressor
+
+    found: dict[str, Any] = {}
+
+    def attempt(key: str, compute: Any) -> None:
+        try:
+            value = as_number(compute())
+        except Exception:
+            return
+        if value is not None:
+            found[f"{prefix}training_{key}"] = value
+
+    if y is None:
+        return {}
+    if is_classifier(estimator):
+        y_pred = estimator.predict(X)
+        average = "weighted"
+        attempt(
+            "precision_score", lambda: metrics.precision_score(y, y_pred, average=average, zero_division=0)
+        )
+        attempt("recall_score", lambda: metrics.recall_score(y, y_pred, average=average, zero_division=0))
+        attempt("f1_score", lambda: metrics.f1_score(y, y_pred, average=average, zero_division=0))
+        attempt("accuracy_score", lambda: metrics.accuracy_score(y, y_pred))
+        if hasattr(estimator, "predict_proba"):
+            try:
+                proba = estimator.predict_proba(X)
+            except Exception:
+                proba = None
+            if proba is not None:
+                attempt("log_loss", lambda: metrics.log_loss(y, proba, labels=estimator.classes_))
+                scores = proba[:, 1] if proba.shape[1] == 2 else proba
+                attempt(
+                    "roc_auc",
+                    lambda: metrics.roc_auc_score(y, scores, average="weighted", multi_class="ovo"),
+                )
+    elif is_regressor(estimator):
+        y_pred = estimator.predict(X)
+        attempt("mean_squared_error", lambda: metrics.mean_squared_error(y, y_pred))
+        attempt("root_mean_squared_error", lambda: math.sqrt(metrics.mean_squared_error(y, y_pred)))
+        attempt("mean_absolute_error", lambda: metrics.mean_absolute_error(y, y_pred))
+        attempt("r2_score", lambda: metrics.r2_score(y, y_pred))
+    if hasattr(estimator, "score"):
+        attempt("score", lambda: estimator.score(X, y))
+    return found

@@ -1,0 +1,103 @@
+"""Pass-through probes that an instrumented cell calls while it runs.
+
+:mod:`mlnb.capture.instrument` wraps a few expressions of a tracked cell (the receiver and
+arguments of ``fit``/``predict``/``score`` calls, the function and result of metric calls) in
+these functions.  Each returns its input unchanged, so the cell computes exactly what it would
+without tracking; while a :class:`Recorder` is installed they also note what they saw.  They run
+in the cell's own frame and never wrap the user's call, so tracebacks are unchanged.  Outside a
+tracked cell (no recorder) they cost one global lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+_recorder: Recorder | None = None
+
+
+@dataclass
+class Event:
+    """One execution of an instrumented call site."""
+
+    site: int
+    receiver: Any = None
+    function: Any = None
+    args: dict[Any, Any] = field(default_factory=dict)
+    done: bool = False
+    value: Any = None
+
+
+class Recorder:
+    """Collects :class:`Event` objects, in execution order, for one tracked cell."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._open: dict[int, Event] = {}
+
+    def _event(self, site: int) -> Event:
+        event = self._open.get(site)
+        if event is None:
+            event = Event(site)
+            self._open[site] = event
+            self.events.append(event)
+        return event
+
+    def finish(self, site: int, value: Any) -> None:
+        event = self._open.pop(site, None)
+        if event is None:
+            event = Event(site)
+            self.events.append(event)
+        event.done = True
+        event.value = value
+
+
+def install(recorder: Recorder | None) -> Recorder | None:
+    """Make ``recorder`` the one that probes report to; returns the previous one."""
+    global _recorder
+    previous, _recorder = _recorder, recorder
+    return previous
+
+
+def recv(site: int, obj: Any) -> Any:
+    """The object a method is called on (``obj.fit(...)``)."""
+    rec = _recorder
+    if rec is not None:
+        try:
+            rec._event(site).receiver = obj
+        except Exception:
+            pass
+    return obj
+
+
+def fn(site: int, func: Any) -> Any:
+    """The function object of a call (``f1_score`` in ``f1_score(...)``)."""
+    rec = _recorder
+    if rec is not None:
+        try:
+            rec._event(site).function = func
+        except Exception:
+            pass
+    return func
+
+
+def arg(site: int, key: Any, obj: Any) -> Any:
+    """An argument of a call: ``key`` is its position or keyword."""
+    rec = _recorder
+    if rec is not None:
+        try:
+            rec._event(site).args[key] = obj
+        except Exception:
+            pass
+    return obj
+
+
+def done(site: int, value: Any) -> Any:
+    """The value a call returned (only reached when the call did not raise)."""
+    rec = _recorder
+    if rec is not None:
+        try:
+            rec.finish(site, value)
+        except Exception:
+            pass
+    return value

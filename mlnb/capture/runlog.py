@@ -1,0 +1,218 @@
+"""Turn what a tracked cell did into calls on the tracking API (one function per kind of data)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from mlnb.capture import metrics as metric_rules
+from mlnb.capture import outputs, searchcv
+from mlnb.capture.params import estimator_params, is_estimator, literal_params
+
+if TYPE_CHECKING:
+    from mlnb.capture.session import TrackSession, _Fitted
+
+
+def _store() -> Any:
+    from mlnb.tracking.state import get_store
+
+    return get_store()
+
+
+def _head(X: Any, n: int = 5) -> Any:
+    if X is None:
+        return None
+    if hasattr(X, "iloc"):
+        return X.iloc[:n]
+    try:
+        return X[:n]
+    except Exception:
+        return None
+
+
+def fitted_estimators(session: TrackSession) -> list[_Fitted]:
+    """Distinct estimators whose top-level fit completed, with the names they are bound to."""
+    from mlnb.capture.session import _Fitted
+
+    found: dict[int, tuple[Any, Any, Any, Any]] = {}
+    for event in session.recorder.events:
+        site = session.plan.sites.get(event.site)
+        if site is None or site.kind != "fit" or not event.done or not is_estimator(event.receiver):
+            continue
+        X = event.args.get(0, event.args.get("X"))
+        y = event.args.get(1, event.args.get("y"))
+        found.pop(id(event.receiver), None)  # a refit counts once, with its latest data
+        found[id(event.receiver)] = (event.receiver, site, X, y)
+    if not found:
+        return []
+    names: dict[int, list[str]] = {}
+    for key, value in list(session.user_ns.items()):
+        if id(value) in found and not key.startswith("_") and found[id(value)][0] is value:
+            names.setdefault(id(value), []).append(key)
+    out: list[_Fitted] = []
+    used: set[str] = set()
+    for oid, (est, site, X, y) in found.items():
+        bound = names.get(oid, [])
+        preferred = [n for n in (site.target, site.receiver) if n in bound]
+        if preferred:
+            name, is_bound = preferred[0], True
+        elif bound:
+            name, is_bound = sorted(bound)[0], True
+        else:
+            name, is_bound = site.target or type(est).__name__.lower(), False
+        base, i = name, 2
+        while name in used:
+            name, i = f"{base}_{i}", i + 1
+        used.add(name)
+        x_name = site.args[0] if site.args else None
+        out.append(_Fitted(est, name, is_bound, X, y, x_name))
+    return out
+
+
+def _existing_params(session: TrackSession) -> dict[str, str]:
+    return _store().get_run(session.run_id).data.params
+
+
+def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
+    params: dict[str, str] = literal_params(session.plan.literals)
+    several = len(fitted) > 1
+    for item in fitted:
+        prefix = f"{item.name}." if several else ""
+        params.update(estimator_params(item.estimator, prefix))
+        if searchcv.is_search(item.estimator):
+            params.update(searchcv.parent_data(item.estimator, prefix)[0])
+    params.update(session.options.params)
+    existing = _existing_params(session)
+    params = {k: v for k, v in params.items() if k not in existing}
+    if params:
+        _store().log_batch(session.run_id, params=params)
+
+
+def log_metrics(session: TrackSession, fitted: list[_Fitted]) -> None:
+    from mlnb.entities import Metric
+
+    values = metric_rules.collect(session.plan, session.recorder.events)
+    several = len(fitted) > 1
+    extra: dict[str, float] = {}
+    for item in fitted:
+        prefix = f"{item.name}." if several else ""
+        if searchcv.is_search(item.estimator):
+            extra.update(searchcv.parent_data(item.estimator, prefix)[1])
+        if session.options.training_metrics and item.X is not None:
+            extra.update(metric_rules.training_metrics(item.estimator, item.X, item.y, prefix))
+    for key, value in extra.items():
+        values.setdefault(key, []).append(value)
+    if not values:
+        return
+    now = time.time_ns() // 1_000_000
+    points = [Metric(k, v, now, step) for k, vs in values.items() for step, v in enumerate(vs)]
+    _store().log_batch(session.run_id, metrics=points, buffered=False)
+
+
+def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
+    """Fingerprints of the data given to ``fit`` (train) and to predict/score (eval)."""
+    from mlnb.tracking.datasets import fingerprint
+
+    seen: set[int] = set()
+    inputs = []
+    for item in fitted:
+        if item.X is not None and id(item.X) not in seen:
+            seen.add(id(item.X))
+            inputs.append(fingerprint(item.X, item.x_name, "train"))
+    estimators = {id(f.estimator) for f in fitted}
+    for event in session.recorder.events:
+        site = session.plan.sites.get(event.site)
+        if site is None or site.kind not in ("predict", "score") or not event.done:
+            continue
+        if id(event.receiver) not in estimators and not is_estimator(event.receiver):
+            continue
+        data = event.args.get(0)
+        if data is None or id(data) in seen:
+            continue
+        seen.add(id(data))
+        try:
+            inputs.append(fingerprint(data, site.args[0] if site.args else None, "eval"))
+        except Exception:
+            continue
+    if inputs:
+        _store().log_inputs(session.run_id, inputs)
+
+
+def log_models(session: TrackSession, fitted: list[_Fitted]) -> None:
+    try:
+        from mlnb.tracking.model_logging import log_model
+    except ImportError:  # model logging not installed in this build
+        return
+    from mlnb.errors import UnsupportedModel
+
+    jobs: list[tuple[Any, str, Any]] = []
+    for item in fitted:
+        if item.bound:
+            jobs.append((item.estimator, item.name, item.X))
+        best = getattr(item.estimator, "best_estimator_", None)
+        if searchcv.is_search(item.estimator) and best is not None:
+            name = "best_estimator" if len(fitted) == 1 else f"{item.name}_best_estimator"
+            jobs.append((best, name, item.X))
+    if len(fitted) == 1 and fitted[0].name != "model":
+        jobs.append((fitted[0].estimator, "model", fitted[0].X))
+    problems = []
+    for estimator, name, X in jobs:
+        try:
+            info = log_model(
+                estimator,
+                name,
+                input_example=_head(X),
+                run_id=session.run_id,
+                allow_pickle=session.options.allow_pickle,
+                training_data=X,
+            )
+        except UnsupportedModel as exc:
+            problems.append(f"model {name!r} not saved: {exc}")
+            continue
+        session.result.models.append({"name": name, "uri": info.model_uri, "flavor": info.flavor})
+    session.result.warnings.extend(problems)
+
+
+def log_searches(session: TrackSession, fitted: list[_Fitted]) -> None:
+    searches = [f for f in fitted if searchcv.is_search(f.estimator)]
+    for item in searches:
+        info = _store().get_run_info(session.run_id)
+        searchcv.log_children(
+            item.estimator,
+            session.run_id,  # type: ignore[arg-type]
+            info.experiment_id,
+            f"{info.run_name}-{item.name}" if len(searches) > 1 else info.run_name,
+            {"mlnb.search.parent": session.run_id or ""},
+        )
+        session.pending_files.append(
+            (
+                "cv_results.csv" if len(searches) == 1 else f"cv_results_{item.name}.csv",
+                searchcv.cv_results_csv(item.estimator),
+            )
+        )
+
+
+def log_artifacts(session: TrackSession, error: BaseException | None) -> None:
+    from mlnb.capture.session import format_traceback
+    from mlnb.store.artifacts import write_files
+
+    files: list[tuple[str, bytes | Any]] = [("cell.py", session.source.encode("utf-8", "surrogatepass"))]
+    stdout = session.streams.stdout.getvalue()
+    stderr = session.streams.stderr.getvalue()
+    if stdout:
+        files.append(("stdout.txt", stdout.encode("utf-8", "replace")))
+    if stderr:
+        files.append(("stderr.txt", stderr.encode("utf-8", "replace")))
+    if error is not None:
+        files.append(("traceback.txt", format_traceback(error).encode("utf-8", "replace")))
+    if session.options.figures:
+        for i, fig in enumerate(session.figures.unique(), start=1):
+            try:
+                png = outputs.figure_png(fig)
+            except Exception:
+                continue
+            path = f"figures/figure_{i}.png"
+            files.append((path, png))
+            session.result.figures.append((path, png))
+    files.extend(session.pending_files)
+    write_files(_store(), session.run_id, files)  # type: ignore[arg-type]

@@ -1,0 +1,204 @@
+"""One tracked cell execution -> one run: start before the cell, record during, log after.
+
+The IPython side (:mod:`mlnb.magics`) calls :meth:`TrackSession.start` from ``pre_run_cell``,
+:meth:`TrackSession.transform_ast` from its AST transformer, :meth:`TrackSession.cell_done`
+from ``post_execute`` and :meth:`TrackSession.finish` from ``post_run_cell``.  Every step after
+the cell is isolated: a failure becomes a warning in :attr:`CellResult.warnings` and never
+changes what the cell did.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import time
+import traceback
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlnb.capture import context, outputs, probe
+from mlnb.capture.instrument import CellPlan, instrument
+from mlnb.capture.options import TrackOptions
+from mlnb.entities import RunStatus
+from mlnb.errors import MlnbError
+
+_PLOT_HINTS = ("plt", "matplotlib", "seaborn", ".plot(", "Display")
+
+
+@dataclass
+class CellResult:
+    """What the run card needs besides the run itself."""
+
+    run_id: str | None
+    status: str
+    cell_key: str | None = None
+    error: dict[str, str] | None = None
+    models: list[dict[str, str]] = field(default_factory=list)
+    figures: list[tuple[str, bytes]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Fitted:
+    estimator: Any
+    name: str
+    bound: bool
+    X: Any = None
+    y: Any = None
+    x_name: str | None = None
+
+
+def cell_key(notebook: str | None, cell_id: str | None, run_name: str | None, code_hash: str) -> str:
+    """Identifies "the same cell" across executions (for the change since the last run)."""
+    if cell_id:
+        basis = f"cell:{notebook or ''}:{cell_id}"
+    elif run_name:
+        basis = f"name:{notebook or ''}:{run_name}"
+    else:
+        basis = f"code:{notebook or ''}:{code_hash}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+class TrackSession:
+    """The run of one ``%%track`` cell."""
+
+    def __init__(
+        self,
+        options: TrackOptions,
+        source: str,
+        user_ns: MutableMapping[str, Any],
+        cell_id: str | None = None,
+        origins: dict[str, str] | None = None,
+    ) -> None:
+        self.options = options
+        self.source = source
+        self.user_ns = user_ns
+        self.cell_id = cell_id or None
+        self.plan = CellPlan(origins=origins if origins is not None else {})
+        self.recorder = probe.Recorder()
+        self.streams = outputs.StreamCapture()
+        self.figures = outputs.FigureCollector()
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self.key: str | None = None
+        self.warnings: list[str] = []
+        self.pending_files: list[tuple[str, bytes]] = []
+        self._previous_recorder: probe.Recorder | None = None
+        self._t0 = time.perf_counter()
+
+    # --- before the cell -------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the run and start recording; on failure the cell runs untracked (a warning)."""
+        from mlnb.tracking import fluent
+        from mlnb.tracking.state import get_store
+
+        opts = self.options
+        code_hash = hashlib.sha256(self.source.encode("utf-8", "surrogatepass")).hexdigest()
+        notebook = context.notebook_path(self.user_ns)
+        self.key = cell_key(notebook, self.cell_id, opts.name, code_hash)
+        store = get_store()
+        experiment_id = None
+        if opts.experiment:
+            exp = store.get_experiment_by_name(opts.experiment)
+            experiment_id = exp.experiment_id if exp else store.create_experiment(opts.experiment)
+        active = fluent.active_run()
+        if opts.nested and active is None:
+            self.warnings.append("--nested: no run is active, so this run has no parent")
+        tags = {"mlnb.cell": self.key, "mlnb.code_hash": code_hash}
+        if self.cell_id:
+            tags["mlnb.cell_id"] = self.cell_id
+        tags.update(context.source_tags(notebook))
+        tags.update(context.environment_tags())
+        tags.update(context.git_tags())
+        tags.update(opts.tags)
+        run = fluent.start_run(
+            experiment_id=experiment_id,
+            run_name=opts.name,
+            nested=active is not None,
+            tags=tags,
+            notebook=notebook,
+            cell_id=self.cell_id,
+            code_hash=code_hash,
+        )
+        self.run_id = run.info.run_id
+        self.experiment_id = run.info.experiment_id
+        self._previous_recorder = probe.install(self.recorder)
+        self.streams.start()
+        if opts.figures:
+            self.figures.start(may_plot=any(h in self.source for h in _PLOT_HINTS))
+
+    def transform_ast(self, tree: ast.AST) -> ast.AST:
+        if self.run_id is None:
+            return tree
+        return instrument(tree, self.plan)
+
+    # --- after the cell --------------------------------------------------------------------
+    def cell_done(self) -> None:
+        """Called as soon as the cell's code returned (before the inline backend closes figures)."""
+        if self.options.figures:
+            self.figures.snapshot_open()
+
+    def _stop_recording(self) -> None:
+        if probe._recorder is self.recorder:
+            probe.install(self._previous_recorder)
+        self.streams.stop()
+        self.figures.stop()
+
+    def _step(self, name: str, action: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return action()
+        except MlnbError as exc:
+            self.warnings.append(f"{name}: {exc}")
+        except Exception as exc:
+            self.warnings.append(f"{name} failed ({type(exc).__name__}: {exc})")
+        finally:
+            self.result.timings[name] = time.perf_counter() - t0
+        return None
+
+    def finish(self, error: BaseException | None) -> CellResult:
+        """Log everything the cell did and end the run with the cell's outcome."""
+        self._stop_recording()
+        if error is None:
+            status = RunStatus.FINISHED
+        elif isinstance(error, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        self.result = CellResult(self.run_id, status, self.key)
+        self.result.warnings.extend(self.warnings)
+        if self.run_id is None:
+            return self.result
+        if error is not None:
+            self.result.error = {"type": type(error).__name__, "message": str(error)[:500]}
+        from mlnb.capture import runlog as log
+
+        fitted = self._step("finding estimators", lambda: log.fitted_estimators(self))
+        fitted = fitted or []
+        self._step("params", lambda: log.log_params(self, fitted))
+        self._step("metrics", lambda: log.log_metrics(self, fitted))
+        self._step("datasets", lambda: log.log_datasets(self, fitted))
+        if self.options.models:
+            self._step("models", lambda: log.log_models(self, fitted))
+        self._step("search runs", lambda: log.log_searches(self, fitted))
+        self._step("artifacts", lambda: log.log_artifacts(self, error))
+        self._step("ending the run", lambda: self._end(status, error))
+        self.warnings = self.result.warnings
+        return self.result
+
+    def _end(self, status: str, error: BaseException | None) -> None:
+        from mlnb.tracking import fluent
+        from mlnb.tracking.state import get_store
+
+        if error is not None:
+            get_store().log_batch(
+                self.run_id,  # type: ignore[arg-type]
+                tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"},
+            )
+        fluent.end_run(status, _run_id=self.run_id)
+
+
+def format_traceback(error: BaseException) -> str:
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))

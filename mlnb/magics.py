@@ -1,0 +1,311 @@
+"""``%load_ext mlnb``: the ``%%track`` cell magic and the ``%mlnb`` line magic.
+
+This is the only module that knows IPython's machinery.  A ``%%track`` cell is not run by the
+magic: an input transformer blanks the ``%%track`` line (when its options parse), so IPython
+runs the body as an ordinary cell -- top-level ``await``, the display of the last expression,
+``%``/``!`` lines and tracebacks all behave natively.  The run lives between the
+``pre_run_cell`` and ``post_run_cell`` events, and an AST transformer instruments the body
+(see :mod:`mlnb.capture.instrument`).  When the options do not parse, the line is left alone,
+IPython calls the ``track`` magic, and it raises a one-line ``UsageError``: nothing runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import shlex
+import sys
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from mlnb.capture.options import TrackOptions, parse_pairs
+from mlnb.errors import InvalidParameter
+
+_TRACK_LINE = re.compile(r"^%%track(?=\s|$)(?P<args>.*)$")
+
+_HELP = {
+    "experiment": "%mlnb experiment [NAME]\n    Make experiment NAME active (created if missing); "
+    "without NAME, show the active one.",
+    "store": "%mlnb store [URI]\n    Use the store at URI (a directory or a database URL); "
+    "without URI, show where runs are stored.",
+    "runs": "%mlnb runs [FILTER]\n    Runs of the active experiment, newest first, optionally "
+    "filtered (MLflow syntax, e.g. metrics.accuracy > 0.9 AND params.C = '0.5').",
+    "help": "%mlnb help [SUBCOMMAND]\n    This help, or the help of one subcommand.",
+}
+
+
+def _warn(message: str) -> None:
+    print(f"mlnb: {message}", file=sys.stderr)
+
+
+def _track_line(lines: list[str]) -> str | None:
+    """The option string of a ``%%track`` first line, or None if the cell is not tracked."""
+    if not lines:
+        return None
+    match = _TRACK_LINE.match(lines[0].rstrip("\r\n"))
+    if match is None or match.group("args").rstrip().endswith("?"):
+        return None
+    return match.group("args").strip()
+
+
+class _AstHook(ast.NodeTransformer):
+    """Instruments the code of the cell being tracked; every other cell passes untouched."""
+
+    def __init__(self, magics: MlnbMagics) -> None:
+        self.magics = magics
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        session = self.magics.current
+        if session is None:
+            return node
+        try:
+            return session.transform_ast(copy.deepcopy(node))
+        except Exception as exc:  # tracking must never break the cell
+            session.warnings.append(f"could not instrument the cell ({type(exc).__name__}: {exc})")
+            return node
+
+
+@magics_class
+class MlnbMagics(Magics):
+    """Holds the session of the tracked cell currently running, if any."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self._hook_session: Any = None
+        self._magic_sessions: list[Any] = []
+        self._origins: dict[str, str] = {}
+        self.ast_hook = _AstHook(self)
+
+    @property
+    def current(self) -> Any:
+        if self._magic_sessions:
+            return self._magic_sessions[-1]
+        return self._hook_session
+
+    # --- the input transformer and events ---------------------------------------------------
+    def strip_track_line(self, lines: list[str]) -> list[str]:
+        """Input transformer: blank a valid ``%%track`` line (keeping line numbers)."""
+        argstring = _track_line(lines)
+        if argstring is None:
+            return lines
+        try:
+            parse_options(argstring)
+        except UsageError:
+            return lines  # IPython calls the magic, which reports the error
+        return ["\n", *lines[1:]]
+
+    def pre_run_cell(self, info: Any) -> None:
+        raw = (getattr(info, "raw_cell", None) or "").lstrip("\r\n")
+        lines = raw.splitlines(keepends=True)
+        argstring = _track_line(lines)
+        transformed = getattr(info, "transformed_cell", None) or ""
+        if argstring is None or "run_cell_magic('track'" in transformed:
+            return
+        try:
+            options = parse_options(argstring)
+        except UsageError:
+            return
+        self._hook_session = self._start(options, "".join(lines[1:]), getattr(info, "cell_id", None))
+
+    def post_execute(self) -> None:
+        session = self.current
+        if session is not None:
+            try:
+                session.cell_done()
+            except Exception:
+                pass
+
+    def post_run_cell(self, result: Any) -> None:
+        session, self._hook_session = self._hook_session, None
+        if session is None:
+            return
+        error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+        self._finish(session, error)
+
+    def _start(self, options: TrackOptions, source: str, cell_id: str | None) -> Any:
+        from mlnb.capture.session import TrackSession
+
+        session = TrackSession(options, source, self.shell.user_ns, cell_id, self._origins)
+        try:
+            session.start()
+        except Exception as exc:
+            _warn(f"this cell runs untracked: {exc}")
+            session._stop_recording()
+            return None
+        for message in session.warnings:
+            _warn(message)
+        session.warnings.clear()
+        return session
+
+    def _finish(self, session: Any, error: BaseException | None) -> None:
+        try:
+            result = session.finish(error)
+        except Exception as exc:
+            _warn(f"tracking failed after the cell ({type(exc).__name__}: {exc})")
+            return
+        for message in result.warnings:
+            _warn(message)
+        if result.run_id is None:
+            return
+        try:
+            from IPython.display import display
+
+            from mlnb.display.cards import run_card_bundle
+
+            display(run_card_bundle(result.run_id, result), raw=True)
+        except Exception as exc:
+            _warn(f"could not show the run card ({type(exc).__name__}: {exc})")
+
+    # --- magics ---------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("-e", "--experiment", metavar="NAME", help="experiment of the run (created if missing)")
+    @argument("-n", "--name", metavar="NAME", help="run name (also identifies the cell across runs)")
+    @argument("-t", "--tag", action="append", metavar="KEY=VALUE", help="run tag (repeatable)")
+    @argument("-p", "--param", action="append", metavar="KEY=VALUE", help="extra param (repeatable)")
+    @argument("--no-models", action="store_true", help="do not save fitted estimators as models")
+    @argument("--no-figures", action="store_true", help="do not save matplotlib figures")
+    @argument(
+        "--training-metrics",
+        action="store_true",
+        help="also compute MLflow's training_* metrics on the data given to fit",
+    )
+    @argument("--nested", action="store_true", help="make the run a child of the active run")
+    @argument(
+        "--allow-pickle",
+        action="store_true",
+        help="save models skops cannot handle with cloudpickle (loading them needs allow_pickle=True)",
+    )
+    @cell_magic
+    def track(self, line: str, cell: str) -> None:
+        """Track this cell as one mlnb run.
+
+        The cell runs exactly as without the magic.  Its run records params (fitted
+        estimators' ``get_params``, literal assignments, ``-p``), metrics (sklearn metric
+        calls and ``.score``, named by the variable they are assigned to), models, figures,
+        stdout/stderr, the cell source and the environment, and ends FINISHED, FAILED or
+        KILLED with the cell.  A run card is shown after the cell.
+        """
+        options = parse_options(line)
+        # Reached only when the input transformer did not run (e.g. run_cell_magic called
+        # directly): run the body as a nested cell.
+        session = self._start(options, cell, None)
+        if session is None:
+            self.shell.run_cell(cell, store_history=False)
+            return
+        self._magic_sessions.append(session)
+        error: BaseException | None = None
+        try:
+            outcome = self.shell.run_cell(cell, store_history=False)
+            session.cell_done()
+            error = outcome.error_in_exec or outcome.error_before_exec
+        finally:
+            self._magic_sessions.remove(session)
+        self._finish(session, error)
+
+    @line_magic
+    def mlnb(self, line: str) -> Any:
+        """mlnb commands: experiment, store, runs, help (``%mlnb help SUBCOMMAND``)."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%mlnb: {exc}") from None
+        if not words:
+            return print(self._help(None))
+        command, rest = words[0], words[1:]
+        if command in ("help", "-h", "--help"):
+            return print(self._help(rest[0] if rest else None))
+        if command not in _HELP:
+            raise UsageError(f"unknown %mlnb subcommand {command!r}; try: {', '.join(_HELP)}")
+        if rest and rest[0] in ("-h", "--help"):
+            return print(_HELP[command])
+        import mlnb
+
+        if command == "experiment":
+            if len(rest) > 1:
+                raise UsageError("usage: %mlnb experiment [NAME] (quote a name with spaces)")
+            if rest:
+                exp = mlnb.set_experiment(rest[0])
+                return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
+            from mlnb.tracking import fluent
+
+            exp = mlnb.get_experiment(fluent._current_experiment_id())
+            return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
+        if command == "store":
+            if len(rest) > 1:
+                raise UsageError("usage: %mlnb store [URI]")
+            if rest:
+                mlnb.set_store(rest[0])
+            return print(f"store: {mlnb.get_store().location.uri}")
+        # runs
+        from mlnb.tracking import fluent
+
+        text = line.split(None, 1)[1].strip() if len(words) > 1 else None
+        return mlnb.search_runs(
+            experiment_ids=[fluent._current_experiment_id()],
+            filter_string=text,
+            order_by=["attributes.start_time DESC"],
+        )
+
+    @staticmethod
+    def _help(command: str | None) -> str:
+        if command is None:
+            return "mlnb line magic:\n" + "\n".join(_HELP.values())
+        if command not in _HELP:
+            raise UsageError(f"unknown %mlnb subcommand {command!r}; try: {', '.join(_HELP)}")
+        return _HELP[command]
+
+
+def parse_options(argstring: str) -> TrackOptions:
+    """Parse ``%%track`` options; a bad option raises IPython's one-line ``UsageError``."""
+    args = parse_argstring(MlnbMagics.track, argstring)
+    try:
+        tags = parse_pairs(args.tag, "-t/--tag")
+        params = parse_pairs(args.param, "-p/--param")
+    except InvalidParameter as exc:
+        raise UsageError(str(exc)) from None
+    return TrackOptions(
+        experiment=args.experiment,
+        name=args.name,
+        tags=tags,
+        params=params,
+        models=not args.no_models,
+        figures=not args.no_figures,
+        training_metrics=args.training_metrics,
+        nested=args.nested,
+        allow_pickle=args.allow_pickle,
+    )
+
+
+_EVENTS = ("pre_run_cell", "post_execute", "post_run_cell")
+_loaded: dict[int, MlnbMagics] = {}
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%%track``, ``%mlnb``, the input/AST transformers and the run events."""
+    magics = MlnbMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.input_transformers_cleanup.append(magics.strip_track_line)
+    ipython.ast_transformers.append(magics.ast_hook)
+    for event in _EVENTS:
+        ipython.events.register(event, getattr(magics, event))
+    _loaded[id(ipython)] = magics
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext mlnb``: remove everything :func:`load_ipython_extension` registered."""
+    magics = _loaded.pop(id(ipython), None)
+    if magics is None:
+        return
+    for event in _EVENTS:
+        try:
+            ipython.events.unregister(event, getattr(magics, event))
+        except ValueError:
+            pass
+    if magics.strip_track_line in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(magics.strip_track_line)
+    if magics.ast_hook in ipython.ast_transformers:
+        ipython.ast_transformers.remove(magics.ast_hook)
