@@ -22,7 +22,7 @@ FORMAT = "mlnb.reference_profile"
 VERSION = 1
 
 
-def _frame(data: Any) -> Any:
+def as_frame(data: Any) -> Any:
     import numpy as np
     import pandas as pd
 
@@ -131,7 +131,7 @@ def build_profile(
     >>> p["n_rows"], [c["kind"] for c in p["columns"]]
     (3, ['numeric', 'binary'])
     """
-    frame = _frame(X)
+    frame = as_frame(X)
     columns = []
     for name in frame.columns:
         series = frame[name]

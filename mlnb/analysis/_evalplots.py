@@ -1,0 +1,85 @@
+"""Evaluation plots (matplotlib object API), named like MLflow's evaluation artifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlnb.analysis._plots import _figure
+
+
+def _confusion(curves: dict) -> Any:
+    import numpy as np
+    from sklearn.metrics import confusion_matrix
+
+    classes = curves["classes"]
+    cm = confusion_matrix(curves["y_true"], curves["y_pred"], labels=classes)
+    fig = _figure(4.2, 3.8)
+    ax = fig.add_subplot()
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
+    ticks = range(len(classes))
+    ax.set_xticks(ticks, [str(c) for c in classes])
+    ax.set_yticks(ticks, [str(c) for c in classes])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix", fontsize=10)
+    return fig
+
+
+def _line(x: Any, y: Any, xlabel: str, ylabel: str, title: str, diagonal: bool) -> Any:
+    fig = _figure(4.2, 3.8)
+    ax = fig.add_subplot()
+    ax.plot(x, y, color="#008bfb")
+    if diagonal:
+        ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def _calibration(curves: dict) -> Any:
+    from sklearn.calibration import calibration_curve
+
+    prob_true, prob_pred = calibration_curve(curves["is_pos"], curves["score"], n_bins=10)
+    return _line(
+        prob_pred, prob_true, "mean predicted probability", "fraction of positives", "Calibration", True
+    )
+
+
+def _regression(curves: dict) -> dict[str, Any]:
+    y_true, y_pred = curves["y_true"], curves["y_pred"]
+    resid = _figure(4.6, 3.6)
+    ax = resid.add_subplot()
+    ax.scatter(y_pred, y_true - y_pred, s=8, color="#008bfb")
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("residual (true - predicted)")
+    ax.set_title("Residuals", fontsize=10)
+    pvt = _figure(4.6, 3.6)
+    ax = pvt.add_subplot()
+    ax.scatter(y_true, y_pred, s=8, color="#008bfb")
+    lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="#999", lw=0.8, ls="--")
+    ax.set_xlabel("true")
+    ax.set_ylabel("predicted")
+    ax.set_title("Predicted vs true", fontsize=10)
+    return {"residuals_plot": resid, "predicted_vs_true_plot": pvt}
+
+
+def figures(model_type: str, curves: dict) -> dict[str, Any]:
+    """Figures by artifact name (without ``.png``)."""
+    if model_type == "regressor":
+        return _regression(curves)
+    out = {"confusion_matrix": _confusion(curves)}
+    if "fpr" in curves:
+        out["roc_curve_plot"] = _line(
+            curves["fpr"], curves["tpr"], "false positive rate", "true positive rate", "ROC", True
+        )
+        out["precision_recall_curve_plot"] = _line(
+            curves["recall"], curves["precision"], "recall", "precision", "Precision-recall", False
+        )
+        if curves.get("probabilities"):
+            out["calibration_curve_plot"] = _calibration(curves)
+    return out
