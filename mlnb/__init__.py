@@ -68,6 +68,12 @@ _EXPORTS: dict[str, str] = {
     # inline panels
     "compare": "mlnb.widgets.compare",
     "ComparePanel": "mlnb.widgets.compare",
+    # explain, evaluate, drift
+    "explain": "mlnb.widgets.explain",
+    "evaluate": "mlnb.analysis.evaluate",
+    "MetricThreshold": "mlnb.analysis.thresholds",
+    "drift": "mlnb.analysis.drift",
+    "check_drift": "mlnb.analysis.drift",
     # errors
     "MlnbError": "mlnb.errors",
     "InvalidParameter": "mlnb.errors",
