@@ -77,7 +77,15 @@ class _Parser:
         items = [self.parse_atom()]
         while self.keyword("AND"):
             items.append(self.parse_atom())
-        return items[0] if len(items) == 1 else lambda item: all(p(item) for p in items)
+        if len(items) == 1:
+            return items[0]
+
+        def both(item: Any) -> bool:
+            return all(p(item) for p in items)
+
+        # "name = 'x' AND ..." can only match versions of x: the store reads just those.
+        both.name_eq = next((p.name_eq for p in items if getattr(p, "name_eq", None)), None)  # type: ignore[attr-defined]
+        return both
 
     def parse_atom(self) -> Predicate:
         tok = self.peek()
@@ -199,11 +207,20 @@ def _compare(field: _Field, op: str, operand: Any) -> Predicate:
     if op in ("IS NULL", "IS NOT NULL"):
         return lambda item: (not _get(item, field)) == (op == "IS NULL")
     # A missing value never matches, '!=' and 'NOT IN' included (as in run search).
-    return lambda item: any(_test(v, op, operand) for v in _get(item, field))
+
+    def match(item: Any) -> bool:
+        return any(_test(v, op, operand) for v in _get(item, field))
+
+    match.name_eq = operand if field.name == "name" and op == "=" else None  # type: ignore[attr-defined]
+    return match
 
 
 def compile_filter(text: str | None, fields: set[str]) -> Predicate:
-    """Compile a registry filter into a predicate on ModelVersion / RegisteredModel entities."""
+    """Compile a registry filter into a predicate on ModelVersion / RegisteredModel entities.
+
+    The predicate's ``name_eq`` attribute (when present and not None) is a name every match
+    must have, so callers may read only that model's rows.
+    """
     if text is None:
         return lambda _item: True
     return _Parser(text, fields).parse()

@@ -164,7 +164,12 @@ def delete_registered_model(name: str) -> None:
 
 # --- versions ------------------------------------------------------------------------------------
 def register_model(
-    model_uri: str, name: str, tags: dict[str, Any] | None = None, *, description: str | None = None
+    model_uri: str,
+    name: str,
+    tags: dict[str, Any] | None = None,
+    *,
+    description: str | None = None,
+    await_registration_for: int | None = None,
 ) -> ModelVersion:
     """Register the model at ``model_uri`` as the next version of ``name``.
 
@@ -180,6 +185,10 @@ def register_model(
         The registered model name (letters, digits, ``_``, ``.``, ``-``, inner spaces).
     tags : dict, optional
         Tags of the new version.
+    description : str, optional
+        Description of the new version.
+    await_registration_for : int, optional
+        Accepted for MLflow compatibility and ignored: registration is complete on return.
 
     Examples
     --------
@@ -228,7 +237,11 @@ def search_model_versions(
     from mlnb.registry.search import VERSION_FIELDS, compile_filter
 
     keep = compile_filter(filter_string, VERSION_FIELDS)
-    rows = _sql().list_model_versions(_store())
+    only = getattr(keep, "name_eq", None)
+    try:
+        rows = _sql().list_model_versions(_store(), only)
+    except ModelNotFound:
+        return []
     versions = [v for v in map(ModelVersion._from_row, rows) if keep(v)]
     return _ordered(versions, order_by, None)[:max_results]
 
