@@ -1,0 +1,47 @@
+"""An IPython InteractiveShell with ``%load_ext mlnb`` for tests (shared by tests/test_magics.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+SETUP = """
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+X, y = load_iris(return_X_y=True, as_frame=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+"""
+
+
+def make_shell(store_dir: Path) -> Iterator[Any]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    if "track" not in shell.magics_manager.magics["cell"]:
+        shell.run_line_magic("load_ext", "mlnb")
+    shell.reset(new_session=False)
+    yield shell
+    shell.reset(new_session=False)
+    import mlnb
+
+    while mlnb.active_run() is not None:
+        mlnb.end_run()
+
+
+def last_run(shell: Any = None) -> Any:
+    import mlnb
+
+    return mlnb.get_run(mlnb.last_active_run().info.run_id)
+
+
+def artifacts(run_id: str) -> set[str]:
+    from mlnb.tracking.state import get_store
+
+    return set(get_store().artifact_rows(run_id))
