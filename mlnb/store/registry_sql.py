@@ -188,8 +188,8 @@ def alias_history(store: SqlStore, name: str, alias: str | None = None) -> list[
 def create_registered_model(
     store: SqlStore, name: str, user: str, description: str | None = None, tags: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    ts = now_ms()
     with store.atomic() as conn:
+        ts = now_ms()  # inside the lock: times follow the commit order
         stmt = store._insert(t.registered_models).values(
             name=name, description=description, last_version=0, user_id=user,
             creation_time=ts, last_updated_time=ts,
@@ -215,8 +215,8 @@ def create_model_version(
 ) -> dict[str, Any]:
     """Add the next version of ``name`` (creating the model if needed) in one transaction."""
     rm, mv = t.registered_models, t.model_versions
-    ts = now_ms()
     with store.atomic() as conn:
+        ts = now_ms()  # inside the lock: times follow the commit order
         conn.execute(
             store._insert(rm)
             .values(name=name, last_version=0, user_id=user, creation_time=ts, last_updated_time=ts)
@@ -264,8 +264,8 @@ def transition_stage(
     """Move a version to ``stage``; with ``archive_existing`` the others in that stage are
     archived in the same transaction.  Returns the archived version numbers."""
     mv = t.model_versions
-    ts = now_ms()
     with store.atomic() as conn:
+        ts = now_ms()  # inside the lock: times follow the commit order
         _version_row(conn, name, version)
         archived: list[int] = []
         if archive_existing and stage in _ARCHIVING_STAGES:
@@ -342,8 +342,8 @@ def set_alias(
     there, so a gate checked against one holder never silently replaces another.
     """
     a = t.aliases
-    ts = now_ms()
     with store.atomic() as conn:
+        ts = now_ms()  # inside the lock: times follow the commit order
         _version_row(conn, name, version)
         old = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
         previous = None if old is None else int(old[0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import pandas as pd
 import pytest
 
@@ -78,3 +81,27 @@ def test_alias_errors(three_versions) -> None:
     with pytest.raises(ModelNotFound):
         mlnb.get_alias_history("nope")
     assert mlnb.get_alias_history("churn").empty
+
+
+def _move_alias(store_dir: str, worker: int, barrier: object) -> None:
+    os.environ["MLNB_STORE"] = store_dir
+    import mlnb as m
+
+    m.search_registered_models()
+    barrier.wait()  # type: ignore[attr-defined]
+    for i in range(15):
+        m.set_registered_model_alias("churn", "champion", 1 + (worker * 7 + i * 3) % 3)
+
+
+@pytest.mark.slow
+def test_concurrent_alias_moves_leave_a_contiguous_history(store_dir, three_versions) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Manager().Barrier(8)
+    with ctx.Pool(8) as pool:
+        pool.starmap(_move_alias, [(str(store_dir), w, barrier) for w in range(8)])
+    history = mlnb.get_alias_history("churn", "champion")
+    assert len(history) > 1 and list(history["current"]) == [False] * (len(history) - 1) + [True]
+    for earlier, later in zip(history.itertuples(), list(history.itertuples())[1:], strict=False):
+        assert earlier.removed_time == later.set_time and earlier.removed_reason == "moved"
+        assert earlier.version != later.version  # re-pointing at the holder adds no period
+    assert mlnb.get_model_version_by_alias("churn", "champion").version == history["version"].iloc[-1]
