@@ -184,3 +184,16 @@ def test_models_uris_resolve_through_the_registry(log_candidate) -> None:
     for missing in ("models:/churn/3", "models:/churn/Staging", "models:/churn@nope", "models:/other/1"):
         with pytest.raises(ModelNotFound):
             resolve_model_uri(missing)
+
+
+def test_load_model_accepts_every_models_uri_form(log_candidate, tiny_model) -> None:
+    import numpy as np
+
+    mlnb.register_model(log_candidate(f1=0.7), "churn")
+    mlnb.transition_model_version_stage("churn", 1, "Staging")
+    mlnb.set_registered_model_alias("churn", "champion", 1)
+    X = np.random.default_rng(1).normal(size=(10, 3))
+    for uri in ("models:/churn/1", "models:/churn/staging", "models:/churn/latest", "models:/churn@champion"):
+        np.testing.assert_array_equal(mlnb.load_model(uri).predict(X), tiny_model.predict(X))
+    with pytest.raises(InvalidUri):
+        mlnb.load_model("models:/churn/../../1")
