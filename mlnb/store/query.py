@@ -129,18 +129,40 @@ class _Compiler:
                 return self.number_cond(col, node.op, node.value)  # type: ignore[arg-type]
             return self.text_cond(col, node.op, node.value)
         if node.kind == METRIC:
-            lm = t.latest_metrics.c
-            cond = self.number_cond(lm.value, node.op, node.value)  # type: ignore[arg-type]
-            if node.op == "!=":  # NaN differs from everything
-                cond = sa.or_(cond, lm.special == 1)
-            return runs.run_id.in_(sa.select(lm.run_id).where(lm.key == node.key, cond))
-        table = (t.params if node.kind == PARAM else t.tags).c
-        has_key = sa.select(table.run_id).where(table.key == node.key)
+            lm = t.latest_metrics.alias()
+            if node.op == "!=":  # NaN differs from everything; negations check each run
+                cond = sa.or_(lm.c.value != node.value, lm.c.special == 1)
+                return sa.exists().where(lm.c.run_id == runs.run_id, lm.c.key == node.key, cond)
+            cond = self.number_cond(lm.c.value, node.op, node.value)  # type: ignore[arg-type]
+            return runs.run_id.in_(sa.select(lm.c.run_id).where(lm.c.key == node.key, cond))
+        table = (t.params if node.kind == PARAM else t.tags).alias()
+        mine = sa.and_(table.c.run_id == runs.run_id, table.c.key == node.key)
         if node.op == "IS NULL":
-            return runs.run_id.not_in(has_key)
+            return ~sa.exists().where(mine)
         if node.op == "IS NOT NULL":
-            return runs.run_id.in_(has_key)
-        return runs.run_id.in_(has_key.where(self.text_cond(table.value, node.op, node.value)))
+            return sa.exists().where(mine)
+        cond = self.text_cond(table.c.value, node.op, node.value)
+        if node.op in NEGATIVE_OPS:
+            return sa.exists().where(mine, cond)
+        # a positive condition reads the (key, value) index and yields few runs
+        return runs.run_id.in_(sa.select(table.c.run_id).where(table.c.key == node.key, cond))
+
+
+NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
+
+
+def drives_search(node: Node | None) -> bool:
+    """Whether the filter has a top-level positive condition on a key that can drive the scan.
+
+    Then the query starts from the runs that condition yields (through its index) instead of
+    from every run of the experiments, which is what makes a selective filter fast at 100k runs.
+    """
+    if node is None:
+        return False
+    items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
+    return any(
+        isinstance(item, Comparison) and item.kind != ATTR and item.op not in NEGATIVE_OPS for item in items
+    )
 
 
 @dataclass
@@ -184,7 +206,9 @@ def search(
     r = t.runs
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
     if experiment_keys:
-        stmt = stmt.where(r.c.experiment_id.in_(list(experiment_keys)))
+        # ``+ 0`` keeps the planner off the experiment index when a key condition can drive
+        exp_col = (r.c.experiment_id + 0) if drives_search(node) else r.c.experiment_id
+        stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if run_ids is not None:
         stmt = stmt.where(_ids_in(r.c.run_id, dialect, run_ids))
     if node is not None:
@@ -207,7 +231,7 @@ def search(
         ordering.append(col.desc() if key.descending else col.asc())
     ordering += [r.c.start_time.desc(), r.c.run_id.asc()]
     stmt = stmt.select_from(source).order_by(*ordering).limit(max_results)
-    runs = [dict(row._mapping) for row in conn.execute(stmt)]
+    runs = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in conn.execute(stmt).all()]
     result = SearchResult(runs)
     if not runs:
         return result
@@ -217,7 +241,7 @@ def search(
     for table, target in ((t.params, result.params), (t.tags, result.tags)):
         rows = conn.execute(
             sa.select(table.c.run_id, table.c.key, table.c.value).where(_ids_in(table.c.run_id, dialect, ids))
-        )
+        ).all()
         for run_id, key, value in rows:
             column = target.get(key)
             if column is None:
@@ -226,7 +250,7 @@ def search(
     lm = t.latest_metrics.c
     rows = conn.execute(
         sa.select(lm.run_id, lm.key, lm.value, lm.special).where(_ids_in(lm.run_id, dialect, ids))
-    )
+    ).all()
     metrics = result.metrics
     for run_id, key, value, special in rows:
         column = metrics.get(key)
