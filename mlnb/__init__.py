@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "ModelInfo": "mlnb.tracking.model_logging",
     "load_model": "mlnb.registry.loading",
     "sklearn": "mlnb.sklearn",
+    "serve": "mlnb.serve.handle",
     # registry
     "register_model": "mlnb.registry.versions",
     "create_registered_model": "mlnb.registry.versions",
@@ -149,3 +150,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from mlnb.magics import load_ipython_extension as _load
 
     _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext mlnb``: remove what ``%load_ext mlnb`` registered."""
+    from mlnb.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)

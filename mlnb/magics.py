@@ -246,7 +246,7 @@ class MlnbMagics(Magics):
         text = line.split(None, 1)[1].strip() if len(words) > 1 else None
         return mlnb.search_runs(
             experiment_ids=[fluent._current_experiment_id()],
-            filter_string=text,
+            filter_string=text or "",
             order_by=["attributes.start_time DESC"],
         )
 
