@@ -33,7 +33,8 @@ function s(tag, attrs = {}, text = null) {
 }
 
 function fmtNum(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  if (typeof v !== "number") return v === null || v === undefined ? "" : String(v);
+  if (Number.isNaN(v)) return "";
   if (Number.isInteger(v)) return String(v);
   return String(parseFloat(v.toPrecision(6)));
 }
