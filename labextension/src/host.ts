@@ -1,0 +1,107 @@
+/**
+ * What the Runs panel needs from the notebook side, and its implementation on INotebookTracker.
+ * The panel only talks to this interface, never to notebook internals.
+ */
+import { ISessionContext } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { ISignal, Signal } from '@lumino/signaling';
+
+export interface IPanelHost {
+  /** Path (relative to the server root) of the notebook the user works in, if any. */
+  notebookPath(): string | null;
+  /** 0-based index of the cell with this id in that notebook, or null when it is gone. */
+  cellIndex(cellId: string | null): number | null;
+  /** Make that cell the active one and scroll to it. */
+  jumpToCell(cellId: string): boolean;
+  /** Insert a code cell below the active cell (and run it when `run`). */
+  insertCode(code: string, run: boolean): Promise<boolean>;
+  /** Emitted when the current notebook changes or one of its cells finished executing. */
+  readonly changed: ISignal<IPanelHost, 'notebook' | 'executed'>;
+}
+
+export class NotebookHost implements IPanelHost {
+  private _changed = new Signal<IPanelHost, 'notebook' | 'executed'>(this);
+  private _last: NotebookPanel | null = null;
+
+  constructor(private readonly tracker: INotebookTracker) {
+    tracker.currentChanged.connect((_, panel) => {
+      if (panel) {
+        this._last = panel;
+      }
+      this._changed.emit('notebook');
+    });
+    NotebookActions.executed.connect((_, args) => {
+      if (this.current() && args.notebook === this.current()?.content) {
+        this._changed.emit('executed');
+      }
+    });
+    tracker.widgetAdded.connect((_, panel) => {
+      panel.sessionContext.statusChanged.connect((ctx: ISessionContext, status) => {
+        if (status === 'idle' && panel === this.current()) {
+          this._changed.emit('executed');
+        }
+      });
+    });
+  }
+
+  get changed(): ISignal<IPanelHost, 'notebook' | 'executed'> {
+    return this._changed;
+  }
+
+  /** The current notebook, or the last one used when focus moved to another widget. */
+  current(): NotebookPanel | null {
+    const panel = this.tracker.currentWidget ?? this._last;
+    if (panel && panel.isDisposed) {
+      this._last = null;
+      return this.tracker.currentWidget;
+    }
+    return panel;
+  }
+
+  notebookPath(): string | null {
+    return this.current()?.context.path ?? null;
+  }
+
+  cellIndex(cellId: string | null): number | null {
+    const panel = this.current();
+    if (!panel || !cellId) {
+      return null;
+    }
+    const index = panel.content.widgets.findIndex(cell => cell.model.id === cellId);
+    return index >= 0 ? index : null;
+  }
+
+  jumpToCell(cellId: string): boolean {
+    const panel = this.current();
+    const index = this.cellIndex(cellId);
+    if (!panel || index === null) {
+      return false;
+    }
+    panel.content.activeCellIndex = index;
+    panel.content.mode = 'command';
+    void panel.content.scrollToItem(index, 'center');
+    return true;
+  }
+
+  async insertCode(code: string, run: boolean): Promise<boolean> {
+    const panel = this.current();
+    if (!panel) {
+      return false;
+    }
+    const notebook = panel.content;
+    if (notebook.widgets.length === 0 || notebook.activeCellIndex < 0) {
+      notebook.activeCellIndex = Math.max(0, notebook.widgets.length - 1);
+    }
+    NotebookActions.insertBelow(notebook);
+    NotebookActions.changeCellType(notebook, 'code');
+    const cell = notebook.activeCell;
+    if (!cell) {
+      return false;
+    }
+    cell.model.sharedModel.setSource(code);
+    if (run) {
+      await NotebookActions.run(notebook, panel.sessionContext);
+    }
+    return true;
+  }
+}

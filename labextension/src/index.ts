@@ -1,0 +1,65 @@
+/** mlnb for JupyterLab: plugin wiring only (the parts live in their own modules). */
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { MlnbApi } from './api';
+import { NotebookHost } from './host';
+import { RunsPanel } from './runsPanel';
+import { TOGGLE_TRACK, TrackButtonExtension, isTracked, toggleActiveCell } from './trackToggle';
+
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+  '<rect x="3" y="13" width="4" height="8" rx="1"/><rect x="10" y="8" width="4" height="13" rx="1"/>' +
+  '<rect x="17" y="3" width="4" height="18" rx="1"/></g></svg>';
+
+export const runsIcon = new LabIcon({ name: 'mlnb:runs', svgstr: ICON_SVG });
+
+const runsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlnb:runs',
+  description: 'The Runs sidebar: runs of the open notebook, their details and registered models.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ILayoutRestorer, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    const panel = new RunsPanel(new MlnbApi(), new NotebookHost(tracker));
+    panel.title.icon = runsIcon;
+    app.shell.add(panel, 'left', { rank: 450 });
+    restorer?.add(panel, 'mlnb-runs');
+    app.commands.addCommand('mlnb:show-runs', {
+      label: 'Show mlnb Runs',
+      execute: () => app.shell.activateById(panel.id)
+    });
+  }
+};
+
+const trackPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlnb:track-toggle',
+  description: 'Add or remove %%track on the active cell (toolbar button and command).',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null): void => {
+    app.commands.addCommand(TOGGLE_TRACK, {
+      label: 'Toggle %%track on the active cell',
+      caption: 'Track this cell as an mlnb run (adds or removes the %%track line)',
+      isEnabled: () => tracker.currentWidget?.content.activeCell?.model.type === 'code',
+      isToggled: () => isTracked(tracker.currentWidget?.content.activeCell?.model.sharedModel.getSource() ?? ''),
+      execute: () => {
+        toggleActiveCell(tracker);
+      }
+    });
+    palette?.addItem({ command: TOGGLE_TRACK, category: 'mlnb' });
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new TrackButtonExtension(() => void app.commands.execute(TOGGLE_TRACK))
+    );
+  }
+};
+
+export default [runsPlugin, trackPlugin];

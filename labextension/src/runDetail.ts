@@ -1,0 +1,183 @@
+/**
+ * The detail view of one run in the Runs panel: params, metrics, tags, models with their URIs,
+ * figures and artifacts, plus the actions (copy id, insert load_model, jump to the cell).
+ */
+import { ApiError, IRunDetail, MlnbApi } from './api';
+import { button, copyText, formatDuration, formatNumber, h, kvTable, statusBadge } from './dom';
+import { IPanelHost } from './host';
+
+export function loadModelCode(uri: string): string {
+  // JSON string literals are valid Python string literals
+  return `import mlnb\n\nmodel = mlnb.load_model(${JSON.stringify(uri)})\nmodel`;
+}
+
+const SYSTEM_TAG = /^(mlflow\.|mlnb\.)/;
+
+export class RunDetailView {
+  readonly node = h('div', { class: 'mlnb-detail' });
+  private _urls: string[] = [];
+
+  constructor(
+    private readonly api: MlnbApi,
+    private readonly host: IPanelHost,
+    private readonly onBack: () => void
+  ) {}
+
+  dispose(): void {
+    for (const url of this._urls) {
+      URL.revokeObjectURL(url);
+    }
+    this._urls = [];
+    this.node.textContent = '';
+  }
+
+  async show(path: string, runId: string): Promise<IRunDetail | null> {
+    let run: IRunDetail;
+    try {
+      run = await this.api.run(path, runId);
+    } catch (err) {
+      this.dispose();
+      this.node.appendChild(this.backBar());
+      this.node.appendChild(
+        h('div', { class: 'mlnb-error' }, err instanceof ApiError ? err.message : String(err))
+      );
+      return null;
+    }
+    this.dispose();
+    this.render(path, run);
+    return run;
+  }
+
+  private backBar(): HTMLElement {
+    return h('div', { class: 'mlnb-detail-bar' }, button('← Runs', () => this.onBack(), 'mlnb-back'));
+  }
+
+  private render(path: string, run: IRunDetail): void {
+    const n = this.node;
+    n.appendChild(this.backBar());
+    const duration = run.end_time ? run.end_time - run.start_time : null;
+    n.appendChild(
+      h(
+        'div',
+        { class: 'mlnb-detail-header' },
+        statusBadge(run.status),
+        h('span', { class: 'mlnb-detail-name' }, run.run_name),
+        h('code', { class: 'mlnb-detail-id', title: 'run id' }, run.run_id),
+        h(
+          'div',
+          { class: 'mlnb-detail-meta' },
+          new Date(run.start_time).toLocaleString(),
+          duration !== null ? ` · ${formatDuration(duration)}` : ''
+        )
+      )
+    );
+
+    const actions = h('div', { class: 'mlnb-detail-actions' });
+    actions.appendChild(button('Copy run id', () => void copyText(run.run_id), 'mlnb-copy-run-id'));
+    const first = run.models[0];
+    const load = button(
+      'Insert load_model',
+      () => void this.host.insertCode(loadModelCode(first ? first.uri : `runs:/${run.run_id}/model`), false),
+      'mlnb-insert-load-model',
+      first ? `Insert mlnb.load_model("${first.uri}") below the active cell` : 'This run logged no model'
+    );
+    load.disabled = !first;
+    actions.appendChild(load);
+    const cellId = run.source?.cell_id ?? null;
+    const jump = button(
+      'Go to cell',
+      () => void this.host.jumpToCell(cellId ?? ''),
+      'mlnb-jump-to-cell',
+      'Select the cell that produced this run'
+    );
+    jump.disabled = this.host.cellIndex(cellId) === null;
+    actions.appendChild(jump);
+    n.appendChild(actions);
+
+    const metrics = Object.entries(run.metrics).sort(([a], [b]) => a.localeCompare(b));
+    if (metrics.length) {
+      n.appendChild(this.section('Metrics', kvTable(metrics.map(([k, v]) => [k, formatNumber(v)]), 'mlnb-metrics')));
+    }
+    const params = Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b));
+    if (params.length) {
+      n.appendChild(this.section('Params', kvTable(params, 'mlnb-params')));
+    }
+    if (run.models.length) {
+      const ul = h('ul', { class: 'mlnb-models' });
+      for (const m of run.models) {
+        ul.appendChild(
+          h(
+            'li',
+            {},
+            h('span', { class: 'mlnb-model-name' }, m.name),
+            m.flavor ? ` (${m.flavor})` : '',
+            h('br'),
+            h('code', { class: 'mlnb-model-uri' }, m.uri),
+            h(
+              'div',
+              {},
+              button('Copy URI', () => void copyText(m.uri)),
+              button('Insert load_model', () => void this.host.insertCode(loadModelCode(m.uri), false))
+            )
+          )
+        );
+      }
+      n.appendChild(this.section('Models', ul));
+    }
+    const figures = run.artifacts.filter(a => /\.png$/i.test(a.path));
+    if (figures.length) {
+      const strip = h('div', { class: 'mlnb-figures' });
+      for (const fig of figures.slice(0, 12)) {
+        const img = h('img', { class: 'mlnb-figure', title: fig.path });
+        img.alt = fig.path;
+        strip.appendChild(img);
+        void this.api
+          .artifact(path, run.run_id, fig.path)
+          .then(blob => {
+            const url = URL.createObjectURL(blob.slice(0, blob.size, 'image/png'));
+            this._urls.push(url);
+            img.src = url;
+          })
+          .catch(() => img.replaceWith(h('span', { class: 'mlnb-error' }, `${fig.path}: not readable`)));
+      }
+      n.appendChild(this.section('Figures', strip));
+    }
+    const userTags = Object.entries(run.tags).filter(([k]) => !SYSTEM_TAG.test(k));
+    const systemTags = Object.entries(run.tags).filter(([k]) => SYSTEM_TAG.test(k));
+    if (userTags.length) {
+      n.appendChild(this.section('Tags', kvTable(userTags, 'mlnb-tags')));
+    }
+    if (run.artifacts.length) {
+      const ul = h('ul', { class: 'mlnb-artifacts' });
+      for (const a of run.artifacts) {
+        const link = h('a', { attrs: { href: '#' }, title: `sha256 ${a.sha256}` }, a.path);
+        link.addEventListener('click', ev => {
+          ev.preventDefault();
+          void this.download(path, run.run_id, a.path);
+        });
+        ul.appendChild(h('li', {}, link, h('span', { class: 'mlnb-size' }, ` ${a.size} B`)));
+      }
+      n.appendChild(this.section('Artifacts', ul));
+    }
+    if (systemTags.length) {
+      const details = h('details', { class: 'mlnb-system-tags' }, h('summary', {}, `System tags (${systemTags.length})`));
+      details.appendChild(kvTable(systemTags));
+      n.appendChild(details);
+    }
+  }
+
+  private section(title: string, content: HTMLElement): HTMLElement {
+    return h('div', { class: 'mlnb-section' }, h('h3', {}, title), content);
+  }
+
+  private async download(path: string, runId: string, artifactPath: string): Promise<void> {
+    const blob = await this.api.artifact(path, runId, artifactPath);
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { attrs: { href: url } });
+    a.download = artifactPath.split('/').pop() ?? 'artifact';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
