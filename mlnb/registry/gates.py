@@ -183,7 +183,9 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else value
 
 
-def _evaluate(key: str, text: str, cand: Mapping[str, float], cur: Mapping[str, float] | None) -> GateCheck:
+def _evaluate(
+    key: str, text: str, cand: Mapping[str, float], cur: Mapping[str, float] | None, alone: str
+) -> GateCheck:
     cond = parse_condition(text)
     candidate = _finite(cand.get(key))
     current = None if cur is None else _finite(cur.get(key))
@@ -194,7 +196,7 @@ def _evaluate(key: str, text: str, cand: Mapping[str, float], cur: Mapping[str, 
         ok = _OPS[cond.op](candidate, cond.offset)
         return GateCheck(key, text, cond.op, candidate, current, cond.offset, ok)
     if cur is None:
-        return GateCheck(key, text, cond.op, candidate, None, None, True, "no current version to compare")
+        return GateCheck(key, text, cond.op, candidate, None, None, True, alone)
     if current is None:
         return GateCheck(key, text, cond.op, candidate, None, None, True, "current version has no value")
     bound = current + cond.offset
@@ -254,7 +256,8 @@ def promote(
     cur_metrics = None
     if holder is not None and holder != number:
         cur_metrics = store.get_run(get_model_version(name, holder).run_id).data.metrics
-    checks = tuple(_evaluate(key, text, cand_metrics, cur_metrics) for key, text in items)
+    alone = "candidate already holds the alias" if holder == number else "no current version to compare"
+    checks = tuple(_evaluate(key, text, cand_metrics, cur_metrics, alone) for key, text in items)
     result = PromotionResult(name, number, alias, holder, checks, promoted=False)
     if dry_run:
         return result

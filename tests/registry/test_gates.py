@@ -111,3 +111,10 @@ def test_gate_text_and_keys(champion) -> None:
         parse_gate("just words")
     with pytest.raises(InvalidParameter, match="metrics only"):
         mlnb.promote("churn", 1, gate={"params.C": ">= 1"})
+
+
+def test_repromoting_the_holder_passes_and_says_so(champion) -> None:
+    result = mlnb.promote("churn", 1, gate=GATE)
+    assert result.promoted and result.current_version == 1
+    assert result.checks[1].note == "candidate already holds the alias"
+    assert list(mlnb.get_alias_history("churn", "champion")["version"]) == [1]
