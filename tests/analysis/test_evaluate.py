@@ -35,7 +35,8 @@ def test_binary_metrics_equal_scikit_learn(churn) -> None:
     for name, value in expected.items():
         assert r.metrics[name] == pytest.approx(value, abs=1e-12), name
     tn, fp, fn, tp = skm.confusion_matrix(y_test, pred).ravel()
-    assert (r.metrics["true_negatives"], r.metrics["true_positives"]) == (tn, tp)
+    counts = ("true_negatives", "false_positives", "false_negatives", "true_positives")
+    assert tuple(r.metrics[k] for k in counts) == (tn, fp, fn, tp)
     assert r.metrics["roc_auc"] == pytest.approx(skm.auc(fpr, tpr))
     assert set(r.figures) == {
         "confusion_matrix",

@@ -137,7 +137,8 @@ def test_artifacts_on_the_run_and_cache_from_the_run(store, churn) -> None:
     assert {"summary_bar_plot.png", "beeswarm_plot.png"} <= names
     local = mlnb.download_artifacts(run_id=run_id, artifact_path="model_explanations_shap")
     np.testing.assert_array_equal(np.load(f"{local}/shap_values.npy"), e.values)
-    assert json.loads(open(f"{local}/feature_names.json").read()) == e.feature_names
+    with open(f"{local}/feature_names.json") as fh:
+        assert json.load(fh) == e.feature_names
     explain_module.clear_cache()
     again = mlnb.explain(pipe, X_train, run=run_id)
     assert again.from_cache
