@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     # inline panels
     "compare": "mlnb.widgets.compare",
     "ComparePanel": "mlnb.widgets.compare",
+    "registry_panel": "mlnb.widgets.registry",
+    "RegistryPanel": "mlnb.widgets.registry",
     # explain, evaluate, drift
     "explain": "mlnb.widgets.explain",
     "evaluate": "mlnb.analysis.evaluate",
