@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian's chromium drives the browser tests (no browser download works here)
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
@@ -15,4 +20,5 @@ echo "== ruff"
 echo "== import layers"
 .venv/bin/lint-imports
 echo "== pytest"
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+# unit, integration and browser tests, then every tutorial notebook (nbval, fresh store each)
+.venv/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env tests notebooks "$@"
