@@ -299,25 +299,9 @@ def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
 
 
 # --- models:/ resolution -------------------------------------------------------------------------
-def version_for(ref: ModelReference) -> ModelVersion:
-    """The version a parsed ``models:/`` reference names, or :class:`ModelNotFound`."""
-    if ref.version is not None:
-        return get_model_version(ref.name, ref.version)
-    store = _store()
-    if ref.alias is not None:
-        return get_model_version(ref.name, _sql().alias_version(store, ref.name, ref.alias))
-    stages = None if ref.latest else [ref.stage]
-    rows = _sql().list_model_versions(store, ref.name, stages)
-    if not rows:
-        where = "any version" if ref.latest else f"a version in stage {ref.stage!r}"
-        raise ModelNotFound(
-            f"registered model {ref.name!r} has no {where}; see its versions with "
-            f"`mlnb models show {ref.name}`"
-        )
-    return ModelVersion._from_row(rows[0])  # newest first
-
-
 def resolve_reference(ref: ModelReference) -> tuple[str, str]:
-    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference."""
-    version = version_for(ref)
-    return version.run_id, version.artifact_path
+    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference, or :class:`ModelNotFound`."""
+    _, run_id, path = _sql().locate_version(
+        _store(), ref.name, version=ref.version, alias=ref.alias, stage=ref.stage
+    )
+    return run_id, path

@@ -51,11 +51,16 @@ def _version_row(conn: sa.Connection, name: str, version: int) -> Any:
     return row
 
 
+def _one_of(column: sa.ColumnElement[Any], values: list[Any]) -> sa.ColumnElement[bool]:
+    # '=' for the common single-value case: an expanding IN costs more to compile than to run
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
 def _tags_by(conn: sa.Connection, table: sa.Table, cols: tuple[str, ...], names: list[str]) -> dict:
     out: dict[Any, dict[str, str]] = {}
     if not names:
         return out
-    rows = conn.execute(sa.select(table).where(table.c.name.in_(names)).order_by(table.c.key))
+    rows = conn.execute(sa.select(table).where(_one_of(table.c.name, names)).order_by(table.c.key))
     for row in rows:
         key = tuple(getattr(row, c) for c in cols) if len(cols) > 1 else getattr(row, cols[0])
         out.setdefault(key, {})[row.key] = row.value
@@ -67,7 +72,7 @@ def _aliases_of(conn: sa.Connection, names: list[str]) -> dict[str, dict[str, in
     if not names:
         return out
     a = t.aliases
-    for row in conn.execute(sa.select(a).where(a.c.name.in_(names)).order_by(a.c.alias)):
+    for row in conn.execute(sa.select(a).where(_one_of(a.c.name, names)).order_by(a.c.alias)):
         out.setdefault(row.name, {})[row.alias] = row.version
     return out
 
@@ -79,7 +84,7 @@ def _model_dicts(conn: sa.Connection, rows: list[Any]) -> list[dict[str, Any]]:
     mv = t.model_versions
     latest: dict[str, dict[str, Any]] = {}  # name -> stage -> newest version row in that stage
     if names:
-        for row in conn.execute(sa.select(mv).where(mv.c.name.in_(names)).order_by(mv.c.version)):
+        for row in conn.execute(sa.select(mv).where(_one_of(mv.c.name, names)).order_by(mv.c.version)):
             latest.setdefault(row.name, {})[row.current_stage] = row
     latest_rows = [row for stages in latest.values() for row in stages.values()]
     latest_dicts: dict[str, list[dict[str, Any]]] = {}
@@ -153,21 +158,48 @@ def list_model_versions(
             _model_row(conn, name)
             stmt = stmt.where(mv.c.name == name)
         if stages is not None:
-            stmt = stmt.where(mv.c.current_stage.in_(list(stages)))
+            stmt = stmt.where(_one_of(mv.c.current_stage, list(stages)))
         return _version_dicts(conn, list(conn.execute(stmt)))
 
 
-def alias_version(store: SqlStore, name: str, alias: str) -> int:
-    a = t.aliases
+def locate_version(
+    store: SqlStore,
+    name: str,
+    *,
+    version: int | None = None,
+    alias: str | None = None,
+    stage: str | None = None,
+) -> tuple[int, str, str]:
+    """``(version, run_id, artifact_path)`` of the version named by number, alias, stage (the
+    newest in it) or, with none of them, the newest version; one query."""  # fmt: skip
+    mv, a = t.model_versions, t.aliases
+    stmt = sa.select(mv.c.version, mv.c.run_id, mv.c.artifact_path).where(mv.c.name == name)
+    if version is not None:
+        stmt = stmt.where(mv.c.version == version)
+    elif alias is not None:
+        stmt = stmt.join(a, sa.and_(a.c.name == mv.c.name, a.c.version == mv.c.version))
+        stmt = stmt.where(a.c.alias == alias)
+    elif stage is not None:
+        stmt = stmt.where(mv.c.current_stage == stage)
     with store.reading() as conn:
-        _model_row(conn, name)
-        row = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
+        row = conn.execute(stmt.order_by(mv.c.version.desc()).limit(1)).first()
+        if row is None:
+            _model_row(conn, name)  # a missing model is reported as such
     if row is None:
+        if version is not None:
+            what = f"no version {version}"
+        elif alias is not None:
+            what = f"no alias {alias!r}; set it with mlnb.set_registered_model_alias({name!r}, {alias!r}, version)"
+        else:
+            what = f"no version in stage {stage!r}" if stage is not None else "no version"
         raise ModelNotFound(
-            f"registered model {name!r} has no alias {alias!r}; set it with "
-            f"mlnb.set_registered_model_alias({name!r}, {alias!r}, version)"
+            f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`"
         )
-    return int(row[0])
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def alias_version(store: SqlStore, name: str, alias: str) -> int:
+    return locate_version(store, name, alias=alias)[0]
 
 
 def alias_history(store: SqlStore, name: str, alias: str | None = None) -> list[dict[str, Any]]:
@@ -233,7 +265,19 @@ def create_model_version(
         )  # fmt: skip
         for key, value in (tags or {}).items():
             _upsert_version_tag(store, conn, name, version, key, value)
-        return _version_dicts(conn, [_version_row(conn, name, version)])[0]
+    return {
+        "name": name,
+        "version": version,
+        "run_id": run_id,
+        "artifact_path": artifact_path,
+        "current_stage": "None",
+        "description": description,
+        "user_id": user,
+        "creation_timestamp": ts,
+        "last_updated_timestamp": ts,
+        "tags": dict(tags or {}),
+        "aliases": [],
+    }
 
 
 def update_registered_model(store: SqlStore, name: str, description: str | None) -> None:
@@ -328,7 +372,7 @@ def _close_history(
     if aliases:
         conn.execute(
             h.update()
-            .where(h.c.name == name, h.c.alias.in_(aliases), h.c.removed_time.is_(None))
+            .where(h.c.name == name, _one_of(h.c.alias, aliases), h.c.removed_time.is_(None))
             .values(removed_time=ts, removed_by=user, removed_reason=reason)
         )
 
