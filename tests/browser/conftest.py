@@ -383,6 +383,7 @@ def lab(lab_server: LabServer, browser: Any, request: pytest.FixtureRequest) -> 
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:80].strip("-") or "test"
     directory = lab_server.root / name
     directory.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{name}-FAILED.png").unlink(missing_ok=True)  # from an earlier session
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
