@@ -6,7 +6,7 @@
 Measured per operation: register a version (mlnb.register_model, which also checks the run and
 its MLmodel file; MLflow's MlflowClient.create_model_version, which checks nothing), move an
 alias, resolve ``models:/<name>@<alias>`` to the model's location, and search the versions of
-one model.  Rates are per second and do not depend on the count for these workloads.
+one model (the same number of versions on both sides).  Rates are per second and do not depend on the count for these workloads.
 Also: wall time for 8 processes registering 10 versions each into one store (mlnb only).
 """
 
@@ -29,7 +29,7 @@ def _rate(n: int, fn: Callable[[int], Any]) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def _mlnb_side(n: int) -> dict[str, float]:
+def _mlnb_side(n: int, n_search: int) -> dict[str, float]:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -44,7 +44,9 @@ def _mlnb_side(n: int) -> dict[str, float]:
     from mlnb.registry.uris import resolve_model_uri
 
     out["resolve"] = _rate(n, lambda _i: resolve_model_uri("models:/bench@champion"))
-    out["search"] = _rate(20, lambda _i: mlnb.search_model_versions("name = 'bench'"))
+    for _ in range(n_search):  # the same number of versions as on MLflow's side
+        mlnb.register_model(uri, "searched")
+    out["search"] = _rate(20, lambda _i: mlnb.search_model_versions("name = 'searched'"))
     return out
 
 
@@ -58,6 +60,7 @@ def _mlflow_side(n: int, tmp: str) -> dict[str, float] | None:
     logging.getLogger("alembic").setLevel(logging.ERROR)
     mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
     client = MlflowClient()
+    mlflow.set_experiment(experiment_id=client.create_experiment("bench", artifact_location=f"{tmp}/mlruns"))
     with mlflow.start_run() as run:
         mlflow.log_text("flavors: {}\n", "model/MLmodel")
     source = f"{run.info.artifact_uri}/model"
@@ -107,14 +110,14 @@ def main() -> None:
     n_mlnb, n_mlflow = (100, 40) if args.quick else (300, 100)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MLNB_STORE"] = os.path.join(tmp, ".mlnb")
-        ours = _mlnb_side(n_mlnb)
+        ours = _mlnb_side(n_mlnb, n_mlflow)
         theirs = _mlflow_side(n_mlflow, tmp)
         elapsed, gapless = _concurrent(os.environ["MLNB_STORE"])
     labels = {
         "register": "register a version",
         "alias": "move an alias",
         "resolve": "resolve models:/name@alias",
-        "search": "search versions of one model",
+        "search": f"search {n_mlflow} versions of a model",
     }
     print(f"{'operation (per second)':34} {'mlnb':>10} {'MLflow':>10} {'ratio':>8}")
     for key, label in labels.items():

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 _ARCHIVING_STAGES = ("Staging", "Production")
 _ANY: Any = object()
+# model_versions columns in table order, under the names the registry entities use
+_VERSION_KEYS = tuple(
+    {"creation_time": "creation_timestamp", "last_updated_time": "last_updated_timestamp"}.get(c.key, c.key)
+    for c in t.model_versions.columns
+)
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -113,22 +118,13 @@ def _version_dicts(conn: sa.Connection, rows: list[Any]) -> list[dict[str, Any]]
     for name, held in _aliases_of(conn, names).items():
         for alias, version in held.items():
             by_version.setdefault((name, version), []).append(alias)
-    return [
-        {
-            "name": r.name,
-            "version": r.version,
-            "run_id": r.run_id,
-            "artifact_path": r.artifact_path,
-            "current_stage": r.current_stage,
-            "description": r.description,
-            "user_id": r.user_id,
-            "creation_timestamp": r.creation_time,
-            "last_updated_timestamp": r.last_updated_time,
-            "tags": tags.get((r.name, r.version), {}),
-            "aliases": by_version.get((r.name, r.version), []),
-        }
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        d = dict(zip(_VERSION_KEYS, r, strict=True))  # plain tuples: much faster than Row.attr
+        d["tags"] = tags.get((d["name"], d["version"]), {})
+        d["aliases"] = by_version.get((d["name"], d["version"]), [])
+        out.append(d)
+    return out
 
 
 def get_registered_model(store: SqlStore, name: str) -> dict[str, Any]:
