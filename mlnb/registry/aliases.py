@@ -45,12 +45,23 @@ def set_registered_model_alias(name: str, alias: str, version: int | str) -> Non
 
 
 def delete_registered_model_alias(name: str, alias: str) -> None:
-    """Remove an alias; the period it held its version is closed in the history."""
+    """Remove an alias; the period it held its version is closed in the history.
+
+    Examples
+    --------
+    >>> mlnb.delete_registered_model_alias("churn", "challenger")  # doctest: +SKIP
+    """
     _sql().delete_alias(_store(), check_model_name(name), check_alias(alias), current_user())
 
 
 def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
-    """The version ``alias`` points at, or :class:`mlnb.ModelNotFound`."""
+    """The version ``alias`` points at, or :class:`mlnb.ModelNotFound`.
+
+    Examples
+    --------
+    >>> mlnb.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
+    3
+    """
     name, alias = check_model_name(name), check_alias(alias)
     return get_model_version(name, _sql().alias_version(_store(), name, alias))
 

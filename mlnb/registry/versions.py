@@ -108,7 +108,13 @@ def create_registered_model(
 
 
 def get_registered_model(name: str) -> RegisteredModel:
-    """The registered model ``name`` with its tags, aliases and newest version per stage."""
+    """The registered model ``name`` with its tags, aliases and newest version per stage.
+
+    Examples
+    --------
+    >>> mlnb.get_registered_model("churn").aliases  # doctest: +SKIP
+    {'champion': 3}
+    """
     return _model(_sql().get_registered_model(_store(), check_model_name(name)))
 
 
@@ -137,20 +143,35 @@ def search_registered_models(
 
 
 def update_registered_model(name: str, description: str | None = None) -> RegisteredModel:
-    """Set the description of a registered model."""
+    """Set the description of a registered model.
+
+    Examples
+    --------
+    >>> mlnb.update_registered_model("churn", "Predicts churn of travel customers")  # doctest: +SKIP
+    """
     name = check_model_name(name)
     _sql().update_registered_model(_store(), name, _description(description))
     return get_registered_model(name)
 
 
 def set_registered_model_tag(name: str, key: str, value: Any) -> None:
-    """Set a tag on a registered model (replacing its value)."""
+    """Set a tag on a registered model (replacing its value).
+
+    Examples
+    --------
+    >>> mlnb.set_registered_model_tag("churn", "team", "risk")  # doctest: +SKIP
+    """
     ((key, value),) = _tags({key: value}, "model").items()
     _sql().set_model_tag(_store(), check_model_name(name), key, value)
 
 
 def delete_registered_model_tag(name: str, key: str) -> None:
-    """Remove a tag from a registered model."""
+    """Remove a tag from a registered model (:class:`mlnb.NotFound` if it has none).
+
+    Examples
+    --------
+    >>> mlnb.delete_registered_model_tag("churn", "team")  # doctest: +SKIP
+    """
     _sql().delete_model_tag(_store(), check_model_name(name), key)
 
 
@@ -158,6 +179,10 @@ def delete_registered_model(name: str) -> None:
     """Delete a registered model, its versions, tags and aliases (runs and files stay).
 
     The alias history is kept, with each open period closed as ``"model deleted"``.
+
+    Examples
+    --------
+    >>> mlnb.delete_registered_model("churn-old")  # doctest: +SKIP
     """
     _sql().delete_registered_model(_store(), check_model_name(name), current_user())
 
@@ -208,7 +233,13 @@ def register_model(
 
 
 def get_model_version(name: str, version: int | str) -> ModelVersion:
-    """One version of a registered model."""
+    """One version of a registered model (``version`` as ``3`` or ``"3"``).
+
+    Examples
+    --------
+    >>> mlnb.get_model_version("churn", 3).source  # doctest: +SKIP
+    'runs:/0a1b.../model'
+    """
     return ModelVersion._from_row(
         _sql().get_model_version(_store(), check_model_name(name), check_version(version))
     )
@@ -247,7 +278,12 @@ def search_model_versions(
 
 
 def update_model_version(name: str, version: int | str, description: str | None = None) -> ModelVersion:
-    """Set the description of a model version."""
+    """Set the description of a model version.
+
+    Examples
+    --------
+    >>> mlnb.update_model_version("churn", 3, description="C=0.5, balanced")  # doctest: +SKIP
+    """
     row = _sql().update_model_version(
         _store(), check_model_name(name), check_version(version), description=_description(description)
     )
@@ -255,13 +291,23 @@ def update_model_version(name: str, version: int | str, description: str | None 
 
 
 def set_model_version_tag(name: str, version: int | str, key: str, value: Any) -> None:
-    """Set a tag on a model version (replacing its value)."""
+    """Set a tag on a model version (replacing its value).
+
+    Examples
+    --------
+    >>> mlnb.set_model_version_tag("churn", 3, "validated", "yes")  # doctest: +SKIP
+    """
     ((key, value),) = _tags({key: value}, "version").items()
     _sql().set_version_tag(_store(), check_model_name(name), check_version(version), key, value)
 
 
 def delete_model_version_tag(name: str, version: int | str, key: str) -> None:
-    """Remove a tag from a model version."""
+    """Remove a tag from a model version (:class:`mlnb.NotFound` if it has none).
+
+    Examples
+    --------
+    >>> mlnb.delete_model_version_tag("churn", 3, "validated")  # doctest: +SKIP
+    """
     _sql().delete_version_tag(_store(), check_model_name(name), check_version(version), key)
 
 
@@ -269,6 +315,10 @@ def delete_model_version(name: str, version: int | str) -> None:
     """Delete one version; aliases on it are removed (recorded in the alias history).
 
     Its number is not reused: the next registration still gets the next higher number.
+
+    Examples
+    --------
+    >>> mlnb.delete_model_version("churn", 2)  # doctest: +SKIP
     """
     _sql().delete_model_version(_store(), check_model_name(name), check_version(version), current_user())
 
