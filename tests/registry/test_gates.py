@@ -118,3 +118,8 @@ def test_repromoting_the_holder_passes_and_says_so(champion) -> None:
     assert result.promoted and result.current_version == 1
     assert result.checks[1].note == "candidate already holds the alias"
     assert list(mlnb.get_alias_history("churn", "champion")["version"]) == [1]
+
+
+def test_html_table_escapes_conditions(champion) -> None:
+    html = mlnb.promote("churn", 1, gate={"metrics.log_loss": "<= current"}, dry_run=True)._repr_html_()
+    assert "<td>&lt;= current</td>" in html and "<= current" not in html
