@@ -22,7 +22,11 @@ def _when(ms: int | None) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in header]] + [["-" if c is None or c == "" else str(c) for c in r] for r in rows]
+    def show(value: Any) -> str:
+        missing = value is None or value == "" or value != value  # NaN from a DataFrame
+        return "-" if missing else str(value)
+
+    cells = [[str(c) for c in header]] + [[show(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
 

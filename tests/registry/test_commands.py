@@ -33,7 +33,7 @@ def test_models_ls_and_show(log_candidate, capsys) -> None:
     assert "registered model 'churn': 3 version(s)" in out
     version_rows = [ln.split() for ln in out.splitlines() if ln[:1].isdigit()]
     assert [r[:2] for r in version_rows] == [["3", "None"], ["2", "None"], ["1", "Production"]]
-    assert "champion" in out and "alias history:" in out
+    assert "champion" in out and "alias history:" in out and "nan" not in out
 
 
 def test_models_promote_pass_and_fail(log_candidate, capsys) -> None:
