@@ -13,6 +13,8 @@ import numpy as np
 from mlnb.widgets._base import esc, figure_png, html_table, img_tag
 
 MAX_ROWS = 50
+MAX_LINES = 2000
+MAX_CONTOUR_POINTS = 1000
 
 
 def _short(key: str) -> str:
@@ -40,16 +42,19 @@ def _parallel(table: Any, axes: list[str], rows: np.ndarray, selected: np.ndarra
         cols = []
         for key in axes:
             v = _numeric(table, key, rows)
-            lo, hi = np.nanmin(v), np.nanmax(v)
+            finite = v[np.isfinite(v)]
+            lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 0.0)
             cols.append((v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5))
+        from matplotlib.collections import LineCollection
+
         matrix = np.vstack(cols)
         x = np.arange(len(axes))
-        sel = set(selected.tolist())
-        for j, row in enumerate(rows[:2000]):
-            chosen = int(row) in sel
-            ax.plot(
-                x, matrix[:, j], color="#d62728" if chosen else "#1f77b4", alpha=0.9 if chosen else 0.3, lw=1
-            )
+        chosen = np.isin(rows, selected)
+        for mask, color, alpha in ((~chosen, "#1f77b4", 0.3), (chosen, "#d62728", 0.9)):
+            lines = [np.column_stack([x, matrix[:, j]]) for j in np.flatnonzero(mask)[:MAX_LINES]]
+            ax.add_collection(LineCollection(lines, colors=color, alpha=alpha, linewidths=1))
+        ax.set_xlim(-0.1, len(axes) - 0.9)
+        ax.set_ylim(-0.05, 1.05)
         ax.set_xticks(x, [_short(a) for a in axes], rotation=20, fontsize=8)
         ax.set_yticks([])
         ax.set_title("parallel coordinates", fontsize=9)
@@ -101,6 +106,9 @@ def _contour(table: Any, xk: str, yk: str, zk: str, rows: np.ndarray) -> str | N
         return None
     ok = ~(np.isnan(x) | np.isnan(y) | np.isnan(z))
     x, y, z = x[ok], y[ok], z[ok]
+    if len(x) > MAX_CONTOUR_POINTS:  # the triangulation grows fast; a sample shows the shape
+        pick = np.random.default_rng(0).choice(len(x), MAX_CONTOUR_POINTS, replace=False)
+        x, y, z = x[pick], y[pick], z[pick]
     if len(x) < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
         return None
 
@@ -142,7 +150,7 @@ def render_html(panel: Any) -> str:
     # a big experiment shows what is loaded (its most recent runs): displaying must stay fast
     table = panel._table
     view = panel.view
-    frame = panel.to_frame(load_all=False)
+    frame = panel.to_frame(load_all=False, limit=MAX_ROWS)
     n = len(table)
     parts = ['<div class="mlnb-compare-static">']
     more = "" if panel._complete else " (the most recent; more in the live panel)"

@@ -310,13 +310,17 @@ class ComparePanel(w.VBox):
     def visible_columns(self) -> list[str]:
         return list(_BASE_COLUMNS) + list(self.view.columns)
 
-    def to_frame(self, *, load_all: bool = True) -> Any:
-        """The table as shown: chosen columns, current sort, transposed when switched."""
+    def to_frame(self, *, load_all: bool = True, limit: int | None = None) -> Any:
+        """The table as shown: chosen columns, current sort, transposed when switched.
+
+        ``limit`` keeps the first rows only (after sorting).
+        """
         import pandas as pd
 
         table = self.table if load_all else self._table
         sort = list(self.view.sort)
         order = table.sort_order(sort[0] if sort else None, len(sort) > 1 and sort[1] == "desc")
+        order = order[:limit] if limit is not None else order
         cols = self.visible_columns()
         frame = pd.DataFrame(
             {c: [table.cell(c, int(i)) for i in order] for c in cols},
