@@ -8,6 +8,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# Node.js (>= 20.19, rspack's floor) builds the JupyterLab extension in labextension/ during the
+# pip install below (hatch-jupyter-builder runs jlpm: ~45 s cold, ~20 s with a warm yarn cache)
+if ! command -v node >/dev/null 2>&1; then
+    echo "node is missing: install Node.js >= 20.19 to build labextension/" >&2
+    exit 1
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
