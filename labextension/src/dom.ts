@@ -30,7 +30,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 export function button(label: string, onClick: (ev: MouseEvent) => void, cls = '', title = ''): HTMLButtonElement {
-  const el = h('button', { class: `jp-mod-styled mlnb-button ${cls}`.trim(), title });
+  const el = h('button', { class: `mlnb-button ${cls}`.trim(), title });
   el.type = 'button';
   el.textContent = label;
   el.addEventListener('click', ev => {
