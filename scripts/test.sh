@@ -28,4 +28,7 @@ echo "== import layers"
 .venv/bin/lint-imports
 echo "== pytest"
 # unit, integration and browser tests, then every tutorial notebook (nbval, fresh store each)
-.venv/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env tests notebooks "$@"
+.venv/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+    --ignore=tests/jupyter tests notebooks "$@"
+echo "== pytest: server extension (jupyter_server's pytest plugin)"
+.venv/bin/python -m pytest -p no:cacheprovider -p pytest_jupyter.jupyter_server tests/jupyter "$@"

@@ -10,7 +10,9 @@ import pytest
 from mlnb.store.readonly import close_cached
 from mlnb.tracking import state
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# pytest_jupyter's server plugin is loaded for this directory only, by a separate pytest run
+# with ``-p pytest_jupyter.jupyter_server`` (see scripts/test.sh): its autouse fixtures would
+# otherwise wrap every test of the suite in a ServerApp.
 
 
 def _reset() -> None:
