@@ -61,3 +61,9 @@ def test_gc_purges_deleted_runs_and_orphans(store: object) -> None:
     assert not st.run_dir(doomed.info.run_id).exists()
     assert verify(st).ok
     assert list(mlnb.search_runs(run_view_type=mlnb.ViewType.ALL)["run_id"]) == [keep.info.run_id]
+
+
+def test_sql_store_fulfils_the_store_contract(store: object) -> None:
+    from mlnb.store.base import Store
+
+    assert isinstance(mlnb.get_store(), Store)
