@@ -292,8 +292,18 @@ class Lab:
         raise AssertionError(f"kernel of {path} not idle after {timeout}s: {last!r}")
 
     # -- running ---------------------------------------------------------------------------
-    def command(self, command_id: str, args: dict[str, Any] | None = None) -> Any:
-        """Execute a JupyterLab command (``runmenu:run-all``, ``notebook:run-cell`` …)."""
+    def command(self, command_id: str, args: dict[str, Any] | None = None, *, wait: bool = True) -> Any:
+        """Execute a JupyterLab command (``runmenu:run-all``, ``notebook:run-cell`` …).
+
+        With ``wait=False`` it returns at once instead of when the command's promise settles
+        (``notebook:run-cell`` settles only when the cell has finished).
+        """
+        if not wait:
+            self.page.evaluate(
+                "([id, args]) => { window.jupyterapp.commands.execute(id, args); }",
+                [command_id, args or {}],
+            )
+            return None
         return self.page.evaluate(
             "([id, args]) => window.jupyterapp.commands.execute(id, args).then(() => null)",
             [command_id, args or {}],

@@ -17,6 +17,11 @@ clf = LogisticRegression(C=C).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
 mlnb.log_metric("accuracy", 0.9)"""
 
 
+REGISTER = """first = mlnb.search_runs(filter_string="attributes.run_name = 'first'").run_id[0]
+mlnb.register_model(f"runs:/{first}/clf", "churn")
+mlnb.set_registered_model_alias("churn", "champion", 1)"""
+
+
 def _panel(lab):
     return lab.page.locator("#mlnb-runs-panel")
 
@@ -38,6 +43,8 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
             TRACKED,
             f"with mlnb.start_run(run_name={XSS!r}, notebook=__session__):\n    mlnb.log_metric('accuracy', 0.5)",
             "x = 1",
+            "%%track -n slow\nimport time\ntime.sleep(5)\nmlnb.log_metric('done', 1.0)",
+            REGISTER,
         ],
     )
     lab.open_notebook(path)
@@ -67,8 +74,24 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     hostile.wait_for(timeout=30_000)
     assert hostile.locator(".mlnb-run-name").inner_text() == XSS
     assert lab.page.locator("img[src='x']").count() == 0
+    # live update: a run shows as RUNNING while its cell runs, then FINISHED, without a reload
+    lab.select_cell(4)
+    lab.command("notebook:run-cell", wait=False)
+    slow = _run_row(lab, "slow")
+    slow.locator(".mlnb-status-running").wait_for(timeout=30_000)
+    slow.locator(".mlnb-status-finished").wait_for(timeout=30_000)
+
+    # the Models section lists registered models, versions and aliases
+    lab.wait_cells_done(allow_errors=True)
+    lab.run_cell(5)
+    _panel(lab).locator(".mlnb-models-section > summary").click()
+    registered = _panel(lab).locator(".mlnb-registered-model[data-model='churn']")
+    registered.wait_for()
+    assert "@champion → v1" in registered.inner_text()
+    assert "models:/churn/1" in registered.inner_text()
     lab.screenshot("sidebar-and-card")
     DOCS.mkdir(exist_ok=True)
+    lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.scrollToItem(1, 'start')")
     lab.page.wait_for_timeout(300)
     lab.page.screenshot(path=str(DOCS / "runs-sidebar.png"))
 

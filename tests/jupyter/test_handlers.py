@@ -323,3 +323,25 @@ async def test_reads_do_not_block_a_writer(jp_fetch, runs):
     mlnb.get_store().flush()
     body = _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": NB}))
     assert body["runs"][0]["status"] == "FINISHED"
+
+
+async def test_models_lists_versions_and_aliases(jp_fetch, project):
+    from sklearn.linear_model import LogisticRegression
+
+    (project / "m.ipynb").write_text("{}")
+    clf = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    uris = []
+    for _ in range(2):
+        with mlnb.start_run():
+            uris.append(mlnb.log_model(clf, "clf").model_uri)
+    for uri in uris:
+        mlnb.register_model(uri, "churn")
+    mlnb.set_registered_model_alias("churn", "champion", 1)
+    body = _fetch_json(await jp_fetch("mlnb", "api", "models", params={"path": "proj/m.ipynb"}))
+    [model] = body["models"]
+    assert model["name"] == "churn"
+    assert model["aliases"] == {"champion": 1}
+    assert [v["version"] for v in model["versions"]] == [2, 1]
+    assert model["versions"][1]["aliases"] == ["champion"]
+    assert model["versions"][1]["source"] == uris[0]
+    assert model["versions"][0]["model_uri"] == "models:/churn/2"
