@@ -328,11 +328,12 @@ class ComparePanel(w.VBox):
         )
         return frame.T if self.view.transpose else frame
 
-    def metric_history(self, key: str) -> dict[str, Any]:
-        """Step-wise values of metric ``key`` for the selected runs (or the first ones)."""
+    def metric_history(self, key: str, run_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """Step-wise values of metric ``key`` for ``run_ids`` (default: the selected runs, or the
+        first ones when none is selected), at most ``MAX_HISTORY_RUNS`` runs."""
         store = get_store()
         table = self._table
-        ids = list(self.view.selected) or table.run_ids
+        ids = list(run_ids if run_ids is not None else self.view.selected) or table.run_ids
         names = dict(zip(table.run_ids, table.names, strict=True))
         series = []
         for run_id in ids[:MAX_HISTORY_RUNS]:

@@ -228,7 +228,7 @@ class RegistryPanel(w.VBox):
         color = {"ok": "#1b5e20", "refused": "#b00020", "error": "#b00020"}[kind]
         body = f'<div class="mlnb-registry-msg mlnb-{kind}" style="color:{color}">{html.escape(text)}'
         if detail:
-            body += f'<pre style="color:inherit;margin:2px 0">{html.escape(detail)}</pre>'
+            body += f'\n<pre style="color:inherit;margin:2px 0">{html.escape(detail)}</pre>'
         self.message.value = body + "</div>"
 
     def _run(self, action: Any, done: Any) -> Any:
