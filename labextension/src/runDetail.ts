@@ -16,6 +16,8 @@ const SYSTEM_TAG = /^(mlflow\.|mlnb\.)/;
 export class RunDetailView {
   readonly node = h('div', { class: 'mlnb-detail' });
   private _urls: string[] = [];
+  private _signature = '';
+  private _runId = '';
 
   constructor(
     private readonly api: MlnbApi,
@@ -31,11 +33,16 @@ export class RunDetailView {
     this.node.textContent = '';
   }
 
+  /**
+   * Show run `runId`. When it is already shown and nothing changed (a poll), the DOM is left
+   * alone so that scrolling and figures stay put.
+   */
   async show(path: string, runId: string): Promise<IRunDetail | null> {
     let run: IRunDetail;
     try {
       run = await this.api.run(path, runId);
     } catch (err) {
+      this._signature = '';
       this.dispose();
       this.node.appendChild(this.backBar());
       this.node.appendChild(
@@ -43,9 +50,26 @@ export class RunDetailView {
       );
       return null;
     }
-    this.dispose();
-    this.render(path, run);
+    const signature = JSON.stringify([path, run, this.host.cellIndex(run.source?.cell_id ?? null)]);
+    if (signature !== this._signature) {
+      const scroll = this.node.parentElement?.scrollTop ?? 0;
+      const same = this._runId === run.run_id;
+      this.dispose();
+      this.render(path, run);
+      if (same && this.node.parentElement) {
+        this.node.parentElement.scrollTop = scroll;
+      }
+      this._signature = signature;
+      this._runId = run.run_id;
+    }
     return run;
+  }
+
+  /** Forget the shown run (the next show() renders from scratch). */
+  reset(): void {
+    this._signature = '';
+    this._runId = '';
+    this.dispose();
   }
 
   private backBar(): HTMLElement {

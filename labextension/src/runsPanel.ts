@@ -14,6 +14,8 @@ import { RunDetailView } from './runDetail';
 const POLL_MS = 3000;
 const NOTEBOOK_SCOPE = '__notebook__';
 const KEY_METRICS = 3;
+const PAGE_SIZE = 100;
+const MAX_RUNS = 1000; // the server's largest page
 
 export function compareCode(runIds: string[]): string {
   return `import mlnb\n\nmlnb.compare(${JSON.stringify(runIds)})`;
@@ -34,6 +36,8 @@ export class RunsPanel extends Widget {
   private timer: number | undefined;
   private inflight = false;
   private experiments: IExperiment[] = [];
+  private pages = 1;
+  private readonly moreButton: HTMLButtonElement;
 
   private readonly scopeSelect = h('select', { class: 'jp-mod-styled mlnb-scope', title: 'Which runs to show' });
   private readonly search = h('input', { class: 'jp-mod-styled mlnb-search' });
@@ -60,14 +64,20 @@ export class RunsPanel extends Widget {
     this.search.addEventListener('keydown', ev => {
       if (ev.key === 'Enter') {
         this.filter = this.search.value.trim();
+        this.pages = 1;
         void this.refresh(true);
       }
     });
     this.scopeSelect.addEventListener('change', () => {
       this.scope = this.scopeSelect.value;
+      this.pages = 1;
       this.selected.clear();
       void this.refresh(true);
     });
+    this.moreButton = button('Show more runs', () => {
+      this.pages += 1;
+      void this.refresh(true);
+    }, 'mlnb-more');
     this.compareButton = button('Compare', () => void this.compareSelected(), 'mlnb-compare', 'Insert and run mlnb.compare([...]) for the selected runs');
 
     const toolbar = h(
@@ -79,13 +89,21 @@ export class RunsPanel extends Widget {
     );
     const models = h('details', { class: 'mlnb-models-section' }, h('summary', {}, 'Models'), this.modelsNode);
     models.addEventListener('toggle', () => void this.refreshModels());
-    this.listView.append(toolbar, this.search, this.message, this.listNode, h('div', { class: 'mlnb-footer' }, this.compareButton), models);
+    this.listView.append(
+      toolbar,
+      this.search,
+      this.message,
+      this.listNode,
+      h('div', { class: 'mlnb-footer' }, this.moreButton, this.compareButton),
+      models
+    );
     this.node.append(this.listView, this.detail.node);
     this.detail.node.hidden = true;
     this.updateCompare();
 
     host.changed.connect((_, why) => {
       if (why === 'notebook') {
+        this.pages = 1;
         this.selected.clear();
         this.signature = '';
       }
@@ -155,6 +173,7 @@ export class RunsPanel extends Widget {
       const path = this.path();
       const notebookScope = this.scope === NOTEBOOK_SCOPE;
       if (notebookScope && !this.host.notebookPath()) {
+        this.moreButton.hidden = true;
         this.render([], 'Open a notebook to see its runs, or pick an experiment above.', force);
         await this.refreshExperiments(path);
         return;
@@ -165,10 +184,11 @@ export class RunsPanel extends Widget {
           scope: notebookScope ? 'notebook' : 'experiment',
           experimentId: notebookScope ? undefined : this.scope,
           filter: this.filter || undefined,
-          pageSize: 200
+          pageSize: Math.min(PAGE_SIZE * this.pages, MAX_RUNS)
         }),
         this.refreshExperiments(path)
       ]);
+      this.moreButton.hidden = page.next_page_token === null || PAGE_SIZE * this.pages >= MAX_RUNS;
       let note = '';
       if (!page.store.found) {
         note = 'No mlnb store here yet: track a cell with %%track to create one.';
@@ -335,6 +355,7 @@ export class RunsPanel extends Widget {
   }
 
   async openDetail(runId: string): Promise<void> {
+    this.detail.reset();
     this.detailRunId = runId;
     this.listView.hidden = true;
     this.detail.node.hidden = false;
@@ -343,7 +364,7 @@ export class RunsPanel extends Widget {
 
   closeDetail(): void {
     this.detailRunId = null;
-    this.detail.dispose();
+    this.detail.reset();
     this.detail.node.hidden = true;
     this.listView.hidden = false;
     void this.refresh(true);

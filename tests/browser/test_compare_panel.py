@@ -171,11 +171,12 @@ print("BUILT")
     py_ms = re.search(
         r"PY_MS (\d+)", page.locator(".jp-OutputArea-output", has_text="PY_MS").first.inner_text()
     )
+    marks = {k: root.get_attribute(f"data-{k}") for k in ("first-at", "load-all-sent-at", "complete-at")}
     lab.screenshot("compare-10000")
     print(
         f"\n10,000 runs x 40 keys: kernel compare() {py_ms.group(1)} ms; first rows visible after "
         f"{first_rows * 1000:.0f} ms, all 10,000 after {all_rows * 1000:.0f} ms (wall, from Run); "
         f"browser render of the full table+plot {render_ms:.0f} ms; sort {sort_ms:.0f} ms in page "
-        f"({sort_wall * 1000:.0f} ms wall incl. the test driver)"
+        f"({sort_wall * 1000:.0f} ms wall incl. the test driver); page clock (ms): {marks}"
     )
     assert lab.page_errors == []

@@ -19,7 +19,9 @@ mlnb.log_metric("accuracy", 0.9)"""
 
 REGISTER = """first = mlnb.search_runs(filter_string="attributes.run_name = 'first'").run_id[0]
 mlnb.register_model(f"runs:/{first}/clf", "churn")
-mlnb.set_registered_model_alias("churn", "champion", 1)"""
+mlnb.set_registered_model_alias("churn", "champion", 1)
+with mlnb.start_run(run_name="elsewhere"):  # no notebook: only in the experiment's list
+    pass"""
 
 
 def _panel(lab):
@@ -107,6 +109,14 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     search.fill("")
     search.press("Enter")
     _run_row(lab, "onerror").wait_for()
+
+    # switch to every run of the experiment: runs from outside this notebook show up too
+    assert _run_row(lab, "elsewhere").count() == 0
+    _panel(lab).locator(".mlnb-scope").select_option(label="Experiment: Default")
+    _run_row(lab, "elsewhere").wait_for()
+    assert _panel(lab).locator(".mlnb-group-title").count() == 0
+    _panel(lab).locator(".mlnb-scope").select_option(label="This notebook")
+    _panel(lab).locator(".mlnb-group-title").first.wait_for()
 
     # detail view: params, metrics, models with URIs
     _run_row(lab, "first").locator(".mlnb-run-name").click()
