@@ -16,6 +16,7 @@ import copy
 import re
 import shlex
 import sys
+import time
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -78,6 +79,7 @@ class MlnbMagics(Magics):
         self._hook_session: Any = None
         self._magic_sessions: list[Any] = []
         self._origins: dict[str, str] = {}
+        self.last_result: Any = None  # CellResult of the last tracked cell (timings, warnings)
         self.ast_hook = _AstHook(self)
 
     @property
@@ -97,6 +99,12 @@ class MlnbMagics(Magics):
         except UsageError:
             return lines  # IPython calls the magic, which reports the error
         return ["\n", *lines[1:]]
+
+    def pre_execute(self) -> None:
+        """Before any code runs: let the previous tracked cell's model writes finish."""
+        session_module = sys.modules.get("mlnb.capture.session")
+        if session_module is not None:
+            session_module.wait()
 
     def pre_run_cell(self, info: Any) -> None:
         raw = (getattr(info, "raw_cell", None) or "").lstrip("\r\n")
@@ -147,16 +155,25 @@ class MlnbMagics(Magics):
         except Exception as exc:
             _warn(f"tracking failed after the cell ({type(exc).__name__}: {exc})")
             return
-        for message in result.warnings:
-            _warn(message)
-        if result.run_id is None:
-            return
+        self.last_result = result
+        try:
+            for message in result.warnings:
+                _warn(message)
+            if result.run_id is not None:
+                self._show_card(result)
+        finally:
+            session.start_background()
+
+    @staticmethod
+    def _show_card(result: Any) -> None:
         try:
             from IPython.display import display
 
             from mlnb.display.cards import run_card_bundle
 
+            t0 = time.perf_counter()
             display(run_card_bundle(result.run_id, result), raw=True)
+            result.timings["run card"] = time.perf_counter() - t0
         except Exception as exc:
             _warn(f"could not show the run card ({type(exc).__name__}: {exc})")
 
@@ -280,7 +297,7 @@ def parse_options(argstring: str) -> TrackOptions:
     )
 
 
-_EVENTS = ("pre_run_cell", "post_execute", "post_run_cell")
+_EVENTS = ("pre_execute", "pre_run_cell", "post_execute", "post_run_cell")
 _loaded: dict[int, MlnbMagics] = {}
 
 

@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 
 import mlnb
 from mlnb.display.cards import MIME_TYPE
-from tests.capture.shell import make_shell
+from tests.capture.shell import last_run, make_shell
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_cell_runs_like_without_the_magic(shell):
     result = shell.run_cell("%%track\nx = 20\nx + 22\n", store_history=True)
     assert result.result == 42  # the last expression is displayed as usual
     assert shell.user_ns["Out"][result.execution_count] == 42
-    assert mlnb.last_active_run().info.status == "FINISHED"
+    assert last_run().info.status == "FINISHED"
 
 
 def test_magics_and_shell_escapes_inside_a_tracked_cell(shell, capfd):
@@ -92,7 +92,7 @@ def test_magics_and_shell_escapes_inside_a_tracked_cell(shell, capfd):
     assert shell.user_ns["z"] == 90
     out = capfd.readouterr().out
     assert "from-shell" in out and "Wall time" in out
-    assert mlnb.last_active_run().info.status == "FINISHED"
+    assert last_run().info.status == "FINISHED"
 
 
 def test_fit_inside_time_magic_is_still_captured(shell):
@@ -101,13 +101,13 @@ def test_fit_inside_time_magic_is_still_captured(shell):
         "Xa = np.arange(20.0).reshape(10, 2)\nya = Xa.sum(axis=1)\n"
     )
     shell.run_cell("%%track\n%time reg = LinearRegression().fit(Xa, ya)\n")
-    assert mlnb.last_active_run().data.params["fit_intercept"] == "True"
+    assert last_run().data.params["fit_intercept"] == "True"
 
 
 def test_top_level_await_works(shell):
     result = shell.run_cell("%%track\nimport asyncio\nawait asyncio.sleep(0)\ndone = True\n")
     assert result.success and shell.user_ns["done"] is True
-    assert mlnb.last_active_run().info.status == "FINISHED"
+    assert last_run().info.status == "FINISHED"
 
 
 def test_traceback_points_at_the_users_line(shell):
@@ -146,7 +146,7 @@ def test_mlnb_experiment_store_runs_and_help(shell, store_dir, capsys):
     shell.run_line_magic("mlnb", "experiment churn")
     assert "experiment 'churn'" in capsys.readouterr().out
     shell.run_cell("%%track -n in_churn\nx = 1\n")
-    assert mlnb.get_experiment(mlnb.last_active_run().info.experiment_id).name == "churn"
+    assert mlnb.get_experiment(last_run().info.experiment_id).name == "churn"
     shell.run_line_magic("mlnb", "store")
     assert str(store_dir) in capsys.readouterr().out
     table = shell.run_line_magic("mlnb", "runs attributes.run_name = 'in_churn'")
@@ -163,7 +163,7 @@ def test_mlnb_experiment_store_runs_and_help(shell, store_dir, capsys):
 def test_run_cell_magic_called_directly_still_tracks(shell):
     shell.run_cell_magic("track", "-n direct", "w = 5\n")
     assert shell.user_ns["w"] == 5
-    assert mlnb.last_active_run().info.run_name == "direct"
+    assert last_run().info.run_name == "direct"
 
 
 def test_unload_removes_hooks(shell):

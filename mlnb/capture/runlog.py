@@ -138,13 +138,8 @@ def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
         _store().log_inputs(session.run_id, inputs)
 
 
-def log_models(session: TrackSession, fitted: list[_Fitted]) -> None:
-    try:
-        from mlnb.tracking.model_logging import log_model
-    except ImportError:  # model logging not installed in this build
-        return
-    from mlnb.errors import UnsupportedModel
-
+def plan_models(fitted: list[_Fitted]) -> tuple[list[tuple[Any, str, Any]], str | None]:
+    """(estimator, artifact path, fit X) to save, and the path ``model`` copies (one estimator)."""
     jobs: list[tuple[Any, str, Any]] = []
     for item in fitted:
         if item.bound:
@@ -153,24 +148,50 @@ def log_models(session: TrackSession, fitted: list[_Fitted]) -> None:
         if searchcv.is_search(item.estimator) and best is not None:
             name = "best_estimator" if len(fitted) == 1 else f"{item.name}_best_estimator"
             jobs.append((best, name, item.X))
+    alias_of = None
     if len(fitted) == 1 and fitted[0].name != "model":
-        jobs.append((fitted[0].estimator, "model", fitted[0].X))
-    problems = []
+        if fitted[0].bound:
+            alias_of = fitted[0].name
+        else:
+            jobs.append((fitted[0].estimator, "model", fitted[0].X))
+    return jobs, alias_of
+
+
+def write_models(
+    run_id: str, jobs: list[tuple[Any, str, Any]], alias_of: str | None, allow_pickle: bool
+) -> tuple[list[str], list[str]]:
+    """Save the models; returns (saved artifact paths, problems).  ``model`` is a file copy."""
+    try:
+        from mlnb.tracking.model_logging import log_model, model_tag
+    except ImportError:  # model logging not part of this build
+        return [], []
+    from mlnb.errors import UnsupportedModel
+    from mlnb.store.artifacts import verified_path, write_files
+
+    saved, problems = [], []
     for estimator, name, X in jobs:
         try:
-            info = log_model(
+            log_model(
                 estimator,
                 name,
                 input_example=_head(X),
-                run_id=session.run_id,
-                allow_pickle=session.options.allow_pickle,
+                run_id=run_id,
+                allow_pickle=allow_pickle,
                 training_data=X,
             )
         except UnsupportedModel as exc:
             problems.append(f"model {name!r} not saved: {exc}")
             continue
-        session.result.models.append({"name": name, "uri": info.model_uri, "flavor": info.flavor})
-    session.result.warnings.extend(problems)
+        saved.append(name)
+    if alias_of is not None and alias_of in saved:
+        store = _store()
+        rows = store.artifact_rows(run_id, alias_of)
+        files = [("model" + path[len(alias_of) :], verified_path(store, run_id, path)) for path in rows]
+        write_files(store, run_id, files)
+        record = store.get_run(run_id).data.tags[model_tag(alias_of)]
+        store.log_batch(run_id, tags={model_tag("model"): record})
+        saved.append("model")
+    return saved, problems
 
 
 def log_searches(session: TrackSession, fitted: list[_Fitted]) -> None:

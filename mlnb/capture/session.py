@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, MutableMapping
@@ -38,6 +40,7 @@ class CellResult:
     figures: list[tuple[str, bytes]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    end_time: int | None = None  # ms; the run's own end_time follows once its models are saved
 
 
 @dataclass
@@ -85,6 +88,7 @@ class TrackSession:
         self.key: str | None = None
         self.warnings: list[str] = []
         self.pending_files: list[tuple[str, bytes]] = []
+        self._writer: threading.Thread | None = None
         self._previous_recorder: probe.Recorder | None = None
         self._t0 = time.perf_counter()
 
@@ -94,6 +98,7 @@ class TrackSession:
         from mlnb.tracking import fluent
         from mlnb.tracking.state import get_store
 
+        t0 = time.perf_counter()
         opts = self.options
         code_hash = hashlib.sha256(self.source.encode("utf-8", "surrogatepass")).hexdigest()
         notebook = context.notebook_path(self.user_ns)
@@ -128,6 +133,7 @@ class TrackSession:
         self.streams.start()
         if opts.figures:
             self.figures.start(may_plot=any(h in self.source for h in _PLOT_HINTS))
+        self.start_seconds = time.perf_counter() - t0
 
     def transform_ast(self, tree: ast.AST) -> ast.AST:
         if self.run_id is None:
@@ -167,7 +173,8 @@ class TrackSession:
             status = RunStatus.KILLED
         else:
             status = RunStatus.FAILED
-        self.result = CellResult(self.run_id, status, self.key)
+        self.result = CellResult(self.run_id, status, self.key, end_time=time.time_ns() // 1_000_000)
+        self.result.timings["start"] = getattr(self, "start_seconds", 0.0)
         self.result.warnings.extend(self.warnings)
         if self.run_id is None:
             return self.result
@@ -180,13 +187,59 @@ class TrackSession:
         self._step("params", lambda: log.log_params(self, fitted))
         self._step("metrics", lambda: log.log_metrics(self, fitted))
         self._step("datasets", lambda: log.log_datasets(self, fitted))
+        planned = None
         if self.options.models:
-            self._step("models", lambda: log.log_models(self, fitted))
+            planned = self._step("planning models", lambda: log.plan_models(fitted))
         self._step("search runs", lambda: log.log_searches(self, fitted))
         self._step("artifacts", lambda: log.log_artifacts(self, error))
-        self._step("ending the run", lambda: self._end(status, error))
+        jobs, alias_of = planned or ([], None)
+        if jobs:
+            names = [name for _, name, _ in jobs] + (["model"] if alias_of else [])
+            self.result.models = [
+                {"name": n, "uri": f"runs:/{self.run_id}/{n}", "flavor": "sklearn"} for n in names
+            ]
+            self._write_in_background(jobs, alias_of, status, error)
+        else:
+            self._step("ending the run", lambda: self._end(status, error))
         self.warnings = self.result.warnings
         return self.result
+
+    def _write_in_background(self, jobs: list[Any], alias_of: str | None, status: str, error: Any) -> None:
+        """Save models while the kernel is idle; the next cell waits for them (:func:`wait`).
+
+        The run ends (with the cell's status) once its models are written, so a reader never
+        sees a FINISHED run without them.  Nothing else runs meanwhile: the join happens before
+        the next cell executes, so the estimators cannot change under the writer.
+        """
+        from mlnb.capture import runlog as log
+
+        err = sys.stderr
+        timings = self.result.timings
+
+        def work() -> None:
+            t0 = time.perf_counter()
+            try:
+                _saved, problems = log.write_models(self.run_id, jobs, alias_of, self.options.allow_pickle)
+            except Exception as exc:
+                problems = [f"saving models failed ({type(exc).__name__}: {exc})"]
+            timings["models (background)"] = time.perf_counter() - t0
+            try:
+                self._end(status, error)
+            except Exception as exc:
+                problems.append(f"ending the run failed ({type(exc).__name__}: {exc})")
+            for message in problems:
+                print(f"mlnb: {message}", file=err)
+
+        thread = threading.Thread(target=work, name=f"mlnb-models-{self.run_id}", daemon=False)
+        with _background_lock:
+            _background.append(thread)
+        self._writer = thread
+
+    def start_background(self) -> None:
+        """Start saving models; called once the run card is shown, so the two do not compete."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.start()
 
     def _end(self, status: str, error: BaseException | None) -> None:
         from mlnb.tracking import fluent
@@ -198,6 +251,22 @@ class TrackSession:
                 tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"},
             )
         fluent.end_run(status, _run_id=self.run_id)
+
+
+_background: list[threading.Thread] = []
+_background_lock = threading.Lock()
+
+
+def wait(timeout: float | None = None) -> None:
+    """Wait until the models of earlier tracked cells are written and their runs ended."""
+    with _background_lock:
+        threads = list(_background)
+    for thread in threads:
+        if thread.ident is None:  # never started (the card step failed): run it now
+            thread.start()
+        thread.join(timeout)
+    with _background_lock:
+        _background[:] = [t for t in _background if t.is_alive()]
 
 
 def format_traceback(error: BaseException) -> str:

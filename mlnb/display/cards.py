@@ -71,8 +71,14 @@ def card_payload(
     models: Iterable[dict[str, str]] = (),
     figures: Iterable[tuple[str, bytes]] = (),
     error: dict[str, str] | None = None,
+    status: str | None = None,
+    end_time: int | None = None,
 ) -> dict[str, Any]:
-    """The ``application/vnd.mlnb.run+json`` payload of a run (contract 5)."""
+    """The ``application/vnd.mlnb.run+json`` payload of a run (contract 5).
+
+    ``status``/``end_time`` give the cell's outcome while the run itself is still RUNNING
+    (its models are being saved).
+    """
     from mlnb.tracking.state import get_store
 
     store = get_store()
@@ -89,16 +95,19 @@ def card_payload(
         before = _finite_or_none(previous.get(key))
         delta = None if value is None or before is None else value - before
         metrics.append({"key": key, "value": value, "previous": before, "delta": delta})
-    duration = None if info.end_time is None else int(info.end_time - info.start_time)
+    run_status, run_end = info.status, info.end_time
+    if run_status == "RUNNING" and status is not None:
+        run_status, run_end = status, end_time
+    duration = None if run_end is None else int(run_end - info.start_time)
     return {
         "version": 1,
         "run_id": info.run_id,
         "run_name": info.run_name,
         "experiment_id": info.experiment_id,
         "experiment_name": experiment_name,
-        "status": info.status,
+        "status": run_status,
         "start_time": info.start_time,
-        "end_time": info.end_time,
+        "end_time": run_end,
         "duration_ms": duration,
         "params": [{"key": k, "value": data.params[k]} for k in sorted(data.params)],
         "metrics": metrics,
@@ -201,6 +210,8 @@ def run_card_bundle(run_id: str, result: Any = None) -> dict[str, Any]:
         models=getattr(result, "models", ()) or (),
         figures=getattr(result, "figures", ()) or (),
         error=getattr(result, "error", None),
+        status=getattr(result, "status", None),
+        end_time=getattr(result, "end_time", None),
     )
     return bundle(payload)
 

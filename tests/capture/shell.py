@@ -28,6 +28,9 @@ def make_shell(store_dir: Path) -> Iterator[Any]:
         shell.run_line_magic("load_ext", "mlnb")
     shell.reset(new_session=False)
     yield shell
+    from mlnb.capture.session import wait
+
+    wait()
     shell.reset(new_session=False)
     import mlnb
 
@@ -36,12 +39,17 @@ def make_shell(store_dir: Path) -> Iterator[Any]:
 
 
 def last_run(shell: Any = None) -> Any:
+    """The last tracked run, once its models are written (they are saved in the background)."""
     import mlnb
+    from mlnb.capture.session import wait
 
+    wait()
     return mlnb.get_run(mlnb.last_active_run().info.run_id)
 
 
 def artifacts(run_id: str) -> set[str]:
+    from mlnb.capture.session import wait
     from mlnb.tracking.state import get_store
 
+    wait()
     return set(get_store().artifact_rows(run_id))

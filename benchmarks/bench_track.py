@@ -1,0 +1,140 @@
+"""Tracking overhead of ``%%track`` vs the bare cell vs ``mlflow.sklearn.autolog()``, one process.
+
+The cell fits a LogisticRegression Pipeline and a RandomForest (100 trees) Pipeline on the
+954-row travel_churn table and scores both.  Each variant runs in the same IPython
+InteractiveShell after a warm-up; medians are reported.  Also: ``%load_ext mlnb`` cost
+(including ``import mlnb``) in a fresh interpreter.
+
+    .venv/bin/python benchmarks/bench_track.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SETUP = """
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from mlnb.datasets import travel_churn
+df = travel_churn()
+X, y = df.drop(columns="Target"), df["Target"]
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+num = ["Age", "ServicesOpted"]
+cat = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
+"""
+
+BODY = """pre = ColumnTransformer([("num", StandardScaler(), num), ("cat", OneHotEncoder(), cat)])
+lr = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))]).fit(X_train, y_train)
+rf = Pipeline([("pre", pre), ("clf", RandomForestClassifier(n_estimators=100, random_state=0))])
+rf.fit(X_train, y_train)
+lr_accuracy = accuracy_score(y_test, lr.predict(X_test))
+rf_accuracy = accuracy_score(y_test, rf.predict(X_test))
+"""
+
+
+def _time_cells(shell, codes: list[str], repeat: int) -> list[list[float]]:
+    """Median-friendly timings of each code, interleaved so machine noise hits all alike."""
+    from IPython.utils.capture import capture_output
+
+    from mlnb.capture.session import wait
+
+    times: list[list[float]] = [[] for _ in codes]
+    with capture_output():
+        for code in codes:
+            shell.run_cell(code)  # warm-up
+        for _ in range(repeat):
+            for i, code in enumerate(codes):
+                t0 = time.perf_counter()
+                result = shell.run_cell(code)
+                times[i].append(time.perf_counter() - t0)
+                wait()  # background model writes finish here, outside every timing
+                if not result.success:
+                    raise RuntimeError(f"cell failed: {result.error_in_exec or result.error_before_exec}")
+    return times
+
+
+def load_ext_cost() -> float:
+    code = (
+        "import time\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "t0 = time.perf_counter()\nshell.run_line_magic('load_ext', 'mlnb')\n"
+        "print(time.perf_counter() - t0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-mlflow", action="store_true")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-track-")
+    os.environ["MLNB_STORE"] = os.path.join(tmp, ".mlnb")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "mlnb")
+    shell.run_cell(SETUP)
+
+    bare, tracked = _time_cells(shell, [BODY, "%%track -n bench\n" + BODY], args.repeat)
+    import mlnb
+    from mlnb.magics import _loaded
+
+    last = mlnb.last_active_run()
+    assert last is not None and last.info.status == "FINISHED", last
+    steps = dict(_loaded[id(shell)].last_result.timings)  # per step of the last tracked cell
+    bare_s = statistics.median(bare)
+    tracked_s = statistics.median(tracked)
+    overhead = tracked_s - bare_s
+    models_s = steps.get("models (background)", 0.0)
+    print(f"%load_ext mlnb (incl. import mlnb): {load_ext_cost() * 1000:7.1f} ms  (target <= 200 ms)")
+    print(f"bare cell                 median {bare_s * 1000:8.1f} ms  ({args.repeat} runs)")
+    print(f"%%track cell              median {tracked_s * 1000:8.1f} ms")
+    print(f"  mlnb overhead (cell wall time) {overhead * 1000:8.1f} ms  (target <= 50 ms + skops writes)")
+    print(
+        f"  model writes, after the cell   {models_s * 1000:8.1f} ms  (skops; the next cell waits for them)"
+    )
+    print(f"  overhead + model writes        {(overhead + models_s) * 1000:8.1f} ms")
+    foreground = sum(v for k, v in steps.items() if k != "models (background)")
+    print(f"  timed tracking steps           {foreground * 1000:8.1f} ms (last tracked cell, excl. models)")
+    for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
+        print(f"    step {name:<20} {seconds * 1000:8.1f} ms")
+    if args.no_mlflow:
+        return
+    import mlflow
+
+    mlflow.set_tracking_uri("sqlite:///" + os.path.join(tmp, "mlflow.db"))
+    mlflow.set_experiment("bench")
+    mlflow.sklearn.autolog(silent=True)
+    try:
+        (autolog,) = _time_cells(shell, [BODY], args.repeat)
+    finally:
+        mlflow.sklearn.autolog(disable=True)
+    autolog_s = statistics.median(autolog)
+    autolog_overhead = autolog_s - bare_s
+    print(f"mlflow.sklearn.autolog    median {autolog_s * 1000:8.1f} ms")
+    print(f"  autolog overhead               {autolog_overhead * 1000:8.1f} ms")
+    ratio = autolog_overhead / overhead if overhead > 0 else float("inf")
+    print(f"autolog overhead / mlnb overhead:                 {ratio:6.1f}x  (target >= 100x)")
+    total = overhead + models_s
+    print(f"autolog overhead / (mlnb overhead + model writes): {autolog_overhead / total:6.1f}x")
+
+
+if __name__ == "__main__":
+    main()
