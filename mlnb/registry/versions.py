@@ -7,9 +7,10 @@ directory's files and their sha256 stay where they were logged, in the run's art
 from __future__ import annotations
 
 import getpass
+import hashlib
 from typing import TYPE_CHECKING, Any
 
-from mlnb.errors import InvalidParameter, InvalidState, ModelNotFound
+from mlnb.errors import IntegrityError, InvalidParameter, InvalidState, ModelNotFound, RunNotFound
 from mlnb.registry.entities import ModelVersion, RegisteredModel
 from mlnb.registry.uris import ModelReference, check_model_name, resolve_model_uri
 
@@ -77,7 +78,17 @@ def _model(row: dict[str, Any]) -> RegisteredModel:
     )
 
 
-def _logged_model_path(store: SqlStore, run_id: str, path: str, uri: str) -> None:
+def model_digest(files: dict[str, tuple[str, int]], path: str) -> str:
+    """sha256 over the sorted ``(relative path, sha256)`` pairs of a model directory's files."""
+    h = hashlib.sha256()
+    for full in sorted(files):
+        if full.startswith(path + "/"):
+            h.update(f"{full[len(path) + 1 :]}\0{files[full][0]}\n".encode())
+    return h.hexdigest()
+
+
+def _logged_model_digest(store: SqlStore, run_id: str, path: str, uri: str) -> str:
+    """The digest of the logged model directory at ``path``, refusing what is not one."""
     info = store.get_run_info(run_id)
     if info.lifecycle_stage == "deleted":
         raise InvalidState(f"run {run_id} is deleted; restore it with mlnb.restore_run({run_id!r}) first")
@@ -88,6 +99,7 @@ def _logged_model_path(store: SqlStore, run_id: str, path: str, uri: str) -> Non
             f"{uri!r} does not name a logged model ({hint}); log one with mlnb.log_model(model, "
             "name) and register its ModelInfo.model_uri"
         )
+    return model_digest(files, path)
 
 
 # --- registered models ---------------------------------------------------------------------------
@@ -225,9 +237,9 @@ def register_model(
     tag_rows = _tags(tags, "version")
     store = _store()
     run_id, path = resolve_model_uri(model_uri)
-    _logged_model_path(store, run_id, path, model_uri)
+    digest = _logged_model_digest(store, run_id, path, model_uri)
     row = _sql().create_model_version(
-        store, name, run_id, path, current_user(), _description(description), tag_rows
+        store, name, run_id, path, current_user(), _description(description), tag_rows, digest
     )
     return ModelVersion._from_row(row)
 
@@ -350,8 +362,27 @@ def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
 
 # --- models:/ resolution -------------------------------------------------------------------------
 def resolve_reference(ref: ModelReference) -> tuple[str, str]:
-    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference, or :class:`ModelNotFound`."""
-    _, run_id, path = _sql().locate_version(
-        _store(), ref.name, version=ref.version, alias=ref.alias, stage=ref.stage
+    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference.
+
+    The model directory's files must still be the ones registered (same paths and sha256);
+    otherwise :class:`mlnb.IntegrityError`.  A version whose run is gone raises
+    :class:`mlnb.ModelNotFound`.
+    """
+    store = _store()
+    number, run_id, path, pinned = _sql().locate_version(
+        store, ref.name, version=ref.version, alias=ref.alias, stage=ref.stage
     )
+    try:
+        files = store.artifact_rows(run_id, path)
+    except RunNotFound:
+        raise ModelNotFound(
+            f"version {number} of registered model {ref.name!r} points at run {run_id}, which no "
+            "longer exists (purged?); register the model again from a run that has it"
+        ) from None
+    if pinned is not None and model_digest(files, path) != pinned:
+        raise IntegrityError(
+            f"the files of version {number} of registered model {ref.name!r} "
+            f"(runs:/{run_id}/{path}) changed after it was registered; register the new files as "
+            "a new version, or restore the original ones"
+        )
     return run_id, path

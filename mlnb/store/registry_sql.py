@@ -165,11 +165,12 @@ def locate_version(
     version: int | None = None,
     alias: str | None = None,
     stage: str | None = None,
-) -> tuple[int, str, str]:
-    """``(version, run_id, artifact_path)`` of the version named by number, alias, stage (the
+) -> tuple[int, str, str, str | None]:
+    """``(version, run_id, artifact_path, model_digest)`` of the version named by number, alias, stage (the
     newest in it) or, with none of them, the newest version; one query."""  # fmt: skip
     mv, a = t.model_versions, t.aliases
-    stmt = sa.select(mv.c.version, mv.c.run_id, mv.c.artifact_path).where(mv.c.name == name)
+    stmt = sa.select(mv.c.version, mv.c.run_id, mv.c.artifact_path, mv.c.model_digest)
+    stmt = stmt.where(mv.c.name == name)
     if version is not None:
         stmt = stmt.where(mv.c.version == version)
     elif alias is not None:
@@ -191,7 +192,7 @@ def locate_version(
         raise ModelNotFound(
             f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`"
         )
-    return int(row[0]), str(row[1]), str(row[2])
+    return int(row[0]), str(row[1]), str(row[2]), row[3]
 
 
 def alias_version(store: SqlStore, name: str, alias: str) -> int:
@@ -240,6 +241,7 @@ def create_model_version(
     user: str,
     description: str | None = None,
     tags: dict[str, str] | None = None,
+    model_digest: str | None = None,
 ) -> dict[str, Any]:
     """Add the next version of ``name`` (creating the model if needed) in one transaction."""
     rm, mv = t.registered_models, t.model_versions
@@ -256,7 +258,7 @@ def create_model_version(
             mv.insert().values(
                 name=name, version=version, run_id=run_id, artifact_path=artifact_path,
                 current_stage="None", description=description, user_id=user,
-                creation_time=ts, last_updated_time=ts,
+                creation_time=ts, last_updated_time=ts, model_digest=model_digest,
             )
         )  # fmt: skip
         for key, value in (tags or {}).items():
@@ -271,6 +273,7 @@ def create_model_version(
         "user_id": user,
         "creation_timestamp": ts,
         "last_updated_timestamp": ts,
+        "model_digest": model_digest,
         "tags": dict(tags or {}),
         "aliases": [],
     }

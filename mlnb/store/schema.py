@@ -173,6 +173,9 @@ model_versions = sa.Table(
     sa.Column("user_id", sa.Text, nullable=False),
     sa.Column("creation_time", sa.BigInteger, nullable=False),
     sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    # sha256 over the (path, sha256) list of the model directory's files when registered:
+    # a version keeps naming exactly those bytes even if the run's files are rewritten later.
+    sa.Column("model_digest", sa.String(64)),
     sa.Index("ix_model_versions_run", "run_id"),
 )
 

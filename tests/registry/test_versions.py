@@ -12,6 +12,7 @@ import mlnb
 from mlnb.errors import (
     AlreadyExists,
     FilterSyntaxError,
+    IntegrityError,
     InvalidParameter,
     InvalidState,
     InvalidUri,
@@ -160,3 +161,30 @@ def test_concurrent_registration_from_8_processes_is_gapless(store_dir: Path, lo
     assert all(chunk == sorted(chunk) for chunk in results)
     stored = sorted(v.version for v in mlnb.search_model_versions("name = 'churn'"))
     assert stored == list(range(1, 41))
+
+
+def test_a_version_pins_the_files_it_was_registered_with(store, tiny_model) -> None:
+    with mlnb.start_run():
+        info = mlnb.log_model(tiny_model, "model")
+        mlnb.register_model(info.model_uri, "churn")
+        assert mlnb.resolve_model_uri("models:/churn/1") == (info.run_id, "model")
+        mlnb.log_text("flavors: {}\n", "model/MLmodel")  # rewritten after registration
+    with pytest.raises(IntegrityError, match="changed after it was registered"):
+        mlnb.resolve_model_uri("models:/churn/1")
+    with pytest.raises(IntegrityError):
+        mlnb.load_model("models:/churn/latest")
+    assert mlnb.register_model(info.model_uri, "churn").version == 2  # the new files, pinned anew
+    assert mlnb.resolve_model_uri("models:/churn/2") == (info.run_id, "model")
+
+
+def test_a_version_whose_run_was_purged_is_reported(store, log_candidate) -> None:
+    from mlnb.store import schema as t
+
+    uri = log_candidate(f1=0.7)
+    run_id = uri.split("/")[1]
+    mlnb.register_model(uri, "churn")
+    with store.atomic() as conn:  # the run's rows vanish (a purge, another tool, a restore...)
+        for table in (t.metrics, t.latest_metrics, t.params, t.tags, t.artifacts, t.inputs, t.runs):
+            conn.execute(table.delete().where(table.c.run_id == run_id))
+    with pytest.raises(ModelNotFound, match=r"no\s+longer exists"):
+        mlnb.resolve_model_uri("models:/churn/1")
