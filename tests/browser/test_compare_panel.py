@@ -146,11 +146,14 @@ print("BUILT")
     lab.run_cell(0, timeout=300)
     page = lab.page
     start = time.perf_counter()
+    page_start = page.evaluate("() => performance.now()")
     lab.run_cell(1)
     page.locator(".mlnb-tr").first.wait_for(timeout=60_000)
     first_rows = time.perf_counter() - start
     page.wait_for_function(
-        "() => document.querySelector('.mlnb-compare-root')?.dataset.rows === '10000'", timeout=120_000
+        "() => document.querySelector('.mlnb-compare-root')?.dataset.rows === '10000'",
+        timeout=120_000,
+        polling=100,
     )
     all_rows = time.perf_counter() - start
     root = page.locator(".mlnb-compare-root")
@@ -171,12 +174,15 @@ print("BUILT")
     py_ms = re.search(
         r"PY_MS (\d+)", page.locator(".jp-OutputArea-output", has_text="PY_MS").first.inner_text()
     )
-    marks = {k: root.get_attribute(f"data-{k}") for k in ("first-at", "load-all-sent-at", "complete-at")}
+    first_at, complete_at = (
+        float(root.get_attribute(f"data-{k}")) - page_start for k in ("first-at", "complete-at")
+    )
     lab.screenshot("compare-10000")
     print(
         f"\n10,000 runs x 40 keys: kernel compare() {py_ms.group(1)} ms; first rows visible after "
         f"{first_rows * 1000:.0f} ms, all 10,000 after {all_rows * 1000:.0f} ms (wall, from Run); "
         f"browser render of the full table+plot {render_ms:.0f} ms; sort {sort_ms:.0f} ms in page "
-        f"({sort_wall * 1000:.0f} ms wall incl. the test driver); page clock (ms): {marks}"
+        f"({sort_wall * 1000:.0f} ms wall incl. the test driver); page clock from Run: first page "
+        f"drawn at {first_at:.0f} ms, all 10,000 drawn at {complete_at:.0f} ms"
     )
     assert lab.page_errors == []

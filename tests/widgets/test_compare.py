@@ -195,3 +195,12 @@ def test_user_strings_are_escaped_in_the_static_html(store):
 def test_unknown_experiment_is_an_error(store):
     with pytest.raises(mlnb.NotFound):
         compare(experiment="no-such-experiment")
+
+
+def test_run_card_link_opens_the_cells_earlier_runs(three):
+    """The run card's compare link: ``mlnb.compare(experiment=<id>, filter=<its filter>)``."""
+    exp = mlnb.get_experiment_by_name("cmp")
+    panel = mlnb.compare(experiment=exp.experiment_id, filter=f"attributes.run_id != '{three[0]}'")
+    assert set(panel.view.data["run_id"]) == {three[1], three[2]}
+    by_name = mlnb.compare(experiment="cmp")
+    assert by_name.view.data["n"] == 3

@@ -668,6 +668,7 @@ function render({ model, el }) {
     banner.textContent = st.complete ? "" : `showing the ${st.n} most recent runs; loading the rest\u2026`;
     if (!st.complete && ctx.requested !== st.version) {
       ctx.requested = st.version;
+      root.dataset.loadAllSentAt = performance.now().toFixed(0);
       setTimeout(() => model.send({ type: "load_all" }), 0);
     }
   };
@@ -687,6 +688,7 @@ function render({ model, el }) {
     root.dataset.renderMs = (performance.now() - t0).toFixed(1);
     root.dataset.rows = String(ctx.state.n);
     root.dataset.complete = String(ctx.state.complete);
+    root.dataset[ctx.state.complete ? "completeAt" : "firstAt"] = t0.toFixed(0);
   };
   full();
 
