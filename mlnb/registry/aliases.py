@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mlnb.registry.entities import ModelVersion
 from mlnb.registry.uris import check_alias, check_model_name
-from mlnb.registry.versions import _sql, _store, check_version, current_user, get_model_version
+from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +39,7 @@ def set_registered_model_alias(name: str, alias: str, version: int | str) -> Non
     >>> mlnb.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
     3
     """
-    _sql().set_alias(
+    _aliases_sql().set_alias(
         _store(), check_model_name(name), check_alias(alias), check_version(version), current_user()
     )
 
@@ -51,7 +51,7 @@ def delete_registered_model_alias(name: str, alias: str) -> None:
     --------
     >>> mlnb.delete_registered_model_alias("churn", "challenger")  # doctest: +SKIP
     """
-    _sql().delete_alias(_store(), check_model_name(name), check_alias(alias), current_user())
+    _aliases_sql().delete_alias(_store(), check_model_name(name), check_alias(alias), current_user())
 
 
 def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
@@ -63,7 +63,7 @@ def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
     3
     """
     name, alias = check_model_name(name), check_alias(alias)
-    return get_model_version(name, _sql().alias_version(_store(), name, alias))
+    return get_model_version(name, _aliases_sql().alias_version(_store(), name, alias))
 
 
 def get_alias_history(name: str, alias: str | None = None) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def get_alias_history(name: str, alias: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     name = check_model_name(name)
-    rows = _sql().alias_history(_store(), name, None if alias is None else check_alias(alias))
+    rows = _aliases_sql().alias_history(_store(), name, None if alias is None else check_alias(alias))
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS[:-1])
     for col in ("set_time", "removed_time"):
         frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
 from mlnb.registry.uris import check_alias, check_model_name
-from mlnb.registry.versions import _sql, _store, check_version, current_user, get_model_version
+from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -249,7 +249,7 @@ def promote(
     store = _store()
     candidate = get_model_version(name, number)
     try:
-        holder: int | None = _sql().alias_version(store, name, alias)
+        holder: int | None = _aliases_sql().alias_version(store, name, alias)
     except ModelNotFound:
         holder = None
     cand_metrics = store.get_run(candidate.run_id).data.metrics
@@ -271,5 +271,5 @@ def promote(
         )
         exc.result = result  # type: ignore[attr-defined]
         raise exc
-    _sql().set_alias(store, name, alias, number, current_user(), expected=holder)
+    _aliases_sql().set_alias(store, name, alias, number, current_user(), expected=holder)
     return PromotionResult(name, number, alias, holder, checks, promoted=True)

@@ -30,6 +30,12 @@ def _sql() -> Any:
     return registry_sql
 
 
+def _aliases_sql() -> Any:
+    from mlnb.store import registry_aliases
+
+    return registry_aliases
+
+
 def current_user() -> str:
     """The user name recorded as the author of registry changes."""
     try:

@@ -1,4 +1,4 @@
-"""SQL of the model registry: registered models, versions, tags, stages, aliases and their history.
+"""SQL of the model registry: registered models, versions, tags, stages (aliases: registry_aliases).
 
 Every write runs in one ``store.atomic()`` transaction.  On SQLite that is ``BEGIN IMMEDIATE``,
 which serializes writers across processes, so reading ``last_version`` and writing
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import AlreadyExists, InvalidState, ModelNotFound, NotFound
+from mlnb.errors import AlreadyExists, ModelNotFound, NotFound
 from mlnb.store import schema as t
 from mlnb.store.sql import now_ms
 
@@ -195,24 +195,6 @@ def locate_version(
     return int(row[0]), str(row[1]), str(row[2]), row[3]
 
 
-def alias_version(store: SqlStore, name: str, alias: str) -> int:
-    return locate_version(store, name, alias=alias)[0]
-
-
-def alias_history(store: SqlStore, name: str, alias: str | None = None) -> list[dict[str, Any]]:
-    """Every period an alias of ``name`` pointed at a version, oldest first."""
-    h = t.alias_history
-    stmt = sa.select(h).where(h.c.name == name).order_by(h.c.set_time, h.c.id)
-    if alias is not None:
-        stmt = stmt.where(h.c.alias == alias)
-    with store.reading() as conn:
-        rows = conn.execute(stmt).all()
-        if not rows:
-            _model_row(conn, name)
-    keys = ("alias", "version", "set_time", "set_by", "removed_time", "removed_by", "removed_reason")
-    return [{k: getattr(r, k) for k in keys} | {"name": r.name} for r in rows]
-
-
 # --- writes -----------------------------------------------------------------------------------------
 def create_registered_model(
     store: SqlStore, name: str, user: str, description: str | None = None, tags: dict[str, str] | None = None
@@ -374,52 +356,6 @@ def _close_history(
             .where(h.c.name == name, _one_of(h.c.alias, aliases), h.c.removed_time.is_(None))
             .values(removed_time=ts, removed_by=user, removed_reason=reason)
         )
-
-
-def set_alias(
-    store: SqlStore, name: str, alias: str, version: int, user: str, expected: Any = _ANY
-) -> int | None:
-    """Point ``alias`` at ``version``; returns the version it pointed at before (or None).
-
-    With ``expected`` (a version or None) the move happens only if the alias still points
-    there, so a gate checked against one holder never silently replaces another.
-    """
-    a = t.aliases
-    with store.atomic() as conn:
-        ts = now_ms()  # inside the lock: times follow the commit order
-        _version_row(conn, name, version)
-        old = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
-        previous = None if old is None else int(old[0])
-        if expected is not _ANY and previous != expected:
-            raise InvalidState(
-                f"alias {alias!r} of {name!r} moved to version {previous} while the gate was "
-                f"checked against version {expected}; run the promotion again"
-            )
-        if previous == version:
-            return previous
-        _close_history(conn, name, [alias], user, "moved", ts)
-        stmt = store._insert(a).values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["name", "alias"], set_={"version": version, "set_time": ts, "set_by": user}
-            )
-        )
-        conn.execute(
-            t.alias_history.insert().values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
-        )
-        return previous
-
-
-def delete_alias(store: SqlStore, name: str, alias: str, user: str) -> int:
-    a = t.aliases
-    with store.atomic() as conn:
-        _model_row(conn, name)
-        row = conn.execute(sa.select(a.c.version).where(a.c.name == name, a.c.alias == alias)).first()
-        if row is None:
-            raise ModelNotFound(f"registered model {name!r} has no alias {alias!r} to delete")
-        conn.execute(a.delete().where(a.c.name == name, a.c.alias == alias))
-        _close_history(conn, name, [alias], user, "deleted", now_ms())
-        return int(row[0])
 
 
 def delete_model_version(store: SqlStore, name: str, version: int, user: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from mlnb.errors import InvalidState, ModelNotFound
-from mlnb.store import registry_sql
+from mlnb.store import registry_aliases, registry_sql
 from mlnb.store import schema as t
 from mlnb.store.location import parse_store_uri
 from mlnb.store.sql import SqlStore
@@ -43,10 +43,10 @@ def test_store_with_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
 
 def test_a_failed_write_leaves_no_trace(store) -> None:
     registry_sql.create_model_version(store, "churn", "a" * 32, "model", "me")
-    registry_sql.set_alias(store, "churn", "champion", 1, "me")
+    registry_aliases.set_alias(store, "churn", "champion", 1, "me")
     with pytest.raises(InvalidState, match="moved to version 1"):
-        registry_sql.set_alias(store, "churn", "champion", 1, "me", expected=None)
-    history = registry_sql.alias_history(store, "churn")
+        registry_aliases.set_alias(store, "churn", "champion", 1, "me", expected=None)
+    history = registry_aliases.alias_history(store, "churn")
     assert [(h["version"], h["removed_time"]) for h in history] == [(1, None)]
     with pytest.raises(ModelNotFound):  # the version does not exist: the model row is untouched
         registry_sql.update_model_version(store, "churn", 5, description="x")
