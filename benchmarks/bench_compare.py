@@ -143,7 +143,7 @@ def main() -> None:
     print(f"  import mlnb.widgets.compare (ipywidgets, anywidget) : {r['import_s'] * 1000:7.0f} ms")
     print(
         f"  first render payload ({r['first_rows']} most recent runs): cold {r['first_cold_s'] * 1000:.0f} ms"
-        f" (incl. pandas/SQLAlchemy warm-up), warm {r['first_warm_s'] * 1000:.0f} ms  [target <= 300 ms]"
+        f" (first call in the process), warm {r['first_warm_s'] * 1000:.0f} ms  [target <= 300 ms]"
     )
     print(
         f"    size {(r['first_json'] + r['first_bin']) / mb:.2f} MB"

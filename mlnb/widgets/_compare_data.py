@@ -126,10 +126,17 @@ def _float_array(values: list[Any]) -> np.ndarray:
 
 
 def _factorize(values: list[Any]) -> tuple[np.ndarray, list[str]]:
-    import pandas as pd
+    """int32 codes (-1 for missing) and the distinct values in first-seen order.
 
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    return codes.astype(np.int32, copy=False), [str(u) for u in uniques]
+    Plain Python on purpose: opening a panel must not pay for importing pandas.
+    """
+    index: dict[Any, int] = {}
+    codes = np.fromiter(
+        (-1 if v is None else index.setdefault(v, len(index)) for v in values),
+        dtype=np.int32,
+        count=len(values),
+    )
+    return codes, [str(u) for u in index]
 
 
 def _text_column(key: str, kind: str, values: list[Any]) -> Column:
