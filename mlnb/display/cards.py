@@ -128,6 +128,18 @@ def card_payload(
     }
 
 
+def _chips(params: list[dict[str, str]]) -> str:
+    chip = "display:inline-block;margin:1px 4px 1px 0;padding:0 4px;border-radius:3px;background:#f3f4f6"
+    return (
+        "<div>"
+        + "".join(
+            f'<span style="{chip}"><span style="color:#6b7280">{esc(x["key"])}=</span>{esc(x["value"])}</span>'
+            for x in params
+        )
+        + "</div>"
+    )
+
+
 _STATUS_COLOUR = {"FINISHED": "#15803d", "FAILED": "#b91c1c", "KILLED": "#b45309", "RUNNING": "#1d4ed8"}
 
 
@@ -146,22 +158,21 @@ def card_html(p: dict[str, Any]) -> str:
             f'<div style="color:#b91c1c">{esc(p["error"]["type"])}: {esc(p["error"]["message"])}</div>'
         )
     if p["metrics"]:
+        has_change = any(m["delta"] is not None for m in p["metrics"])
         rows = []
         for m in p["metrics"]:
-            delta = fmt_delta(m["delta"])
-            coloured = f'<span style="color:{delta_colour(m["key"], m["delta"])}">{esc(delta)}</span>'
-            rows.append((m["key"], fmt_number(m["value"]), coloured))
-        parts.append(table(("metric", "value", "change"), rows, raw_columns=frozenset({2})))
+            row = [m["key"], fmt_number(m["value"])]
+            if has_change:
+                delta = fmt_delta(m["delta"])
+                row.append(f'<span style="color:{delta_colour(m["key"], m["delta"])}">{esc(delta)}</span>')
+            rows.append(row)
+        headers = ("metric", "value", "change") if has_change else ("metric", "value")
+        parts.append(table(headers, rows, raw_columns=frozenset({2})))
     if p["params"]:
-        shown = p["params"][:_SHOWN_PARAMS]
-        parts.append(table(("param", "value"), [(x["key"], x["value"]) for x in shown]))
+        parts.append(_chips(p["params"][:_SHOWN_PARAMS]))
         if len(p["params"]) > _SHOWN_PARAMS:
             rest = p["params"][_SHOWN_PARAMS:]
-            parts.append(
-                f"<details><summary>{len(rest)} more params</summary>"
-                + table(("param", "value"), [(x["key"], x["value"]) for x in rest])
-                + "</details>"
-            )
+            parts.append(f"<details><summary>{len(rest)} more params</summary>{_chips(rest)}</details>")
     if p["models"]:
         parts.append(table(("model", "uri"), [(m["name"], m["uri"]) for m in p["models"]]))
     for fig in p["figures"]:
