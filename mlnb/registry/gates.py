@@ -128,6 +128,11 @@ class PromotionResult:
         return all(c.passed for c in self.checks)
 
     @property
+    def verdict(self) -> str:
+        """``promoted``, ``passed`` (a dry run that would promote) or ``failed the gate``."""
+        return "promoted" if self.promoted else "passed" if self.passed else "failed the gate"
+
+    @property
     def failures(self) -> tuple[GateCheck, ...]:
         return tuple(c for c in self.checks if not c.passed)
 
@@ -153,8 +158,7 @@ class PromotionResult:
         )
 
     def __str__(self) -> str:
-        verdict = "promoted" if self.promoted else "passed" if self.passed else "refused"
-        return f"{self.name} v{self.version} -> @{self.alias}: {verdict}\n{self.table()}"
+        return f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}\n{self.table()}"
 
     def _repr_html_(self) -> str:
         rows = self._rows()
@@ -162,8 +166,7 @@ class PromotionResult:
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in r) + "</tr>" for r in rows[1:]
         )
-        verdict = "promoted" if self.promoted else "passed" if self.passed else "refused"
-        title = html.escape(f"{self.name} v{self.version} -> @{self.alias}: {verdict}")
+        title = html.escape(f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}")
         return f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
     def to_frame(self) -> Any:
