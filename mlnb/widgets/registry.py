@@ -306,9 +306,28 @@ class RegistryPanel(w.VBox):
     def _on_run_finished(self, _run_id: str | None) -> None:
         self._poll()
 
+    def _signature(self) -> Any:
+        names = tuple(m.name for m in _versions.search_registered_models())
+        name = self.models.value
+        if not name or name not in names:
+            return names, None
+        model = _versions.get_registered_model(name)
+        versions = _versions.search_model_versions(f"name = '{name}'")
+        return (
+            names,
+            model.description,
+            [
+                (v.version, v.current_stage, v.aliases, v.description, v.last_updated_timestamp)
+                for v in versions
+            ],
+        )
+
     def _poll(self) -> None:
-        """Registry changes made in code show up after the cell (unchanged state is not resent)."""
-        self.refresh()
+        """Registry changes made in code show up after the cell; a cheap check comes first."""
+        signature = self._signature()
+        if signature != getattr(self, "_seen", None):
+            self.refresh()
+            self._seen = self._signature()
 
     def _show_error(self, message: str) -> None:
         self._say("error", message)
