@@ -67,7 +67,7 @@ def test_logistic_regression_values_equal_linear_explainer(churn, multiclass) ->
     np.testing.assert_allclose(total, decision, atol=1e-8)
 
 
-def test_forked_half_gives_the_same_values_as_one_process(churn) -> None:
+def test_two_threads_give_the_same_values_as_one(churn) -> None:
     X_train, _, y_train, _ = churn
     pipe = pipeline(RandomForestClassifier(n_estimators=100, random_state=1)).fit(X_train, y_train)
     two = mlnb.explain(pipe, X_train, run=False, n_jobs=2)
