@@ -12,7 +12,7 @@ def _commands() -> dict[str, str]:
     text = (ROOT / "README.md").read_text()
     found = {}
     for label in ("main job", "every test"):
-        m = re.search(rf"{label}[^\n]*\n+```bash\n([^\n]+)\n```", text, re.IGNORECASE)
+        m = re.search(rf"{label}.*?\n```bash\n([^\n]+)\n```", text, re.IGNORECASE | re.DOTALL)
         assert m, f"README has no command block for '{label}'"
         found[label] = m.group(1).strip()
     return found
