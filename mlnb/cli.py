@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mlnb.registry.commands import add_models_parser
 
     add_models_parser(sub, _store)
+    from mlnb.serve.command import add_serve_parser
+
+    add_serve_parser(sub, _store)
     return parser
 
 

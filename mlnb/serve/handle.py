@@ -1,0 +1,195 @@
+"""Running the scoring server: ``mlnb.serve(uri)`` from a notebook, ``mlnb serve URI`` from a shell.
+
+From a notebook the server runs on uvicorn in a daemon thread with its own event loop, so the
+kernel stays responsive; the returned handle predicts through real HTTP and stops the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from mlnb.errors import InvalidParameter, InvalidState
+from mlnb.serve import limits
+from mlnb.serve.app import BIND_HOST_ENV, MODEL_URI_ENV, create_app
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (no 40 ms Nagle stalls)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidParameter(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another port"
+        ) from None
+    sock.listen(128)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = host if ":" not in host or host.startswith("[") else f"[{host}]"
+    if shown in ("0.0.0.0", "[::]"):
+        shown = "127.0.0.1"
+    return f"http://{shown}:{port}"
+
+
+def request_body(data: Any) -> bytes:
+    """A ``dataframe_split`` (DataFrame) or ``inputs`` (array) request body for ``data``."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(data, pd.Series):
+        data = data.to_frame().T
+    if isinstance(data, pd.DataFrame):
+        split = data.to_json(orient="split", index=False, date_format="iso")
+        return b'{"dataframe_split": ' + split.encode() + b"}"
+    array = np.asarray(data)
+    return json.dumps({"inputs": array.tolist()}).encode()
+
+
+class ServerHandle:
+    """A scoring server running in this process: ``.url``, ``.predict(df)``, ``.stop()``."""
+
+    def __init__(self, server: Any, thread: threading.Thread, model_uri: str, host: str, port: int) -> None:
+        self._server = server
+        self._thread = thread
+        self.model_uri = model_uri
+        self.host = host
+        self.port = port
+        self.url = _url(host, port)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def predict(self, data: Any, timeout: float = 60.0) -> Any:
+        """POST ``data`` to ``/invocations`` and return the predictions as a numpy array."""
+        import numpy as np
+
+        if not self.running:
+            raise InvalidState(f"the server for {self.model_uri} is stopped; start it again with mlnb.serve")
+        req = urllib.request.Request(
+            self.url + "/invocations",
+            data=request_body(data),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                payload = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                detail = json.loads(exc.read())
+                message = f"{detail.get('error_code')}: {detail.get('message')}"
+            except ValueError:
+                message = exc.reason
+            raise InvalidParameter(f"the server refused the request ({exc.code} {message})") from None
+        return np.asarray(payload["predictions"])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and wait for its thread to end."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<mlnb server {self.model_uri} at {self.url} ({state})>"
+
+
+def serve(
+    model_uri: str,
+    port: int | None = None,
+    *,
+    host: str = "127.0.0.1",
+    allow_pickle: bool = False,
+    timeout: float = 30.0,
+) -> ServerHandle:
+    """Serve a model over MLflow's REST protocol from a background thread.
+
+    Parameters
+    ----------
+    model_uri : str
+        ``runs:/<run_id>/<path>`` or a ``models:/`` URI.
+    port : int, optional
+        TCP port; a free one is chosen when omitted.
+    host : str
+        Address to bind, loopback by default.
+
+    Examples
+    --------
+    >>> server = mlnb.serve("models:/churn@champion")  # doctest: +SKIP
+    >>> server.predict(X_test.head())  # doctest: +SKIP
+    array([0, 1, 0, 0, 1])
+    >>> server.stop()  # doctest: +SKIP
+    """
+    import uvicorn
+
+    app = create_app(model_uri, bind_host=host, allow_pickle=allow_pickle)
+    sock = _bind(host, 0 if port is None else int(port))
+    actual_port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"mlnb-serve-{actual_port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise InvalidState(f"the server for {model_uri} did not start on {host}:{actual_port}")
+        time.sleep(0.005)
+    return ServerHandle(server, thread, model_uri, host, actual_port)
+
+
+def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
+    """Serve until interrupted (the ``mlnb serve`` command)."""
+    import uvicorn
+
+    if workers < 1:
+        raise InvalidParameter(f"--workers must be at least 1, got {workers}")
+    if not limits.is_loopback(host):
+        print(f"mlnb serve: listening on {host}: the model is reachable from other machines")
+    if workers == 1:
+        app = create_app(model_uri, bind_host=host)
+        print(f"mlnb serve: {model_uri} at {_url(host, port)}", flush=True)
+        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off", log_level="warning")
+        return
+    from mlnb.registry.loading import verify_model
+    from mlnb.tracking.state import get_store
+
+    verify_model(model_uri)  # fail here, once, rather than in every worker
+    os.environ[MODEL_URI_ENV] = model_uri
+    os.environ[BIND_HOST_ENV] = host
+    location = get_store().location
+    os.environ["MLNB_STORE"] = location.uri  # the workers open the same store
+    if location.root is None:
+        os.environ["MLNB_ARTIFACT_ROOT"] = str(location.artifact_root)
+    print(f"mlnb serve: {model_uri} at {_url(host, port)} with {workers} workers", flush=True)
+    uvicorn.run(
+        "mlnb.serve.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        lifespan="off",
+        log_level="warning",
+    )

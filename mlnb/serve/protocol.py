@@ -1,0 +1,353 @@
+"""MLflow's scoring protocol: request bodies in, ``{"predictions": ...}`` out.
+
+Accepted bodies (``Content-Type: application/json``)::
+
+    {"dataframe_split": {"columns": [...], "data": [[...], ...]}}
+    {"dataframe_records": [{"col": value, ...}, ...]}
+    {"instances": [{"col": value, ...}, ...]}          (or a list of rows)
+    {"inputs": {"col": [values], ...}}                 (or records, or a list of rows)
+
+or a CSV table (``Content-Type: text/csv``).  The table is checked against the model signature:
+a missing column or a value of the wrong type is a 400 naming the column.  Error messages never
+repeat the request's content and never carry a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from mlnb.models.signature import input_columns
+
+FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+CONTENT_TYPES = ("application/json", "text/csv")
+REQUIRED_INPUT_FORMAT = (
+    "The input must be a JSON dictionary with exactly one of the input fields "
+    "'dataframe_split', 'dataframe_records', 'instances' or 'inputs'"
+)
+PREDICT_FAILED = (
+    "Encountered an unexpected error while evaluating the model. Verify that the serialized "
+    "input Dataframe is compatible with the model for inference."
+)
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class RequestError(Exception):
+    """A request the server refuses; becomes ``{"error_code", "message"}`` with ``status``."""
+
+    def __init__(self, message: str, status: int = 400, error_code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_code = error_code
+
+
+def _invalid(message: str) -> RequestError:
+    return RequestError(message, 400, "INVALID_PARAMETER_VALUE")
+
+
+def error_body(error_code: str, message: str) -> bytes:
+    return json.dumps({"error_code": error_code, "message": message}).encode()
+
+
+def media_type(content_type: str | None) -> str:
+    """``"json"`` or ``"csv"`` for an acceptable Content-Type, else a 415 RequestError."""
+    if not content_type:
+        raise RequestError(f"Content-Type is missing; send {' or '.join(CONTENT_TYPES)}", 415, "BAD_REQUEST")
+    mime, *params = (part.strip() for part in content_type.split(";"))
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() != "charset":
+            raise RequestError("Unrecognized content type parameter; only charset=utf-8 is accepted", 415)
+        if value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise RequestError("The scoring server only supports UTF-8", 415)
+    mime = mime.lower()
+    if mime == "application/json":
+        return "json"
+    if mime == "text/csv":
+        return "csv"
+    raise RequestError(
+        f"This predictor only supports the following content types: {list(CONTENT_TYPES)}", 415
+    )
+
+
+# --- decoding ---------------------------------------------------------------------------------
+def _decode_json(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        raise RequestError("Invalid input. The request body is empty; " + REQUIRED_INPUT_FORMAT)
+    try:
+        decoded = json.loads(body)
+    except RecursionError:
+        raise RequestError("Invalid input. The JSON document is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        raise RequestError(
+            f"Invalid input. Ensure that input is a valid JSON formatted string{where}"
+        ) from None
+    if not isinstance(decoded, dict):
+        raise RequestError(f"{REQUIRED_INPUT_FORMAT}. Received a {type(decoded).__name__}.")
+    keys = [k for k in decoded if k in FORMATS]
+    if len(keys) != 1:
+        found = "none" if not keys else f"{len(keys)}"
+        raise RequestError(f"{REQUIRED_INPUT_FORMAT}; the request has {found} of them.")
+    return decoded
+
+
+def _check_rows(rows: Any, what: str) -> list[list[Any]]:
+    if not isinstance(rows, list):
+        raise RequestError(f"Invalid input. '{what}' must be a list of rows")
+    for row in rows:
+        if not isinstance(row, list) or not all(isinstance(v, _SCALARS) for v in row):
+            raise RequestError(f"Invalid input. Every row of '{what}' must be a list of scalar values")
+    return rows
+
+
+def _records_to_columns(records: list[Any], what: str) -> tuple[dict[str, list[Any]], int]:
+    names: dict[str, None] = {}
+    for rec in records:
+        if not isinstance(rec, dict) or not all(isinstance(v, _SCALARS) for v in rec.values()):
+            raise RequestError(
+                f"Invalid input. Every record of '{what}' must be an object of column: scalar value"
+            )
+        names.update(dict.fromkeys(rec))
+    return {name: [rec.get(name) for rec in records] for name in names}, len(records)
+
+
+def _rows_to_columns(rows: list[list[Any]], columns: list[Any], what: str) -> tuple[dict[str, Any], int]:
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise RequestError(f"Invalid input. '{what}.columns' must be a list of column names")
+    if len(set(columns)) != len(columns):
+        raise _invalid("The request has duplicate column names")
+    if any(len(row) != len(columns) for row in rows):
+        raise RequestError(f"Invalid input. Every row of '{what}' needs one value per column")
+    if not rows:
+        return {c: [] for c in columns}, 0
+    return dict(zip(columns, (list(col) for col in zip(*rows, strict=False)), strict=True)), len(rows)
+
+
+# A decoded table: ({column: values}, n_rows), or a bare list of rows when no names are known.
+Table = tuple[dict[str, Any], int] | list[list[Any]]
+
+
+def _table_from_json(decoded: dict[str, Any], names: list[str] | None) -> Table:
+    fmt = next(k for k in decoded if k in FORMATS)
+    payload = decoded[fmt]
+    if fmt == "dataframe_split":
+        if not isinstance(payload, dict) or "data" not in payload:
+            raise RequestError("Invalid input. 'dataframe_split' must be an object with 'columns' and 'data'")
+        if set(payload) - {"columns", "data", "index"}:
+            raise RequestError("Invalid input. 'dataframe_split' accepts only 'columns', 'index' and 'data'")
+        rows = _check_rows(payload["data"], fmt)
+        columns = payload.get("columns")
+        if columns is None and names is None:
+            return rows
+        return _rows_to_columns(rows, names if columns is None else columns, fmt)
+    if fmt == "dataframe_records":
+        if not isinstance(payload, list):
+            raise RequestError("Invalid input. 'dataframe_records' must be a list of records")
+        return _records_to_columns(payload, fmt)
+    # instances / inputs: a dict of columns, records, or a list of rows
+    if isinstance(payload, dict):
+        for value in payload.values():
+            if not isinstance(value, list) or not all(isinstance(v, _SCALARS) for v in value):
+                raise RequestError(f"Invalid input. Every column of '{fmt}' must be a list of scalar values")
+        lengths = {len(v) for v in payload.values()}
+        if len(lengths) > 1:
+            raise RequestError(f"Invalid input. The columns of '{fmt}' must have the same length")
+        return dict(payload), lengths.pop() if lengths else 0
+    if isinstance(payload, list) and payload and all(isinstance(r, dict) for r in payload):
+        return _records_to_columns(payload, fmt)
+    rows = _check_rows(payload, fmt)
+    if names is not None and rows and all(len(r) == len(names) for r in rows):
+        return _rows_to_columns(rows, names, fmt)
+    return rows
+
+
+def _table_from_csv(body: bytes, specs: list[dict[str, Any]] | None) -> Table:
+    import io
+
+    import pandas as pd
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError("Invalid input. Ensure that input is a valid UTF-8 encoded string") from None
+    if not text.strip():
+        raise RequestError("Invalid input. The CSV body is empty")
+    dtypes = {s["name"]: "str" for s in specs or () if s["type"] == "string"}
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=dtypes or None)
+    except Exception:
+        raise RequestError(
+            "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid "
+            "CSV-formatted Pandas DataFrame produced using the `pandas.DataFrame.to_csv()` method."
+        ) from None
+    return {str(c): frame[c].to_numpy() for c in frame.columns}, len(frame)
+
+
+# --- signature enforcement --------------------------------------------------------------------
+_NUMPY = {"integer": "int32", "long": "int64", "float": "float32", "double": "float64", "boolean": "bool"}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _convert(values: Any, spec: dict[str, Any]) -> Any:
+    """One column's values as the signature's type, or a 400 naming the column."""
+    import numpy as np
+
+    name, kind = spec["name"], spec["type"]
+    array = values if isinstance(values, np.ndarray) else np.array(values)
+    k = array.dtype.kind
+
+    def wrong(expected: str) -> RequestError:
+        return _invalid(f"Incompatible input types for column '{name}': expected {expected} values")
+
+    def missing_values() -> RequestError:
+        return _invalid(f"Input column '{name}' of type {kind} contains missing values")
+
+    if kind == "string":
+        if k == "U" or len(array) == 0:
+            return array.astype(object)
+        if k == "O" and all(isinstance(v, str) or _missing(v) for v in array):
+            return array
+        raise wrong("string")
+    if kind in ("integer", "long"):
+        if k in "iu":
+            return array.astype(_NUMPY[kind])
+        if k == "f":
+            if not np.all(np.isfinite(array)):
+                raise missing_values()
+            if np.all(array == np.round(array)):
+                return array.astype(_NUMPY[kind])
+            raise _invalid(
+                f"Incompatible input types for column '{name}': {kind} cannot hold fractional values"
+            )
+        if k == "O" and any(_missing(v) for v in array):
+            raise missing_values()
+        raise wrong(kind)
+    if kind in ("float", "double"):
+        if k in "iuf":
+            return array.astype(_NUMPY[kind])
+        if k == "O" and all(
+            _missing(v) or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in array
+        ):
+            return np.array([np.nan if _missing(v) else v for v in array], dtype=_NUMPY[kind])
+        raise wrong(kind)
+    if kind == "boolean":
+        if k == "b":
+            return array
+        raise wrong("boolean")
+    if kind == "datetime":
+        import pandas as pd
+
+        if k not in "UOM":
+            raise wrong("datetime")
+        try:
+            return pd.to_datetime(array)
+        except (ValueError, TypeError, OverflowError):
+            raise wrong("datetime") from None
+    return array
+
+
+def enforce_signature(table: Table, signature: dict[str, Any] | None) -> Any:
+    """The model input: the signature's columns, in order, with its types (or a tensor)."""
+    import pandas as pd
+
+    specs = input_columns(signature)
+    if specs is None:
+        if signature and signature.get("inputs"):
+            spec = json.loads(signature["inputs"])[0]
+            if spec.get("type") == "tensor":
+                return _tensor(table, spec["tensor-spec"])
+        if isinstance(table, list):
+            return pd.DataFrame(table)
+        return pd.DataFrame(table[0])
+    if isinstance(table, list):
+        raise _invalid(
+            f"Model expects named columns {[s['name'] for s in specs]}; send them with their names"
+        )
+    columns, _ = table
+    missing = [s["name"] for s in specs if s["name"] not in columns and s.get("required", True)]
+    if missing:
+        raise _invalid(f"Model is missing inputs {missing}.")
+    return pd.DataFrame({s["name"]: _convert(columns[s["name"]], s) for s in specs if s["name"] in columns})
+
+
+def _tensor(table: Table, spec: dict[str, Any]) -> Any:
+    import numpy as np
+
+    data = table if isinstance(table, list) else list(zip(*table[0].values(), strict=True))
+    try:
+        array = np.asarray(data, dtype=spec["dtype"])
+    except (ValueError, TypeError):
+        raise _invalid(f"Input cannot be converted to a {spec['dtype']} array") from None
+    shape = spec.get("shape") or []
+    if array.ndim != len(shape) or any(
+        want != -1 and want != got for want, got in zip(shape, array.shape, strict=False)
+    ):
+        raise _invalid(f"Input has shape {list(array.shape)}; the model expects {shape}")
+    return array
+
+
+def parse_request(body: bytes, content_type: str | None, signature: dict[str, Any] | None) -> Any:
+    """Decode a request body into the model's input, checked against its signature."""
+    kind = media_type(content_type)
+    specs = input_columns(signature)
+    if kind == "csv":
+        table = _table_from_csv(body, specs)
+    else:
+        names = [s["name"] for s in specs] if specs else None
+        try:
+            table = _table_from_json(_decode_json(body), names)
+        except RequestError:
+            raise
+        except Exception:
+            raise RequestError("Invalid input. The data cannot be read as a table") from None
+    return enforce_signature(table, signature)
+
+
+# --- encoding ---------------------------------------------------------------------------------
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return _clean(value.tolist())
+    return str(value)
+
+
+def jsonable(raw: Any) -> Any:
+    """Predictions as plain JSON values (MLflow's layout; NaN and infinities become null)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(raw, pd.DataFrame):
+        raw = raw.to_dict(orient="records")
+    elif isinstance(raw, pd.Series):
+        raw = raw.to_numpy()
+    if isinstance(raw, np.ndarray):
+        if raw.dtype.kind in "iub" or (raw.dtype.kind == "U"):
+            return raw.tolist()
+        if raw.dtype.kind == "f" and np.isfinite(raw).all():
+            return raw.tolist()
+        raw = raw.tolist()
+    return _clean(raw)
+
+
+def predictions_body(raw: Any) -> bytes:
+    """``{"predictions": ...}`` exactly as MLflow's server writes it, but always valid JSON."""
+    return json.dumps({"predictions": jsonable(raw)}, default=_default, allow_nan=False).encode()

@@ -1,0 +1,153 @@
+"""The scoring server over real HTTP on 127.0.0.1: every request format, and refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.serve.conftest import SMALL_BODY_CAP, Served
+
+MARKER = "ZQX_SECRET_ZQX"
+
+
+def _split(frame) -> dict:
+    return json.loads(frame.to_json(orient="split", index=False))
+
+
+def _expected(served: Served, n: int = 20) -> tuple[object, list]:
+    rows = served.X.head(n)
+    return rows, served.model.predict(rows).tolist()
+
+
+def test_ping_health_version(served: Served) -> None:
+    for path in ("/ping", "/health"):
+        r = served.client.get(served.url + path)
+        assert (r.status_code, r.text, r.headers["content-type"]) == (200, "\n", "application/json")
+    assert served.client.get(served.url + "/version").text == __import__("mlnb").__version__
+
+
+def test_dataframe_split(served: Served) -> None:
+    rows, expected = _expected(served)
+    r = served.invoke(json.dumps({"dataframe_split": _split(rows)}))
+    assert r.status_code == 200
+    assert r.json() == {"predictions": expected}
+
+
+def test_dataframe_records(served: Served) -> None:
+    rows, expected = _expected(served)
+    r = served.invoke(json.dumps({"dataframe_records": rows.to_dict(orient="records")}))
+    assert r.json() == {"predictions": expected}
+
+
+def test_instances(served: Served) -> None:
+    rows, expected = _expected(served)
+    r = served.invoke(json.dumps({"instances": rows.to_dict(orient="records")}))
+    assert r.json() == {"predictions": expected}
+
+
+def test_inputs(served: Served) -> None:
+    rows, expected = _expected(served)
+    r = served.invoke(json.dumps({"inputs": rows.to_dict(orient="list")}))
+    assert r.json() == {"predictions": expected}
+
+
+def test_csv(served: Served) -> None:
+    rows, expected = _expected(served)
+    r = served.invoke(rows.to_csv(index=False), "text/csv")
+    assert r.json() == {"predictions": expected}
+
+
+def test_handle_predicts_like_the_model(served: Served) -> None:
+    np.testing.assert_array_equal(served.handle.predict(served.X), served.model.predict(served.X))
+
+
+def test_missing_column_names_it(served: Served) -> None:
+    rows = served.X.head(2).drop(columns="Age")
+    r = served.invoke(json.dumps({"dataframe_split": _split(rows)}))
+    assert r.status_code == 400
+    assert "Age" in r.json()["message"]
+
+
+def test_wrong_type_names_the_column(served: Served) -> None:
+    records = served.X.head(2).to_dict(orient="records")
+    records[1]["ServicesOpted"] = MARKER
+    r = served.invoke(json.dumps({"dataframe_records": records}))
+    assert r.status_code == 400
+    body = r.json()
+    assert "ServicesOpted" in body["message"] and MARKER not in body["message"]
+
+
+def test_body_over_the_cap_is_413(served: Served) -> None:
+    big = b'{"inputs": {"Age": [' + b"1," * SMALL_BODY_CAP + b"1]}}"
+    r = served.invoke(big)
+    assert r.status_code == 413
+    assert r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_chunked_body_over_the_cap_is_413(served: Served) -> None:
+    def chunks():
+        yield b'{"inputs": {"Age": ['
+        for _ in range(SMALL_BODY_CAP // 10_000 + 5):
+            yield b"1," * 5000
+
+    r = served.client.post(
+        served.url + "/invocations", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_non_loopback_host_header_is_refused(served: Served) -> None:
+    r = served.client.get(served.url + "/ping", headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    assert r.json()["error_code"] == "BAD_REQUEST"
+    assert (
+        served.client.get(
+            served.url + "/ping", headers={"Host": f"localhost:{served.handle.port}"}
+        ).status_code
+        == 200
+    )
+
+
+def test_nan_prediction_is_valid_json(tmp_path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    import mlnb
+
+    mlnb.set_store(tmp_path / ".mlnb")
+    try:
+        X = np.arange(8.0).reshape(4, 2)
+        model = LinearRegression().fit(X, [1.0, 2.0, 3.0, 4.0])
+        model.intercept_ = np.nan  # a model whose predictions are NaN
+        with mlnb.start_run():
+            info = mlnb.log_model(model, "m", input_example=X)
+        with mlnb.serve(info.model_uri) as server:
+            import httpx
+
+            r = httpx.post(server.url + "/invocations", json={"inputs": [[1.0, 2.0]]})
+    finally:
+        mlnb.set_store(None)
+    assert r.status_code == 200
+    assert r.text == '{"predictions": [null]}'
+
+
+def test_stop_releases_the_port(tmp_path) -> None:
+    import httpx
+
+    import mlnb
+    from tests.serve.conftest import churn_pipeline
+
+    mlnb.set_store(tmp_path / ".mlnb")
+    try:
+        X, model = churn_pipeline()
+        with mlnb.start_run():
+            info = mlnb.log_model(model, "model", input_example=X)
+        server = mlnb.serve(info.model_uri)
+    finally:
+        mlnb.set_store(None)
+    assert httpx.get(server.url + "/ping").status_code == 200
+    server.stop()
+    assert not server.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/ping", timeout=2)
