@@ -46,6 +46,8 @@ export interface IRunSummary {
   tags: Record<string, string>;
   models: IModelRef[];
   source: ISource;
+  /** RUNNING, but the process that ran it is gone: the next writer marks it FAILED. */
+  orphaned?: boolean;
 }
 
 export interface IArtifact {

@@ -83,7 +83,17 @@ export function formatAgo(ms: number, now = Date.now()): string {
   return new Date(ms).toLocaleDateString();
 }
 
-export function statusBadge(status: string): HTMLElement {
+export function statusBadge(status: string, orphaned = false): HTMLElement {
+  if (orphaned) {
+    return h(
+      'span',
+      {
+        class: 'mlnb-status mlnb-status-orphaned',
+        title: 'RUNNING, but the process that ran it has ended; it will be marked FAILED'
+      },
+      'ENDED?'
+    );
+  }
   const known = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'SCHEDULED'];
   const kind = known.includes(status) ? status.toLowerCase() : 'unknown';
   return h('span', { class: `mlnb-status mlnb-status-${kind}`, title: status }, status);

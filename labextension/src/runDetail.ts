@@ -84,7 +84,7 @@ export class RunDetailView {
       h(
         'div',
         { class: 'mlnb-detail-header' },
-        statusBadge(run.status),
+        statusBadge(run.status, run.orphaned),
         h('span', { class: 'mlnb-detail-name' }, run.run_name),
         h('code', { class: 'mlnb-detail-id', title: 'run id' }, run.run_id),
         h(

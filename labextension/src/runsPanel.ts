@@ -261,8 +261,42 @@ export class RunsPanel extends Widget {
     return [...byKey.values()];
   }
 
+  /** Runs in display order: each child run (e.g. a search-CV candidate) right after its parent. */
+  private nest(runs: IRunSummary[]): [IRunSummary, number][] {
+    const ids = new Set(runs.map(r => r.run_id));
+    const children = new Map<string, IRunSummary[]>();
+    for (const run of runs) {
+      if (run.parent_run_id && ids.has(run.parent_run_id)) {
+        const list = children.get(run.parent_run_id) ?? [];
+        list.push(run);
+        children.set(run.parent_run_id, list);
+      }
+    }
+    const out: [IRunSummary, number][] = [];
+    const seen = new Set<string>();
+    const visit = (run: IRunSummary, depth: number) => {
+      if (seen.has(run.run_id)) {
+        return;
+      }
+      seen.add(run.run_id);
+      out.push([run, depth]);
+      for (const child of children.get(run.run_id) ?? []) {
+        visit(child, depth + 1);
+      }
+    };
+    for (const run of runs) {
+      if (!run.parent_run_id || !ids.has(run.parent_run_id)) {
+        visit(run, 0);
+      }
+    }
+    for (const run of runs) {
+      visit(run, 0); // a cycle in the data never hides a run
+    }
+    return out;
+  }
+
   private render(runs: IRunSummary[], note: string, force: boolean): void {
-    const signature = JSON.stringify([this.scope, this.filter, note, runs.map(r => [r.run_id, r.status, r.metrics, r.source?.cell_id])]);
+    const signature = JSON.stringify([this.scope, this.filter, note, runs.map(r => [r.run_id, r.status, r.orphaned, r.metrics, r.source?.cell_id])]);
     this.message.textContent = note;
     if (!force && signature === this.signature) {
       this.updateAges();
@@ -287,8 +321,13 @@ export class RunsPanel extends Widget {
         }
         box.appendChild(title);
       }
-      for (const run of group.runs) {
-        box.appendChild(this.row(run));
+      for (const [run, depth] of this.nest(group.runs)) {
+        const row = this.row(run);
+        if (depth) {
+          row.classList.add('mlnb-child');
+          row.style.marginLeft = `${Math.min(depth, 4) * 14}px`;
+        }
+        box.appendChild(row);
       }
       this.listNode.appendChild(box);
     }
@@ -316,7 +355,7 @@ export class RunsPanel extends Widget {
       'div',
       { class: 'mlnb-run', attrs: { 'data-run-id': run.run_id, role: 'button', tabindex: '0' }, title: run.run_id },
       check,
-      statusBadge(run.status),
+      statusBadge(run.status, run.orphaned),
       h('span', { class: 'mlnb-run-name' }, run.run_name),
       h('span', { class: 'mlnb-ago', attrs: { 'data-time': String(run.start_time) } }, formatAgo(run.start_time)),
       h('div', { class: 'mlnb-run-metrics' }, ...metrics)

@@ -18,6 +18,7 @@ from mlnb.store.sql import SqlStore
 MODEL_TAG_PREFIX = "mlnb.model."
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
+_NO_SOURCE = {"notebook": None, "cell_id": None, "code_hash": None}
 
 
 def number(value: Any) -> float | None:
@@ -110,6 +111,7 @@ def search_runs(
     runs = []
     for i, row in enumerate(page, start=offset):
         run_id = row["run_id"]
+        source = dict(sources.get(run_id) or _NO_SOURCE)
         params = {k: col[i] for k, col in result.params.items() if col[i] is not None}
         metrics = {k: number(col[i]) for k, col in result.metrics.items() if col[i] is not None}
         tags = {k: col[i] for k, col in result.tags.items() if col[i] is not None}
@@ -128,7 +130,8 @@ def search_runs(
                 "metrics": metrics,
                 "tags": tags,
                 "models": models_of(run_id, tags),
-                "source": sources.get(run_id, {"notebook": None, "cell_id": None, "code_hash": None}),
+                "orphaned": bool(source.pop("orphaned", False)),
+                "source": source,
             }
         )
     more = len(result.runs) > offset + size
@@ -144,6 +147,7 @@ def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
         {"path": path, "sha256": sha, "size": size}
         for path, (sha, size) in store.artifact_rows(run_id).items()
     ]
+    source = dict(run_sources(store, [run_id]).get(run_id) or _NO_SOURCE)
     return {
         "run_id": info.run_id,
         "run_name": info.run_name,
@@ -162,7 +166,8 @@ def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
             {"name": d.name, "digest": d.digest, "role": d.role, "shape": list(d.shape)} for d in run.inputs
         ],
         "artifacts": artifacts,
-        "source": run_sources(store, [run_id]).get(run_id),
+        "orphaned": bool(source.pop("orphaned", False)),
+        "source": source,
     }
 
 

@@ -97,24 +97,43 @@ def open_readonly(location: StoreLocation) -> ReadOnlyStore:
     return ReadOnlyStore(location)
 
 
-_CACHE: dict[str, ReadOnlyStore] = {}
+_CACHE: dict[str, tuple[ReadOnlyStore, tuple[int, int] | None]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+def _identity(location: StoreLocation) -> tuple[int, int] | None:
+    if location.root is None:
+        return None
+    try:
+        st = os.stat(location.root / config.DB_FILENAME)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
+
+
 def cached_readonly(location: StoreLocation) -> ReadOnlyStore:
-    """One read-only store per database for the life of the process (a server's cache)."""
+    """One read-only store per database for the life of the process (a server's cache).
+
+    A database file that was deleted or replaced since it was opened is opened again, so a
+    removed and re-created ``.mlnb`` is never served from the old file.
+    """
     key = location.db_url
+    ident = _identity(location)
     with _CACHE_LOCK:
-        store = _CACHE.get(key)
-        if store is None or store._closed:
-            store = _CACHE[key] = ReadOnlyStore(location)
+        store, opened = _CACHE.get(key, (None, None))
+        if store is not None and (store._closed or opened != ident):
+            store.close()
+            store = None
+        if store is None:
+            store = ReadOnlyStore(location)
+            _CACHE[key] = (store, ident)
         return store
 
 
 def close_cached() -> None:
     """Close every store opened by :func:`cached_readonly`."""
     with _CACHE_LOCK:
-        for store in _CACHE.values():
+        for store, _ident in _CACHE.values():
             try:
                 store.close()
             except Exception:
@@ -122,22 +141,40 @@ def close_cached() -> None:
         _CACHE.clear()
 
 
-def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """``{run_id: {"notebook", "cell_id", "code_hash"}}`` for the given runs."""
+def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{run_id: {"notebook", "cell_id", "code_hash", "orphaned"}}`` for the given runs.
+
+    ``orphaned`` is True for a RUNNING run whose owner process is gone (or silent for too
+    long): the next writer that opens the store marks it FAILED; a reader only reports it.
+    """
     if not run_ids:
         return {}
+    from mlnb.entities import RunStatus
+    from mlnb.store.maintenance import _process_gone
+    from mlnb.store.sql import now_ms
+
     r = t.runs.c
-    out: dict[str, dict[str, str | None]] = {}
+    cols = (r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash, r.status)
+    owner = (r.owner_host, r.owner_pid, r.owner_started, r.heartbeat)
+    stale_ms = config.stale_heartbeat_s() * 1000
+    out: dict[str, dict[str, Any]] = {}
     with store.reading() as conn:
         for start in range(0, len(run_ids), 500):
             chunk = list(run_ids[start : start + 500])
-            rows = conn.execute(
-                sa.select(r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash).where(
-                    r.run_id.in_(chunk)
-                )
-            )
-            for run_id, notebook, cell_id, code_hash in rows:
-                out[run_id] = {"notebook": notebook, "cell_id": cell_id, "code_hash": code_hash}
+            for row in conn.execute(sa.select(*cols, *owner).where(r.run_id.in_(chunk))):
+                run_id, notebook, cell_id, code_hash, status, host, pid, started, heartbeat = row
+                orphaned = False
+                if status == RunStatus.RUNNING:
+                    if host == store.host:
+                        orphaned = _process_gone(pid, started)
+                    else:
+                        orphaned = now_ms() - heartbeat > stale_ms
+                out[run_id] = {
+                    "notebook": notebook,
+                    "cell_id": cell_id,
+                    "code_hash": code_hash,
+                    "orphaned": orphaned,
+                }
     return out
 
 

@@ -107,6 +107,21 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
         "() => [...document.querySelectorAll('.mlnb-history polyline')]"
         ".some(p => p.getAttribute('points').split(' ').length === 5)"
     )
+    # scatter: hovering a point shows the run's name and params (as text)
+    page.locator('.mlnb-tab[data-plot="scatter"]').click()
+    layer = page.locator(".mlnb-plot .mlnb-layer")
+    box = layer.bounding_box()
+    tip = page.locator(".mlnb-tooltip")
+    for gx in range(60, int(box["width"]) - 20, 6):
+        for gy in range(16, int(box["height"]) - 40, 12):
+            page.mouse.move(box["x"] + gx, box["y"] + gy)
+            if tip.is_visible():
+                break
+        if tip.is_visible():
+            break
+    assert tip.is_visible()
+    assert re.search(r"(run-\d\d|<img).*C = ", tip.inner_text(), re.S)
+
     page.locator('.mlnb-tab[data-plot="parallel"]').click()
     page.locator(".mlnb-pc-axis").first.wait_for()
     page.set_viewport_size({"width": 1400, "height": 1500})
@@ -116,6 +131,17 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
     path = lab.screenshot("compare-panel-all", panel)
     if DOCS_PNG.parent.exists():
         shutil.copyfile(path, DOCS_PNG)
+
+    # filter box: a syntax error shows inline, a valid filter narrows the table
+    filter_box = page.locator(".mlnb-compare-panel input[placeholder^='filter']")
+    filter_box.fill("metrics.acc >>> 1")
+    filter_box.press("Enter")
+    page.locator(".mlnb-compare-error", has_text="metrics.acc").wait_for()
+    assert root.get_attribute("data-rows") == "30"
+    filter_box.fill("params.model = 'rf'")
+    filter_box.press("Enter")
+    page.wait_for_function("() => document.querySelector('.mlnb-compare-root').dataset.rows === '10'")
+    assert page.locator(".mlnb-compare-error").count() == 0
     assert lab.dialogs == [] and lab.page_errors == []
 
 

@@ -43,7 +43,10 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
         [
             "%load_ext mlnb\nimport mlnb",
             TRACKED,
-            f"with mlnb.start_run(run_name={XSS!r}, notebook=__session__):\n    mlnb.log_metric('accuracy', 0.5)",
+            f"with mlnb.start_run(run_name={XSS!r}, notebook=__session__):\n"
+            "    mlnb.log_metric('accuracy', 0.5)\n"
+            "    with mlnb.start_run(run_name='child', nested=True, notebook=__session__):\n"
+            "        pass",
             "x = 1",
             "%%track -n slow\nimport time\ntime.sleep(5)\nmlnb.log_metric('done', 1.0)",
             REGISTER,
@@ -76,6 +79,12 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     hostile.wait_for(timeout=30_000)
     assert hostile.locator(".mlnb-run-name").inner_text() == XSS
     assert lab.page.locator("img[src='x']").count() == 0
+    # a child run is listed right below its parent, indented
+    child = _run_row(lab, "child")
+    child.wait_for()
+    assert "mlnb-child" in (child.get_attribute("class") or "")
+    names = _panel(lab).locator(".mlnb-run-name").all_inner_texts()
+    assert names[names.index(XSS) + 1] == "child"
     # live update: a run shows as RUNNING while its cell runs, then FINISHED, without a reload
     lab.select_cell(4)
     lab.command("notebook:run-cell", wait=False)

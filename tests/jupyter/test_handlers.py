@@ -345,3 +345,50 @@ async def test_models_lists_versions_and_aliases(jp_fetch, project):
     assert model["versions"][1]["aliases"] == ["champion"]
     assert model["versions"][1]["source"] == uris[0]
     assert model["versions"][0]["model_uri"] == "models:/churn/2"
+
+
+async def test_running_run_of_a_dead_process_is_reported_orphaned_not_rewritten(jp_fetch, project):
+    import subprocess
+    import sys
+
+    (project / "nb.ipynb").write_text("{}")
+    code = (
+        "import os, mlnb\n"
+        f"mlnb.set_store({str(project / '.mlnb')!r})\n"
+        f"mlnb.start_run(run_name='abandoned', notebook={str(project / 'nb.ipynb')!r})\n"
+        "mlnb.flush()\n"
+        "os._exit(0)\n"  # no end_run, no atexit: the run stays RUNNING
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    params = {"path": "proj/nb.ipynb", "scope": "notebook"}
+    [run] = _fetch_json(await jp_fetch("mlnb", "api", "runs", params=params))["runs"]
+    assert run["run_name"] == "abandoned"
+    assert run["status"] == "RUNNING" and run["orphaned"] is True
+    detail = _fetch_json(await jp_fetch("mlnb", "api", "runs", run["run_id"], params=params))["run"]
+    assert detail["orphaned"] is True and detail["status"] == "RUNNING"
+
+
+async def test_recreated_store_is_read_from_the_new_file(jp_fetch, project):
+    import shutil
+
+    with mlnb.start_run(run_name="old"):
+        pass
+    mlnb.get_store().flush()
+    names = [
+        r["run_name"]
+        for r in _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": "proj"}))["runs"]
+    ]
+    assert names == ["old"]
+    writer = mlnb.get_store()
+    mlnb.set_store(None)
+    writer.close()
+    shutil.rmtree(project / ".mlnb")
+    mlnb.set_store(project / ".mlnb")
+    with mlnb.start_run(run_name="new"):
+        pass
+    mlnb.get_store().flush()
+    names = [
+        r["run_name"]
+        for r in _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": "proj"}))["runs"]
+    ]
+    assert names == ["new"]
