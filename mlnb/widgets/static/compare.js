@@ -73,7 +73,7 @@ function cellText(col, i) {
   }
   if (col.num) {
     const v = col.num[i];
-    if (col.date) return Number.isNaN(v) ? "" : new Date(v).toISOString().slice(0, 19).replace("T", " ");
+    if (col.date) return Number.isFinite(v) ? new Date(v).toISOString().slice(0, 19).replace("T", " ") : "";
     return fmtNum(v);
   }
   return "";
@@ -171,12 +171,14 @@ function renderTable(ctx) {
   const body = h("div", { class: "mlnb-tbody", style: `height:${state.n * ROW_H}px;width:${total}px` });
   scroller.append(header, body);
   tableEl.appendChild(scroller);
+  const order = ctx.order;
   const drawRows = () => {
+    if (scroller.parentNode !== tableEl) return; // a stale frame of a replaced table
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_H) - 5);
     const last = Math.min(state.n, first + Math.ceil((scroller.clientHeight || 400) / ROW_H) + 10);
     const frag = document.createDocumentFragment();
     for (let p = first; p < last; p++) {
-      const i = ctx.order[p];
+      const i = order[p];
       const runId = state.runIds[i];
       const row = h("div", { class: "mlnb-tr", "data-run-id": runId, style: `top:${p * ROW_H}px;grid-template-columns:${template}` });
       if (ctx.selected.has(runId)) row.classList.add("mlnb-selected");
@@ -261,6 +263,15 @@ function extent(values, rows) {
   return [lo, hi];
 }
 
+// a log10 axis when every value is positive and they span two decades or more (C, alpha, lr)
+function logScaled(values, rows, categories) {
+  const [lo, hi] = extent(values, rows);
+  let positive = !categories && lo > 0;
+  if (positive) for (const i of rows) if (values[i] <= 0) positive = false;
+  if (!positive || hi / lo < 100) return { values, log: false, t: (v) => v, inv: (v) => v };
+  return { values: values.map((v) => (v > 0 ? Math.log10(v) : NaN)), log: true, t: Math.log10, inv: (v) => 10 ** v };
+}
+
 function select(ctx, trait, options, label) {
   const wrap = h("label", { class: "mlnb-ctl" }, label + " ");
   const sel = h("select", { "data-trait": trait });
@@ -343,9 +354,10 @@ function drawParallel(ctx) {
   const W = ctx.width, H = 320, top = 30, bottom = H - 34, left = 60, right = W - 60;
   const all = Array.from({ length: state.n }, (_, i) => i);
   const dims = axes.map((key, j) => {
-    const { values, categories } = numericOf(state.cols.get(key));
-    const [lo, hi] = extent(values, all);
-    return { key, values, categories, lo, hi, x: left + (j * (right - left)) / (axes.length - 1) };
+    const { values: raw, categories } = numericOf(state.cols.get(key));
+    const sc = logScaled(raw, all, categories);
+    const [lo, hi] = extent(sc.values, all);
+    return { key, raw, values: sc.values, log: sc.log, t: sc.t, inv: sc.inv, categories, lo, hi, x: left + (j * (right - left)) / (axes.length - 1) };
   });
   const yOf = (d, v) => bottom - ((v - d.lo) / (d.hi - d.lo)) * (bottom - top);
   const valueOf = (d, y) => d.lo + ((bottom - y) / (bottom - top)) * (d.hi - d.lo);
@@ -379,16 +391,16 @@ function drawParallel(ctx) {
   const brushes = model.get("brushes") || {};
   for (const d of dims) {
     svg.appendChild(s("line", { x1: d.x, y1: top, x2: d.x, y2: bottom, class: "mlnb-axis" }));
-    svg.appendChild(s("text", { x: d.x, y: top - 12, "text-anchor": "middle", class: "mlnb-label" }, short(d.key)));
+    svg.appendChild(s("text", { x: d.x, y: top - 12, "text-anchor": "middle", class: "mlnb-label" }, short(d.key) + (d.log ? " (log)" : "")));
     if (d.categories && d.categories.length <= 12) {
       d.categories.forEach((c, r) => svg.appendChild(s("text", { x: d.x + 4, y: yOf(d, r) + 3, class: "mlnb-tick" }, c)));
     } else {
-      svg.appendChild(s("text", { x: d.x + 4, y: bottom + 12, class: "mlnb-tick" }, fmtNum(d.lo)));
-      svg.appendChild(s("text", { x: d.x + 4, y: top + 4, class: "mlnb-tick" }, fmtNum(d.hi)));
+      svg.appendChild(s("text", { x: d.x + 4, y: bottom + 12, class: "mlnb-tick" }, fmtNum(d.inv(d.lo))));
+      svg.appendChild(s("text", { x: d.x + 4, y: top + 4, class: "mlnb-tick" }, fmtNum(d.inv(d.hi))));
     }
     const b = brushes[d.key];
     if (b) {
-      const y1 = yOf(d, b[1]), y2 = yOf(d, b[0]);
+      const y1 = yOf(d, d.t(b[1])), y2 = yOf(d, d.t(b[0]));
       svg.appendChild(s("rect", { x: d.x - 8, y: Math.min(y1, y2), width: 16, height: Math.abs(y2 - y1), class: "mlnb-brush" }));
     }
     const hit = s("rect", { x: d.x - 15, y: top, width: 30, height: bottom - top, class: "mlnb-pc-axis", "data-key": d.key });
@@ -409,7 +421,7 @@ function drawParallel(ctx) {
         const y = Math.max(top, Math.min(bottom, e.clientY - box.top));
         const next = { ...(model.get("brushes") || {}) };
         if (Math.abs(y - start) < 3) delete next[d.key];
-        else next[d.key] = [valueOf(d, Math.max(y, start)), valueOf(d, Math.min(y, start))];
+        else next[d.key] = [d.inv(valueOf(d, Math.max(y, start))), d.inv(valueOf(d, Math.min(y, start)))];
         applyBrushes(ctx, next, dims);
       };
       window.addEventListener("pointermove", move);
@@ -423,7 +435,7 @@ function drawParallel(ctx) {
 function applyBrushes(ctx, brushes, dims = null) {
   const { model, state } = ctx;
   const keys = Object.keys(brushes).filter((k) => state.cols.has(k));
-  const values = new Map((dims || []).map((d) => [d.key, d.values]));
+  const values = new Map((dims || []).map((d) => [d.key, d.raw]));
   for (const k of keys) if (!values.has(k)) values.set(k, numericOf(state.cols.get(k)).values);
   const ids = [];
   if (keys.length) {
@@ -452,7 +464,9 @@ function drawScatter(ctx) {
   const xc = state.cols.get(model.get("scatter_x")), yc = state.cols.get(model.get("scatter_y"));
   if (!xc || !yc) return plotEl.appendChild(h("div", { class: "mlnb-note" }, "choose x and y"));
   const rows = focusRows(ctx);
-  const xv = numericOf(xc).values, yv = numericOf(yc).values;
+  const xn = numericOf(xc), yn = numericOf(yc);
+  const xs = logScaled(xn.values, rows, xn.categories), ys = logScaled(yn.values, rows, yn.categories);
+  const xv = xs.values, yv = ys.values;
   const W = Math.min(ctx.width, 760), H = 320, x0 = 60, x1 = W - 20, y0 = 16, y1 = H - 40;
   const xr = extent(xv, rows), yr = extent(yv, rows);
   const px = (v) => x0 + ((v - xr[0]) / (xr[1] - xr[0])) * (x1 - x0);
@@ -469,7 +483,7 @@ function drawScatter(ctx) {
     g.arc(x, y, 3, 0, 2 * Math.PI);
     g.fill();
   }
-  axisLabels(svg, x0, x1, y0, y1, xr, yr, short(xc.key), short(yc.key));
+  axisLabels(svg, x0, x1, y0, y1, xr.map(xs.inv), yr.map(ys.inv), short(xc.key) + (xs.log ? " (log)" : ""), short(yc.key) + (ys.log ? " (log)" : ""));
   const tip = h("div", { class: "mlnb-tooltip", style: "display:none" });
   wrap.appendChild(tip);
   const params = keysOf(state, (k) => k.startsWith("params.")).slice(0, 12);
