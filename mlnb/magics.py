@@ -104,18 +104,21 @@ class MlnbMagics(Magics):
         """Before any code runs: let the previous tracked cell's model writes finish."""
         session_module = sys.modules.get("mlnb.capture.session")
         if session_module is not None:
-            session_module.wait()
+            try:
+                session_module.wait()
+            except Exception as exc:
+                _warn(f"saving models of the previous cell failed ({exc})")
 
     def pre_run_cell(self, info: Any) -> None:
-        raw = (getattr(info, "raw_cell", None) or "").lstrip("\r\n")
-        lines = raw.splitlines(keepends=True)
-        argstring = _track_line(lines)
-        transformed = getattr(info, "transformed_cell", None) or ""
-        if argstring is None or "run_cell_magic('track'" in transformed:
-            return
         try:
+            raw = (getattr(info, "raw_cell", None) or "").lstrip("\r\n")
+            lines = raw.splitlines(keepends=True)
+            argstring = _track_line(lines)
+            transformed = getattr(info, "transformed_cell", None) or ""
+            if argstring is None or "run_cell_magic('track'" in transformed:
+                return
             options = parse_options(argstring)
-        except UsageError:
+        except Exception:  # not a valid %%track cell: IPython runs the magic, which reports it
             return
         self._hook_session = self._start(options, "".join(lines[1:]), getattr(info, "cell_id", None))
 
@@ -132,7 +135,10 @@ class MlnbMagics(Magics):
         if session is None:
             return
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-        self._finish(session, error)
+        try:
+            self._finish(session, error)
+        except Exception as exc:
+            _warn(f"tracking failed after the cell ({type(exc).__name__}: {exc})")
 
     def _start(self, options: TrackOptions, source: str, cell_id: str | None) -> Any:
         from mlnb.capture.session import TrackSession
@@ -162,7 +168,10 @@ class MlnbMagics(Magics):
             if result.run_id is not None:
                 self._show_card(result)
         finally:
-            session.start_background()
+            try:
+                session.start_background()
+            except Exception as exc:
+                _warn(f"could not save the models ({exc})")
 
     @staticmethod
     def _show_card(result: Any) -> None:

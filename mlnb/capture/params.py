@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 MAX_REPR = 250
+MAX_TEXT = 1000
 # scikit-learn placeholders meaning "not set by the user" (1.9: LogisticRegression.penalty)
 SENTINELS = frozenset({"deprecated", "warn"})
 
@@ -33,8 +34,10 @@ def param_value(value: Any) -> str | None:
     ('0.5', 'None', None)
     """
     if isinstance(value, bool | int | float | str) or value is None:
-        if isinstance(value, str) and value in SENTINELS:
-            return None
+        if isinstance(value, str):
+            if value in SENTINELS:
+                return None
+            return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
         return str(value)
     if is_estimator(value):
         return None

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from mlnb.capture.session import TrackSession, _Fitted
 
 
+MAX_INPUTS = 20
+
+
 def _store() -> Any:
     from mlnb.tracking.state import get_store
 
@@ -84,8 +87,20 @@ def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
     params.update(session.options.params)
     existing = _existing_params(session)
     params = {k: v for k, v in params.items() if k not in existing}
-    if params:
+    if not params:
+        return
+    from mlnb.errors import InvalidParameter
+
+    try:
         _store().log_batch(session.run_id, params=params)
+    except InvalidParameter:  # one bad key must not lose the others
+        refused = []
+        for key, value in params.items():
+            try:
+                _store().log_batch(session.run_id, params={key: value})
+            except InvalidParameter:
+                refused.append(key)
+        session.result.warnings.append(f"params not logged (invalid keys): {', '.join(refused)}")
 
 
 def log_metrics(session: TrackSession, fitted: list[_Fitted]) -> None:
@@ -127,7 +142,7 @@ def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
         if id(event.receiver) not in estimators and not is_estimator(event.receiver):
             continue
         data = event.args.get(0)
-        if data is None or id(data) in seen:
+        if data is None or id(data) in seen or len(inputs) >= MAX_INPUTS:
             continue
         seen.add(id(data))
         try:

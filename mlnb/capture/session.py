@@ -111,6 +111,11 @@ class TrackSession:
         active = fluent.active_run()
         if opts.nested and active is None:
             self.warnings.append("--nested: no run is active, so this run has no parent")
+        if active is not None and not opts.nested:
+            self.warnings.append(
+                f"run {active.info.run_id} is active, so this cell's run is its child; pass --nested "
+                "to make that explicit, or end it with mlnb.end_run()"
+            )
         tags = {"mlnb.cell": self.key, "mlnb.code_hash": code_hash}
         if self.cell_id:
             tags["mlnb.cell_id"] = self.cell_id

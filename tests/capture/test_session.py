@@ -52,6 +52,8 @@ def test_model_round_trip_predicts_like_the_estimator(shell):
         loaded.predict(shell.user_ns["X_test"]) == shell.user_ns["clf"].predict(shell.user_ns["X_test"])
     ).all()
     assert {"clf/MLmodel", "model/MLmodel"} <= artifacts(r.info.run_id)
+    alias = mlnb.load_model(f"runs:/{r.info.run_id}/model")  # the copy verifies and loads too
+    assert (alias.predict(shell.user_ns["X_test"]) == loaded.predict(shell.user_ns["X_test"])).all()
 
 
 def test_two_estimators_get_prefixed_params_and_one_model_each(shell):
@@ -243,7 +245,7 @@ def test_grid_search_gives_parent_and_one_child_per_candidate(shell):
     assert parent.data.params["best_C"] == str(search.best_params_["C"])
     assert parent.data.metrics["best_cv_score"] == pytest.approx(search.best_score_)
     files = artifacts(parent.info.run_id)
-    assert "cv_results.csv" in files and "best_estimator/MLmodel" in files
+    assert {"cv_results.csv", "best_estimator/MLmodel", "search/MLmodel", "model/MLmodel"} <= files
     children = mlnb.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
     assert len(children) == 3
     assert set(children["params.C"]) == {"0.1", "1.0", "10.0"}
@@ -316,3 +318,42 @@ def test_store_failure_warns_and_the_cell_still_runs(shell, tmp_path: Path, monk
     assert result.success and result.result == 42
     assert shell.user_ns["value"] == 42
     assert "mlnb:" in capsys.readouterr().err
+
+
+CUSTOM = """
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+class Custom(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+"""
+
+
+def test_model_skops_cannot_save_is_skipped_with_a_message(shell, capsys):
+    run(shell, SETUP + CUSTOM)
+    result = run(shell, "%%track\nc = Custom().fit(X_train, y_train)\n")
+    assert result.success
+    r = last_run()
+    assert r.info.status == "FINISHED"
+    assert not any(p.startswith(("c/", "model/")) for p in artifacts(r.info.run_id))
+    assert "Custom" in capsys.readouterr().err
+
+
+def test_allow_pickle_saves_what_skops_cannot(shell):
+    run(shell, SETUP + CUSTOM)
+    run(shell, "%%track --allow-pickle\nc = Custom().fit(X_train, y_train)\n")
+    r = last_run()
+    assert "c/MLmodel" in artifacts(r.info.run_id)
+    loaded = mlnb.load_model(f"runs:/{r.info.run_id}/model", allow_pickle=True)
+    assert list(loaded.predict(shell.user_ns["X_test"][:3])) == [0, 0, 0]
+
+
+def test_open_run_without_nested_becomes_parent_with_a_warning(shell, capsys):
+    run(shell, "import mlnb\nouter = mlnb.start_run()\n")
+    run(shell, "%%track\nx = 1\n")
+    assert last_run().info.parent_run_id == shell.user_ns["outer"].info.run_id
+    assert "is active, so this cell's run is its child" in capsys.readouterr().err
+    mlnb.end_run()
