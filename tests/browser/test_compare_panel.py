@@ -132,6 +132,19 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
     if DOCS_PNG.parent.exists():
         shutil.copyfile(path, DOCS_PNG)
 
+    # transpose puts the selected runs side by side; only differences drops the constant seed
+    toggle = page.locator(".mlnb-compare-panel .widget-checkbox", has_text="transpose").locator("input")
+    toggle.check()
+    transposed = page.locator("table.mlnb-transposed")
+    transposed.wait_for()
+    assert transposed.locator("tr").first.locator("th").count() == 1 + int(n_sel)
+    toggle.uncheck()
+    page.locator(".mlnb-tr").first.wait_for()
+    assert page.locator('.mlnb-th[data-key="params.seed"]').count() == 1
+    page.locator(".mlnb-compare-panel .widget-checkbox", has_text="only differences").locator("input").check()
+    page.wait_for_function("() => !document.querySelector('.mlnb-th[data-key=\"params.seed\"]')")
+    assert page.locator('.mlnb-th[data-key="params.model"]').count() == 1
+
     # filter box: a syntax error shows inline, a valid filter narrows the table
     filter_box = page.locator(".mlnb-compare-panel input[placeholder^='filter']")
     filter_box.fill("metrics.acc >>> 1")

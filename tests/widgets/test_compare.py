@@ -204,3 +204,17 @@ def test_run_card_link_opens_the_cells_earlier_runs(three):
     assert set(panel.view.data["run_id"]) == {three[1], three[2]}
     by_name = mlnb.compare(experiment="cmp")
     assert by_name.view.data["n"] == 3
+
+
+def test_empty_experiment_and_special_values(store):
+    mlnb.set_experiment("empty")
+    panel = compare()
+    assert panel.view.data["n"] == 0 and panel.selected.empty
+    assert "mlnb compare: 0 runs" in panel._repr_mimebundle_()["text/html"]
+    _runs([{"name": "odd", "params": {"flag": "true"}, "metrics": {"m": float("nan"), "big": float("inf")}}])
+    _base.notify_run_finished(None)
+    data = panel.view.data
+    assert np.isnan(np.frombuffer(_column(data, "metrics.m")["num"], dtype="<f8")[0])
+    assert np.frombuffer(_column(data, "metrics.big")["num"], dtype="<f8")[0] == np.inf
+    assert "num" not in _column(data, "params.flag")  # booleans stay text
+    assert "NaN" in panel._repr_mimebundle_()["text/html"]
