@@ -90,6 +90,8 @@ def _gc(args: argparse.Namespace) -> int:
     report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
     print(f"{verb} {len(report.purged_runs)} deleted run(s) and {len(report.removed_files)} orphan file(s)")
+    if report.kept_for_registry:
+        print(f"kept {report.kept_for_registry} deleted run(s) whose models are registered versions")
     for path in report.removed_files:
         print(f"  {path}")
     return 0

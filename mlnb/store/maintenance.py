@@ -177,6 +177,7 @@ def verify(store: SqlStore) -> VerifyReport:
 @dataclass
 class GcReport:
     purged_runs: list[str] = field(default_factory=list)
+    kept_for_registry: int = 0
     removed_files: list[str] = field(default_factory=list)
 
 
@@ -191,10 +192,21 @@ def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcR
         doomed = [
             rid
             for (rid,) in conn.execute(
-                sa.select(r.run_id).where(r.lifecycle_stage == "deleted", r.deleted_time <= cutoff)
+                sa.select(r.run_id).where(
+                    r.lifecycle_stage == "deleted",
+                    r.deleted_time <= cutoff,
+                    # a registered model version still needs its source run's files
+                    r.run_id.not_in(sa.select(t.model_versions.c.run_id)),
+                )
             )
         ]
+        kept = conn.execute(
+            sa.select(sa.func.count()).where(
+                r.lifecycle_stage == "deleted", r.run_id.in_(sa.select(t.model_versions.c.run_id))
+            )
+        ).scalar_one()
     report.purged_runs = doomed
+    report.kept_for_registry = kept
     if not dry_run and doomed:
         with store.atomic() as conn:
             for table in (t.metrics, t.latest_metrics, t.params, t.tags, t.artifacts, t.inputs):

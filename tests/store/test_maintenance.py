@@ -67,3 +67,17 @@ def test_sql_store_fulfils_the_store_contract(store: object) -> None:
     from mlnb.store.base import Store
 
     assert isinstance(mlnb.get_store(), Store)
+
+
+def test_gc_keeps_deleted_runs_that_back_registered_versions(store: object) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with mlnb.start_run() as run:
+        mlnb.log_model(model, "model")
+    version = mlnb.register_model(f"runs:/{run.info.run_id}/model", "kept")
+    mlnb.delete_run(run.info.run_id)
+    report = gc(mlnb.get_store())
+    assert report.purged_runs == [] and report.kept_for_registry == 1
+    loaded = mlnb.load_model(f"models:/kept/{version.version}")
+    assert list(loaded.predict([[0.0], [3.0]])) == [0, 1]
