@@ -48,7 +48,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
             "    with mlnb.start_run(run_name='child', nested=True, notebook=__session__):\n"
             "        pass",
             "x = 1",
-            "%%track -n slow\nimport time\ntime.sleep(5)\nmlnb.log_metric('done', 1.0)",
+            "%%track -n slow\nimport time\ntime.sleep(8)\nmlnb.log_metric('done', 1.0)",
             REGISTER,
         ],
     )
