@@ -22,7 +22,6 @@ STATIC = Path(__file__).parent / "static"
 
 _listeners: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
-_cell_hook_installed = False
 
 
 def static_text(name: str) -> str:
@@ -76,18 +75,16 @@ def _after_cell(*_args: Any) -> None:
 
 
 def _install_cell_hook() -> None:
-    global _cell_hook_installed
-    if _cell_hook_installed:
+    import sys
+
+    if "IPython" not in sys.modules:  # not in a shell: nothing to hook (and no import to pay)
         return
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
+    from IPython import get_ipython
+
     shell = get_ipython()
-    if shell is None:
+    if shell is None or _after_cell in shell.events.callbacks.get("post_run_cell", []):
         return
     shell.events.register("post_run_cell", _after_cell)
-    _cell_hook_installed = True
 
 
 # -- escaping and static HTML ------------------------------------------------------------------

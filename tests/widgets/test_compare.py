@@ -218,3 +218,20 @@ def test_empty_experiment_and_special_values(store):
     assert np.frombuffer(_column(data, "metrics.big")["num"], dtype="<f8")[0] == np.inf
     assert "num" not in _column(data, "params.flag")  # booleans stay text
     assert "NaN" in panel._repr_mimebundle_()["text/html"]
+
+
+def test_panel_refreshes_after_a_cell_that_ended_a_run(three):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("from mlnb.widgets.compare import compare\npanel = compare()")
+        panel = shell.user_ns["panel"]
+        assert panel.view.data["n"] == 3
+        result = shell.run_cell(
+            "import mlnb\nwith mlnb.start_run(run_name='late'):\n    mlnb.log_metric('acc', 0.5)"
+        )
+        assert result.success
+        assert panel.view.data["n"] == 4 and "late" in panel.view.data["name"]
+    finally:
+        shell.user_ns.pop("panel", None)
