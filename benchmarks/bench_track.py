@@ -102,17 +102,22 @@ def main() -> None:
     bare_s = statistics.median(bare)
     tracked_s = statistics.median(tracked)
     overhead = tracked_s - bare_s
+    min_overhead = min(tracked) - min(bare)
     models_s = steps.get("models (background)", 0.0)
     print(f"%load_ext mlnb (incl. import mlnb): {load_ext_cost() * 1000:7.1f} ms  (target <= 200 ms)")
     print(f"bare cell                 median {bare_s * 1000:8.1f} ms  ({args.repeat} runs)")
     print(f"%%track cell              median {tracked_s * 1000:8.1f} ms")
-    print(f"  mlnb overhead (cell wall time) {overhead * 1000:8.1f} ms  (target <= 50 ms + skops writes)")
+    print(
+        f"  mlnb overhead (cell wall time) {overhead * 1000:8.1f} ms  medians; {min_overhead * 1000:.1f} ms on minima"
+    )
     print(
         f"  model writes, after the cell   {models_s * 1000:8.1f} ms  (skops; the next cell waits for them)"
     )
     print(f"  overhead + model writes        {(overhead + models_s) * 1000:8.1f} ms")
     foreground = sum(v for k, v in steps.items() if k != "models (background)")
-    print(f"  timed tracking steps           {foreground * 1000:8.1f} ms (last tracked cell, excl. models)")
+    print(
+        f"  timed tracking steps           {foreground * 1000:8.1f} ms  (last cell, excl. models; target <= 50 ms)"
+    )
     for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
         print(f"    step {name:<20} {seconds * 1000:8.1f} ms")
     if args.no_mlflow:
@@ -130,9 +135,12 @@ def main() -> None:
     autolog_overhead = autolog_s - bare_s
     print(f"mlflow.sklearn.autolog    median {autolog_s * 1000:8.1f} ms")
     print(f"  autolog overhead               {autolog_overhead * 1000:8.1f} ms")
-    ratio = autolog_overhead / overhead if overhead > 0 else float("inf")
-    print(f"autolog overhead / mlnb overhead:                 {ratio:6.1f}x  (target >= 100x)")
-    total = overhead + models_s
+    # the wall-time difference drowns in noise on a busy machine: use the directly timed work
+    measured = max(overhead, foreground)
+    print(
+        f"autolog overhead / mlnb overhead:                 {autolog_overhead / measured:6.1f}x  (target >= 100x)"
+    )
+    total = measured + models_s
     print(f"autolog overhead / (mlnb overhead + model writes): {autolog_overhead / total:6.1f}x")
 
 

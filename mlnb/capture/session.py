@@ -89,6 +89,7 @@ class TrackSession:
         self.warnings: list[str] = []
         self.pending_files: list[tuple[str, bytes]] = []
         self._writer: threading.Thread | None = None
+        self.instrument_seconds = 0.0
         self._previous_recorder: probe.Recorder | None = None
         self._t0 = time.perf_counter()
 
@@ -143,7 +144,11 @@ class TrackSession:
     def transform_ast(self, tree: ast.AST) -> ast.AST:
         if self.run_id is None:
             return tree
-        return instrument(tree, self.plan)
+        t0 = time.perf_counter()
+        try:
+            return instrument(tree, self.plan)
+        finally:
+            self.instrument_seconds += time.perf_counter() - t0
 
     # --- after the cell --------------------------------------------------------------------
     def cell_done(self) -> None:
@@ -180,6 +185,7 @@ class TrackSession:
             status = RunStatus.FAILED
         self.result = CellResult(self.run_id, status, self.key, end_time=time.time_ns() // 1_000_000)
         self.result.timings["start"] = getattr(self, "start_seconds", 0.0)
+        self.result.timings["instrumenting"] = self.instrument_seconds
         self.result.warnings.extend(self.warnings)
         if self.run_id is None:
             return self.result
