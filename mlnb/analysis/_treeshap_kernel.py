@@ -74,110 +74,111 @@ def factors(z_eff, u, w):
 
 
 @numba.njit(cache=True, nogil=True)
-def _tree(x, root, left, right, feature, threshold, value, prep, phi, P, S, edge_o, path, state, g):
+def _tree(xt, root, left, right, feature, threshold, value, prep, phi, P, S, edge_o, path, state, g):
+    """One tree for a batch of rows at once (``xt`` is features x rows): the walk and its
+    branches are shared by the batch, the arithmetic runs over the rows (vectorizable)."""
     edge_feature, prev_depth, factor0, factor1, inv0, inv1, term1, term0 = prep
     m = term0.shape[0]
     k_out = value.shape[1]
+    nb = xt.shape[1]
     d = 0
     path[0] = root
     state[0] = 0
     for q in range(m):
-        P[0, q] = 1.0
+        for b in range(nb):
+            P[0, q, b] = 1.0
         for k in range(k_out):
-            S[0, q, k] = 0.0
+            for b in range(nb):
+                S[0, k, q, b] = 0.0
     while True:
         node = path[d]
         if left[node] < 0 or state[d] == 2:
             if left[node] < 0:
-                for q in range(m):
-                    for k in range(k_out):
-                        S[d, q, k] = value[node, k] * P[d, q]
+                for k in range(k_out):
+                    v = value[node, k]
+                    for q in range(m):
+                        for b in range(nb):
+                            S[d, k, q, b] = v * P[d, q, b]
             if d == 0:
                 return
             p = prev_depth[node]
-            if edge_o[d]:
-                for q in range(m):
-                    g[q] = term1[node, q]
-            else:
-                for q in range(m):
-                    g[q] = term0[q]
+            for q in range(m):
+                t0 = term0[q]
+                dt = term1[node, q] - t0
+                for b in range(nb):
+                    g[q, b] = t0 + edge_o[d, b] * dt
             if p >= 0:
                 pn = path[p]
-                if edge_o[p]:
-                    for q in range(m):
-                        g[q] -= term1[pn, q]
-                else:
-                    for q in range(m):
-                        g[q] -= term0[q]
+                for q in range(m):
+                    t0 = term0[q]
+                    dt = term1[pn, q] - t0
+                    for b in range(nb):
+                        g[q, b] -= t0 + edge_o[p, b] * dt
             f = edge_feature[node]
             for k in range(k_out):
-                acc = 0.0
                 for q in range(m):
-                    acc += g[q] * S[d, q, k]
-                phi[f, k] += acc
-            for q in range(m):
-                for k in range(k_out):
-                    S[d - 1, q, k] += S[d, q, k]
+                    for b in range(nb):
+                        phi[b, f, k] += g[q, b] * S[d, k, q, b]
+                        S[d - 1, k, q, b] += S[d, k, q, b]
             d -= 1
             state[d] += 1
             continue
-        child = left[node] if state[d] == 0 else right[node]
-        goes_left = x[feature[node]] <= threshold[node]
-        o = (state[d] == 0) == goes_left
+        went_left = state[d] == 0
+        child = left[node] if went_left else right[node]
+        f = feature[node]
+        thr = threshold[node]
         p = prev_depth[child]
-        fac = factor1 if o else factor0
+        for b in range(nb):
+            o = 1.0 if (xt[f, b] <= thr) == went_left else 0.0
+            if p >= 0:
+                o *= edge_o[p, b]
+            edge_o[d + 1, b] = o
         if p >= 0:
             pn = path[p]
-            o = o and edge_o[p]
-            fac = factor1 if o else factor0
-            inv = inv1 if edge_o[p] else inv0
             for q in range(m):
-                P[d + 1, q] = P[d, q] * inv[pn, q] * fac[child, q]
+                i0 = inv0[pn, q]
+                di = inv1[pn, q] - i0
+                f0 = factor0[child, q]
+                df = factor1[child, q] - f0
+                for b in range(nb):
+                    P[d + 1, q, b] = P[d, q, b] * (i0 + edge_o[p, b] * di) * (f0 + edge_o[d + 1, b] * df)
         else:
             for q in range(m):
-                P[d + 1, q] = P[d, q] * fac[child, q]
+                f0 = factor0[child, q]
+                df = factor1[child, q] - f0
+                for b in range(nb):
+                    P[d + 1, q, b] = P[d, q, b] * (f0 + edge_o[d + 1, b] * df)
         d += 1
-        edge_o[d] = o
         path[d] = child
         state[d] = 0
-        for q in range(m):
-            for k in range(k_out):
-                S[d, q, k] = 0.0
+        for k in range(k_out):
+            for q in range(m):
+                for b in range(nb):
+                    S[d, k, q, b] = 0.0
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def tree_shap(X, roots, left, right, feature, threshold, value, prep, max_depth, chunks):
+def tree_shap(X, roots, left, right, feature, threshold, value, prep, max_depth, batch):
     n, n_features = X.shape
     m = prep[7].shape[0]
     k_out = value.shape[1]
     out = np.zeros((n, n_features, k_out))
-    for c in numba.prange(chunks):
-        lo = c * n // chunks
-        hi = (c + 1) * n // chunks
-        P = np.empty((max_depth, m))
-        S = np.empty((max_depth, m, k_out))
-        edge_o = np.zeros(max_depth, dtype=np.bool_)
+    n_batches = (n + batch - 1) // batch
+    for c in numba.prange(n_batches):
+        lo = c * batch
+        hi = min(n, lo + batch)
+        nb = hi - lo
+        xt = np.ascontiguousarray(X[lo:hi].T)
+        P = np.empty((max_depth, m, nb))
+        S = np.empty((max_depth, k_out, m, nb))
+        edge_o = np.zeros((max_depth, nb))
         path = np.empty(max_depth, dtype=np.int64)
         state = np.empty(max_depth, dtype=np.int64)
-        g = np.empty(m)
-        # tree-major order: one tree's arrays stay in cache while every row of the chunk walks it
+        g = np.empty((m, nb))
+        phi = np.zeros((nb, n_features, k_out))
         for t in range(roots.shape[0]):
-            for r in range(lo, hi):
-                _tree(
-                    X[r],
-                    roots[t],
-                    left,
-                    right,
-                    feature,
-                    threshold,
-                    value,
-                    prep,
-                    out[r],
-                    P,
-                    S,
-                    edge_o,
-                    path,
-                    state,
-                    g,
-                )
+            _tree(
+                xt, roots[t], left, right, feature, threshold, value, prep, phi, P, S, edge_o, path, state, g
+            )
+        out[lo:hi] = phi
     return out

@@ -57,6 +57,8 @@ def test_thread_count_does_not_change_values() -> None:
     one, _ = _treeshap.shap_values(model, X, n_jobs=1)
     two, _ = _treeshap.shap_values(model, X, n_jobs=2)
     np.testing.assert_array_equal(one, two)
+    single, _ = _treeshap.shap_values(model, X[7:8], n_jobs=2)  # a batch of one row
+    np.testing.assert_allclose(single, one[7:8], atol=1e-12)
 
 
 def test_unsupported_models_and_missing_values_go_to_shap() -> None:
