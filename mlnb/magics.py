@@ -187,7 +187,7 @@ class MlnbMagics(Magics):
             _warn(f"could not show the run card ({type(exc).__name__}: {exc})")
 
     # --- magics ---------------------------------------------------------------------------
-    @magic_arguments()
+    @magic_arguments(name="%track")  # usage reads "%%track [-e NAME] ..."
     @argument("-e", "--experiment", metavar="NAME", help="experiment of the run (created if missing)")
     @argument("-n", "--name", metavar="NAME", help="run name (also identifies the cell across runs)")
     @argument("-t", "--tag", action="append", metavar="KEY=VALUE", help="run tag (repeatable)")
