@@ -78,7 +78,7 @@ class MlnbMagics(Magics):
         super().__init__(shell)
         self._hook_session: Any = None
         self._magic_sessions: list[Any] = []
-        self._origins: dict[str, str] = {}
+        self._origins: dict[str, tuple[str, int]] = {}  # variable -> (dataset, id of its value)
         self.last_result: Any = None  # CellResult of the last tracked cell (timings, warnings)
         self.ast_hook = _AstHook(self)
 

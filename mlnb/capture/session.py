@@ -73,13 +73,21 @@ class TrackSession:
         source: str,
         user_ns: MutableMapping[str, Any],
         cell_id: str | None = None,
-        origins: dict[str, str] | None = None,
+        origins: dict[str, tuple[str, int]] | None = None,
     ) -> None:
         self.options = options
         self.source = source
         self.user_ns = user_ns
         self.cell_id = cell_id or None
-        self.plan = CellPlan(origins=origins if origins is not None else {})
+        # where earlier tracked cells' predictions came from, if the variables still hold them
+        self._known_origins = origins if origins is not None else {}
+        self.plan = CellPlan(
+            origins={
+                var: dataset
+                for var, (dataset, oid) in self._known_origins.items()
+                if var in user_ns and id(user_ns[var]) == oid
+            }
+        )
         self.recorder = probe.Recorder()
         self.streams = outputs.StreamCapture()
         self.figures = outputs.FigureCollector()
@@ -157,6 +165,10 @@ class TrackSession:
             self.figures.snapshot_open()
 
     def _stop_recording(self) -> None:
+        self._known_origins.clear()
+        self._known_origins.update(
+            {var: (ds, id(self.user_ns[var])) for var, ds in self.plan.origins.items() if var in self.user_ns}
+        )
         if probe._recorder is self.recorder:
             probe.install(self._previous_recorder)
         self.streams.stop()

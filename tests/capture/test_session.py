@@ -357,3 +357,13 @@ def test_open_run_without_nested_becomes_parent_with_a_warning(shell, capsys):
     assert last_run().info.parent_run_id == shell.user_ns["outer"].info.run_id
     assert "is active, so this cell's run is its child" in capsys.readouterr().err
     mlnb.end_run()
+
+
+def test_prediction_origin_carries_to_later_cells_until_rebound(shell):
+    run(shell, SETUP + "m = LogisticRegression(max_iter=500).fit(X_train, y_train)\n")
+    run(shell, "%%track\ny_pred = m.predict(X_test)\n")
+    run(shell, "%%track\naccuracy_score(y_test, y_pred)\n")
+    assert "accuracy_score_X_test" in last_run().data.metrics
+    run(shell, "y_pred = m.predict(X_train)\n")  # rebound outside tracking: origin unknown now
+    run(shell, "%%track\naccuracy_score(y_train, y_pred)\n")
+    assert "accuracy_score_X_test" not in last_run().data.metrics
