@@ -319,6 +319,9 @@ def load_ipython_extension(ipython: Any) -> None:
     for event in _EVENTS:
         ipython.events.register(event, getattr(magics, event))
     _loaded[id(ipython)] = magics
+    from mlnb.capture import context
+
+    context.prefetch()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -149,3 +149,16 @@ def source_tags(notebook: str | None) -> dict[str, str]:
     tags = {"mlflow.source.type": "NOTEBOOK" if notebook else "LOCAL"}
     tags["mlflow.source.name"] = notebook or (sys.argv[0] if sys.argv and sys.argv[0] else "ipython")
     return tags
+
+
+def prefetch() -> None:
+    """Warm the per-process caches (versions, git) in a thread, so the first cell does not wait."""
+
+    def work() -> None:
+        try:
+            environment_tags()
+            git_tags()
+        except Exception:
+            pass
+
+    threading.Thread(target=work, name="mlnb-context", daemon=True).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -296,6 +297,22 @@ def test_git_commit_recorded_inside_a_repo(shell, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(repo)
     run(shell, "%%track\nx = 1\n")
     assert last_run().data.tags["mlflow.source.git.commit"] == head
+    # the dirty flag comes from `git status` in a background thread: a later cell reports it
+    deadline = time.monotonic() + 20
+    while "mlnb.git.dirty" not in last_run().data.tags and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run(shell, "%%track\nx = 1\n")
+    assert last_run().data.tags["mlnb.git.dirty"] == "false"
+    (repo / "tracked.txt").write_text("a")
+    subprocess.run(["git", "add", "tracked.txt"], cwd=repo, check=True)
+    from mlnb.capture import context
+
+    context._dirty._values.clear()  # skip the refresh interval
+    deadline = time.monotonic() + 20
+    while last_run().data.tags.get("mlnb.git.dirty") != "true" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run(shell, "%%track\nx = 1\n")
+    assert last_run().data.tags["mlnb.git.dirty"] == "true"
 
 
 def test_untracked_cells_create_no_run_and_keep_functions(shell):
