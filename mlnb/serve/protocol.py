@@ -95,21 +95,17 @@ def _decode_json(body: bytes) -> dict[str, Any]:
 
 
 def _check_rows(rows: Any, what: str) -> list[list[Any]]:
-    if not isinstance(rows, list):
-        raise RequestError(f"Invalid input. '{what}' must be a list of rows")
-    for row in rows:
-        if not isinstance(row, list) or not all(isinstance(v, _SCALARS) for v in row):
-            raise RequestError(f"Invalid input. Every row of '{what}' must be a list of scalar values")
+    # Cell types are checked per column later (numpy does it in C); here only the row shape.
+    if not isinstance(rows, list) or not all(type(row) is list for row in rows):
+        raise RequestError(f"Invalid input. '{what}' must be a list of rows (lists of values)")
     return rows
 
 
 def _records_to_columns(records: list[Any], what: str) -> tuple[dict[str, list[Any]], int]:
+    if not all(type(rec) is dict for rec in records):
+        raise RequestError(f"Invalid input. Every record of '{what}' must be an object of column: value")
     names: dict[str, None] = {}
     for rec in records:
-        if not isinstance(rec, dict) or not all(isinstance(v, _SCALARS) for v in rec.values()):
-            raise RequestError(
-                f"Invalid input. Every record of '{what}' must be an object of column: scalar value"
-            )
         names.update(dict.fromkeys(rec))
     return {name: [rec.get(name) for rec in records] for name in names}, len(records)
 
@@ -149,9 +145,8 @@ def _table_from_json(decoded: dict[str, Any], names: list[str] | None) -> Table:
         return _records_to_columns(payload, fmt)
     # instances / inputs: a dict of columns, records, or a list of rows
     if isinstance(payload, dict):
-        for value in payload.values():
-            if not isinstance(value, list) or not all(isinstance(v, _SCALARS) for v in value):
-                raise RequestError(f"Invalid input. Every column of '{fmt}' must be a list of scalar values")
+        if not all(type(value) is list for value in payload.values()):
+            raise RequestError(f"Invalid input. Every column of '{fmt}' must be a list of values")
         lengths = {len(v) for v in payload.values()}
         if len(lengths) > 1:
             raise RequestError(f"Invalid input. The columns of '{fmt}' must have the same length")
@@ -199,7 +194,17 @@ def _convert(values: Any, spec: dict[str, Any]) -> Any:
     import numpy as np
 
     name, kind = spec["name"], spec["type"]
-    array = values if isinstance(values, np.ndarray) else np.array(values)
+    if kind == "string":
+        # A type check in Python beats building a fixed-width unicode array and converting back.
+        if all(type(v) is str or _missing(v) for v in values):
+            return values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
+        raise _invalid(f"Incompatible input types for column '{name}': expected string values")
+    try:
+        array = values if isinstance(values, np.ndarray) else np.array(values)
+    except (ValueError, TypeError, OverflowError):  # nested or ragged cells
+        raise _invalid(f"Incompatible input types for column '{name}': expected {kind} values") from None
+    if array.ndim != 1:
+        raise _invalid(f"Incompatible input types for column '{name}': expected {kind} values")
     k = array.dtype.kind
 
     def wrong(expected: str) -> RequestError:
@@ -208,12 +213,6 @@ def _convert(values: Any, spec: dict[str, Any]) -> Any:
     def missing_values() -> RequestError:
         return _invalid(f"Input column '{name}' of type {kind} contains missing values")
 
-    if kind == "string":
-        if k == "U" or len(array) == 0:
-            return array.astype(object)
-        if k == "O" and all(isinstance(v, str) or _missing(v) for v in array):
-            return array
-        raise wrong("string")
     if kind in ("integer", "long"):
         if k in "iu":
             return array.astype(_NUMPY[kind])

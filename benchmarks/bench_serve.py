@@ -1,0 +1,191 @@
+"""``mlnb serve`` side by side with ``mlflow models serve --env-manager local``, same model.
+
+One LogisticRegression Pipeline (ColumnTransformer + OneHotEncoder + StandardScaler) on the
+travel churn table, logged once with mlnb; MLflow serves the very same directory.  Prints:
+
+- start-up: process spawn until ``/ping`` answers 200 (target: mlnb >= 5x faster);
+- 1-row ``/invocations`` p50 against the model's own in-process 1-row predict (target: within
+  1 ms of it);
+- sequential requests/s over one keep-alive connection (target: >= 3x MLflow);
+- one 10,000-row ``dataframe_split`` request, median of a few (target: >= 2x faster).
+
+    .venv/bin/python benchmarks/bench_serve.py [--requests 300] [--startups 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(cmd: list[str], port: int, env: dict[str, str]) -> tuple[subprocess.Popen, float]:
+    import httpx
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [*cmd, str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{cmd[0]} exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                return proc, time.perf_counter() - t0
+        except httpx.HTTPError:
+            time.sleep(0.02)
+    _stop(proc)
+    raise SystemExit(f"{cmd[0]} did not start within 120 s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _measure(url: str, one: bytes, big: bytes, n: int) -> dict[str, float]:
+    import httpx
+
+    headers = {"Content-Type": "application/json"}
+    with httpx.Client(timeout=120) as client:
+        for _ in range(20):
+            client.post(url + "/invocations", content=one, headers=headers).raise_for_status()
+        times = []
+        t_all = time.perf_counter()
+        for _ in range(n):
+            t0 = time.perf_counter()
+            client.post(url + "/invocations", content=one, headers=headers).raise_for_status()
+            times.append(time.perf_counter() - t0)
+        rps = n / (time.perf_counter() - t_all)
+        big_times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            client.post(url + "/invocations", content=big, headers=headers).raise_for_status()
+            big_times.append(time.perf_counter() - t0)
+    return {
+        "p50_ms": statistics.median(times) * 1e3,
+        "rps": rps,
+        "big_ms": statistics.median(big_times) * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--startups", type=int, default=2)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    store_dir = tmp / ".mlnb"
+    os.environ["MLNB_STORE"] = str(store_dir)
+    import mlnb
+    from mlnb.datasets import travel_churn
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.serve.conftest import churn_pipeline
+
+    X, model = churn_pipeline()
+    with mlnb.start_run():
+        info = mlnb.log_model(model, "model", input_example=X)
+    model_dir = mlnb.get_store().run_dir(info.run_id) / "model"
+
+    one_row = X.head(1)
+    one = json.dumps({"dataframe_split": json.loads(one_row.to_json(orient="split", index=False))}).encode()
+    big_frame = travel_churn(n_rows=10_000, seed=1).drop(columns="Target")
+    big = json.dumps({"dataframe_split": json.loads(big_frame.to_json(orient="split", index=False))}).encode()
+
+    for _ in range(50):
+        model.predict(one_row)
+    inproc = []
+    for _ in range(args.requests):
+        t0 = time.perf_counter()
+        model.predict(one_row)
+        inproc.append(time.perf_counter() - t0)
+    inproc_ms = statistics.median(inproc) * 1e3
+    t0 = time.perf_counter()
+    model.predict(big_frame)
+    inproc_big_ms = (time.perf_counter() - t0) * 1e3
+
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
+    commands = {
+        "mlnb": [str(BIN / "mlnb"), "--store", str(store_dir), "serve", info.model_uri, "--port"],
+        "mlflow": [
+            str(BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            str(model_dir),
+            "--env-manager",
+            "local",
+            "-p",
+        ],
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, cmd in commands.items():
+        startups = []
+        for i in range(args.startups):
+            port = _free_port()
+            proc, seconds = _start(cmd, port, env)
+            startups.append(seconds)
+            if i == args.startups - 1:
+                try:
+                    results[name] = _measure(f"http://127.0.0.1:{port}", one, big, args.requests)
+                finally:
+                    _stop(proc)
+            else:
+                _stop(proc)
+        results[name]["startup_s"] = statistics.median(startups)
+
+    ours, theirs = results["mlnb"], results["mlflow"]
+    print(
+        f"model: {type(model).__name__} pipeline, {len(X)} training rows; {args.requests} sequential requests"
+    )
+    print(f"in-process 1-row predict p50:      {inproc_ms:8.2f} ms   (10,000 rows: {inproc_big_ms:.0f} ms)")
+    print(f"{'':34} {'mlnb':>10} {'mlflow':>10} {'ratio':>8}")
+    rows = [
+        ("start-up to /ping (s)", "startup_s", "{:10.2f}", False),
+        ("1-row /invocations p50 (ms)", "p50_ms", "{:10.2f}", False),
+        ("sequential requests/s", "rps", "{:10.0f}", True),
+        ("10,000-row request (ms)", "big_ms", "{:10.0f}", False),
+    ]
+    for label, key, fmt, higher_better in rows:
+        ratio = ours[key] / theirs[key] if higher_better else theirs[key] / ours[key]
+        print(f"{label:34} {fmt.format(ours[key])} {fmt.format(theirs[key])} {ratio:7.1f}x")
+    gap = ours["p50_ms"] - inproc_ms
+    print()
+    print(f"1-row p50 minus in-process predict: {gap:.2f} ms (target <= 1 ms)")
+    print(
+        f"requests/s ratio {ours['rps'] / theirs['rps']:.1f}x (target >= 3x); "
+        f"10k rows {theirs['big_ms'] / ours['big_ms']:.1f}x (>= 2x); "
+        f"start-up {theirs['startup_s'] / ours['startup_s']:.1f}x (>= 5x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
