@@ -1,5 +1,5 @@
 /** mlnb for JupyterLab: plugin wiring only (the parts live in their own modules). */
-import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -21,7 +21,7 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Runs sidebar: runs of the open notebook, their details and registered models.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ILayoutRestorer, ILabShell],
+  optional: [ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
