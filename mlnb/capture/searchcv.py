@@ -64,7 +64,7 @@ def child_runs(search: Any) -> list[tuple[dict[str, str], dict[str, float], int 
 def log_children(
     search: Any, parent_run_id: str, experiment_id: str, name: str, tags: dict[str, str]
 ) -> list[str]:
-    """Create the child runs (one store round trip per run, params + metrics in one batch)."""
+    """Create the child runs; the store buffers them and commits them in one transaction."""
     from mlnb.entities import Metric, RunStatus
     from mlnb.tracking.state import get_store
 
@@ -87,7 +87,6 @@ def log_children(
             metrics=[Metric(k, v, start, 0) for k, v in metrics.items()],
         )
         ids.append(info.run_id)
-    store.flush()
-    for run_id in ids:
-        store.update_run(run_id, status=RunStatus.FINISHED)
+        store.finish_run(info.run_id, RunStatus.FINISHED)
+    store.flush()  # one transaction for all the children
     return ids
