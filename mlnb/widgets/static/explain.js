@@ -28,6 +28,12 @@ function fmt(x) {
   return Math.abs(x) >= 1000 || (Math.abs(x) < 0.001 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(3)).toString();
 }
 
+function labelWidth(labels) {
+  // room for the longest label (about 6 px per character at 10 px), within reason
+  const longest = Math.max(0, ...labels.map((t) => String(t).length));
+  return Math.min(300, Math.max(80, 12 + 6 * longest));
+}
+
 function order(importance, n) {
   return importance.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, n).map((p) => p[1]);
 }
@@ -58,7 +64,8 @@ function axisLabels(svg, names, idx, y, left) {
 
 function drawBar(p, out) {
   const idx = order(out.importance, TOP);
-  const W = 420, left = 170, rowH = 20, H = idx.length * rowH + 30;
+  const left = labelWidth(idx.map((j) => p.features[j]));
+  const W = left + 250, rowH = 20, H = idx.length * rowH + 30;
   const svg = svgBox(W, H, "mlnb-explain-bar");
   const max = Math.max(...idx.map((j) => out.importance[j]), 1e-12);
   const x = scale(0, max, left, W - 40);
@@ -80,13 +87,14 @@ function columnRange(p, j) {
 
 function drawBeeswarm(p, out) {
   const idx = order(out.importance, TOP);
-  const W = 420, left = 170, rowH = 24, H = idx.length * rowH + 30;
+  const left = labelWidth(idx.map((j) => p.features[j]));
+  const W = left + 280, rowH = 24, H = idx.length * rowH + 44;
   const svg = svgBox(W, H, "mlnb-explain-beeswarm");
   let lo = 0, hi = 0;
   for (const j of idx) for (const r of out.values) { lo = Math.min(lo, r[j]); hi = Math.max(hi, r[j]); }
   const x = scale(lo, hi, left + 4, W - 10);
   const y = (k) => 6 + k * rowH + rowH / 2;
-  svg.appendChild(s("line", { x1: x(0), x2: x(0), y1: 0, y2: H - 22, stroke: "#999" }));
+  svg.appendChild(s("line", { x1: x(0), x2: x(0), y1: 0, y2: H - 36, stroke: "#999" }));
   let seed = 1;
   const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
   idx.forEach((j, k) => {
@@ -98,7 +106,8 @@ function drawBeeswarm(p, out) {
     });
   });
   axisLabels(svg, p.features, idx, y, left);
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, "SHAP value (colour: feature value, blue low → red high)"));
+  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 18, "text-anchor": "middle" }, "SHAP value"));
+  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, "colour: feature value, blue low → red high"));
   return svg;
 }
 
@@ -108,7 +117,8 @@ function drawWaterfall(p, out, row) {
   const shown = idx.slice(0, 10), rest = idx.slice(10);
   const items = shown.map((j) => [`${p.features[j]} = ${fmt(p.data[row][j])}`, vals[j]]);
   if (rest.length) items.push([`${rest.length} other features`, rest.reduce((a, j) => a + vals[j], 0)]);
-  const W = 420, left = 190, rowH = 20, H = items.length * rowH + 34;
+  const left = labelWidth(items.map((it) => it[0]));
+  const W = left + 260, rowH = 20, H = items.length * rowH + 34;
   const svg = svgBox(W, H, "mlnb-explain-waterfall");
   // cumulative from the base value at the bottom to f(x) at the top
   const lefts = [];

@@ -1,0 +1,55 @@
+"""The explain panel in a real JupyterLab: bar and beeswarm drawn, class/row/feature choosers live."""
+
+from __future__ import annotations
+
+SETUP = """
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+import mlnb
+
+df = mlnb.datasets.travel_churn(n_rows=300)
+X, y = df.drop(columns="Target"), df["Target"]
+y3 = np.where(y == 1, "churn", np.where(X["FrequentFlyer"] == "Yes", "flyer", "<b>stay</b>"))
+pre = ColumnTransformer([
+    ("num", StandardScaler(), ["Age", "ServicesOpted"]),
+    ("cat", OneHotEncoder(), ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]),
+])
+pipe = Pipeline([("pre", pre), ("clf", RandomForestClassifier(n_estimators=20, random_state=0))]).fit(X, y3)
+"""
+SHOW = "e = mlnb.explain(pipe, X, run=False)\ne"
+READ = "panel_state = e.panel()\nprint('CLASSES', [o['name'] for o in panel_state.payload['outputs']])"
+
+
+def test_explain_panel_renders_bar_and_beeswarm(lab):
+    path = lab.write_notebook("explain.ipynb", [SETUP, SHOW, READ])
+    lab.open_notebook(path)
+    lab.run_all()
+    page = lab.page
+    root = page.locator(".mlnb-explain").first
+    root.wait_for(timeout=60_000)
+    bar = root.locator("svg.mlnb-explain-bar")
+    swarm = root.locator("svg.mlnb-explain-beeswarm")
+    bar.wait_for()
+    swarm.wait_for()
+    assert bar.is_visible() and swarm.is_visible()
+    assert bar.locator("rect").count() == 12  # one bar per feature (12 after one-hot encoding)
+    assert swarm.locator("circle").count() == 12 * 300  # every row, every feature
+    assert root.locator("svg.mlnb-explain-waterfall").is_visible()
+    assert root.locator("svg.mlnb-explain-dependence circle").count() == 300
+    # the class chooser lists the classes as text (the HTML-looking one is not markup)
+    options = root.locator("select.mlnb-explain-class option").all_text_contents()
+    assert options == ["<b>stay</b>", "churn", "flyer"]
+    assert root.locator("b").count() == 0
+    # choosing another class redraws the bars (other importances, printed next to them)
+    before = bar.text_content()
+    root.locator("select.mlnb-explain-class").select_option(label="flyer")
+    page.wait_for_function(
+        "(t) => document.querySelector('svg.mlnb-explain-bar').textContent !== t", arg=before
+    )
+    # choosing a row redraws the waterfall title
+    root.locator("select.mlnb-explain-row").select_option("5")
+    root.get_by_text("Waterfall · row 5").wait_for()
+    lab.screenshot("explain-panel", root)
