@@ -3,7 +3,7 @@
  * figures and artifacts, plus the actions (copy id, insert load_model, jump to the cell).
  */
 import { ApiError, IRunDetail, MlnbApi } from './api';
-import { button, copyText, formatDuration, formatNumber, h, kvTable, statusBadge } from './dom';
+import { button, copyText, formatBytes, formatDuration, formatNumber, h, kvTable, statusBadge } from './dom';
 import { IPanelHost } from './host';
 
 export function loadModelCode(uri: string): string {
@@ -12,6 +12,33 @@ export function loadModelCode(uri: string): string {
 }
 
 const SYSTEM_TAG = /^(mlflow\.|mlnb\.)/;
+const MAX_SPARKLINES = 12;
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A small line of a metric's history (numbers only: nothing from the store as markup). */
+export function sparkline(values: number[], width = 80, height = 16): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('class', 'mlnb-sparkline');
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const points = values
+    .map((v, i) => {
+      const x = (i / (values.length - 1)) * (width - 2) + 1;
+      const y = height - 1 - ((v - lo) / span) * (height - 2);
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(' ');
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('points', points);
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', 'var(--jp-brand-color1)');
+  line.setAttribute('stroke-width', '1.5');
+  svg.appendChild(line);
+  return svg;
+}
 
 export class RunDetailView {
   readonly node = h('div', { class: 'mlnb-detail' });
@@ -120,7 +147,22 @@ export class RunDetailView {
 
     const metrics = Object.entries(run.metrics).sort(([a], [b]) => a.localeCompare(b));
     if (metrics.length) {
-      n.appendChild(this.section('Metrics', kvTable(metrics.map(([k, v]) => [k, formatNumber(v)]), 'mlnb-metrics')));
+      const table = kvTable(metrics.map(([k, v]) => [k, formatNumber(v)]), 'mlnb-metrics');
+      n.appendChild(this.section('Metrics', table));
+      const rows = Array.from(table.querySelectorAll('tr'));
+      metrics.slice(0, MAX_SPARKLINES).forEach(([key], i) => {
+        void this.api
+          .metricHistory(path, run.run_id, key)
+          .then(history => {
+            const values = history.map(p => p.value).filter((v): v is number => v !== null);
+            if (values.length >= 2) {
+              const cell = h('td', { class: 'mlnb-spark', title: `${values.length} steps` });
+              cell.appendChild(sparkline(values));
+              rows[i].appendChild(cell);
+            }
+          })
+          .catch(() => undefined);
+      });
     }
     const params = Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b));
     if (params.length) {
@@ -179,7 +221,7 @@ export class RunDetailView {
           ev.preventDefault();
           void this.download(path, run.run_id, a.path);
         });
-        ul.appendChild(h('li', {}, link, h('span', { class: 'mlnb-size' }, ` ${a.size} B`)));
+        ul.appendChild(h('li', {}, link, h('span', { class: 'mlnb-size' }, ` ${formatBytes(a.size)}`)));
       }
       n.appendChild(this.section('Artifacts', ul));
     }

@@ -185,7 +185,13 @@ print("BUILT")
     lab.run_cell(0, timeout=300)
     page = lab.page
     start = time.perf_counter()
-    page_start = page.evaluate("() => performance.now()")
+    page_start = page.evaluate(
+        """() => {
+            window.__mlnbTicks = [];
+            window.__mlnbTimer = setInterval(() => window.__mlnbTicks.push(performance.now()), 50);
+            return performance.now();
+        }"""
+    )
     lab.run_cell(1)
     page.locator(".mlnb-tr").first.wait_for(timeout=60_000)
     first_rows = time.perf_counter() - start
@@ -195,6 +201,17 @@ print("BUILT")
         polling=100,
     )
     all_rows = time.perf_counter() - start
+    # responsiveness: the longest stretch the page's main thread did not run a 50 ms timer
+    gaps = page.evaluate(
+        """(start) => {
+            clearInterval(window.__mlnbTimer);
+            const t = [start, ...window.__mlnbTicks];
+            let worst = [0, 0];
+            for (let i = 1; i < t.length; i++) if (t[i] - t[i - 1] > worst[0]) worst = [t[i] - t[i - 1], t[i - 1] - start];
+            return worst;
+        }""",
+        page_start,
+    )
     root = page.locator(".mlnb-compare-root")
     render_ms = float(root.get_attribute("data-render-ms"))
     # scroll to the end: the last rows are drawn (virtualized, never 10,000 DOM rows)
@@ -222,6 +239,7 @@ print("BUILT")
         f"{first_rows * 1000:.0f} ms, all 10,000 after {all_rows * 1000:.0f} ms (wall, from Run); "
         f"browser render of the full table+plot {render_ms:.0f} ms; sort {sort_ms:.0f} ms in page "
         f"({sort_wall * 1000:.0f} ms wall incl. the test driver); page clock from Run: first page "
-        f"drawn at {first_at:.0f} ms, all 10,000 drawn at {complete_at:.0f} ms"
+        f"drawn at {first_at:.0f} ms, all 10,000 drawn at {complete_at:.0f} ms; longest main-thread "
+        f"block {gaps[0]:.0f} ms (starting at {gaps[1]:.0f} ms)"
     )
     assert lab.page_errors == []

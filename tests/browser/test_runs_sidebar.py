@@ -14,7 +14,9 @@ TRACKED = """%%track -n first
 from sklearn.linear_model import LogisticRegression
 C = 0.5
 clf = LogisticRegression(C=C).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
-mlnb.log_metric("accuracy", 0.9)"""
+mlnb.log_metric("accuracy", 0.9)
+for step in range(5):
+    mlnb.log_metric("loss", 1 / (step + 1), step=step)"""
 
 
 REGISTER = """first = mlnb.search_runs(filter_string="attributes.run_name = 'first'").run_id[0]
@@ -133,6 +135,9 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     detail.locator(".mlnb-params").wait_for()
     assert re.search(r"C\s+0\.5", detail.locator(".mlnb-params").inner_text())
     assert "accuracy" in detail.locator(".mlnb-metrics").inner_text()
+    # a metric logged at several steps gets a sparkline of its history
+    detail.locator(".mlnb-metrics .mlnb-sparkline").wait_for()
+    assert detail.locator(".mlnb-metrics .mlnb-sparkline").count() == 1
     uri = detail.locator(".mlnb-models .mlnb-model-uri").first.inner_text()
     assert re.fullmatch(r"runs:/[0-9a-f]{32}/clf", uri), uri
     lab.screenshot("detail")
