@@ -99,6 +99,18 @@ def _example(example: Any) -> tuple[Any, dict[str, Any], dict[str, Any], dict[st
     )
 
 
+def _infer_quietly(model: Any, rows: Any) -> dict[str, Any] | None:
+    """The signature from the example; a model failing on its own example still gets logged."""
+    try:
+        output = model.predict(rows) if hasattr(model, "predict") else None
+    except Exception:
+        output = None
+    try:
+        return infer_signature(rows, output)
+    except InvalidParameter:
+        return None
+
+
 def mlflow_version() -> str:
     return environment.installed_version("mlflow") or MLFLOW_FORMAT_VERSION
 
@@ -140,8 +152,8 @@ def build_model(
         rows, example_json, serving_json, info = _example(input_example)
         files.append((INPUT_EXAMPLE_FILE, json.dumps(example_json).encode()))
         files.append((SERVING_EXAMPLE_FILE, json.dumps(serving_json, indent=2).encode()))
-        if sig is None and hasattr(model, "predict"):
-            sig = infer_signature(rows, model.predict(rows))
+        if sig is None:
+            sig = _infer_quietly(model, rows)
 
     python_version = platform.python_version()
     flavors: dict[str, Any] = {}

@@ -88,7 +88,7 @@ def _schema_of(data: Any) -> list[dict[str, Any]]:
     return [{"type": "tensor", "tensor-spec": {"dtype": str(array.dtype), "shape": shape}}]
 
 
-def infer_signature(model_input: Any, model_output: Any) -> dict[str, Any]:
+def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
     """The signature MLflow would infer from an input example and the model's predictions.
 
     Examples
@@ -102,6 +102,8 @@ def infer_signature(model_input: Any, model_output: Any) -> dict[str, Any]:
 
     inputs = _schema_of(model_input)
     output = model_output
+    if output is None:
+        return {"inputs": json.dumps(inputs), "outputs": None, "params": None}
     is_tensor = inputs[0]["type"] == "tensor"
     if not is_tensor and isinstance(output, np.ndarray) and output.ndim == 1:
         output = pd.Series(output)

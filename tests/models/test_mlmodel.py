@@ -131,3 +131,13 @@ def test_keys_match_what_mlflow_writes(churn, tmp_path) -> None:
     assert json.loads((tmp_path / "m" / "input_example.json").read_text()) == json.loads(
         _files(build_model(pipe, input_example=X))["input_example.json"]
     )
+
+
+def test_model_failing_on_its_example_still_gets_input_schema(churn) -> None:
+    X, _, _ = churn
+    from sklearn.linear_model import LinearRegression
+
+    model = LinearRegression().fit([[1.0], [2.0]], [1.0, 2.0])  # wrong width for X
+    sig = build_model(model, input_example=X[["Age", "ServicesOpted"]]).signature
+    assert sig["outputs"] is None
+    assert [c["name"] for c in json.loads(sig["inputs"])] == ["Age", "ServicesOpted"]
