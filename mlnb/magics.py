@@ -100,6 +100,10 @@ class MlnbMagics(Magics):
             return lines  # IPython calls the magic, which reports the error
         return ["\n", *lines[1:]]
 
+    # not a side effect, but it makes IPython's completeness check (terminal input) skip this
+    # transform, so a %%track cell still ends at a blank line like every cell magic
+    strip_track_line.has_side_effects = True  # type: ignore[attr-defined]
+
     def pre_execute(self) -> None:
         """Before any code runs: let the previous tracked cell's model writes finish."""
         session_module = sys.modules.get("mlnb.capture.session")

@@ -175,3 +175,9 @@ def test_unload_removes_hooks(shell):
         assert id(shell) not in magics._loaded
     finally:
         shell.run_line_magic("load_ext", "mlnb")
+
+
+def test_terminal_input_of_a_track_cell_ends_at_a_blank_line(shell):
+    check = shell.input_transformer_manager.check_complete
+    assert check("%%track\nx = 1\n")[0] == "incomplete"
+    assert check("%%track\nx = 1\n\n")[0] == "complete"
