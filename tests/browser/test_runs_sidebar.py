@@ -165,6 +165,17 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     )
     compare = next(s for s in lab.cell_sources() if "mlnb.compare([" in s)
     assert len(re.findall(r'"[0-9a-f]{32}"', compare)) == 2
+    # ... and runs it: the compare panel's output arrives without an error
+    outputs = lab.page.wait_for_function(
+        """() => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets
+                .find(c => c.model.sharedModel.getSource().includes('mlnb.compare(['));
+            const outs = cell.model.outputs.toJSON();
+            return cell.model.executionCount && outs.length ? outs : null;
+        }""",
+        timeout=60_000,
+    ).json_value()
+    assert all(o["output_type"] != "error" for o in outputs), outputs
     assert lab.dialogs == [] and lab.page_errors == []
 
 
