@@ -10,10 +10,12 @@ tracked cell (no recorder) they cost one global lookup.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 _recorder: Recorder | None = None
+MAX_EVENTS_PER_SITE = 1000  # a loop may run a site millions of times: keep the first ones
 
 
 @dataclass
@@ -29,27 +31,36 @@ class Event:
 
 
 class Recorder:
-    """Collects :class:`Event` objects, in execution order, for one tracked cell."""
+    """Collects :class:`Event` objects, in execution order, for one tracked cell.
+
+    Only numbers are kept as call results (metric values): predictions and transformed data
+    are not held, and each site records at most :data:`MAX_EVENTS_PER_SITE` executions.
+    """
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self._open: dict[int, Event] = {}
+        self._counts: dict[int, int] = {}
 
     def _event(self, site: int) -> Event:
         event = self._open.get(site)
         if event is None:
             event = Event(site)
             self._open[site] = event
-            self.events.append(event)
+            count = self._counts.get(site, 0)
+            if count < MAX_EVENTS_PER_SITE:
+                self._counts[site] = count + 1
+                self.events.append(event)
         return event
 
     def finish(self, site: int, value: Any) -> None:
         event = self._open.pop(site, None)
         if event is None:
-            event = Event(site)
-            self.events.append(event)
+            event = self._event(site)
+            self._open.pop(site, None)
         event.done = True
-        event.value = value
+        if isinstance(value, numbers.Number):
+            event.value = value
 
 
 def install(recorder: Recorder | None) -> Recorder | None:

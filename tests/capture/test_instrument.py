@@ -71,3 +71,19 @@ def test_probes_without_a_recorder_are_identity():
     assert probe._recorder is None
     marker = object()
     assert probe.recv(0, marker) is marker and probe.done(0, marker) is marker
+
+
+def test_recorder_keeps_numbers_only_and_caps_events_per_site():
+    recorder = probe.Recorder()
+    previous = probe.install(recorder)
+    try:
+        for i in range(probe.MAX_EVENTS_PER_SITE + 50):
+            probe.arg(0, 0, [i])
+            probe.done(0, [i] * 3)  # a prediction: not kept
+            probe.done(1, 0.5)  # a metric value: kept
+    finally:
+        probe.install(previous)
+    site0 = [e for e in recorder.events if e.site == 0]
+    assert len(site0) == probe.MAX_EVENTS_PER_SITE
+    assert all(e.value is None and e.done for e in site0)
+    assert {e.value for e in recorder.events if e.site == 1} == {0.5}
