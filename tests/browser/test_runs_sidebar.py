@@ -259,3 +259,15 @@ def test_run_card_renders_from_saved_output_without_running(lab):
     assert lab.page.locator("script:has-text('alert(2)')").count() == 0
     lab.screenshot("saved-card")
     assert lab.dialogs == [] and lab.page_errors == []
+
+
+def test_sidebar_explains_empty_states(lab):
+    lab.goto()
+    _open_sidebar(lab)
+    _panel(lab).get_by_text("Open a notebook to see its runs").wait_for()
+    path = lab.write_notebook("empty.ipynb", ["1 + 1"])
+    lab.open_notebook(path)
+    _open_sidebar(lab)
+    _panel(lab).get_by_text("No mlnb store here yet").wait_for()
+    assert _panel(lab).locator(".mlnb-run").count() == 0
+    assert not (lab.dir / ".mlnb").exists()  # looking never creates a store
