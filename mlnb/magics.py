@@ -274,11 +274,12 @@ class MlnbMagics(Magics):
         from mlnb.tracking import fluent
 
         text = line.split(None, 1)[1].strip() if len(words) > 1 else None
-        return mlnb.search_runs(
+        table = mlnb.search_runs(
             experiment_ids=[fluent._current_experiment_id()],
             filter_string=text or "",
             order_by=["attributes.start_time DESC"],
         )
+        return _compact(table)
 
     @staticmethod
     def _help(command: str | None) -> str:
@@ -287,6 +288,20 @@ class MlnbMagics(Magics):
         if command not in _HELP:
             raise UsageError(f"unknown %mlnb subcommand {command!r}; try: {', '.join(_HELP)}")
         return _HELP[command]
+
+
+def _compact(table: Any) -> Any:
+    """Run info, metrics, and only the params that differ between the runs shown."""
+    if len(table) == 0:
+        return table
+    info = [c for c in ("run_id", "tags.mlflow.runName", "status", "start_time") if c in table.columns]
+    metrics = [c for c in table.columns if c.startswith("metrics.")]
+    params = [
+        c
+        for c in table.columns
+        if c.startswith("params.") and (len(table) == 1 or table[c].astype(str).nunique(dropna=False) > 1)
+    ]
+    return table[info + metrics + params[:20]]
 
 
 def parse_options(argstring: str) -> TrackOptions:

@@ -151,6 +151,7 @@ def test_mlnb_experiment_store_runs_and_help(shell, store_dir, capsys):
     assert str(store_dir) in capsys.readouterr().out
     table = shell.run_line_magic("mlnb", "runs attributes.run_name = 'in_churn'")
     assert list(table["tags.mlflow.runName"]) == ["in_churn"]
+    assert not any(c.startswith("tags.mlnb") for c in table.columns)  # compact: no environment tags
     for sub in ("experiment", "store", "runs", "help"):
         shell.run_line_magic("mlnb", f"help {sub}")
         assert f"%mlnb {sub}" in capsys.readouterr().out
