@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +24,41 @@ class ResolvedModel:
     estimator: Any
     run_id: str | None  # the run the model was logged in, if it came from the store
     uri: str | None
+    content_key: str | None = None  # hash of the stored model files, when loaded from the store
 
 
-def _load(uri: str) -> Any:
+# models loaded from the store, by the hash of their files: a second explain/evaluate of the
+# same URI neither reloads nor re-hashes the model
+_LOADED: OrderedDict[str, Any] = OrderedDict()
+_LOADED_SIZE = 4
+_loaded_lock = threading.Lock()
+
+
+def _files_key(run_id: str, path: str) -> str:
+    from mlnb.tracking.state import get_store
+
+    rows = get_store().artifact_rows(run_id, path)
+    text = "\n".join(f"{p}:{sha}" for p, (sha, _size) in sorted(rows.items()))
+    return hashlib.sha256(f"{run_id}/{path}\n{text}".encode()).hexdigest()
+
+
+def _load(uri: str, run_id: str, path: str) -> ResolvedModel:
     try:
         from mlnb.registry.loading import load_model
     except ImportError as exc:  # pragma: no cover - depends on the registry being installed
         raise InvalidParameter(
             f"cannot load {uri!r}: model loading is not available in this build; pass the estimator"
         ) from exc
-    return load_model(uri)
+    key = _files_key(run_id, path)
+    with _loaded_lock:
+        model = _LOADED.get(key)
+    if model is None:
+        model = load_model(uri)  # verifies every file against its recorded sha256
+        with _loaded_lock:
+            _LOADED[key] = model
+            while len(_LOADED) > _LOADED_SIZE:
+                _LOADED.popitem(last=False)
+    return ResolvedModel(model, run_id, uri, key)
 
 
 def _model_paths(run_id: str) -> list[str]:
@@ -56,8 +83,8 @@ def resolve(model: Any) -> ResolvedModel:
     if model.startswith(("runs:/", "models:/")):
         from mlnb.registry.uris import resolve_model_uri
 
-        run_id, _path = resolve_model_uri(model)
-        return ResolvedModel(_load(model), run_id, model)
+        run_id, path = resolve_model_uri(model)
+        return _load(model, run_id, path)
     if _RUN_ID.match(model):
         paths = _model_paths(model)
         if not paths:
@@ -66,15 +93,18 @@ def resolve(model: Any) -> ResolvedModel:
             choices = ", ".join(f"'runs:/{model}/{p}'" for p in paths)
             raise InvalidParameter(f"run {model} has several models; pick one of {choices}")
         path = "model" if "model" in paths else paths[0]
-        uri = f"runs:/{model}/{path}"
-        return ResolvedModel(_load(uri), model, uri)
+        return _load(f"runs:/{model}/{path}", model, path)
     raise InvalidParameter(
         f"{model!r} is neither a model URI ('runs:/…', 'models:/…') nor a 32-character run id"
     )
 
 
-def model_hash(estimator: Any) -> str:
-    """Content hash of a fitted estimator (its pickle), the model half of the explain cache key."""
+def model_hash(resolved: ResolvedModel) -> str:
+    """Content hash of the model, the model half of the explain cache key: the stored files' hash
+    for a model from the store, else the estimator's pickle."""
+    if resolved.content_key is not None:
+        return resolved.content_key
+    estimator = resolved.estimator
     try:
         data = pickle.dumps(estimator, protocol=5)
     except Exception:

@@ -165,7 +165,7 @@ def explain(
         [explainer, max_rows, seed, None if background is None else _fingerprint(background)]
     )
     key = hashlib.sha256(
-        f"{_models.model_hash(resolved.estimator)}|{_fingerprint(X)}|{options}".encode()
+        f"{_models.model_hash(resolved)}|{_fingerprint(X)}|{options}".encode()
     ).hexdigest()
     run_id = _target_run(run, resolved)
 

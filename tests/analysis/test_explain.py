@@ -151,10 +151,14 @@ def test_explain_a_logged_model_by_uri_and_run(store, churn) -> None:
     with mlnb.start_run() as run:
         info = mlnb.log_model(pipe, "model")
     by_uri = mlnb.explain(info.model_uri, X_train).wait()
-    assert by_uri.run_id == run.info.run_id
+    assert by_uri.run_id == run.info.run_id and not by_uri.from_cache
+    direct = mlnb.explain(pipe, X_train, run=False)
+    np.testing.assert_allclose(by_uri.values, direct.values, atol=1e-12)
+    assert mlnb.explain(info.model_uri, X_train).from_cache  # same stored files: no recompute
     explain_module.clear_cache()
     by_run = mlnb.explain(run.info.run_id, X_train, log_plots=False)
-    np.testing.assert_allclose(by_run.values, by_uri.values, atol=1e-12)
+    assert by_run.from_cache  # read back from the run's artifacts
+    np.testing.assert_array_equal(by_run.values, by_uri.values)
 
 
 def test_grouping_one_hot_columns_keeps_additivity(churn) -> None:
