@@ -42,11 +42,17 @@ def thumbnail_b64(png: bytes, max_width: int = THUMBNAIL_WIDTH) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-def compare_filter(cell_key: str | None, run_id: str) -> str:
-    """The filter selecting earlier runs of the same cell (the run itself excluded)."""
+def compare_filter(cell_key: str | None, run_id: str, start_time: int | None = None) -> str:
+    """The filter selecting earlier runs of the same cell (the run itself excluded).
+
+    Keys and ids are hex strings, so quoting them is safe.
+    """
     if not cell_key:
         return f"attributes.run_id = '{run_id}'"
-    return f"tags.mlnb.cell = '{cell_key}' AND attributes.run_id != '{run_id}'"
+    text = f"tags.mlnb.cell = '{cell_key}' AND attributes.run_id != '{run_id}'"
+    if start_time is not None:
+        text += f" AND attributes.start_time <= {int(start_time)}"
+    return text
 
 
 def _previous_metrics(store: Any, experiment_id: str, cell_key: str | None, run: Any) -> dict[str, float]:
@@ -54,8 +60,7 @@ def _previous_metrics(store: Any, experiment_id: str, cell_key: str | None, run:
         return {}
     found = store.search_runs(
         [experiment_id],
-        filter_string=compare_filter(cell_key, run.info.run_id)
-        + f" AND attributes.start_time <= {int(run.info.start_time)}",
+        filter_string=compare_filter(cell_key, run.info.run_id, run.info.start_time),
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
@@ -124,7 +129,10 @@ def card_payload(
             "code_hash": data.tags.get("mlnb.code_hash"),
         },
         "store": str(store.location.uri),
-        "compare": {"filter": compare_filter(cell_key, info.run_id), "experiment_id": info.experiment_id},
+        "compare": {
+            "filter": compare_filter(cell_key, info.run_id, info.start_time),
+            "experiment_id": info.experiment_id,
+        },
     }
 
 
