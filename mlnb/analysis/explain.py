@@ -164,9 +164,7 @@ def explain(
     options = json.dumps(
         [explainer, max_rows, seed, None if background is None else _fingerprint(background)]
     )
-    key = hashlib.sha256(
-        f"{_models.model_hash(resolved)}|{_fingerprint(X)}|{options}".encode()
-    ).hexdigest()
+    key = hashlib.sha256(f"{_models.model_hash(resolved)}|{_fingerprint(X)}|{options}".encode()).hexdigest()
     run_id = _target_run(run, resolved)
 
     computed = _cache_get(key)
