@@ -70,7 +70,9 @@ def test_tracked_cells_in_a_real_kernel(store_dir: Path, tmp_path: Path):
     assert "mlnb-run-card" in cards[0]["text/html"]
 
     shown = _run("shown")
+    assert shown.info.status == "FINISHED"
     assert "figures/figure_1.png" in {a.path for a in mlnb.list_artifacts(shown.info.run_id, "figures")}
+    assert {"model", "cell.py"} <= {a.path for a in mlnb.list_artifacts(shown.info.run_id)}
     assert "acc" in shown.data.metrics
 
     flushed = _run("flushed")
