@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -384,3 +385,21 @@ def test_prediction_origin_carries_to_later_cells_until_rebound(shell):
     run(shell, "y_pred = m.predict(X_train)\n")  # rebound outside tracking: origin unknown now
     run(shell, "%%track\naccuracy_score(y_train, y_pred)\n")
     assert "accuracy_score_X_test" not in last_run().data.metrics
+
+
+def test_figure_of_a_cell_that_imports_matplotlib_itself(store_dir: Path):
+    code = (
+        "import os, sys\n"
+        "os.environ['MPLBACKEND'] = 'Agg'\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "shell.run_line_magic('load_ext', 'mlnb')\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "shell.run_cell('%%track -n fresh\\nimport matplotlib.pyplot as plt\\nfig = plt.figure()\\n"
+        "plt.plot([1, 2])\\nplt.close(fig)\\n')\n"
+        "from mlnb.capture.session import wait\n"
+        "wait()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    found = mlnb.search_runs(filter_string="attributes.run_name = 'fresh'")
+    assert "figures/figure_1.png" in artifacts(found["run_id"][0])
