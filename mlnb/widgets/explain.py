@@ -55,3 +55,7 @@ def explain(model: Any, X: Any, **kwargs: Any) -> Explanation:
     result = _explain(model, X, **kwargs)
     result._view = ExplainPanel
     return result
+
+
+# help(mlnb.explain) shows the full parameter list
+explain.__doc__ = _explain.__doc__
