@@ -97,10 +97,13 @@ def explain(
 ) -> Explanation:
     """Explain a model's predictions on ``X`` with SHAP values, inline and logged to the run.
 
-    The explainer is picked from the (final) estimator: ``TreeExplainer`` for tree ensembles
-    (random forests, extra trees, gradient boosting incl. HistGradientBoosting), exact linear
-    SHAP for linear models, ``PermutationExplainer`` for other estimators and, as a last resort
-    for a bare prediction function, ``KernelExplainer`` on sampled rows with a progress bar.
+    The explainer is picked from the (final) estimator: exact path-dependent TreeSHAP for tree
+    ensembles (the values of ``shap.TreeExplainer``; scikit-learn forests through mlnb's own
+    multi-threaded kernel, gradient boosting incl. HistGradientBoosting through shap), exact
+    linear SHAP for linear models (the values of ``shap.LinearExplainer`` with the whole
+    ``background`` as reference), ``PermutationExplainer`` for other estimators and, as a last
+    resort for a bare prediction function, ``KernelExplainer`` on sampled rows with a progress
+    bar. ``shap`` is imported only when one of its explainers is needed.
     For a ``Pipeline`` the preprocessing steps transform ``X`` and the final estimator is
     explained, with feature names from ``get_feature_names_out``.
 
