@@ -16,7 +16,10 @@ C = 0.5
 clf = LogisticRegression(C=C).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
 mlnb.log_metric("accuracy", 0.9)
 for step in range(5):
-    mlnb.log_metric("loss", 1 / (step + 1), step=step)"""
+    mlnb.log_metric("loss", 1 / (step + 1), step=step)
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([3, 1, 2])"""
 
 
 REGISTER = """first = mlnb.search_runs(filter_string="attributes.run_name = 'first'").run_id[0]
@@ -74,6 +77,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     assert card.locator(".mlnb-card-name").inner_text() == "first"
     assert "accuracy" in card.locator(".mlnb-card-metrics").inner_text()
     assert "runs:/" in card.locator(".mlnb-card-models").inner_text()
+    assert card.locator("img.mlnb-card-figure").count() >= 1
 
     # a hostile run name is shown as text in the sidebar and in the card
     lab.run_cell(2)
@@ -104,7 +108,9 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     assert "models:/churn/1" in registered.inner_text()
     lab.screenshot("sidebar-and-card")
     DOCS.mkdir(exist_ok=True)
-    lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.scrollToItem(1, 'start')")
+    lab.page.locator(".jp-Cell").nth(1).locator(".mlnb-card").evaluate(
+        "el => el.scrollIntoView({block: 'start'})"
+    )
     lab.page.wait_for_timeout(300)
     lab.page.screenshot(path=str(DOCS / "runs-sidebar.png"))
 
@@ -135,6 +141,11 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     detail.locator(".mlnb-params").wait_for()
     assert re.search(r"C\s+0\.5", detail.locator(".mlnb-params").inner_text())
     assert "accuracy" in detail.locator(".mlnb-metrics").inner_text()
+    # the figure is fetched through the artifact route and shown from a blob: URL
+    lab.page.wait_for_function(
+        """() => [...document.querySelectorAll('#mlnb-runs-panel .mlnb-figures img')]
+                 .some(img => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0)"""
+    )
     # a metric logged at several steps gets a sparkline of its history
     detail.locator(".mlnb-metrics .mlnb-sparkline").wait_for()
     assert detail.locator(".mlnb-metrics .mlnb-sparkline").count() == 1
