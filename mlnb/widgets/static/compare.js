@@ -3,6 +3,7 @@
 // "<img src=x onerror=...>" stays text.
 
 const ROW_H = 24;
+const MAX_LINES = 2000;
 const SVGNS = "http://www.w3.org/2000/svg";
 const PLOTS = ["parallel", "scatter", "box", "contour", "history"];
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -384,9 +385,17 @@ function drawParallel(ctx) {
     }
     g.stroke();
   };
+  // software-rendered canvases choke on tens of thousands of translucent segments: past
+  // MAX_LINES runs an evenly spaced sample is drawn (brushing still tests every run)
+  const sample = (rows) => (rows.length <= MAX_LINES ? rows : rows.filter((_, j) => j % Math.ceil(rows.length / MAX_LINES) === 0));
   const chosen = any ? all.filter((i) => ctx.selected.has(state.runIds[i])) : all;
-  if (any) stroke(all.filter((i) => !ctx.selected.has(state.runIds[i])), "#999", 0.15);
-  stroke(chosen, any ? "#e4572e" : "#1f77b4", Math.max(0.08, Math.min(0.8, 8 / Math.sqrt(chosen.length || 1))));
+  const rest = any ? sample(all.filter((i) => !ctx.selected.has(state.runIds[i]))) : [];
+  const drawn = sample(chosen);
+  if (rest.length) stroke(rest, "#999", 0.15);
+  stroke(drawn, any ? "#e4572e" : "#1f77b4", Math.max(0.08, Math.min(0.8, 8 / Math.sqrt(drawn.length || 1))));
+  if (drawn.length + rest.length < state.n) {
+    svg.appendChild(s("text", { x: W - 4, y: H - 4, "text-anchor": "end", class: "mlnb-tick" }, `drawing ${drawn.length + rest.length} of ${state.n} runs`));
+  }
   g.globalAlpha = 1;
   const brushes = model.get("brushes") || {};
   for (const d of dims) {
