@@ -288,13 +288,18 @@ def test_every_handler_is_an_authenticated_api_handler():
             func = cls.__dict__.get(method)
             if func is None:
                 continue
-            # web.authenticated and @authorized both wrap with functools.wraps: the chain of
-            # __wrapped__ is as long as the decorators applied
-            depth, inner = 0, func
-            while hasattr(inner, "__wrapped__"):
-                depth, inner = depth + 1, inner.__wrapped__
-            assert depth >= 2, f"{cls.__name__}.{method} lacks @authenticated/@authorized"
             assert method == "get", f"{cls.__name__}.{method}: the API is read-only"
+            # follow the decorators (each uses functools.wraps) and note whose code wraps it
+            wrappers, inner = [], func
+            while hasattr(inner, "__wrapped__"):
+                wrappers.append(inner.__code__.co_filename.replace("\\", "/"))
+                inner = inner.__wrapped__
+            assert any(f.endswith("tornado/web.py") for f in wrappers), (
+                f"{cls.__name__}.{method} lacks @tornado.web.authenticated"
+            )
+            assert any(f.endswith("jupyter_server/auth/decorator.py") for f in wrappers), (
+                f"{cls.__name__}.{method} lacks jupyter_server's @authorized"
+            )
 
 
 async def test_gets_never_write_the_store(jp_fetch, runs, project):
