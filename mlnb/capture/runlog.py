@@ -153,18 +153,62 @@ def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
         _store().log_inputs(session.run_id, inputs)
 
 
-def plan_models(fitted: list[_Fitted]) -> tuple[list[tuple[Any, str, Any]], str | None]:
-    """(estimator, artifact path, fit X) to save, and the path ``model`` copies (one estimator)."""
+def foreign_type(estimator: Any) -> str | None:
+    """A type or function in the estimator that skops-only saving will refuse, if one is visible.
+
+    A quick look at the estimator and its nested params, so the card never lists a model that
+    cannot be saved; saving itself still checks everything.
+    """
+    from mlnb.models.skops_io import TRUSTED_ROOTS
+
+    try:
+        values = [estimator, *estimator.get_params(deep=True).values()]
+    except Exception:
+        return None
+    for value in values:
+        if is_estimator(value):
+            kind = type(value)
+            module, name = kind.__module__ or "", kind.__qualname__
+        elif callable(value) and not isinstance(value, type):
+            module, name = getattr(value, "__module__", None) or "", getattr(value, "__qualname__", "")
+        else:
+            continue
+        if module.split(".", 1)[0] not in TRUSTED_ROOTS or "<lambda>" in name or "<locals>" in name:
+            return f"{module}.{name}"
+    return None
+
+
+def plan_models(
+    fitted: list[_Fitted], allow_pickle: bool = False, problems: list[str] | None = None
+) -> tuple[list[tuple[Any, str, Any]], str | None]:
+    """(estimator, artifact path, fit X) to save, and the path ``model`` copies (one estimator).
+
+    Estimators that visibly hold a type skops cannot load are left out (with a message in
+    ``problems``) unless ``allow_pickle``.
+    """
+    single = len(fitted) == 1
+    if not allow_pickle:
+        kept = []
+        for item in fitted:
+            found = foreign_type(item.estimator)
+            if found is None:
+                kept.append(item)
+            elif problems is not None:
+                problems.append(
+                    f"model {item.name!r} not saved: it contains {found}, which skops cannot load "
+                    "safely; use %%track --allow-pickle to save it with cloudpickle"
+                )
+        fitted = kept
     jobs: list[tuple[Any, str, Any]] = []
     for item in fitted:
         if item.bound:
             jobs.append((item.estimator, item.name, item.X))
         best = getattr(item.estimator, "best_estimator_", None)
         if searchcv.is_search(item.estimator) and best is not None:
-            name = "best_estimator" if len(fitted) == 1 else f"{item.name}_best_estimator"
+            name = "best_estimator" if single else f"{item.name}_best_estimator"
             jobs.append((best, name, item.X))
     alias_of = None
-    if len(fitted) == 1 and fitted[0].name != "model":
+    if single and fitted and fitted[0].name != "model":
         if fitted[0].bound:
             alias_of = fitted[0].name
         else:

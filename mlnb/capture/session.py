@@ -212,7 +212,10 @@ class TrackSession:
         self._step("datasets", lambda: log.log_datasets(self, fitted))
         planned = None
         if self.options.models:
-            planned = self._step("planning models", lambda: log.plan_models(fitted))
+            planned = self._step(
+                "planning models",
+                lambda: log.plan_models(fitted, self.options.allow_pickle, self.result.warnings),
+            )
         self._step("search runs", lambda: log.log_searches(self, fitted))
         self._step("artifacts", lambda: log.log_artifacts(self, error))
         jobs, alias_of = planned or ([], None)

@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from IPython.utils.capture import capture_output
 
 import mlnb
+from mlnb.display.cards import MIME_TYPE
 from tests.capture.shell import SETUP, artifacts, last_run
 
 
@@ -358,6 +360,23 @@ def test_model_skops_cannot_save_is_skipped_with_a_message(shell, capsys):
     assert r.info.status == "FINISHED"
     assert not any(p.startswith(("c/", "model/")) for p in artifacts(r.info.run_id))
     assert "Custom" in capsys.readouterr().err
+
+
+def test_model_with_a_notebook_function_is_skipped_before_the_card(shell, capsys):
+    run(
+        shell,
+        SETUP
+        + "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import FunctionTransformer\n",
+    )
+    with capture_output() as captured:
+        run(
+            shell,
+            "%%track\np = make_pipeline(FunctionTransformer(lambda v: v), LogisticRegression()).fit(X_train, y_train)\n",
+        )
+    card = next(o.data[MIME_TYPE] for o in captured.outputs if MIME_TYPE in o.data)
+    assert card["models"] == []
+    assert "<lambda>" in captured.stderr and "--allow-pickle" in captured.stderr
+    assert last_run().data.params["logisticregression__C"] == "1.0"
 
 
 def test_allow_pickle_saves_what_skops_cannot(shell):
