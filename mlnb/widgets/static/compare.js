@@ -488,9 +488,13 @@ function drawScatter(ctx) {
     if (!Number.isFinite(xv[i]) || !Number.isFinite(yv[i])) continue;
     const x = px(xv[i]), y = py(yv[i]);
     pts.push([x, y, i]);
-    g.beginPath();
-    g.arc(x, y, 3, 0, 2 * Math.PI);
-    g.fill();
+    if (rows.length > MAX_LINES) {
+      g.fillRect(x - 1.5, y - 1.5, 3, 3); // thousands of arcs are slow on a software canvas
+    } else {
+      g.beginPath();
+      g.arc(x, y, 3, 0, 2 * Math.PI);
+      g.fill();
+    }
   }
   axisLabels(svg, x0, x1, y0, y1, xr.map(xs.inv), yr.map(ys.inv), short(xc.key) + (xs.log ? " (log)" : ""), short(yc.key) + (ys.log ? " (log)" : ""));
   const tip = h("div", { class: "mlnb-tooltip", style: "display:none" });
