@@ -85,7 +85,7 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
     page.locator(".mlnb-brush").first.wait_for()
     page.wait_for_function("() => document.querySelectorAll('.mlnb-tr.mlnb-selected').length > 0")
     lab.screenshot("compare-panel", root)
-    shutil.copyfile(lab.screenshot("compare-panel-full"), lab.dir / "full.png")
+    lab.screenshot("compare-panel-full")
 
     # the kernel sees the brushed runs as a DataFrame with search_runs' columns
     lab.run_cell(2)
