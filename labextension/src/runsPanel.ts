@@ -107,6 +107,9 @@ export class RunsPanel extends Widget {
         this.selected.clear();
         this.signature = '';
       }
+      if (!this.isVisible) {
+        return; // refreshed when shown (onAfterShow)
+      }
       // the kernel commits a finished run within ~0.2 s: look a moment later
       window.setTimeout(() => void this.refresh(why === 'notebook'), why === 'executed' ? 400 : 0);
     });

@@ -23,10 +23,10 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from mlnb.errors import MlnbError, StoreError
+from mlnb.errors import MlnbError
 from mlnb.jupyter import views
 from mlnb.store import location as store_location
-from mlnb.store.readonly import ReadOnlyStore, cached_readonly
+from mlnb.store.readonly import ReadOnlyStore, StoreNotReady, cached_readonly
 
 AUTH_RESOURCE = "mlnb"
 T = TypeVar("T")
@@ -71,10 +71,8 @@ class MlnbHandler(APIHandler):
             raise StoreMissing
         try:
             return cached_readonly(loc)
-        except StoreError:
-            if loc.root is not None and not loc.root.joinpath("mlnb.db").is_file():
-                raise StoreMissing from None
-            raise
+        except StoreNotReady:
+            raise StoreMissing from None
 
     async def in_thread(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await IOLoop.current().run_in_executor(None, lambda: func(*args, **kwargs))
@@ -97,6 +95,8 @@ class MlnbHandler(APIHandler):
             self.finish({"store": store_info, "items": body})
 
     def fail(self, exc: MlnbError) -> None:
+        if exc.http_status >= 500:
+            self.log.warning("mlnb: %s %s failed: %s", self.request.method, self.request.path, exc)
         self.set_status(exc.http_status)
         self.set_header("Cache-Control", "no-store")
         self.finish({"error_code": exc.error_code, "message": str(exc)})

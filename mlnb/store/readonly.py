@@ -27,6 +27,10 @@ from mlnb.store.location import StoreLocation
 from mlnb.store.sql import SqlStore
 
 
+class StoreNotReady(StoreError):
+    """The database file exists but a writer has not created its tables yet (or never will)."""
+
+
 class ReadOnlyStore(SqlStore):
     """A :class:`SqlStore` that cannot write: read-only SQLite connection, no migrations.
 
@@ -39,7 +43,7 @@ class ReadOnlyStore(SqlStore):
 
     def __init__(self, location: StoreLocation) -> None:
         if location.root is not None and not (location.root / config.DB_FILENAME).is_file():
-            raise StoreError(f"no mlnb store at {location.uri}: nothing has been tracked there yet")
+            raise StoreNotReady(f"no mlnb store at {location.uri}: nothing has been tracked there yet")
         super().__init__(location)
         self._write_mode = False
 
@@ -79,6 +83,8 @@ class ReadOnlyStore(SqlStore):
     def _prepare(self) -> None:
         with self.reading() as conn:
             version = t.current_version(conn)
+        if version == 0:
+            raise StoreNotReady(f"the mlnb store at {self.location.uri} is still being created")
         if version != t.LATEST:
             raise StoreError(
                 f"the mlnb store at {self.location.uri} has schema version {version}, this mlnb "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -397,3 +398,12 @@ async def test_recreated_store_is_read_from_the_new_file(jp_fetch, project):
         for r in _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": "proj"}))["runs"]
     ]
     assert names == ["new"]
+
+
+async def test_store_being_created_reads_as_no_store_yet(jp_fetch, jp_root_dir, project):
+    # a kernel has created the database file but not yet its tables
+    fresh = jp_root_dir / "fresh" / ".mlnb"
+    fresh.mkdir(parents=True)
+    sqlite3.connect(fresh / "mlnb.db").close()
+    body = _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": "fresh/nb.ipynb"}))
+    assert body["store"]["found"] is False and body["runs"] == []
