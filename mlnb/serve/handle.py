@@ -17,7 +17,7 @@ from typing import Any
 
 from mlnb.errors import InvalidParameter, InvalidState
 from mlnb.serve import limits
-from mlnb.serve.app import BIND_HOST_ENV, MODEL_URI_ENV, create_app
+from mlnb.serve.app import BIND_HOST_ENV, HTTP_PROTOCOL, MODEL_URI_ENV, create_app
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -143,7 +143,9 @@ def serve(
     app = create_app(model_uri, bind_host=host, allow_pickle=allow_pickle)
     sock = _bind(host, 0 if port is None else int(port))
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, http=HTTP_PROTOCOL, log_config=None, log_level="warning", access_log=False, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"mlnb-serve-{actual_port}", daemon=True
@@ -170,7 +172,15 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
     if workers == 1:
         app = create_app(model_uri, bind_host=host)
         print(f"mlnb serve: {model_uri} at {_url(host, port)}", flush=True)
-        uvicorn.run(app, host=host, port=port, access_log=False, lifespan="off", log_level="warning")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            http=HTTP_PROTOCOL,
+            access_log=False,
+            lifespan="off",
+            log_level="warning",
+        )
         return
     from mlnb.registry.loading import verify_model
     from mlnb.tracking.state import get_store
@@ -189,6 +199,7 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
         host=host,
         port=port,
         workers=workers,
+        http=HTTP_PROTOCOL,
         access_log=False,
         lifespan="off",
         log_level="warning",
