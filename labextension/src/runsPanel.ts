@@ -17,6 +17,17 @@ const KEY_METRICS = 3;
 const PAGE_SIZE = 100;
 const MAX_RUNS = 1000; // the server's largest page
 
+/** A message for the user: the server's own, or how to enable the server extension. */
+function describe(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 404 && !err.code) {
+      return "mlnb's server extension is not enabled on this Jupyter server: run `jupyter server extension enable mlnb.jupyter` and restart it.";
+    }
+    return err.message;
+  }
+  return `mlnb: ${String(err)}`;
+}
+
 export function compareCode(runIds: string[]): string {
   return `import mlnb\n\nmlnb.compare(${JSON.stringify(runIds)})`;
 }
@@ -201,7 +212,7 @@ export class RunsPanel extends Widget {
       this.message.classList.remove('mlnb-error');
       this.render(page.runs, note, force);
     } catch (err) {
-      this.message.textContent = err instanceof ApiError ? err.message : `mlnb: ${String(err)}`;
+      this.message.textContent = describe(err);
       this.message.classList.add('mlnb-error');
       this.signature = '';
     } finally {
