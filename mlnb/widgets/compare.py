@@ -299,7 +299,8 @@ class ComparePanel(w.VBox):
         ids = list(self.view.selected)
         frame = search_runs(run_ids=ids, search_all_experiments=True, run_view_type=ViewType.ALL)
         position = {rid: i for i, rid in enumerate(self.table.run_ids)}
-        order = sorted(range(len(frame)), key=lambda i: position.get(frame["run_id"].iloc[i], 0))
+        ids_in_frame = frame["run_id"].tolist()
+        order = sorted(range(len(ids_in_frame)), key=lambda i: position.get(ids_in_frame[i], 0))
         return frame.iloc[order].reset_index(drop=True)
 
     def select(self, run_ids: Sequence[str]) -> None:
