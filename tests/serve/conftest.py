@@ -52,7 +52,7 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     store_dir = tmp_path_factory.mktemp("serve") / ".mlnb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLNB_SERVE_MAX_BODY_BYTES", str(SMALL_BODY_CAP))

@@ -16,95 +16,95 @@ def _split(frame) -> dict:
     return json.loads(frame.to_json(orient="split", index=False))
 
 
-def _expected(served: Served, n: int = 20) -> tuple[object, list]:
-    rows = served.X.head(n)
-    return rows, served.model.predict(rows).tolist()
+def _expected(server: Served, n: int = 20) -> tuple[object, list]:
+    rows = server.X.head(n)
+    return rows, server.model.predict(rows).tolist()
 
 
-def test_ping_health_version(served: Served) -> None:
+def test_ping_health_version(server: Served) -> None:
     for path in ("/ping", "/health"):
-        r = served.client.get(served.url + path)
+        r = server.client.get(server.url + path)
         assert (r.status_code, r.text, r.headers["content-type"]) == (200, "\n", "application/json")
-    assert served.client.get(served.url + "/version").text == __import__("mlnb").__version__
+    assert server.client.get(server.url + "/version").text == __import__("mlnb").__version__
 
 
-def test_dataframe_split(served: Served) -> None:
-    rows, expected = _expected(served)
-    r = served.invoke(json.dumps({"dataframe_split": _split(rows)}))
+def test_dataframe_split(server: Served) -> None:
+    rows, expected = _expected(server)
+    r = server.invoke(json.dumps({"dataframe_split": _split(rows)}))
     assert r.status_code == 200
     assert r.json() == {"predictions": expected}
 
 
-def test_dataframe_records(served: Served) -> None:
-    rows, expected = _expected(served)
-    r = served.invoke(json.dumps({"dataframe_records": rows.to_dict(orient="records")}))
+def test_dataframe_records(server: Served) -> None:
+    rows, expected = _expected(server)
+    r = server.invoke(json.dumps({"dataframe_records": rows.to_dict(orient="records")}))
     assert r.json() == {"predictions": expected}
 
 
-def test_instances(served: Served) -> None:
-    rows, expected = _expected(served)
-    r = served.invoke(json.dumps({"instances": rows.to_dict(orient="records")}))
+def test_instances(server: Served) -> None:
+    rows, expected = _expected(server)
+    r = server.invoke(json.dumps({"instances": rows.to_dict(orient="records")}))
     assert r.json() == {"predictions": expected}
 
 
-def test_inputs(served: Served) -> None:
-    rows, expected = _expected(served)
-    r = served.invoke(json.dumps({"inputs": rows.to_dict(orient="list")}))
+def test_inputs(server: Served) -> None:
+    rows, expected = _expected(server)
+    r = server.invoke(json.dumps({"inputs": rows.to_dict(orient="list")}))
     assert r.json() == {"predictions": expected}
 
 
-def test_csv(served: Served) -> None:
-    rows, expected = _expected(served)
-    r = served.invoke(rows.to_csv(index=False), "text/csv")
+def test_csv(server: Served) -> None:
+    rows, expected = _expected(server)
+    r = server.invoke(rows.to_csv(index=False), "text/csv")
     assert r.json() == {"predictions": expected}
 
 
-def test_handle_predicts_like_the_model(served: Served) -> None:
-    np.testing.assert_array_equal(served.handle.predict(served.X), served.model.predict(served.X))
+def test_handle_predicts_like_the_model(server: Served) -> None:
+    np.testing.assert_array_equal(server.handle.predict(server.X), server.model.predict(server.X))
 
 
-def test_missing_column_names_it(served: Served) -> None:
-    rows = served.X.head(2).drop(columns="Age")
-    r = served.invoke(json.dumps({"dataframe_split": _split(rows)}))
+def test_missing_column_names_it(server: Served) -> None:
+    rows = server.X.head(2).drop(columns="Age")
+    r = server.invoke(json.dumps({"dataframe_split": _split(rows)}))
     assert r.status_code == 400
     assert "Age" in r.json()["message"]
 
 
-def test_wrong_type_names_the_column(served: Served) -> None:
-    records = served.X.head(2).to_dict(orient="records")
+def test_wrong_type_names_the_column(server: Served) -> None:
+    records = server.X.head(2).to_dict(orient="records")
     records[1]["ServicesOpted"] = MARKER
-    r = served.invoke(json.dumps({"dataframe_records": records}))
+    r = server.invoke(json.dumps({"dataframe_records": records}))
     assert r.status_code == 400
     body = r.json()
     assert "ServicesOpted" in body["message"] and MARKER not in body["message"]
 
 
-def test_body_over_the_cap_is_413(served: Served) -> None:
+def test_body_over_the_cap_is_413(server: Served) -> None:
     big = b'{"inputs": {"Age": [' + b"1," * SMALL_BODY_CAP + b"1]}}"
-    r = served.invoke(big)
+    r = server.invoke(big)
     assert r.status_code == 413
     assert r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
 
 
-def test_chunked_body_over_the_cap_is_413(served: Served) -> None:
+def test_chunked_body_over_the_cap_is_413(server: Served) -> None:
     def chunks():
         yield b'{"inputs": {"Age": ['
         for _ in range(SMALL_BODY_CAP // 10_000 + 5):
             yield b"1," * 5000
 
-    r = served.client.post(
-        served.url + "/invocations", content=chunks(), headers={"Content-Type": "application/json"}
+    r = server.client.post(
+        server.url + "/invocations", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 413
 
 
-def test_non_loopback_host_header_is_refused(served: Served) -> None:
-    r = served.client.get(served.url + "/ping", headers={"Host": "evil.example"})
+def test_non_loopback_host_header_is_refused(server: Served) -> None:
+    r = server.client.get(server.url + "/ping", headers={"Host": "evil.example"})
     assert r.status_code == 400
     assert r.json()["error_code"] == "BAD_REQUEST"
     assert (
-        served.client.get(
-            served.url + "/ping", headers={"Host": f"localhost:{served.handle.port}"}
+        server.client.get(
+            server.url + "/ping", headers={"Host": f"localhost:{server.handle.port}"}
         ).status_code
         == 200
     )

@@ -155,34 +155,34 @@ def test_corpus_is_large_enough() -> None:
 
 @pytest.mark.parametrize(("name", "body", "content_type", "headers"), CASES, ids=[c[0] for c in CASES])
 def test_malformed_request_gets_4xx_json(
-    served: Served, name: str, body: bytes, content_type: str | None, headers: dict[str, str]
+    server: Served, name: str, body: bytes, content_type: str | None, headers: dict[str, str]
 ) -> None:
     if "Content-Length" in headers:
-        r = _raw_post(served, body, content_type, headers)
+        r = _raw_post(server, body, content_type, headers)
         status, text = r
     else:
-        resp = served.invoke(body, content_type, **headers)
+        resp = server.invoke(body, content_type, **headers)
         status, text = resp.status_code, resp.text
     assert 400 <= status < 500, (name, status, text[:300])
     payload = json.loads(text)
     assert set(payload) == {"error_code", "message"}
     assert MARKER not in text
     assert "Traceback" not in text and 'File "' not in text
-    ping = served.client.get(served.url + "/ping")
+    ping = server.client.get(server.url + "/ping")
     assert ping.status_code == 200
 
 
 def _raw_post(
-    served: Served, body: bytes, content_type: str | None, headers: dict[str, str]
+    server: Served, body: bytes, content_type: str | None, headers: dict[str, str]
 ) -> tuple[int, str]:
     """A request whose Content-Length claims more than it sends (httpx would refuse to lie)."""
     import socket
 
-    head = ["POST /invocations HTTP/1.1", f"Host: 127.0.0.1:{served.handle.port}", "Connection: close"]
+    head = ["POST /invocations HTTP/1.1", f"Host: 127.0.0.1:{server.handle.port}", "Connection: close"]
     if content_type:
         head.append(f"Content-Type: {content_type}")
     head += [f"{k}: {v}" for k, v in headers.items()]
-    with socket.create_connection(("127.0.0.1", served.handle.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", server.handle.port), timeout=10) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         data = b""
         while chunk := sock.recv(65536):
@@ -191,7 +191,7 @@ def _raw_post(
     return int(head_text.split()[1]), payload.decode()
 
 
-def test_server_still_predicts_after_the_corpus(served: Served) -> None:
-    r = served.invoke(_records(GOOD_ROW))
+def test_server_still_predicts_after_the_corpus(server: Served) -> None:
+    r = server.invoke(_records(GOOD_ROW))
     assert r.status_code == 200
-    assert r.json()["predictions"] == served.model.predict(served.X.head(0).__class__([GOOD_ROW])).tolist()
+    assert r.json()["predictions"] == server.model.predict(server.X.head(0).__class__([GOOD_ROW])).tolist()
