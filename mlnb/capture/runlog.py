@@ -61,8 +61,9 @@ def fitted_estimators(session: TrackSession) -> list[_Fitted]:
             name, is_bound = preferred[0], True
         elif bound:
             name, is_bound = sorted(bound)[0], True
-        else:
-            name, is_bound = site.target or type(est).__name__.lower(), False
+        else:  # only ``fit`` returns the estimator, so only its target names it
+            fallback = site.target if site.name == "fit" else None
+            name, is_bound = fallback or type(est).__name__.lower(), False
         base, i = name, 2
         while name in used:
             name, i = f"{base}_{i}", i + 1
