@@ -422,3 +422,12 @@ def test_figure_of_a_cell_that_imports_matplotlib_itself(store_dir: Path):
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     found = mlnb.search_runs(filter_string="attributes.run_name = 'fresh'")
     assert "figures/figure_1.png" in artifacts(found["run_id"][0])
+
+
+def test_anonymous_estimator_of_fit_predict_gives_params_and_model(shell):
+    run(shell, SETUP + "from sklearn.cluster import KMeans\n")
+    run(shell, "%%track\nlabels = KMeans(n_clusters=3, n_init=1, random_state=0).fit_predict(X_train)\n")
+    r = last_run()
+    assert r.data.params["n_clusters"] == "3"
+    files = artifacts(r.info.run_id)
+    assert "model/MLmodel" in files and not any(p.startswith("labels/") for p in files)
