@@ -331,6 +331,8 @@ _loaded: dict[int, MlnbMagics] = {}
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%%track``, ``%mlnb``, the input/AST transformers and the run events."""
+    if id(ipython) in _loaded:  # loading twice would track every cell twice
+        return
     magics = MlnbMagics(ipython)
     ipython.register_magics(magics)
     ipython.input_transformers_cleanup.append(magics.strip_track_line)

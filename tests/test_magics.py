@@ -182,3 +182,11 @@ def test_terminal_input_of_a_track_cell_ends_at_a_blank_line(shell):
     check = shell.input_transformer_manager.check_complete
     assert check("%%track\nx = 1\n")[0] == "incomplete"
     assert check("%%track\nx = 1\n\n")[0] == "complete"
+
+
+def test_loading_twice_tracks_once(shell):
+    import mlnb as package
+
+    package.load_ipython_extension(shell)
+    shell.run_cell("%%track\nx = 1\n")
+    assert runs() == 1
