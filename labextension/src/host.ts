@@ -13,8 +13,8 @@ export interface IPanelHost {
   cellIndex(cellId: string | null): number | null;
   /** Make that cell the active one and scroll to it. */
   jumpToCell(cellId: string): boolean;
-  /** Insert a code cell below the active cell (and run it when `run`). */
-  insertCode(code: string, run: boolean): Promise<boolean>;
+  /** Insert a code cell below the active cell (or the cell holding `near`); run it when `run`. */
+  insertCode(code: string, run: boolean, near?: Element): Promise<boolean>;
   /** Emitted when the current notebook changes or one of its cells finished executing. */
   readonly changed: ISignal<IPanelHost, 'notebook' | 'executed'>;
 }
@@ -83,12 +83,23 @@ export class NotebookHost implements IPanelHost {
     return true;
   }
 
-  async insertCode(code: string, run: boolean): Promise<boolean> {
-    const panel = this.current();
+  /**
+   * Insert a code cell below the active cell (or below the cell holding `near`, an element of
+   * an output) and run it when `run`.
+   */
+  async insertCode(code: string, run: boolean, near?: Element): Promise<boolean> {
+    const owner = near ? this.tracker.find(p => p.node.contains(near)) : undefined;
+    const panel = owner ?? this.current();
     if (!panel) {
       return false;
     }
     const notebook = panel.content;
+    if (near && owner) {
+      const index = notebook.widgets.findIndex(cell => cell.node.contains(near));
+      if (index >= 0) {
+        notebook.activeCellIndex = index;
+      }
+    }
     if (notebook.widgets.length === 0 || notebook.activeCellIndex < 0) {
       notebook.activeCellIndex = Math.max(0, notebook.widgets.length - 1);
     }

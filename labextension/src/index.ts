@@ -6,6 +6,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { MlnbApi } from './api';
 import { NotebookHost } from './host';
+import { COMPARE_EVENT, ICompareRequest, compareFilterCode } from './runCardRenderer';
 import { RunsPanel } from './runsPanel';
 import { TOGGLE_TRACK, TrackButtonExtension, isTracked, toggleActiveCell } from './trackToggle';
 
@@ -27,10 +28,18 @@ const runsPlugin: JupyterFrontEndPlugin<void> = {
     tracker: INotebookTracker,
     restorer: ILayoutRestorer | null
   ): void => {
-    const panel = new RunsPanel(new MlnbApi(), new NotebookHost(tracker));
+    const host = new NotebookHost(tracker);
+    const panel = new RunsPanel(new MlnbApi(), host);
     panel.title.icon = runsIcon;
     app.shell.add(panel, 'left', { rank: 450 });
     restorer?.add(panel, 'mlnb-runs');
+    // "Compare earlier runs" on a run card (the renderer cannot reach the notebook itself)
+    document.addEventListener(COMPARE_EVENT, ev => {
+      const req = (ev as CustomEvent<ICompareRequest>).detail;
+      if (req && ev.target instanceof Element) {
+        void host.insertCode(compareFilterCode(req), true, ev.target);
+      }
+    });
     app.commands.addCommand('mlnb:show-runs', {
       label: 'Show mlnb Runs',
       execute: () => app.shell.activateById(panel.id)

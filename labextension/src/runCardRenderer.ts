@@ -11,6 +11,23 @@ import { Widget } from '@lumino/widgets';
 import { button, copyText, formatDuration, formatNumber, h, kvTable, pngDataUrl, statusBadge } from './dom';
 
 export const RUN_MIME = 'application/vnd.mlnb.run+json';
+/** DOM event a card dispatches to ask for a compare panel of the runs of its cell. */
+export const COMPARE_EVENT = 'mlnb-compare-request';
+
+export interface ICompareRequest {
+  filter: string;
+  experiment_id: string;
+}
+
+/** Python for a compare panel of the runs a card's compare filter selects. */
+export function compareFilterCode(req: ICompareRequest): string {
+  // JSON string literals are valid Python string literals
+  return (
+    'import mlnb\n\n' +
+    `mlnb.compare(experiment=mlnb.get_experiment(${JSON.stringify(req.experiment_id)}), ` +
+    `filter=${JSON.stringify(req.filter)})`
+  );
+}
 
 interface IMetricRow {
   key: string;
@@ -74,6 +91,20 @@ export function renderRunCard(data: Partial<IRunCard>): HTMLElement {
     h('span', { class: 'mlnb-card-duration' }, formatDuration(data.duration_ms ?? null))
   );
   header.appendChild(button('Copy id', () => void copyText(runId), 'mlnb-copy-id', 'Copy the run id'));
+  const compare = data.compare;
+  if (compare && typeof compare === 'object' && compare.filter) {
+    // the card cannot reach the notebook: the Runs plugin listens for this event and inserts
+    // mlnb.compare(...) below the card's cell
+    const detail: ICompareRequest = { filter: text(compare.filter), experiment_id: text(compare.experiment_id) };
+    header.appendChild(
+      button(
+        'Compare earlier runs',
+        ev => (ev.target as HTMLElement).dispatchEvent(new CustomEvent(COMPARE_EVENT, { bubbles: true, detail })),
+        'mlnb-card-compare',
+        "Insert and run mlnb.compare() for this cell's runs"
+      )
+    );
+  }
   card.appendChild(header);
 
   const error = data.error;

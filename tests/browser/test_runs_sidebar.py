@@ -190,6 +190,22 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
         timeout=60_000,
     ).json_value()
     assert all(o["output_type"] != "error" for o in outputs), outputs
+
+    # the card's "Compare earlier runs" inserts a compare of this cell's runs below the card
+    card.locator(".mlnb-card-compare").click()
+    lab.page.wait_for_function(
+        """() => window.jupyterapp.shell.currentWidget.content.widgets[2]
+                 .model.sharedModel.getSource().includes('mlnb.compare(experiment=')"""
+    )
+    outputs = lab.page.wait_for_function(
+        """() => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[2];
+            const outs = cell.model.outputs.toJSON();
+            return cell.model.executionCount && outs.length ? outs : null;
+        }""",
+        timeout=60_000,
+    ).json_value()
+    assert all(o["output_type"] != "error" for o in outputs), outputs
     assert lab.dialogs == [] and lab.page_errors == []
 
 
