@@ -139,7 +139,8 @@ def test_second_run_of_the_same_cell_shows_the_change(shell):
     metric = next(m for m in payload["metrics"] if m["key"] == "acc")
     assert metric["value"] == 1.0 and metric["previous"] == 0.75
     assert metric["delta"] == pytest.approx(0.25)
-    assert mlnb.search_runs(filter_string=payload["compare"]["filter"]).shape[0] == 1
+    compared = mlnb.search_runs(filter_string=payload["compare"]["filter"])
+    assert len(compared) == 2 and payload["run_id"] in set(compared["run_id"])  # this run + the earlier one
 
 
 def test_mlnb_experiment_store_runs_and_help(shell, store_dir, capsys):

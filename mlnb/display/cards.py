@@ -43,13 +43,13 @@ def thumbnail_b64(png: bytes, max_width: int = THUMBNAIL_WIDTH) -> str:
 
 
 def compare_filter(cell_key: str | None, run_id: str, start_time: int | None = None) -> str:
-    """The filter selecting earlier runs of the same cell (the run itself excluded).
+    """The filter selecting the runs of the same cell up to this one (this run included).
 
     Keys and ids are hex strings, so quoting them is safe.
     """
     if not cell_key:
         return f"attributes.run_id = '{run_id}'"
-    text = f"tags.mlnb.cell = '{cell_key}' AND attributes.run_id != '{run_id}'"
+    text = f"tags.mlnb.cell = '{cell_key}'"
     if start_time is not None:
         text += f" AND attributes.start_time <= {int(start_time)}"
     return text
@@ -60,7 +60,8 @@ def _previous_metrics(store: Any, experiment_id: str, cell_key: str | None, run:
         return {}
     found = store.search_runs(
         [experiment_id],
-        filter_string=compare_filter(cell_key, run.info.run_id, run.info.start_time),
+        filter_string=compare_filter(cell_key, run.info.run_id, run.info.start_time)
+        + f" AND attributes.run_id != '{run.info.run_id}'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
