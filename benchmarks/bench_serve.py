@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 
@@ -94,12 +95,25 @@ class _Conn:
         self.conn.close()
 
 
-def _interleaved(urls: dict[str, str], one: bytes, big: bytes, n: int) -> dict[str, dict[str, float]]:
-    """Alternate between the servers in small blocks so both see the same machine load."""
-    lat: dict[str, list[float]] = {k: [] for k in urls}
-    spent: dict[str, float] = dict.fromkeys(urls, 0.0)
-    bigs: dict[str, list[float]] = {k: [] for k in urls}
-    conns = {k: _Conn(url) for k, url in urls.items()}
+class _InProcess:
+    """The model's own predict on the same rows, timed in the same rounds as the servers."""
+
+    def __init__(self, model: Any, one: Any, big: Any, one_body: bytes) -> None:
+        self.model, self.frames = model, {one_body: one}
+        self.big = big
+
+    def post(self, body: bytes) -> Any:
+        return self.model.predict(self.frames.get(body, self.big))
+
+    def close(self) -> None:
+        pass
+
+
+def _interleaved(conns: dict[str, Any], one: bytes, big: bytes, n: int) -> dict[str, dict[str, float]]:
+    """Alternate between the contenders in small blocks so all see the same machine load."""
+    lat: dict[str, list[float]] = {k: [] for k in conns}
+    spent: dict[str, float] = dict.fromkeys(conns, 0.0)
+    bigs: dict[str, list[float]] = {k: [] for k in conns}
     try:
         for conn in conns.values():
             for _ in range(20):
@@ -127,7 +141,7 @@ def _interleaved(urls: dict[str, str], one: bytes, big: bytes, n: int) -> dict[s
             "rps": len(lat[name]) / spent[name],
             "big_ms": statistics.median(bigs[name]) * 1e3,
         }
-        for name in urls
+        for name in conns
     }
 
 
@@ -156,18 +170,6 @@ def main() -> None:
     big_frame = travel_churn(n_rows=10_000, seed=1).drop(columns="Target")
     big = json.dumps({"dataframe_split": json.loads(big_frame.to_json(orient="split", index=False))}).encode()
 
-    for _ in range(50):
-        model.predict(one_row)
-    inproc = []
-    for _ in range(args.requests):
-        t0 = time.perf_counter()
-        model.predict(one_row)
-        inproc.append(time.perf_counter() - t0)
-    inproc_ms = statistics.median(inproc) * 1e3
-    t0 = time.perf_counter()
-    model.predict(big_frame)
-    inproc_big_ms = (time.perf_counter() - t0) * 1e3
-
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     env["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
     commands = {
@@ -195,8 +197,11 @@ def main() -> None:
                     running[name] = (proc, port)
                 else:
                     _stop(proc)
-        urls = {name: f"http://127.0.0.1:{port}" for name, (_, port) in running.items()}
-        results = _interleaved(urls, one, big, args.requests)
+        conns: dict[str, Any] = {
+            name: _Conn(f"http://127.0.0.1:{port}") for name, (_, port) in running.items()
+        }
+        conns["in-process"] = _InProcess(model, one_row, big_frame, one)
+        results = _interleaved(conns, one, big, args.requests)
     finally:
         for proc, _ in running.values():
             _stop(proc)
@@ -204,6 +209,7 @@ def main() -> None:
         results[name]["startup_s"] = statistics.median(startups[name])
 
     ours, theirs = results["mlnb"], results["mlflow"]
+    inproc_ms, inproc_big_ms = results["in-process"]["p50_ms"], results["in-process"]["big_ms"]
     print(
         f"model: {type(model).__name__} pipeline, {len(X)} training rows; {args.requests} sequential requests"
     )
