@@ -30,7 +30,6 @@ PREDICT_FAILED = (
     "Encountered an unexpected error while evaluating the model. Verify that the serialized "
     "input Dataframe is compatible with the model for inference."
 )
-_SCALARS = (str, int, float, bool, type(None))
 
 
 class RequestError(Exception):
@@ -295,17 +294,16 @@ def parse_request(body: bytes, content_type: str | None, signature: dict[str, An
     """Decode a request body into the model's input, checked against its signature."""
     kind = media_type(content_type)
     specs = input_columns(signature)
-    if kind == "csv":
-        table = _table_from_csv(body, specs)
-    else:
-        names = [s["name"] for s in specs] if specs else None
-        try:
-            table = _table_from_json(_decode_json(body), names)
-        except RequestError:
-            raise
-        except Exception:
-            raise RequestError("Invalid input. The data cannot be read as a table") from None
-    return enforce_signature(table, signature)
+    try:
+        if kind == "csv":
+            table = _table_from_csv(body, specs)
+        else:
+            table = _table_from_json(_decode_json(body), [s["name"] for s in specs] if specs else None)
+        return enforce_signature(table, signature)
+    except RequestError:
+        raise
+    except Exception:  # anything else the data did to pandas/numpy is still the request's fault
+        raise RequestError("Invalid input. The data cannot be read as a table") from None
 
 
 # --- encoding ---------------------------------------------------------------------------------

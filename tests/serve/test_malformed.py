@@ -114,7 +114,13 @@ CASES: list[tuple[str, bytes, str | None, dict[str, str]]] = [
     ("inputs scalar columns", json.dumps({"inputs": {k: v for k, v in GOOD_ROW.items()}}).encode(), JSON, {}),
     ("inputs list of strings", json.dumps({"inputs": [MARKER]}).encode(), JSON, {}),
     ("inputs unnamed rows wrong width", json.dumps({"inputs": [[1, 2]]}).encode(), JSON, {}),
+    ("empty inputs object", b'{"inputs": {}}', JSON, {}),
+    ("empty inputs list", b'{"inputs": []}', JSON, {}),
+    ("empty records", b'{"dataframe_records": []}', JSON, {}),
+    ("zero rows", json.dumps({"dataframe_split": {"columns": COLUMNS, "data": []}}).encode(), JSON, {}),
     # wrong columns and types
+    ("age is NaN literal", _records(GOOD_ROW).replace(b'"Age": 30', b'"Age": NaN'), JSON, {}),
+    ("age is Infinity", _records(GOOD_ROW).replace(b'"Age": 30', b'"Age": 1e999'), JSON, {}),
     ("missing column", _records({k: v for k, v in GOOD_ROW.items() if k != "Age"}), JSON, {}),
     ("only unknown columns", _records({MARKER: 1}), JSON, {}),
     ("age is text", _records(_row(Age=MARKER)), JSON, {}),
@@ -195,3 +201,13 @@ def test_server_still_predicts_after_the_corpus(server: Served) -> None:
     r = server.invoke(_records(GOOD_ROW))
     assert r.status_code == 200
     assert r.json()["predictions"] == server.model.predict(server.X.head(0).__class__([GOOD_ROW])).tolist()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/invocations"), ("POST", "/ping"), ("GET", "/" + MARKER)]
+)
+def test_wrong_method_or_path_is_json(server: Served, method: str, path: str) -> None:
+    r = server.client.request(method, server.url + path)
+    assert r.status_code in (404, 405)
+    assert set(r.json()) == {"error_code", "message"}
+    assert MARKER not in r.text
