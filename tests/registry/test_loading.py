@@ -177,3 +177,23 @@ def test_mlflow_pyfunc_loads_the_logged_directory(store, logged, monkeypatch) ->
     import mlflow.sklearn
 
     np.testing.assert_array_equal(mlflow.sklearn.load_model(str(directory)).predict(X), pipe.predict(X))
+
+
+@pytest.mark.mlflow
+def test_mlflow_loads_a_cloudpickled_model(store, monkeypatch) -> None:
+    import mlflow.pyfunc
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.array([0, 1] * 5)
+    model = make_pipeline(FunctionTransformer(lambda a: a * 2), LogisticRegression()).fit(X, y)
+    with mlnb.start_run():
+        info = mlnb.log_model(model, "pickled", input_example=X, allow_pickle=True)
+    pyfunc = mlflow.pyfunc.load_model(str(store.run_dir(info.run_id) / "pickled"))
+    np.testing.assert_array_equal(np.asarray(pyfunc.predict(X)), model.predict(X))
+    np.testing.assert_array_equal(
+        mlnb.load_model(info.model_uri, allow_pickle=True).predict(X), model.predict(X)
+    )
