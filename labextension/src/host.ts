@@ -11,6 +11,8 @@ export interface IPanelHost {
   notebookPath(): string | null;
   /** 0-based index of the cell with this id in that notebook, or null when it is gone. */
   cellIndex(cellId: string | null): number | null;
+  /** The first meaningful line of that cell (for a group title), or null. */
+  cellSummary(cellId: string | null): string | null;
   /** Make that cell the active one and scroll to it. */
   jumpToCell(cellId: string): boolean;
   /** Insert a code cell below the active cell (or the cell holding `near`); run it when `run`. */
@@ -69,6 +71,18 @@ export class NotebookHost implements IPanelHost {
     }
     const index = panel.content.widgets.findIndex(cell => cell.model.id === cellId);
     return index >= 0 ? index : null;
+  }
+
+  cellSummary(cellId: string | null): string | null {
+    const index = this.cellIndex(cellId);
+    if (index === null) {
+      return null;
+    }
+    const source = this.current()?.content.widgets[index].model.sharedModel.getSource() ?? '';
+    const lines = source.split('\n').map(l => l.trim());
+    const named = lines.find(l => /^%%track\b.*\s(-n|--name)\s/.test(l));
+    const line = named ?? lines.find(l => l && !l.startsWith('%') && !l.startsWith('#')) ?? '';
+    return line.length > 48 ? `${line.slice(0, 47)}…` : line || null;
   }
 
   jumpToCell(cellId: string): boolean {

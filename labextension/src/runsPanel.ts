@@ -264,8 +264,13 @@ export class RunsPanel extends Widget {
       let group = byKey.get(key);
       if (!group) {
         const index = this.host.cellIndex(cellId);
+        const summary = this.host.cellSummary(cellId);
         const title =
-          index !== null ? `Cell ${index + 1}` : cellId ? `Cell ${cellId.slice(0, 8)} (no longer in the notebook)` : 'Not from a cell';
+          index !== null
+            ? `Cell ${index + 1}${summary ? ` · ${summary}` : ''}`
+            : cellId
+              ? `Cell ${cellId.slice(0, 8)} (no longer in the notebook)`
+              : 'Not from a cell';
         group = { key, title, runs: [] };
         byKey.set(key, group);
       }
@@ -310,7 +315,17 @@ export class RunsPanel extends Widget {
   }
 
   private render(runs: IRunSummary[], note: string, force: boolean): void {
-    const signature = JSON.stringify([this.scope, this.filter, note, runs.map(r => [r.run_id, r.status, r.orphaned, r.metrics, r.source?.cell_id])]);
+    const cells = [...new Set(runs.map(r => r.source?.cell_id ?? null))].map(id => [
+      this.host.cellIndex(id),
+      this.host.cellSummary(id)
+    ]);
+    const signature = JSON.stringify([
+      this.scope,
+      this.filter,
+      note,
+      cells,
+      runs.map(r => [r.run_id, r.status, r.orphaned, r.metrics, r.source?.cell_id])
+    ]);
     this.message.textContent = note;
     if (!force && signature === this.signature) {
       this.updateAges();

@@ -71,7 +71,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     row.locator(".mlnb-status-finished").wait_for()
     assert "accuracy" in row.inner_text() and "0.9" in row.inner_text()
     # grouped under the cell that produced it
-    assert _panel(lab).locator(".mlnb-group-title").first.inner_text() == "Cell 2"
+    assert _panel(lab).locator(".mlnb-group-title").first.inner_text() == "Cell 2 · %%track -n first"
 
     # the run card is drawn by our MIME renderer (not the HTML fallback)
     card = lab.page.locator(".jp-Cell").nth(1).locator(".mlnb-RunCard .mlnb-card")
