@@ -17,6 +17,15 @@ const ICON_SVG =
 
 export const runsIcon = new LabIcon({ name: 'mlnb:runs', svgstr: ICON_SVG });
 
+// a target with a dot: "track this cell" (used by the cell toolbar item of schema/track-toggle.json)
+export const trackIcon = new LabIcon({
+  name: 'mlnb:track',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zm0 2a7 7 0 1 1 0 14 7 7 0 0 1 0-14z"/>' +
+    '<circle cx="12" cy="12" r="3"/></g></svg>'
+});
+
 const runsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'mlnb:runs',
   description: 'The Runs sidebar: runs of the open notebook, their details and registered models.',
@@ -56,6 +65,7 @@ const trackPlugin: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, tracker: INotebookTracker, palette: ICommandPalette | null): void => {
     app.commands.addCommand(TOGGLE_TRACK, {
       label: 'Toggle %%track on the active cell',
+      icon: trackIcon,
       caption: 'Track this cell as an mlnb run (adds or removes the %%track line)',
       isEnabled: () => tracker.currentWidget?.content.activeCell?.model.type === 'code',
       isToggled: () => isTracked(tracker.currentWidget?.content.activeCell?.model.sharedModel.getSource() ?? ''),

@@ -221,6 +221,9 @@ def test_track_toggle_button_and_command(lab):
     lab.select_cell(0)
     lab.command("mlnb:toggle-track")
     assert lab.cell_sources() == ["%%track\nx = 1", "y = 2"]
+    # the active cell's own toolbar has the toggle too
+    lab.page.locator(".jp-Cell").nth(0).locator(".jp-cell-toolbar [data-command='mlnb:toggle-track']").click()
+    assert lab.cell_sources() == ["x = 1", "y = 2"]
     # the command is in the palette
     lab.command("apputils:activate-command-palette")
     lab.page.keyboard.type("Toggle %%track")
