@@ -124,7 +124,10 @@ class MlnbMagics(Magics):
             options = parse_options(argstring)
         except Exception:  # not a valid %%track cell: IPython runs the magic, which reports it
             return
+        t0 = time.perf_counter()
         self._hook_session = self._start(options, "".join(lines[1:]), getattr(info, "cell_id", None))
+        if self._hook_session is not None:
+            self._hook_session.hook_seconds = time.perf_counter() - t0
 
     def post_execute(self) -> None:
         session = self.current
@@ -139,10 +142,15 @@ class MlnbMagics(Magics):
         if session is None:
             return
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+        t0 = time.perf_counter()
         try:
             self._finish(session, error)
         except Exception as exc:
             _warn(f"tracking failed after the cell ({type(exc).__name__}: {exc})")
+        if self.last_result is not None and self.last_result.run_id == session.run_id:
+            timings = self.last_result.timings
+            timings["total: before the cell"] = getattr(session, "hook_seconds", 0.0)
+            timings["total: after the cell"] = time.perf_counter() - t0
 
     def _start(self, options: TrackOptions, source: str, cell_id: str | None) -> Any:
         from mlnb.capture.session import TrackSession
