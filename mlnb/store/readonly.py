@@ -67,6 +67,9 @@ class ReadOnlyStore(SqlStore):
             )
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA query_only = ON")
+            no_checkpoint = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
+            if no_checkpoint is not None and hasattr(conn, "setconfig"):  # Python >= 3.12
+                conn.setconfig(no_checkpoint, True)  # closing never writes the database either
             from mlnb.store.sql import _register_sqlite_functions
 
             _register_sqlite_functions(conn)
