@@ -21,7 +21,8 @@ _SHOWN_PARAMS = 12
 
 
 def _finite_or_none(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+    """JSON has no NaN or infinity: both become null."""
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def thumbnail_b64(png: bytes, max_width: int = THUMBNAIL_WIDTH) -> str:

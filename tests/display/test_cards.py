@@ -15,12 +15,14 @@ def test_payload_follows_the_contract(store):
         mlnb.log_param("C", "<b>0.5</b>")
         mlnb.log_metric("acc", 0.9)
         mlnb.log_metric("loss", math.nan)
+        mlnb.log_metric("ratio", math.inf)
     payload = card_payload(run.info.run_id, cell_key="k1")
     assert payload["version"] == 1 and payload["status"] == "FINISHED"
     assert payload["duration_ms"] >= 0 and payload["end_time"] is not None
     assert {"key": "C", "value": "<b>0.5</b>"} in payload["params"]
     loss = next(m for m in payload["metrics"] if m["key"] == "loss")
     assert loss["value"] is None and loss["previous"] is None and loss["delta"] is None
+    assert next(m for m in payload["metrics"] if m["key"] == "ratio")["value"] is None
     assert payload["compare"]["experiment_id"] == run.info.experiment_id
     assert set(payload) >= {"run_id", "experiment_name", "models", "figures", "error", "source", "store"}
     json.dumps(payload, allow_nan=False)  # valid JSON, NaN as null
