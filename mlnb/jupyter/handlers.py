@@ -62,8 +62,11 @@ class MlnbHandler(APIHandler):
     def notebook_forms(self) -> list[str]:
         """The ways a kernel may have recorded the notebook named by ``path``."""
         rel = self.api_path()
-        root = os.path.realpath(self.settings["server_root_dir"])
-        return [rel, os.path.join(root, *rel.split("/"))] if rel else []
+        if not rel:
+            return []
+        raw = os.path.abspath(os.path.expanduser(self.settings["server_root_dir"]))
+        roots = dict.fromkeys([raw, os.path.realpath(raw)])  # the kernel's cwd may be either
+        return [rel, *(os.path.join(root, *rel.split("/")) for root in roots)]
 
     def store(self) -> ReadOnlyStore:
         loc = store_location.resolve(cwd=self.local_dir())
@@ -77,7 +80,7 @@ class MlnbHandler(APIHandler):
     async def in_thread(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await IOLoop.current().run_in_executor(None, lambda: func(*args, **kwargs))
 
-    async def answer(self, build: Callable[[ReadOnlyStore], Any], empty: Any) -> None:
+    async def answer(self, build: Callable[[ReadOnlyStore], dict[str, Any]], empty: dict[str, Any]) -> None:
         """Resolve the store, run ``build(store)`` off the event loop and write its JSON."""
         try:
             store = await self.in_thread(self.store)
@@ -89,10 +92,7 @@ class MlnbHandler(APIHandler):
             self.fail(exc)
             return
         self.set_header("Cache-Control", "no-store")
-        if isinstance(body, dict):
-            self.finish({"store": store_info, **body})
-        else:
-            self.finish({"store": store_info, "items": body})
+        self.finish({"store": store_info, **body})
 
     def fail(self, exc: MlnbError) -> None:
         if exc.http_status >= 500:
