@@ -118,7 +118,7 @@ def _rows_to_columns(rows: list[list[Any]], columns: list[Any], what: str) -> tu
         raise RequestError(f"Invalid input. Every row of '{what}' needs one value per column")
     if not rows:
         return {c: [] for c in columns}, 0
-    return dict(zip(columns, (list(col) for col in zip(*rows, strict=False)), strict=True)), len(rows)
+    return dict(zip(columns, zip(*rows, strict=True), strict=True)), len(rows)
 
 
 # A decoded table: ({column: values}, n_rows), or a bare list of rows when no names are known.
@@ -271,7 +271,16 @@ def enforce_signature(table: Table, signature: dict[str, Any] | None) -> Any:
     missing = [s["name"] for s in specs if s["name"] not in columns and s.get("required", True)]
     if missing:
         raise _invalid(f"Model is missing inputs {missing}.")
-    return pd.DataFrame({s["name"]: _convert(columns[s["name"]], s) for s in specs if s["name"] in columns})
+    out = {}
+    for spec in specs:
+        if spec["name"] in columns:
+            values = _convert(columns[spec["name"]], spec)
+            # Text stays an object column: building pandas' str dtype costs more than the model
+            # saves, and encoders treat both the same.
+            out[spec["name"]] = (
+                pd.Series(values, dtype=object, copy=False) if spec["type"] == "string" else values
+            )
+    return pd.DataFrame(out)
 
 
 def _tensor(table: Table, spec: dict[str, Any]) -> Any:
