@@ -6,6 +6,8 @@ import { ISessionContext } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { COMPARE_EVENT, ICompareRequest, compareFilterCode } from './runCardRenderer';
+
 export interface IPanelHost {
   /** Path (relative to the server root) of the notebook the user works in, if any. */
   notebookPath(): string | null;
@@ -129,4 +131,17 @@ export class NotebookHost implements IPanelHost {
     }
     return true;
   }
+}
+
+/**
+ * "Compare earlier runs" on a run card: the renderer cannot reach the notebook, so it
+ * dispatches an event that this listener turns into a compare cell below the card's cell.
+ */
+export function forwardCompareRequests(host: IPanelHost): void {
+  document.addEventListener(COMPARE_EVENT, ev => {
+    const req = (ev as CustomEvent<ICompareRequest>).detail;
+    if (req && ev.target instanceof Element) {
+      void host.insertCode(compareFilterCode(req), true, ev.target);
+    }
+  });
 }
