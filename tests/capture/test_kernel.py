@@ -112,3 +112,29 @@ def test_cell_id_from_the_front_end_is_recorded(store_dir: Path):
         km.shutdown_kernel(now=True)
     run = _run("with_id")
     assert run.data.tags["mlnb.cell_id"] == "cell-from-lab"
+
+
+def test_interrupting_the_kernel_marks_the_run_killed(store_dir: Path):
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute_interactive("%load_ext mlnb", timeout=60)
+        kc.execute("%%track -n interrupted\nimport time\nstarted = True\ntime.sleep(60)")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # wait until the cell is running
+            msg = kc.get_iopub_msg(timeout=30)
+            if msg["msg_type"] == "execute_input":
+                break
+        time.sleep(1.0)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        kc.execute_interactive("1", timeout=60)  # the next cell waits for the run to be ended
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _run("interrupted").info.status == "KILLED"
