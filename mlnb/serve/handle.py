@@ -17,7 +17,7 @@ from typing import Any
 
 from mlnb.errors import InvalidParameter, InvalidState
 from mlnb.serve import limits
-from mlnb.serve.app import BIND_HOST_ENV, HTTP_PROTOCOL, MODEL_URI_ENV, create_app
+from mlnb.serve.app import BIND_HOST_ENV, HTTP_PROTOCOL, MODEL_URI_ENV, create_app, freeze_heap
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -171,6 +171,7 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
         print(f"mlnb serve: listening on {host}: the model is reachable from other machines")
     if workers == 1:
         app = create_app(model_uri, bind_host=host)
+        freeze_heap()
         print(f"mlnb serve: {model_uri} at {_url(host, port)}", flush=True)
         uvicorn.run(
             app,
