@@ -13,7 +13,7 @@ def _confusion(curves: dict) -> Any:
 
     classes = curves["classes"]
     cm = confusion_matrix(curves["y_true"], curves["y_pred"], labels=classes)
-    fig = _figure(4.2, 3.8)
+    fig = _figure(3.6, 3.8)
     ax = fig.add_subplot()
     ax.imshow(cm, cmap="Blues")
     for (i, j), v in np.ndenumerate(cm):
@@ -28,7 +28,7 @@ def _confusion(curves: dict) -> Any:
 
 
 def _line(x: Any, y: Any, xlabel: str, ylabel: str, title: str, diagonal: bool) -> Any:
-    fig = _figure(4.2, 3.8)
+    fig = _figure(3.6, 3.8)
     ax = fig.add_subplot()
     ax.plot(x, y, color="#008bfb")
     if diagonal:
@@ -50,14 +50,14 @@ def _calibration(curves: dict) -> Any:
 
 def _regression(curves: dict) -> dict[str, Any]:
     y_true, y_pred = curves["y_true"], curves["y_pred"]
-    resid = _figure(4.6, 3.6)
+    resid = _figure(3.8, 3.6)
     ax = resid.add_subplot()
     ax.scatter(y_pred, y_true - y_pred, s=8, color="#008bfb")
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("residual (true - predicted)")
     ax.set_title("Residuals", fontsize=10)
-    pvt = _figure(4.6, 3.6)
+    pvt = _figure(3.8, 3.6)
     ax = pvt.add_subplot()
     ax.scatter(y_true, y_pred, s=8, color="#008bfb")
     lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))

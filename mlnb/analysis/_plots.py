@@ -11,10 +11,17 @@ _RED = "#ff0051"
 _BLUE = "#008bfb"
 
 
-def _figure(width: float, height: float) -> Any:
+def _figure(width: float, height: float, labels: list[str] | None = None) -> Any:
+    """A figure with margins fixed from the label lengths (a layout engine costs more than the plot)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    # about 0.085 inch per character of a 10 pt label; the plot keeps its own width
+    left_in = 0.3 + 0.085 * min(60, max((len(t) for t in labels), default=0)) if labels else 0.8
+    fig = Figure(figsize=(width + left_in, height), dpi=100)
+    fig.subplots_adjust(
+        left=left_in / (width + left_in), right=0.96, top=1 - 0.35 / height, bottom=0.55 / height
+    )
+    return fig
 
 
 def to_png(fig: Any) -> bytes:
@@ -40,7 +47,7 @@ def bar(values: Any, names: list[str], title: str = "", max_display: int = 12) -
 
     importance = np.abs(values).mean(axis=0)
     order = _order(values, max_display)
-    fig = _figure(6.4, 0.8 + 0.32 * len(order))
+    fig = _figure(4.4, 0.9 + 0.32 * len(order), [names[i] for i in order])
     ax = fig.add_subplot()
     ax.barh(range(len(order))[::-1], importance[order], color=_RED)
     ax.set_yticks(range(len(order))[::-1], [names[i] for i in order])
@@ -70,12 +77,13 @@ def beeswarm(values: Any, data: Any, names: list[str], title: str = "", max_disp
     cmap = LinearSegmentedColormap.from_list("mlnb_shap", [_BLUE, "#9b4fc2", _RED])
     order = _order(values, max_display)
     rng = np.random.default_rng(0)
-    fig = _figure(6.4, 0.8 + 0.38 * len(order))
+    fig = _figure(4.6, 0.9 + 0.38 * len(order), [names[i] for i in order])
     ax = fig.add_subplot()
-    for pos, j in enumerate(order):
-        y = len(order) - 1 - pos
-        jitter = rng.uniform(-0.3, 0.3, len(values))
-        ax.scatter(values[:, j], y + jitter, c=_colours(data[:, j]), cmap=cmap, vmin=0, vmax=1, s=6)
+    xs = np.concatenate([values[:, j] for j in order])
+    ys = np.concatenate([np.full(len(values), len(order) - 1 - pos) for pos in range(len(order))])
+    ys = ys + rng.uniform(-0.3, 0.3, len(ys))
+    colours = np.concatenate([_colours(data[:, j]) for j in order])
+    ax.scatter(xs, ys, c=colours, cmap=cmap, vmin=0, vmax=1, s=6, linewidths=0)
     ax.axvline(0, color="#999", lw=0.8)
     ax.set_yticks(range(len(order))[::-1], [names[i] for i in order])
     ax.set_xlabel("SHAP value (impact on model output)")
@@ -97,13 +105,15 @@ def waterfall(
     if len(rest):
         labels.append(f"{len(rest)} other features")
         contrib.append(float(row_values[rest].sum()))
-    fig = _figure(6.4, 0.9 + 0.34 * len(contrib))
+    fig = _figure(4.6, 1.0 + 0.34 * len(contrib), labels)
     ax = fig.add_subplot()
     left = base  # bottom bar starts at the base value, the top one ends at f(x)
     for y, width in enumerate(contrib[::-1]):
         ax.barh(y, width, left=left, color=_RED if width >= 0 else _BLUE)
         left += width
     ax.set_yticks(range(len(contrib)), labels[::-1])
+    ax.use_sticky_edges = False  # bars pin the x limits to their edges otherwise
+    ax.margins(x=0.08)
     ax.axvline(base, color="#999", lw=0.8, ls="--")
     ax.set_xlabel(f"E[f(X)] = {base:.3g}   →   f(x) = {base + float(np.sum(row_values)):.3g}")
     ax.set_title(title, fontsize=10)
@@ -113,7 +123,7 @@ def waterfall(
 
 def dependence(values: Any, data: Any, names: list[str], feature: int, title: str = "") -> Any:
     """SHAP value of one feature against that feature's value."""
-    fig = _figure(5.6, 3.8)
+    fig = _figure(4.6, 3.8, ["SHAP value"])
     ax = fig.add_subplot()
     ax.scatter(data[:, feature], values[:, feature], s=8, color=_BLUE)
     ax.axhline(0, color="#999", lw=0.8)
