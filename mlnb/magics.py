@@ -21,7 +21,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb.capture.options import TrackOptions, parse_pairs
 from mlnb.errors import InvalidParameter
@@ -35,6 +35,10 @@ _HELP = {
     "without URI, show where runs are stored.",
     "runs": "%mlnb runs [FILTER]\n    Runs of the active experiment, newest first, optionally "
     "filtered (MLflow syntax, e.g. metrics.accuracy > 0.9 AND params.C = '0.5').",
+    "compare": "%mlnb compare [FILTER]\n    The compare panel on the active experiment's runs, optionally "
+    "filtered (e.g. metrics.f1 > 0.8).",
+    "registry": "%mlnb registry [NAME]\n    The registry panel: registered models (or model NAME), versions, "
+    "stages, aliases and their history.",
     "help": "%mlnb help [SUBCOMMAND]\n    This help, or the help of one subcommand.",
 }
 
@@ -278,10 +282,21 @@ class MlnbMagics(Magics):
             if rest:
                 mlnb.set_store(rest[0])
             return print(f"store: {mlnb.get_store().location.uri}")
-        # runs
         from mlnb.tracking import fluent
 
         text = line.split(None, 1)[1].strip() if len(words) > 1 else None
+        if command == "compare":
+            from mlnb.widgets.compare import compare
+
+            experiment = mlnb.get_experiment(fluent._current_experiment_id())
+            return compare(experiment=experiment.name, filter=text or "")
+        if command == "registry":
+            from mlnb.widgets.registry import registry_panel
+
+            if rest and len(rest) > 1:
+                raise UsageError("usage: %mlnb registry [NAME] (quote a name with spaces)")
+            return registry_panel(rest[0] if rest else None)
+        # runs
         table = mlnb.search_runs(
             experiment_ids=[fluent._current_experiment_id()],
             filter_string=text or "",
@@ -312,9 +327,20 @@ def _compact(table: Any) -> Any:
     return table[info + metrics + params[:20]]
 
 
+def _notify_panels(run_id: str) -> None:
+    """Open compare/registry panels refresh when a tracked run ends."""
+    from mlnb.widgets import notify_run_finished
+
+    notify_run_finished(run_id)
+
+
 def parse_options(argstring: str) -> TrackOptions:
     """Parse ``%%track`` options; a bad option raises IPython's one-line ``UsageError``."""
-    args = parse_argstring(MlnbMagics.track, argstring)
+    try:  # POSIX quoting, so that -n "my run" names the run my run
+        argv = shlex.split(argstring)
+    except ValueError as exc:
+        raise UsageError(f"%%track: {exc}") from None
+    args = MlnbMagics.track.parser.parse_args(argv)
     try:
         tags = parse_pairs(args.tag, "-t/--tag")
         params = parse_pairs(args.param, "-p/--param")
@@ -343,6 +369,10 @@ def load_ipython_extension(ipython: Any) -> None:
         return
     magics = MlnbMagics(ipython)
     ipython.register_magics(magics)
+    from mlnb.capture import session as _session
+
+    if _notify_panels not in _session.run_end_listeners:
+        _session.run_end_listeners.append(_notify_panels)
     ipython.input_transformers_cleanup.append(magics.strip_track_line)
     ipython.ast_transformers.append(magics.ast_hook)
     for event in _EVENTS:

@@ -191,3 +191,49 @@ def test_loading_twice_tracks_once(shell):
     package.load_ipython_extension(shell)
     shell.run_cell("%%track\nx = 1\n")
     assert runs() == 1
+
+
+def test_track_name_with_spaces_is_unquoted(shell: Any) -> None:
+    shell.run_cell('%%track -n "my run" -t "team=data science"\nx = 1\n')
+    run = last_run()
+    assert run.info.run_name == "my run"
+    assert run.data.tags["team"] == "data science"
+
+
+def test_mlnb_compare_and_registry_subcommands_return_panels(shell: Any) -> None:
+    from mlnb.widgets.compare import ComparePanel
+    from mlnb.widgets.registry import RegistryPanel
+
+    shell.run_line_magic("mlnb", "experiment panels")
+    shell.run_cell("import mlnb")
+    shell.run_cell("%%track -n a\nacc = 1\nmlnb.log_metric('f1', 0.9)\n")
+    shell.run_cell("%%track -n b\nacc = 2\nmlnb.log_metric('f1', 0.5)\n")
+    last_run()
+    panel = shell.run_line_magic("mlnb", "compare metrics.f1 > 0.8")
+    assert isinstance(panel, ComparePanel)
+    assert repr(panel).startswith("<ComparePanel: 1 runs")
+    registry = shell.run_line_magic("mlnb", "registry")
+    assert isinstance(registry, RegistryPanel)
+    with pytest.raises(UsageError):
+        shell.run_line_magic("mlnb", "registry a b")
+    with capture_output() as captured:
+        shell.run_line_magic("mlnb", "help compare")
+    assert "%mlnb compare [FILTER]" in captured.stdout
+
+
+def test_tracked_run_end_notifies_listeners_after_commit(shell: Any) -> None:
+    from mlnb.capture import session
+
+    seen: list[tuple[str, str]] = []
+
+    def listener(run_id: str) -> None:
+        # the run is committed when listeners run: another process would see it ended
+        seen.append((run_id, mlnb.get_run(run_id).info.status))
+
+    session.run_end_listeners.append(listener)
+    try:
+        shell.run_cell("%%track -n notify\nz = 3\n")
+        run = last_run()
+    finally:
+        session.run_end_listeners.remove(listener)
+    assert seen == [(run.info.run_id, "FINISHED")]

@@ -277,7 +277,16 @@ class TrackSession:
                 tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"},
             )
         fluent.end_run(status, _run_id=self.run_id)
+        get_store().flush()  # a finished tracked cell is durable, even if the kernel dies now
+        for listener in list(run_end_listeners):
+            try:
+                listener(self.run_id)  # type: ignore[arg-type]
+            except Exception:  # a listener (e.g. a panel) must never break tracking
+                pass
 
+
+run_end_listeners: list[Any] = []
+"""Callables ``f(run_id)`` run after a tracked run has ended and been committed (panels use it)."""
 
 _background: list[threading.Thread] = []
 _background_lock = threading.Lock()
