@@ -21,8 +21,18 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
 
 def make_shell(store_dir: Path) -> Iterator[Any]:
+    import asyncio
+
     from IPython.core.interactiveshell import InteractiveShell
 
+    # Playwright's sync API (browser tests earlier in the session) leaves its loop registered as
+    # this thread's running loop; IPython would then run a cell's top-level ``await`` on it
+    try:
+        foreign_loop = asyncio.get_running_loop()
+    except RuntimeError:
+        foreign_loop = None
+    if foreign_loop is not None:
+        asyncio.events._set_running_loop(None)
     shell = InteractiveShell.instance()
     if "track" not in shell.magics_manager.magics["cell"]:
         shell.run_line_magic("load_ext", "mlnb")
@@ -36,6 +46,8 @@ def make_shell(store_dir: Path) -> Iterator[Any]:
 
     while mlnb.active_run() is not None:
         mlnb.end_run()
+    if foreign_loop is not None:
+        asyncio.events._set_running_loop(foreign_loop)
 
 
 def last_run(shell: Any = None) -> Any:
