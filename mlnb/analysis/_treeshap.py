@@ -22,6 +22,7 @@ and cached on disk.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 SUPPORTED = (
@@ -52,6 +53,9 @@ def _trees(est: Any) -> list[Any]:
     if hasattr(est, "estimators_"):
         return [e.tree_ for e in est.estimators_]
     return [est.tree_] if hasattr(est, "tree_") else []
+
+
+_threads_pid: int | None = None  # the process that started the kernel's threads
 
 
 def _flatten(est: Any) -> dict[str, Any]:
@@ -124,24 +128,33 @@ def shap_values(est: Any, X: Any, n_jobs: int = 2) -> tuple[Any, Any]:
     prep = (edge_feature, prev_depth, *kernel.factors(z_eff, u, w))
     # shap compares float32-rounded inputs with the float64 thresholds, as scikit-learn does
     data = np.ascontiguousarray(np.asarray(X, dtype="float32").astype("float64"))
+    global _threads_pid
     threads = max(1, min(n_jobs, numba.config.NUMBA_NUM_THREADS))
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        phi = kernel.tree_shap(
-            data,
-            flat["roots"],
-            flat["left"],
-            flat["right"],
-            flat["feature"],
-            flat["threshold"],
-            flat["value"],
-            prep,
-            flat["max_depth"] + 2,
-            _batch(len(data), threads),
-        )
-    finally:
-        numba.set_num_threads(previous)
+    if _threads_pid not in (None, os.getpid()):
+        threads = 1  # forked after this process started kernel threads: stay on one thread
+    args = (
+        data,
+        flat["roots"],
+        flat["left"],
+        flat["right"],
+        flat["feature"],
+        flat["threshold"],
+        flat["value"],
+        prep,
+        flat["max_depth"] + 2,
+        _batch(len(data), threads),
+    )
+    if threads == 1:
+        # never touch the threading layer here: in such a child even asking for it aborts
+        phi = kernel.tree_shap_serial(*args)
+    else:
+        _threads_pid = os.getpid()
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            phi = kernel.tree_shap(*args)
+        finally:
+            numba.set_num_threads(previous)
     if flat["dropped_first"]:
         # class probabilities sum to a constant in every leaf: the first class's values are
         # minus the sum of the others', no need to walk the trees for it

@@ -157,14 +157,13 @@ def _tree(xt, root, left, right, feature, threshold, value, prep, phi, P, S, edg
                     S[d, k, q, b] = 0.0
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def tree_shap(X, roots, left, right, feature, threshold, value, prep, max_depth, batch):
+@numba.njit(cache=True, nogil=True)
+def _batches(X, roots, left, right, feature, threshold, value, prep, max_depth, batch, first, last, out):
+    """Batches ``first`` .. ``last - 1`` of ``batch`` rows each, every tree, into ``out``."""
     n, n_features = X.shape
     m = prep[7].shape[0]
     k_out = value.shape[1]
-    out = np.zeros((n, n_features, k_out))
-    n_batches = (n + batch - 1) // batch
-    for c in numba.prange(n_batches):
+    for c in range(first, last):
         lo = c * batch
         hi = min(n, lo + batch)
         nb = hi - lo
@@ -181,4 +180,23 @@ def tree_shap(X, roots, left, right, feature, threshold, value, prep, max_depth,
                 xt, roots[t], left, right, feature, threshold, value, prep, phi, P, S, edge_o, path, state, g
             )
         out[lo:hi] = phi
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def tree_shap(X, roots, left, right, feature, threshold, value, prep, max_depth, batch):
+    """SHAP values of every row, batches spread over numba's threads."""
+    out = np.zeros((X.shape[0], X.shape[1], value.shape[1]))
+    n_batches = (X.shape[0] + batch - 1) // batch
+    for c in numba.prange(n_batches):
+        _batches(X, roots, left, right, feature, threshold, value, prep, max_depth, batch, c, c + 1, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def tree_shap_serial(X, roots, left, right, feature, threshold, value, prep, max_depth, batch):
+    """The same on the calling thread: for n_jobs=1, and in a process forked after this one
+    started OpenMP threads (GNU OpenMP cannot run in such a child)."""
+    out = np.zeros((X.shape[0], X.shape[1], value.shape[1]))
+    n_batches = (X.shape[0] + batch - 1) // batch
+    _batches(X, roots, left, right, feature, threshold, value, prep, max_depth, batch, 0, n_batches, out)
     return out

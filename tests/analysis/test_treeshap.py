@@ -86,3 +86,15 @@ def test_forked_half_equals_one_process() -> None:
     parent = os.getpid()
     # a failing child is not fatal: the parent computes that half itself
     np.testing.assert_array_equal(_shap._in_halves(fails_in_child, X), X - 1)
+
+
+def test_a_forked_child_explains_on_one_thread() -> None:
+    import multiprocessing
+
+    X, y = _data(150)
+    model = RandomForestRegressor(n_estimators=5, random_state=2).fit(X, y)
+    expected, _ = _treeshap.shap_values(model, X, n_jobs=2)  # starts the kernel's threads here
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        values, _ = pool.apply(_treeshap.shap_values, (model, X), {"n_jobs": 2})
+    np.testing.assert_allclose(values, expected, atol=1e-12)
