@@ -179,44 +179,71 @@ class SearchResult:
         return [r["run_id"] for r in self.runs]
 
 
-def _raw_rows(conn: sa.Connection, stmt: Any) -> list[tuple[Any, ...]]:
-    """Rows as plain tuples from the driver: for the bulk reads, SQLAlchemy's Row objects cost
-    more than the query itself (10,000 runs x 40 keys is 400,000 rows)."""
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(compiled.params[name] for name in compiled.positiontup)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(compiled.string, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+class _Compiled:
+    """A statement compiled once, run with the driver's cursor (rows are plain tuples).
+
+    Searches repeat (a panel refreshes, a notebook re-runs), and compiling the SQL costs more
+    than running it on a few hundred runs, so compiled searches are cached by their inputs.
+    For the bulk reads, SQLAlchemy's Row objects would also cost more than the query itself
+    (10,000 runs x 40 keys is 400,000 rows).
+    """
+
+    def __init__(self, stmt: Any, dialect: Any) -> None:
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup) if compiled.positional else None
+        self.params = dict(compiled.params)
+
+    def rows(self, conn: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
+        merged = {**self.params, **values} if values else self.params
+        params: Any = merged if self.names is None else tuple(merged[n] for n in self.names)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
 
-def _ids_in(col: Any, dialect: str, ids: Sequence[str]) -> Any:
+_DIALECTS: dict[str, Any] = {}
+
+
+def _dialect(name: str) -> Any:
+    if name not in _DIALECTS:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite as dialect
+        else:
+            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg as dialect
+        _DIALECTS[name] = dialect(paramstyle="qmark" if name == "sqlite" else "pyformat")
+    return _DIALECTS[name]
+
+
+def _ids_in(col: Any, dialect: str) -> Any:
+    """``col`` among the run ids bound later as ``mlnb_ids`` (a JSON list for SQLite)."""
     if dialect == "sqlite":
-        each = sa.func.json_each(sa.literal(json.dumps(list(ids)))).table_valued("value")
+        each = sa.func.json_each(sa.bindparam("mlnb_ids", type_=sa.String)).table_valued("value")
         return col.in_(sa.select(each.c.value))
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    return col == sa.any_(sa.literal(list(ids), ARRAY(sa.String)))
+    return col == sa.any_(sa.bindparam("mlnb_ids", type_=ARRAY(sa.String)))
 
 
-def search(
-    conn: sa.Connection,
+def _bind_ids(dialect: str, ids: Sequence[str]) -> Any:
+    return json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
+
+
+@lru_cache(maxsize=256)
+def _main_query(
     dialect: str,
-    experiment_keys: Sequence[int],
+    experiment_keys: tuple[int, ...],
     filter_string: str | None,
-    order_by: Sequence[str] | str | None,
+    order_by: tuple[str, ...],
     max_results: int,
-    stages: Sequence[str],
-    run_ids: Sequence[str] | None = None,
-) -> SearchResult:
+    stages: tuple[str, ...],
+    with_run_ids: bool,
+) -> _Compiled:
     node = parse_filter(filter_string)
-    order = parse_order_by(order_by)
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
-        raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
+    order = parse_order_by(list(order_by))
     compiler = _Compiler(dialect)
     r = t.runs
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
@@ -224,8 +251,8 @@ def search(
         # ``+ 0`` keeps the planner off the experiment index when a key condition can drive
         exp_col = (r.c.experiment_id + 0) if drives_search(node) else r.c.experiment_id
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
-    if run_ids is not None:
-        stmt = stmt.where(_ids_in(r.c.run_id, dialect, run_ids))
+    if with_run_ids:
+        stmt = stmt.where(_ids_in(r.c.run_id, dialect))
     if node is not None:
         stmt = stmt.where(compiler.cond(node))
     source: Any = r
@@ -246,32 +273,69 @@ def search(
         ordering.append(col.desc() if key.descending else col.asc())
     ordering += [r.c.start_time.desc(), r.c.run_id.asc()]
     stmt = stmt.select_from(source).order_by(*ordering).limit(max_results)
-    runs = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in _raw_rows(conn, stmt)]
+    return _Compiled(stmt, _dialect(dialect))
+
+
+@lru_cache(maxsize=64)
+def _detail_query(
+    dialect: str, kind: str, scan: bool, experiment_keys: tuple[int, ...], stages: tuple[str, ...]
+) -> _Compiled:
+    """Params, tags or latest metrics of the matched runs: by id, or by scanning the scope."""
+    table = {"params": t.params, "tags": t.tags}.get(kind, t.latest_metrics)
+    cols = [table.c.run_id, table.c.key, table.c.value]
+    if table is t.latest_metrics:
+        cols.append(table.c.special)
+    if scan:
+        # many runs: read the rows of the searched experiments in one scan and skip the runs
+        # not matched; cheaper than probing the index once per run id
+        r = t.runs
+        scope = sa.select(r.c.run_id).where(r.c.lifecycle_stage.in_(list(stages)))
+        if experiment_keys:
+            scope = scope.where(r.c.experiment_id.in_(list(experiment_keys)))
+        wanted = table.c.run_id.in_(scope)
+    else:
+        wanted = _ids_in(table.c.run_id, dialect)
+    return _Compiled(sa.select(*cols).where(wanted), _dialect(dialect))
+
+
+def search(
+    conn: sa.Connection,
+    dialect: str,
+    experiment_keys: Sequence[int],
+    filter_string: str | None,
+    order_by: Sequence[str] | str | None,
+    max_results: int,
+    stages: Sequence[str],
+    run_ids: Sequence[str] | None = None,
+) -> SearchResult:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
+        raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
+    if order_by is None:
+        order_by = ()
+    elif isinstance(order_by, str):
+        order_by = (order_by,)
+    elif not all(isinstance(o, str) for o in order_by):
+        parse_order_by(list(order_by))  # raises the clear error
+    if filter_string is not None and not isinstance(filter_string, str):
+        parse_filter(filter_string)  # raises the clear error
+    exp_keys, stage_keys = tuple(experiment_keys), tuple(stages)
+    main = _main_query(
+        dialect, exp_keys, filter_string, tuple(order_by), max_results, stage_keys, run_ids is not None
+    )
+    bound = {"mlnb_ids": _bind_ids(dialect, run_ids)} if run_ids is not None else {}
+    runs = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in main.rows(conn, **bound)]
     result = SearchResult(runs)
     if not runs:
         return result
     ids = result.run_ids
     position = {rid: i for i, rid in enumerate(ids)}
     n = len(ids)
-    if n > _SCAN_ABOVE:
-        # many runs: read the key/value rows of the searched experiments in one scan and skip
-        # the runs not matched; cheaper than probing the index once per run id
-        scope = sa.select(r.c.run_id).where(r.c.lifecycle_stage.in_(list(stages)))
-        if experiment_keys:
-            scope = scope.where(r.c.experiment_id.in_(list(experiment_keys)))
-
-        def wanted(col: Any) -> Any:
-            return col.in_(scope)
-    else:
-
-        def wanted(col: Any) -> Any:
-            return _ids_in(col, dialect, ids)
-
-    for table, target in ((t.params, result.params), (t.tags, result.tags)):
-        rows = _raw_rows(
-            conn, sa.select(table.c.run_id, table.c.key, table.c.value).where(wanted(table.c.run_id))
-        )
-        for run_id, key, value in rows:
+    scan = n > _SCAN_ABOVE
+    bound = {} if scan else {"mlnb_ids": _bind_ids(dialect, ids)}
+    for kind, target in (("params", result.params), ("tags", result.tags)):
+        for run_id, key, value in _detail_query(dialect, kind, scan, exp_keys, stage_keys).rows(
+            conn, **bound
+        ):
             i = position.get(run_id)
             if i is None:
                 continue
@@ -279,10 +343,10 @@ def search(
             if column is None:
                 column = target[key] = [None] * n
             column[i] = value
-    lm = t.latest_metrics.c
-    rows = _raw_rows(conn, sa.select(lm.run_id, lm.key, lm.value, lm.special).where(wanted(lm.run_id)))
     metrics = result.metrics
-    for run_id, key, value, special in rows:
+    for run_id, key, value, special in _detail_query(dialect, "metrics", scan, exp_keys, stage_keys).rows(
+        conn, **bound
+    ):
         i = position.get(run_id)
         if i is None:
             continue
