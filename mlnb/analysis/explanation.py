@@ -250,13 +250,14 @@ class Explanation:
             (f"{path}/feature_names.json", json.dumps(self.feature_names).encode()),
             (f"{path}/explanation.json", json.dumps(self.metadata(), indent=1).encode()),
         ]
-        write_files(store, run_id, items)
         self.run_id = run_id
         if plots:
+            # rendering (CPU) starts first and overlaps with the file writes below (I/O)
             self._writer = threading.Thread(
                 target=self._log_plots, args=(store, run_id, path), name="mlnb-explain-plots"
             )
             self._writer.start()
+        write_files(store, run_id, items)
 
     def _log_plots(self, store: Any, run_id: str, path: str) -> None:
         from mlnb.store.artifacts import write_files
