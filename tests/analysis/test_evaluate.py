@@ -146,3 +146,15 @@ def test_results_are_logged_to_a_new_run(store, churn) -> None:
     paths = {a.path for a in mlnb.list_artifacts(r.run_id)}
     assert {"confusion_matrix.png", "roc_curve_plot.png", "validation_results.json"} <= paths
     assert mlnb.active_run() is None
+
+
+def test_a_logged_model_is_evaluated_into_the_active_run(store, churn) -> None:
+    X_train, X_test, y_train, y_test = churn
+    model = pipeline(LogisticRegression()).fit(X_train, y_train)
+    with mlnb.start_run() as train_run:
+        uri = mlnb.log_model(model, "model").model_uri
+    with mlnb.start_run() as eval_run:
+        r = mlnb.evaluate(uri, X_test, targets=y_test, plots=False)
+    assert r.run_id == eval_run.info.run_id != train_run.info.run_id
+    assert r.metrics["f1_score"] == pytest.approx(skm.f1_score(y_test, model.predict(X_test)))
+    assert mlnb.get_run(eval_run.info.run_id).data.metrics["f1_score"] == pytest.approx(r.metrics["f1_score"])
