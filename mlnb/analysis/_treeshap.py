@@ -22,6 +22,7 @@ and cached on disk.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -42,6 +43,8 @@ def supports(est: Any, X: Any) -> bool:
     import numpy as np
 
     if type(est).__name__ not in SUPPORTED or not type(est).__module__.startswith("sklearn."):
+        return False
+    if importlib.util.find_spec("numba") is None:  # comes with shap; without it shap's path is used
         return False
     trees = _trees(est)
     if not trees or any(t.n_outputs != 1 for t in trees):
