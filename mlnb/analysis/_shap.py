@@ -4,12 +4,11 @@
   SVMs): interventional SHAP values in closed form, ``coef * (x - mean(background))``, which is
   exactly what ``shap.LinearExplainer`` computes with an Independent masker over the same
   background, without importing shap.
-* ``tree`` — tree ensembles, exact path-dependent TreeSHAP (the values of
-  ``shap.TreeExplainer(model)``). Identical rows are explained once. scikit-learn random
-  forests, extra trees and single trees use mlnb's own multi-threaded kernel
-  (:mod:`mlnb.analysis._treeshap`); gradient boosting (incl. HistGradientBoosting), XGBoost,
-  LightGBM and CatBoost use ``shap.TreeExplainer``, the rows split between this process and
-  one forked child on a multi-core POSIX machine, because TreeExplainer holds the GIL.
+* ``tree`` — tree ensembles (forests, single trees, gradient boosting incl.
+  HistGradientBoosting, XGBoost, LightGBM, CatBoost): ``shap.TreeExplainer``, exact
+  path-dependent TreeSHAP. Identical rows are explained once, and the rows are split between
+  this process and one forked child on a multi-core POSIX machine, because TreeExplainer holds
+  the GIL.
 * ``permutation`` — any other estimator: ``shap.PermutationExplainer`` over its
   ``predict_proba``/``decision_function``/``predict`` with a 100-row background.
 * ``kernel`` — last resort, for a bare prediction function: ``shap.KernelExplainer`` with a
@@ -145,26 +144,21 @@ def _in_halves(fn: Any, X: Any) -> Any:
 def _tree(est: Any, X: Any, n_jobs: int) -> Computed:
     import numpy as np
 
-    from mlnb.analysis import _treeshap
-
     # identical rows have identical values: explain each distinct row once
     unique, inverse = np.unique(X, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    if _treeshap.supports(est, unique):
-        values, expected = _treeshap.shap_values(est, unique, n_jobs=n_jobs)
-    else:
-        shap = import_shap()
-        explainer = shap.TreeExplainer(est)
-        expected = explainer.expected_value
-        nodes = _node_count(est)
-        work = nodes * len(unique)
-        parallel = n_jobs > 1 and hasattr(os, "fork") and len(unique) >= 64 and work > _PARALLEL_WORK
+    shap = import_shap()
+    explainer = shap.TreeExplainer(est)
+    expected = explainer.expected_value
+    nodes = _node_count(est)
+    work = nodes * len(unique)
+    parallel = n_jobs > 1 and hasattr(os, "fork") and len(unique) >= 64 and work > _PARALLEL_WORK
 
-        # additivity holds by construction; shap's check would re-run the model on every row
-        def compute(rows: Any) -> Any:
-            return explainer.shap_values(rows, check_additivity=False)
+    # additivity holds by construction; shap's check would re-run the model on every row
+    def compute(rows: Any) -> Any:
+        return explainer.shap_values(rows, check_additivity=False)
 
-        values = _in_halves(compute, unique) if parallel else np.asarray(compute(unique))
+    values = _in_halves(compute, unique) if parallel else np.asarray(compute(unique))
     values = np.asarray(values)[inverse]
     if is_classifier(est):
         output = "probability" if type(est).__name__.startswith(_PROBABILITY_TREES) else "log_odds"
