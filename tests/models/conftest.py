@@ -6,25 +6,7 @@ from typing import Any
 
 import pytest
 
-
-def churn_pipeline() -> tuple[Any, Any, Any]:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from mlnb.datasets import travel_churn
-
-    df = travel_churn()
-    X, y = df.drop(columns="Target"), df["Target"]
-    categorical = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
-    pre = ColumnTransformer(
-        [
-            ("num", StandardScaler(), ["Age", "ServicesOpted"]),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-        ]
-    )
-    return X, y, Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(X, y)
+from tests.models_fixtures import churn_pipeline
 
 
 @pytest.fixture(scope="session")

@@ -11,31 +11,13 @@ import pytest
 import mlnb
 from mlnb.errors import IntegrityError, InvalidParameter, InvalidUri, ModelNotFound, UnsupportedModel
 from mlnb.store import artifacts as files
-
-
-def _pipeline() -> tuple[Any, Any]:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from mlnb.datasets import travel_churn
-
-    df = travel_churn()
-    X, y = df.drop(columns="Target"), df["Target"]
-    categorical = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
-    pre = ColumnTransformer(
-        [
-            ("num", StandardScaler(), ["Age", "ServicesOpted"]),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-        ]
-    )
-    return X, Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(X, y)
+from tests.models_fixtures import churn_pipeline
 
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[Any, Any]:
-    return _pipeline()
+    X, _y, model = churn_pipeline()
+    return X, model
 
 
 @pytest.fixture

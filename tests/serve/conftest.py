@@ -11,28 +11,9 @@ import pytest
 
 import mlnb
 from mlnb.tracking import state
+from tests.models_fixtures import churn_pipeline as _churn
 
 SMALL_BODY_CAP = 1_000_000
-
-
-def churn_pipeline() -> tuple[Any, Any]:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from mlnb.datasets import travel_churn
-
-    df = travel_churn()
-    X, y = df.drop(columns="Target"), df["Target"]
-    categorical = ["FrequentFlyer", "AnnualIncomeClass", "AccountSyncedToSocialMedia", "BookedHotelOrNot"]
-    pre = ColumnTransformer(
-        [
-            ("num", StandardScaler(), ["Age", "ServicesOpted"]),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-        ]
-    )
-    return X, Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(X, y)
 
 
 @dataclass
@@ -69,3 +50,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with httpx.Client(timeout=30) as client:
         yield Served(handle.url, handle, client, X, model, info.model_uri, store_dir)
     handle.stop()
+
+
+def churn_pipeline() -> tuple[Any, Any]:
+    """``(X, fitted Pipeline)`` for the serving tests."""
+    X, _y, model = _churn()
+    return X, model
