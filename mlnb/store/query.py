@@ -221,11 +221,11 @@ def _dialect(name: str) -> Any:
 def _ids_in(col: Any, dialect: str) -> Any:
     """``col`` among the run ids bound later as ``mlnb_ids`` (a JSON list for SQLite)."""
     if dialect == "sqlite":
-        each = sa.func.json_each(sa.bindparam("mlnb_ids", type_=sa.String)).table_valued("value")
+        each = sa.func.json_each(sa.bindparam("mlnb_ids", None, type_=sa.String)).table_valued("value")
         return col.in_(sa.select(each.c.value))
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    return col == sa.any_(sa.bindparam("mlnb_ids", type_=ARRAY(sa.String)))
+    return col == sa.any_(sa.bindparam("mlnb_ids", None, type_=ARRAY(sa.String)))
 
 
 def _bind_ids(dialect: str, ids: Sequence[str]) -> Any:

@@ -87,3 +87,14 @@ def test_many_matched_runs_read_only_their_own_values(store: object) -> None:
     everything = mlnb.search_runs(experiment_names=["big"], filter_string="params.parity = '1'")
     assert len(everything) == 1150 and set(everything["params.parity"]) == {"1"}
     assert math.isnan(everything.loc[everything["params.i"] == "7", "metrics.nan"].iloc[0])
+
+
+def test_run_ids_restrict_the_search(store: object) -> None:
+    ids = []
+    for i in range(4):
+        with mlnb.start_run() as run:
+            mlnb.log_metric("i", i)
+        ids.append(run.info.run_id)
+    frame = mlnb.search_runs(run_ids=ids[1:3], order_by=["metrics.i"])
+    assert list(frame["run_id"]) == ids[1:3]
+    assert list(mlnb.search_runs(run_ids=ids[:1], filter_string="metrics.i > 0")["run_id"]) == []
