@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def _process_gone(pid: int, started: int | None) -> bool:
-    from mlnb.store.sql import process_start_ticks
+    from mlnb.store._common import process_start_ticks
 
     if pid == os.getpid():
         return False
@@ -43,7 +43,7 @@ def _process_gone(pid: int, started: int | None) -> bool:
 
 def reap_dead_runs(store: SqlStore) -> list[str]:
     """Mark RUNNING runs whose owner process is gone as FAILED; roll back their unrecorded files."""
-    from mlnb.store.sql import now_ms
+    from mlnb.store._common import now_ms
 
     r = t.runs.c
     with store.reading() as conn:
@@ -183,7 +183,7 @@ class GcReport:
 
 def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcReport:
     """Purge deleted runs (rows and files) and files that no artifact row records."""
-    from mlnb.store.sql import now_ms
+    from mlnb.store._common import now_ms
 
     report = GcReport()
     cutoff = now_ms() - int(older_than_s * 1000)

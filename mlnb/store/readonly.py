@@ -159,8 +159,8 @@ def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, 
     if not run_ids:
         return {}
     from mlnb.entities import RunStatus
+    from mlnb.store._common import now_ms
     from mlnb.store.maintenance import _process_gone
-    from mlnb.store.sql import now_ms
 
     r = t.runs.c
     cols = (r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash, r.status)

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from mlnb.errors import InvalidState, ModelNotFound
 from mlnb.store import schema as t
+from mlnb.store._common import now_ms
 from mlnb.store.registry_sql import _ANY, _close_history, _model_row, _version_row, locate_version
-from mlnb.store.sql import now_ms
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from mlnb.errors import AlreadyExists, ModelNotFound, NotFound
 from mlnb.store import schema as t
-from mlnb.store.sql import now_ms
+from mlnb.store._common import now_ms
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore

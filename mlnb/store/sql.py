@@ -13,7 +13,6 @@ Only this package talks SQL or touches store files.  Concurrency rules:
 from __future__ import annotations
 
 import atexit
-import getpass
 import os
 import random
 import socket
@@ -22,7 +21,7 @@ import time
 import uuid
 import warnings
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,18 +30,13 @@ import sqlalchemy as sa
 
 from mlnb import config
 from mlnb.entities import (
-    ArtifactInfo,
-    DatasetInput,
-    Experiment,
     Metric,
     Run,
     RunData,
     RunInfo,
     RunStatus,
-    ViewType,
 )
 from mlnb.errors import (
-    AlreadyExists,
     ExperimentNotFound,
     InvalidParameter,
     InvalidState,
@@ -51,8 +45,11 @@ from mlnb.errors import (
     StoreError,
 )
 from mlnb.store import schema as t
+from mlnb.store._common import _user, now_ms, process_start_ticks, random_run_name
 from mlnb.store.buffer import WriteBuffer
+from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.location import StoreLocation
+from mlnb.store.run_records import RunRecordsMixin
 from mlnb.store.values import (
     check_int,
     check_key,
@@ -77,75 +74,6 @@ class _Row:
         self.__dict__.update(values)
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def process_start_ticks(pid: int) -> int | None:
-    """The start time of ``pid`` in clock ticks since boot (Linux), to detect pid reuse."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    # the command name may contain spaces and parentheses: split after the last ')'
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    try:
-        return int(fields[19])
-    except (IndexError, ValueError):
-        return None
-
-
-_ADJECTIVES = [
-    "amber",
-    "bold",
-    "brisk",
-    "calm",
-    "clever",
-    "crisp",
-    "eager",
-    "fleet",
-    "gentle",
-    "keen",
-    "lucid",
-    "merry",
-    "noble",
-    "quiet",
-    "rapid",
-    "serene",
-    "sharp",
-    "steady",
-    "swift",
-    "vivid",
-]
-_NOUNS = [
-    "badger",
-    "comet",
-    "falcon",
-    "fern",
-    "harbor",
-    "heron",
-    "lark",
-    "maple",
-    "otter",
-    "pine",
-    "quartz",
-    "raven",
-    "river",
-    "sparrow",
-    "summit",
-    "tiger",
-    "willow",
-    "wren",
-    "yak",
-    "zephyr",
-]
-
-
-def random_run_name() -> str:
-    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
-
-
 def _register_sqlite_functions(dbapi_conn: Any) -> None:
     from mlnb.store.query import like_match
 
@@ -153,7 +81,7 @@ def _register_sqlite_functions(dbapi_conn: Any) -> None:
     dbapi_conn.create_function("mlnb_ilike", 2, lambda v, p: like_match(v, p, True), deterministic=True)
 
 
-class SqlStore:
+class SqlStore(ExperimentsMixin, RunRecordsMixin):
     """Metadata and artifacts of runs, experiments and (later) registered models."""
 
     def __init__(self, location: StoreLocation) -> None:
@@ -331,112 +259,6 @@ class SqlStore:
                 assert self._engine is not None
                 self._engine.dispose()
             self._conn = None
-
-    # --- experiments ----------------------------------------------------------------------------
-    def create_experiment(
-        self, name: str, tags: dict[str, Any] | None = None, *, exist_ok: bool = False
-    ) -> str:
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidParameter(f"experiment name {name!r} must be a non-empty string")
-        name = check_text(name, "experiment name")
-        tag_rows = {check_key(k, "tag key"): check_text(v, f"tag {k!r}") for k, v in (tags or {}).items()}
-        with self.atomic() as conn:
-            existing = conn.execute(
-                sa.select(t.experiments.c.experiment_id).where(t.experiments.c.name == name)
-            ).first()
-            if existing is not None and exist_ok:
-                return str(existing[0])
-            if existing is not None:
-                raise AlreadyExists(
-                    f"experiment {name!r} already exists (id {existing[0]}); use "
-                    "mlnb.set_experiment to make it active or pick another name"
-                )
-            ts = now_ms()
-            exp_id = conn.execute(
-                t.experiments.insert().values(
-                    name=name, lifecycle_stage="active", creation_time=ts, last_update_time=ts
-                )
-            ).inserted_primary_key[0]
-            if tag_rows:
-                conn.execute(
-                    t.experiment_tags.insert(),
-                    [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tag_rows.items()],
-                )
-        return str(exp_id)
-
-    def _experiment_from_row(self, conn: sa.Connection, row: Any) -> Experiment:
-        tags = dict(
-            conn.execute(
-                sa.select(t.experiment_tags.c.key, t.experiment_tags.c.value).where(
-                    t.experiment_tags.c.experiment_id == row.experiment_id
-                )
-            ).all()
-        )
-        return Experiment(
-            experiment_id=str(row.experiment_id),
-            name=row.name,
-            artifact_location=self.artifact_root.as_uri(),
-            lifecycle_stage=row.lifecycle_stage,
-            tags=tags,
-            creation_time=row.creation_time,
-            last_update_time=row.last_update_time,
-        )
-
-    @staticmethod
-    def _experiment_key(experiment_id: Any) -> int:
-        try:
-            return int(str(experiment_id))
-        except ValueError:
-            raise ExperimentNotFound(
-                f"experiment id {experiment_id!r} is not a valid id; ids are integers as strings"
-            ) from None
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        key = self._experiment_key(experiment_id)
-        with self.reading() as conn:
-            row = conn.execute(sa.select(t.experiments).where(t.experiments.c.experiment_id == key)).first()
-            if row is None:
-                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
-            return self._experiment_from_row(conn, row)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        with self.reading() as conn:
-            row = conn.execute(sa.select(t.experiments).where(t.experiments.c.name == name)).first()
-            return None if row is None else self._experiment_from_row(conn, row)
-
-    def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
-        stmt = sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
-        stages = _stages(view_type)
-        stmt = stmt.where(t.experiments.c.lifecycle_stage.in_(stages))
-        with self.reading() as conn:
-            return [self._experiment_from_row(conn, row) for row in conn.execute(stmt).all()]
-
-    def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
-        key = self._experiment_key(experiment_id)
-        with self.atomic() as conn:
-            done = conn.execute(
-                t.experiments.update()
-                .where(t.experiments.c.experiment_id == key)
-                .values(lifecycle_stage=stage, last_update_time=now_ms())
-            ).rowcount
-            if not done:
-                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        exp = self._experiment_key(experiment_id)
-        row = {
-            "experiment_id": exp,
-            "key": check_key(key, "tag key"),
-            "value": check_text(value, f"tag {key!r}"),
-        }
-        with self.atomic() as conn:
-            self.get_experiment(experiment_id)
-            stmt = self._insert(t.experiment_tags).values(row)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
-                )
-            )
 
     # --- runs ------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -809,110 +631,6 @@ class SqlStore:
             ).all()
         return [Metric(k, decode_metric(v, s), ts, step) for k, v, s, ts, step in rows]
 
-    # --- dataset inputs ---------------------------------------------------------------------------
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
-        import json
-
-        self._check_writable(run_id)
-        rows = [
-            {
-                "run_id": run_id,
-                "digest": d.digest,
-                "role": d.role,
-                "name": check_text(d.name, "dataset name"),
-                "source": d.source,
-                "shape": json.dumps(list(d.shape)),
-                "schema": json.dumps(list(d.schema)),
-                "created_time": now_ms(),
-            }
-            for d in datasets
-        ]
-        if not rows:
-            return
-        stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
-        with self.atomic() as conn:
-            conn.execute(stmt, rows)
-
-    def _inputs(self, conn: sa.Connection, run_id: str) -> list[DatasetInput]:
-        import json
-
-        i = t.inputs
-        rows = conn.execute(
-            sa.select(i).where(i.c.run_id == run_id).order_by(i.c.created_time, i.c.role)
-        ).all()
-        return [
-            DatasetInput(r.name, r.digest, r.role, json.loads(r.shape), json.loads(r.schema), r.source)
-            for r in rows
-        ]
-
-    # --- artifacts (files are written by mlnb.store.artifacts) -----------------------------------
-    def record_artifact(self, conn: sa.Connection, run_id: str, path: str, sha256: str, size: int) -> None:
-        stmt = self._insert(t.artifacts).values(
-            run_id=run_id, path=path, sha256=sha256, size=size, created_time=now_ms()
-        )
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "path"],
-                set_={
-                    "sha256": stmt.excluded.sha256,
-                    "size": stmt.excluded.size,
-                    "created_time": stmt.excluded.created_time,
-                },
-            )
-        )
-
-    def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]:
-        """``{path: (sha256, size)}`` of the run's artifacts at or below ``prefix``."""
-        a = t.artifacts
-        stmt = sa.select(a.c.path, a.c.sha256, a.c.size).where(a.c.run_id == run_id)
-        if prefix:
-            stmt = stmt.where(sa.or_(a.c.path == prefix, a.c.path.startswith(prefix + "/", autoescape=True)))
-        with self.reading() as conn:
-            self._run_row(conn, run_id)
-            return {p: (h, s) for p, h, s in conn.execute(stmt.order_by(a.c.path)).all()}
-
-    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
-        """Direct children of ``path``: files with size and hash, directories with is_dir."""
-        rows = self.artifact_rows(run_id, path)
-        base = path + "/" if path else ""
-        seen: dict[str, ArtifactInfo] = {}
-        for full, (sha, size) in rows.items():
-            if full == path:
-                continue
-            rest = full[len(base) :]
-            head, sep, _ = rest.partition("/")
-            child = base + head
-            if sep:
-                seen.setdefault(child, ArtifactInfo(child, True, None))
-            else:
-                seen[child] = ArtifactInfo(child, False, size, sha)
-        return sorted(seen.values(), key=lambda info: info.path)
-
-    # --- search -----------------------------------------------------------------------------------
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        order_by: Sequence[str] | str | None = None,
-        max_results: int = 100_000,
-        view_type: int = ViewType.ACTIVE_ONLY,
-        run_ids: Sequence[str] | None = None,
-    ) -> Any:
-        from mlnb.store.query import search
-
-        exp_keys = [self._experiment_key(e) for e in experiment_ids]
-        with self.reading() as conn:
-            return search(
-                conn,
-                self.dialect,
-                exp_keys,
-                filter_string,
-                order_by,
-                max_results,
-                _stages(view_type),
-                run_ids,
-            )
-
 
 def _check_param_conflicts(run_id: str, existing: dict[str, str], rows: dict[str, str]) -> None:
     for key, value in rows.items():
@@ -922,28 +640,6 @@ def _check_param_conflicts(run_id: str, existing: dict[str, str], rows: dict[str
                 f"to {value!r}: params are immutable; log the new value under another key or "
                 "start a new run"
             )
-
-
-def _stages(view_type: Any) -> list[str]:
-    names = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
-    if isinstance(view_type, str):
-        view_type = names.get(view_type.upper(), view_type)
-    if view_type == ViewType.ACTIVE_ONLY:
-        return ["active"]
-    if view_type == ViewType.DELETED_ONLY:
-        return ["deleted"]
-    if view_type == ViewType.ALL:
-        return ["active", "deleted"]
-    raise InvalidParameter(
-        f"run_view_type {view_type!r} is not ACTIVE_ONLY, DELETED_ONLY or ALL (mlnb.ViewType)"
-    )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 _worker_hook_installed = False

@@ -1,0 +1,131 @@
+"""What a run recorded besides params and metrics: dataset inputs, artifact rows, and search
+(a mixin of :class:`SqlStore`; artifact files themselves are written by mlnb.store.artifacts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlnb.entities import ArtifactInfo, DatasetInput, ViewType
+from mlnb.store import schema as t
+from mlnb.store._common import _stages, now_ms
+from mlnb.store.values import check_text
+
+
+class RunRecordsMixin:
+    """Needs ``atomic``, ``reading``, ``_insert``, ``_run_row``, ``_check_writable`` and
+    ``_experiment_key`` from the store."""
+
+    atomic: Any
+    reading: Any
+    dialect: str
+    _insert: Any
+    _run_row: Any
+    _check_writable: Any
+    _experiment_key: Any
+
+    # --- dataset inputs ---------------------------------------------------------------------------
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        import json
+
+        self._check_writable(run_id)
+        rows = [
+            {
+                "run_id": run_id,
+                "digest": d.digest,
+                "role": d.role,
+                "name": check_text(d.name, "dataset name"),
+                "source": d.source,
+                "shape": json.dumps(list(d.shape)),
+                "schema": json.dumps(list(d.schema)),
+                "created_time": now_ms(),
+            }
+            for d in datasets
+        ]
+        if not rows:
+            return
+        stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
+        with self.atomic() as conn:
+            conn.execute(stmt, rows)
+
+    def _inputs(self, conn: sa.Connection, run_id: str) -> list[DatasetInput]:
+        import json
+
+        i = t.inputs
+        rows = conn.execute(
+            sa.select(i).where(i.c.run_id == run_id).order_by(i.c.created_time, i.c.role)
+        ).all()
+        return [
+            DatasetInput(r.name, r.digest, r.role, json.loads(r.shape), json.loads(r.schema), r.source)
+            for r in rows
+        ]
+
+    # --- artifacts (files are written by mlnb.store.artifacts) -----------------------------------
+    def record_artifact(self, conn: sa.Connection, run_id: str, path: str, sha256: str, size: int) -> None:
+        stmt = self._insert(t.artifacts).values(
+            run_id=run_id, path=path, sha256=sha256, size=size, created_time=now_ms()
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "path"],
+                set_={
+                    "sha256": stmt.excluded.sha256,
+                    "size": stmt.excluded.size,
+                    "created_time": stmt.excluded.created_time,
+                },
+            )
+        )
+
+    def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]:
+        """``{path: (sha256, size)}`` of the run's artifacts at or below ``prefix``."""
+        a = t.artifacts
+        stmt = sa.select(a.c.path, a.c.sha256, a.c.size).where(a.c.run_id == run_id)
+        if prefix:
+            stmt = stmt.where(sa.or_(a.c.path == prefix, a.c.path.startswith(prefix + "/", autoescape=True)))
+        with self.reading() as conn:
+            self._run_row(conn, run_id)
+            return {p: (h, s) for p, h, s in conn.execute(stmt.order_by(a.c.path)).all()}
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
+        """Direct children of ``path``: files with size and hash, directories with is_dir."""
+        rows = self.artifact_rows(run_id, path)
+        base = path + "/" if path else ""
+        seen: dict[str, ArtifactInfo] = {}
+        for full, (sha, size) in rows.items():
+            if full == path:
+                continue
+            rest = full[len(base) :]
+            head, sep, _ = rest.partition("/")
+            child = base + head
+            if sep:
+                seen.setdefault(child, ArtifactInfo(child, True, None))
+            else:
+                seen[child] = ArtifactInfo(child, False, size, sha)
+        return sorted(seen.values(), key=lambda info: info.path)
+
+    # --- search -----------------------------------------------------------------------------------
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[str] | str | None = None,
+        max_results: int = 100_000,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        run_ids: Sequence[str] | None = None,
+    ) -> Any:
+        from mlnb.store.query import search
+
+        exp_keys = [self._experiment_key(e) for e in experiment_ids]
+        with self.reading() as conn:
+            return search(
+                conn,
+                self.dialect,
+                exp_keys,
+                filter_string,
+                order_by,
+                max_results,
+                _stages(view_type),
+                run_ids,
+            )
