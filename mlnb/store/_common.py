@@ -11,6 +11,15 @@ from mlnb.entities import ViewType
 from mlnb.errors import InvalidParameter
 
 
+def new_run_id() -> str:
+    """32 hex characters like MLflow's, time-ordered like a UUIDv7: 48 bits of milliseconds, then
+    80 random bits. New runs land at the end of the tables clustered by run id instead of at
+    random places, which keeps inserts cheap as a store grows."""
+    import secrets
+
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 

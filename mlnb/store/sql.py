@@ -18,7 +18,6 @@ import random
 import socket
 import threading
 import time
-import uuid
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator
@@ -45,7 +44,7 @@ from mlnb.errors import (
     StoreError,
 )
 from mlnb.store import schema as t
-from mlnb.store._common import _user, now_ms, process_start_ticks, random_run_name
+from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, random_run_name
 from mlnb.store.buffer import WriteBuffer
 from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.location import StoreLocation
@@ -279,7 +278,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
             run_name = random_run_name()
         run_name = check_text(run_name, "run name")
         user = _user()
-        run_id = uuid.uuid4().hex
+        run_id = new_run_id()
         ts = now_ms() if start_time is None else check_int(start_time, "start_time")
         all_tags = {"mlflow.runName": run_name, "mlflow.user": user}
         if parent_run_id:
