@@ -104,8 +104,15 @@ def _stages(view_type: Any) -> list[str]:
     )
 
 
+_USER: str | None = None
+
+
 def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
+    """The OS user, looked up once per process."""
+    global _USER
+    if _USER is None:
+        try:
+            _USER = getpass.getuser()
+        except Exception:
+            _USER = "unknown"
+    return _USER

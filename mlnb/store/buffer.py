@@ -10,6 +10,7 @@ every dependency: runs, then tags and params, then metric points, then run ends.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,12 +82,13 @@ class _Compiled:
         compiled = stmt.compile(dialect=dialect)
         self.sql = compiled.string
         self.names = compiled.positiontup if compiled.positional else None
+        self._row = operator.itemgetter(*self.names) if self.names else None
 
     def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         params: list[Any] = rows
-        if self.names is not None:
-            names = self.names
-            params = [tuple(row[n] for n in names) for row in rows]
+        if self._row is not None:
+            getter = self._row
+            params = [getter(row) for row in rows] if len(self.names) > 1 else [(getter(r),) for r in rows]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(self.sql, params)

@@ -93,6 +93,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
         self._abandoned: list[Any] = []  # connections inherited through fork: never closed
         self._write_mode = True
         self._buffer = WriteBuffer()
+        self._flush_interval = config.flush_interval_s()
         self._pending_failures = 0
         self._owned_params: dict[str, dict[str, str]] = {}  # runs created here: their params
         self._active_experiments: set[int] = set()
@@ -516,7 +517,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
     def _after_buffering(self, buffered: bool) -> None:
         if not _worker_hook_installed:
             _flush_at_worker_exit()
-        due = time.monotonic() - self._last_flush >= config.flush_interval_s()
+        due = time.monotonic() - self._last_flush >= self._flush_interval
         if not buffered or due or len(self._buffer) >= _FLUSH_AT:
             self.flush()
         else:

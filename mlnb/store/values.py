@@ -56,6 +56,8 @@ def check_text(value: object, what: str) -> str:
 
 
 def metric_value(value: object, key: str) -> float:
+    if type(value) is float:  # the common case, without ABC checks
+        return value
     if isinstance(value, (str, bytes)) or not isinstance(value, numbers.Real):
         # numpy 0-d arrays and similar expose __float__ without being numbers.Real
         if hasattr(value, "__float__") and not isinstance(value, (str, bytes)):
@@ -91,6 +93,8 @@ def decode_metric(value: float | None, special: int) -> float:
 
 
 def check_int(value: object, what: str) -> int:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:  # the common case, without ABC checks
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidParameter(f"{what} must be an integer, got {value!r}")
     ivalue = int(value)
