@@ -81,7 +81,7 @@ def card_payload(
     status: str | None = None,
     end_time: int | None = None,
 ) -> dict[str, Any]:
-    """The ``application/vnd.mlnb.run+json`` payload of a run (contract 5).
+    """The ``application/vnd.mlnb.run+json`` payload of a run.
 
     ``status``/``end_time`` give the cell's outcome while the run itself is still RUNNING
     (its models are being saved).

@@ -1,6 +1,6 @@
 """Loading a logged model back, refusing anything that changed since it was logged.
 
-Order of checks: the URI resolves (contract 3); every file of the model directory matches the
+Order of checks: the URI resolves (mlnb.registry.uris); every file of the model directory matches the
 sha256 the store recorded when it was written; the serialization and the skops types to trust
 come from the run's ``mlnb.model.<path>`` tag in the database, never from the ``MLmodel`` file
 (which an attacker with write access to the artifact directory could edit).

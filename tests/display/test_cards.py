@@ -1,4 +1,4 @@
-"""Run card bundle (contract 5): payload fields, escaping, NaN, the change since the last run."""
+"""Run card bundle: payload fields, escaping, NaN, the change since the last run."""
 
 from __future__ import annotations
 
