@@ -10,13 +10,13 @@ every dependency: runs, then tags and params, then metric points, then run ends.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from mlnb.store import schema as t
+from mlnb.store.compiled import CompiledStatement
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
@@ -52,51 +52,27 @@ class WriteBuffer:
     def apply(self, store: SqlStore, conn: sa.Connection) -> None:
         stmts = _statements(store, conn)
         if self.runs:
-            stmts["run"].run(conn, self.runs)
+            stmts["run"].executemany(conn, self.runs)
         if self.tags:
-            stmts["tag"].run(conn, self.tags)
+            stmts["tag"].executemany(conn, self.tags)
         if self.params:
-            stmts["param"].run(conn, self.params)
+            stmts["param"].executemany(conn, self.params)
         if self.points:
-            stmts["point"].run(conn, [dict(zip(POINT_COLUMNS, p, strict=True)) for p in self.points])
+            stmts["point"].executemany(conn, [dict(zip(POINT_COLUMNS, p, strict=True)) for p in self.points])
             latest: dict[tuple[str, str], tuple[Any, ...]] = {}
             for p in self.points:
                 k = (p[0], p[1])
                 cur = latest.get(k)
                 if cur is None or (p[4], p[5]) >= (cur[4], cur[5]):
                     latest[k] = p
-            stmts["latest"].run(conn, [dict(zip(POINT_COLUMNS, p, strict=True)) for p in latest.values()])
+            stmts["latest"].executemany(
+                conn, [dict(zip(POINT_COLUMNS, p, strict=True)) for p in latest.values()]
+            )
         if self.ends:
-            stmts["end"].run(conn, self.ends)
+            stmts["end"].executemany(conn, self.ends)
 
 
-class _Compiled:
-    """A statement compiled once for the store's dialect and run with the driver's executemany.
-
-    The buffer's statements take plain str/int/float/None values that need no SQLAlchemy type
-    processing, so the per-execution work of the ORM-free Core path (cache keys, result
-    objects) is skipped on the hottest write path.
-    """
-
-    def __init__(self, stmt: Any, dialect: Any) -> None:
-        compiled = stmt.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.names = compiled.positiontup if compiled.positional else None
-        self._row = operator.itemgetter(*self.names) if self.names else None
-
-    def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-        params: list[Any] = rows
-        if self._row is not None:
-            getter = self._row
-            params = [getter(row) for row in rows] if len(self.names) > 1 else [(getter(r),) for r in rows]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(self.sql, params)
-        finally:
-            cursor.close()
-
-
-def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, _Compiled]:
+def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, CompiledStatement]:
     """Statements built and compiled once per store."""
     cached = store.__dict__.get("_buffer_statements")
     if cached is not None:
@@ -121,12 +97,12 @@ def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, _Compiled]:
     point = t.metrics.insert().values({c: sa.bindparam(c) for c in POINT_COLUMNS})
     kv = {c: sa.bindparam(c) for c in ("run_id", "key", "value")}
     cached = {
-        "run": _Compiled(run, conn.dialect),
-        "tag": _Compiled(tag.values(kv), conn.dialect),
-        "param": _Compiled(param.values(kv), conn.dialect),
-        "point": _Compiled(point, conn.dialect),
-        "latest": _Compiled(latest.values({c: sa.bindparam(c) for c in POINT_COLUMNS}), conn.dialect),
-        "end": _Compiled(end, conn.dialect),
+        "run": CompiledStatement(run, conn.dialect),
+        "tag": CompiledStatement(tag.values(kv), conn.dialect),
+        "param": CompiledStatement(param.values(kv), conn.dialect),
+        "point": CompiledStatement(point, conn.dialect),
+        "latest": CompiledStatement(latest.values({c: sa.bindparam(c) for c in POINT_COLUMNS}), conn.dialect),
+        "end": CompiledStatement(end, conn.dialect),
     }
     store.__dict__["_buffer_statements"] = cached
     return cached

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
+from mlnb.store.compiled import CompiledStatement
 from mlnb.store.filters import (
     ATTR,
     METRIC,
@@ -179,32 +180,6 @@ class SearchResult:
         return [r["run_id"] for r in self.runs]
 
 
-class _Compiled:
-    """A statement compiled once, run with the driver's cursor (rows are plain tuples).
-
-    Searches repeat (a panel refreshes, a notebook re-runs), and compiling the SQL costs more
-    than running it on a few hundred runs, so compiled searches are cached by their inputs.
-    For the bulk reads, SQLAlchemy's Row objects would also cost more than the query itself
-    (10,000 runs x 40 keys is 400,000 rows).
-    """
-
-    def __init__(self, stmt: Any, dialect: Any) -> None:
-        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        self.sql = compiled.string
-        self.names = list(compiled.positiontup) if compiled.positional else None
-        self.params = dict(compiled.params)
-
-    def rows(self, conn: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
-        merged = {**self.params, **values} if values else self.params
-        params: Any = merged if self.names is None else tuple(merged[n] for n in self.names)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, params)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-
-
 _DIALECTS: dict[str, Any] = {}
 
 
@@ -232,6 +207,8 @@ def _bind_ids(dialect: str, ids: Sequence[str]) -> Any:
     return json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
 
 
+# Searches repeat (a panel refreshes, a notebook re-runs) and compiling the SQL costs more than
+# running it on a few hundred runs, so compiled searches are cached by their inputs.
 @lru_cache(maxsize=256)
 def _main_query(
     dialect: str,
@@ -241,7 +218,7 @@ def _main_query(
     max_results: int,
     stages: tuple[str, ...],
     with_run_ids: bool,
-) -> _Compiled:
+) -> CompiledStatement:
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
     compiler = _Compiler(dialect)
@@ -273,13 +250,13 @@ def _main_query(
         ordering.append(col.desc() if key.descending else col.asc())
     ordering += [r.c.start_time.desc(), r.c.run_id.asc()]
     stmt = stmt.select_from(source).order_by(*ordering).limit(max_results)
-    return _Compiled(stmt, _dialect(dialect))
+    return CompiledStatement(stmt, _dialect(dialect))
 
 
 @lru_cache(maxsize=64)
 def _detail_query(
     dialect: str, kind: str, scan: bool, experiment_keys: tuple[int, ...], stages: tuple[str, ...]
-) -> _Compiled:
+) -> CompiledStatement:
     """Params, tags or latest metrics of the matched runs: by id, or by scanning the scope."""
     table = {"params": t.params, "tags": t.tags}.get(kind, t.latest_metrics)
     cols = [table.c.run_id, table.c.key, table.c.value]
@@ -295,7 +272,7 @@ def _detail_query(
         wanted = table.c.run_id.in_(scope)
     else:
         wanted = _ids_in(table.c.run_id, dialect)
-    return _Compiled(sa.select(*cols).where(wanted), _dialect(dialect))
+    return CompiledStatement(sa.select(*cols).where(wanted), _dialect(dialect))
 
 
 def search(
