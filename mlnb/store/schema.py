@@ -147,9 +147,14 @@ V1_TABLES = [
 ]
 
 
-def _v1(conn: sa.Connection) -> None:
-    for table in V1_TABLES:
-        table.create(conn, checkfirst=True)
+def _create(tables: list[sa.Table]) -> Callable[[sa.Connection], None]:
+    """A migration that creates ``tables`` (those already there are left alone)."""
+
+    def migration(conn: sa.Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return migration
 
 
 # --- migration 2: the model registry -------------------------------------------------------------
@@ -236,12 +241,7 @@ V2_TABLES = [
 ]
 
 
-def _v2(conn: sa.Connection) -> None:
-    for table in V2_TABLES:
-        table.create(conn, checkfirst=True)
-
-
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create(V1_TABLES), _create(V2_TABLES)]
 LATEST = len(MIGRATIONS)
 
 

@@ -21,7 +21,7 @@ def test_store_with_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     with engine.begin() as conn:  # a store as the first release wrote it
         t.schema_version.create(conn)
         conn.execute(t.schema_version.insert().values(id=1, version=1))
-        t._v1(conn)
+        t.MIGRATIONS[0](conn)
         conn.execute(
             t.experiments.insert().values(
                 experiment_id=0, name="Default", lifecycle_stage="active", creation_time=1, last_update_time=1
