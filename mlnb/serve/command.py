@@ -8,6 +8,12 @@ from typing import Any
 
 
 def _serve(args: argparse.Namespace, open_store: Callable[[argparse.Namespace], Any]) -> int:
+    import gc
+
+    # Loading scikit-learn, pandas and the model makes ~1M objects and few cycles; collections
+    # during it only cost start-up time.  The server freezes the heap and re-enables the
+    # collector once the model is loaded (mlnb.serve.app.freeze_heap).
+    gc.disable()
     from mlnb.serve.handle import run
 
     open_store(args)

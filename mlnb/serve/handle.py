@@ -6,6 +6,7 @@ kernel stays responsive; the returned handle predicts through real HTTP and stop
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -187,6 +188,7 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
     from mlnb.tracking.state import get_store
 
     verify_model(model_uri)  # fail here, once, rather than in every worker
+    gc.enable()  # the supervisor loads no model (see mlnb serve's start-up)
     os.environ[MODEL_URI_ENV] = model_uri
     os.environ[BIND_HOST_ENV] = host
     location = get_store().location

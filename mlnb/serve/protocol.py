@@ -72,11 +72,25 @@ def media_type(content_type: str | None) -> str:
 
 
 # --- decoding ---------------------------------------------------------------------------------
+def _loads(body: bytes) -> Any:
+    """orjson when the body is strict JSON (2-3x faster on big tables), else the standard parser.
+
+    The fallback keeps what Python's parser (and so MLflow's server) accepts beyond strict JSON
+    (NaN, Infinity, integers over 64 bits) and gives the line and column of a syntax error.
+    """
+    import orjson
+
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def _decode_json(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise RequestError("Invalid input. The request body is empty; " + REQUIRED_INPUT_FORMAT)
     try:
-        decoded = json.loads(body)
+        decoded = _loads(body)
     except RecursionError:
         raise RequestError("Invalid input. The JSON document is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -95,13 +109,13 @@ def _decode_json(body: bytes) -> dict[str, Any]:
 
 def _check_rows(rows: Any, what: str) -> list[list[Any]]:
     # Cell types are checked per column later (numpy does it in C); here only the row shape.
-    if not isinstance(rows, list) or not all(type(row) is list for row in rows):
+    if not isinstance(rows, list) or (rows and set(map(type, rows)) != {list}):
         raise RequestError(f"Invalid input. '{what}' must be a list of rows (lists of values)")
     return rows
 
 
 def _records_to_columns(records: list[Any], what: str) -> tuple[dict[str, list[Any]], int]:
-    if not all(type(rec) is dict for rec in records):
+    if records and set(map(type, records)) != {dict}:
         raise RequestError(f"Invalid input. Every record of '{what}' must be an object of column: value")
     names: dict[str, None] = {}
     for rec in records:
@@ -114,7 +128,7 @@ def _rows_to_columns(rows: list[list[Any]], columns: list[Any], what: str) -> tu
         raise RequestError(f"Invalid input. '{what}.columns' must be a list of column names")
     if len(set(columns)) != len(columns):
         raise _invalid("The request has duplicate column names")
-    if any(len(row) != len(columns) for row in rows):
+    if rows and set(map(len, rows)) != {len(columns)}:
         raise RequestError(f"Invalid input. Every row of '{what}' needs one value per column")
     if not rows:
         return {c: [] for c in columns}, 0
@@ -194,8 +208,9 @@ def _convert(values: Any, spec: dict[str, Any]) -> Any:
 
     name, kind = spec["name"], spec["type"]
     if kind == "string":
-        # A type check in Python beats building a fixed-width unicode array and converting back.
-        if all(type(v) is str or _missing(v) for v in values):
+        # Checking the set of cell types (built in C) beats building a fixed-width unicode array
+        # and converting back; only the odd non-string cells are looked at one by one.
+        if set(map(type, values)) <= {str} or all(_missing(v) for v in values if type(v) is not str):
             return values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
         raise _invalid(f"Incompatible input types for column '{name}': expected string values")
     try:
@@ -213,6 +228,10 @@ def _convert(values: Any, spec: dict[str, Any]) -> Any:
         return _invalid(f"Input column '{name}' of type {kind} contains missing values")
 
     if kind in ("integer", "long"):
+        limits = np.iinfo(_NUMPY[kind])
+        if k in "iuf" and array.size and (array.min() < limits.min or array.max() > limits.max):
+            # A cast would wrap around silently: 10**30 is no int64.
+            raise _invalid(f"Incompatible input types for column '{name}': values outside the {kind} range")
         if k in "iu":
             return array.astype(_NUMPY[kind])
         if k == "f":
@@ -355,5 +374,5 @@ def jsonable(raw: Any) -> Any:
 
 
 def predictions_body(raw: Any) -> bytes:
-    """``{"predictions": ...}`` exactly as MLflow's server writes it, but always valid JSON."""
+    """``{"predictions": ...}`` byte for byte as MLflow's server writes it, but always valid JSON."""
     return json.dumps({"predictions": jsonable(raw)}, default=_default, allow_nan=False).encode()
