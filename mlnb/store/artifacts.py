@@ -78,7 +78,6 @@ def _write_file(dest: Path, source: bytes | IO[bytes]) -> tuple[str, int]:
         except OSError:
             pass
         raise
-    _fsync_dir(dest.parent)
     return digest.hexdigest(), size
 
 
@@ -87,6 +86,7 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
     store._check_writable(run_id)
     checked = [(check_relpath(rel), src) for rel, src in items]
     rows = []
+    directories: dict[Path, None] = {}
     for rel, src in checked:
         dest = _destination(store, run_id, rel)
         if isinstance(src, Path):
@@ -96,10 +96,13 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
                 sha, size = _write_file(dest, fh)
         else:
             sha, size = _write_file(dest, src)
+        directories[dest.parent] = None
         rows.append((rel, sha, size))
+    # The renames are durable before any row says the files exist; one fsync per directory.
+    for directory in directories:
+        _fsync_dir(directory)
     with store.atomic() as conn:
-        for rel, sha, size in rows:
-            store.record_artifact(conn, run_id, rel, sha, size)
+        store.record_artifacts(conn, run_id, rows)
 
 
 def verified_path(store: SqlStore, run_id: str, rel: str) -> Path:

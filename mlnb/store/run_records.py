@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,18 +65,33 @@ class RunRecordsMixin:
 
     # --- artifacts (files are written by mlnb.store.artifacts) -----------------------------------
     def record_artifact(self, conn: sa.Connection, run_id: str, path: str, sha256: str, size: int) -> None:
-        stmt = self._insert(t.artifacts).values(
-            run_id=run_id, path=path, sha256=sha256, size=size, created_time=now_ms()
-        )
+        self.record_artifacts(conn, run_id, [(path, sha256, size)])
+
+    def record_artifacts(self, conn: sa.Connection, run_id: str, rows: list[tuple[str, str, int]]) -> None:
+        """Upsert ``(path, sha256, size)`` rows of one run in one statement (bound, executemany)."""
+        if not rows:
+            return
+        stmt = self._artifact_upsert
+        created = now_ms()
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "path"],
-                set_={
-                    "sha256": stmt.excluded.sha256,
-                    "size": stmt.excluded.size,
-                    "created_time": stmt.excluded.created_time,
-                },
-            )
+            stmt,
+            [
+                {"run_id": run_id, "path": p, "sha256": h, "size": n, "created_time": created}
+                for p, h, n in rows
+            ],
+        )
+
+    @functools.cached_property
+    def _artifact_upsert(self) -> Any:
+        # Built once per store: constructing the ON CONFLICT clause costs more than the insert.
+        stmt = self._insert(t.artifacts)
+        return stmt.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={
+                "sha256": stmt.excluded.sha256,
+                "size": stmt.excluded.size,
+                "created_time": stmt.excluded.created_time,
+            },
         )
 
     def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]:
