@@ -16,6 +16,7 @@ from typing import Any
 
 _recorder: Recorder | None = None
 MAX_EVENTS_PER_SITE = 1000  # a loop may run a site millions of times: keep the first ones
+SAMPLE_ROWS = 5
 
 
 @dataclass
@@ -28,19 +29,23 @@ class Event:
     args: dict[Any, Any] = field(default_factory=dict)
     done: bool = False
     value: Any = None
+    sample: Any = None  # first rows of a predict result (for the model signature's outputs)
 
 
 class Recorder:
     """Collects :class:`Event` objects, in execution order, for one tracked cell.
 
     Only numbers are kept as call results (metric values): predictions and transformed data
-    are not held, and each site records at most :data:`MAX_EVENTS_PER_SITE` executions.
+    are not held, except a copy of the first :data:`SAMPLE_ROWS` rows of what ``predict`` sites
+    (:attr:`sample_sites`) return, and each site records at most :data:`MAX_EVENTS_PER_SITE`
+    executions.
     """
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self._open: dict[int, Event] = {}
         self._counts: dict[int, int] = {}
+        self.sample_sites: frozenset[int] = frozenset()
 
     def _event(self, site: int) -> Event:
         event = self._open.get(site)
@@ -61,6 +66,8 @@ class Recorder:
         event.done = True
         if isinstance(value, numbers.Number):
             event.value = value
+        elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0):
+            event.sample = value[:SAMPLE_ROWS].copy()  # a copy: a view would keep it all alive
 
 
 def install(recorder: Recorder | None) -> Recorder | None:

@@ -217,10 +217,31 @@ def plan_models(
     return jobs, alias_of
 
 
+def prediction_samples(session: TrackSession) -> dict[int, Any]:
+    """``{id(estimator): first rows of its last predict}`` for estimators not refitted since."""
+    samples: dict[int, Any] = {}
+    for event in session.recorder.events:
+        site = session.plan.sites.get(event.site)
+        if site is None or event.receiver is None:
+            continue
+        if site.kind == "fit":
+            samples.pop(id(event.receiver), None)
+        elif event.sample is not None:
+            samples[id(event.receiver)] = event.sample
+    return samples
+
+
 def write_models(
-    run_id: str, jobs: list[tuple[Any, str, Any]], alias_of: str | None, allow_pickle: bool
+    run_id: str,
+    jobs: list[tuple[Any, str, Any]],
+    alias_of: str | None,
+    allow_pickle: bool,
+    samples: dict[int, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Save the models; returns (saved artifact paths, problems).  ``model`` is a file copy."""
+    """Save the models; returns (saved artifact paths, problems).  ``model`` is a file copy.
+
+    ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature.
+    """
     try:
         from mlnb.tracking.model_logging import log_model, model_tag
     except ImportError:  # model logging not part of this build
@@ -229,6 +250,7 @@ def write_models(
     from mlnb.store.artifacts import verified_path, write_files
 
     saved, problems = [], []
+    profiles: dict[int, bytes] = {}
     for estimator, name, X in jobs:
         try:
             log_model(
@@ -238,6 +260,8 @@ def write_models(
                 run_id=run_id,
                 allow_pickle=allow_pickle,
                 training_data=X,
+                _profiles=profiles,  # the jobs keep every X alive, so ids stay unique
+                _output_example=(samples or {}).get(id(estimator)),
             )
         except UnsupportedModel as exc:
             problems.append(f"model {name!r} not saved: {exc}")

@@ -10,6 +10,7 @@ changes what the cell did.
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import sys
 import threading
@@ -154,7 +155,13 @@ class TrackSession:
             return tree
         t0 = time.perf_counter()
         try:
-            return instrument(tree, self.plan)
+            tree = instrument(tree, self.plan)
+            self.recorder.sample_sites = frozenset(
+                sid
+                for sid, site in self.plan.sites.items()
+                if site.kind == "predict" and site.name == "predict"
+            )
+            return tree
         finally:
             self.instrument_seconds += time.perf_counter() - t0
 
@@ -220,17 +227,20 @@ class TrackSession:
         self._step("artifacts", lambda: log.log_artifacts(self, error))
         jobs, alias_of = planned or ([], None)
         if jobs:
+            samples = self._step("prediction samples", lambda: log.prediction_samples(self)) or {}
             names = [name for _, name, _ in jobs] + (["model"] if alias_of else [])
             self.result.models = [
                 {"name": n, "uri": f"runs:/{self.run_id}/{n}", "flavor": "sklearn"} for n in names
             ]
-            self._write_in_background(jobs, alias_of, status, error)
+            self._write_in_background(jobs, alias_of, status, error, samples)
         else:
             self._step("ending the run", lambda: self._end(status, error))
         self.warnings = self.result.warnings
         return self.result
 
-    def _write_in_background(self, jobs: list[Any], alias_of: str | None, status: str, error: Any) -> None:
+    def _write_in_background(
+        self, jobs: list[Any], alias_of: str | None, status: str, error: Any, samples: dict[int, Any]
+    ) -> None:
         """Save models while the kernel is idle; the next cell waits for them (:func:`wait`).
 
         The run ends (with the cell's status) once its models are written, so a reader never
@@ -244,10 +254,20 @@ class TrackSession:
 
         def work() -> None:
             t0 = time.perf_counter()
+            # skops builds ~10^5 short-lived containers per forest; every full collection they
+            # trigger walks the whole kernel heap (a fifth of the write time).  No user code runs
+            # meanwhile (the next cell waits in pre_execute), so the pause is safe.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
-                _saved, problems = log.write_models(self.run_id, jobs, alias_of, self.options.allow_pickle)
+                _saved, problems = log.write_models(
+                    self.run_id, jobs, alias_of, self.options.allow_pickle, samples
+                )
             except Exception as exc:
                 problems = [f"saving models failed ({type(exc).__name__}: {exc})"]
+            finally:
+                if collecting:
+                    gc.enable()
             timings["models (background)"] = time.perf_counter() - t0
             try:
                 self._end(status, error)

@@ -99,12 +99,17 @@ def _example(example: Any) -> tuple[Any, dict[str, Any], dict[str, Any], dict[st
     )
 
 
-def _infer_quietly(model: Any, rows: Any) -> dict[str, Any] | None:
-    """The signature from the example; a model failing on its own example still gets logged."""
-    try:
-        output = model.predict(rows) if hasattr(model, "predict") else None
-    except Exception:
-        output = None
+def _infer_quietly(model: Any, rows: Any, output: Any = None) -> dict[str, Any] | None:
+    """The signature from the example; a model failing on its own example still gets logged.
+
+    ``output``: predictions the model already made (on any rows).  The output schema depends
+    only on their dtype and shape, so they stand in for predicting on the example again.
+    """
+    if output is None:
+        try:
+            output = model.predict(rows) if hasattr(model, "predict") else None
+        except Exception:
+            output = None
     try:
         return infer_signature(rows, output)
     except InvalidParameter:
@@ -121,11 +126,13 @@ def build_model(
     input_example: Any = None,
     signature: Any = None,
     allow_pickle: bool = False,
+    output_example: Any = None,
 ) -> ModelFiles:
     """All files of the MLflow-compatible directory for a fitted scikit-learn estimator.
 
     The signature is inferred from ``input_example`` (first 5 rows) and the model's predictions
-    on it unless given.  Raises :class:`mlnb.errors.UnsupportedModel` when skops cannot save the
+    on it unless given; ``output_example`` (the model's predictions on any rows) saves
+    predicting again when the caller has them.  Raises :class:`mlnb.errors.UnsupportedModel` when skops cannot save the
     model and ``allow_pickle`` is False.
 
     Examples
@@ -153,7 +160,7 @@ def build_model(
         files.append((INPUT_EXAMPLE_FILE, json.dumps(example_json).encode()))
         files.append((SERVING_EXAMPLE_FILE, json.dumps(serving_json, indent=2).encode()))
         if sig is None:
-            sig = _infer_quietly(model, rows)
+            sig = _infer_quietly(model, rows, output_example)
 
     python_version = platform.python_version()
     flavors: dict[str, Any] = {}

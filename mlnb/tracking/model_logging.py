@@ -47,6 +47,8 @@ def log_model(
     run_id: str | None = None,
     allow_pickle: bool = False,
     training_data: Any = None,
+    _profiles: dict[int, bytes] | None = None,
+    _output_example: Any = None,
 ) -> ModelInfo:
     """Save a fitted scikit-learn estimator in the active run (or ``run_id``) under ``name``.
 
@@ -80,7 +82,13 @@ def log_model(
     >>> mlnb.load_model(info.model_uri).predict(X_test)  # doctest: +SKIP
     """
     name = check_relpath(name)
-    built = build_model(model, input_example=input_example, signature=signature, allow_pickle=allow_pickle)
+    built = build_model(
+        model,
+        input_example=input_example,
+        signature=signature,
+        allow_pickle=allow_pickle,
+        output_example=_output_example,
+    )
     items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     if training_data is not None:
         try:
@@ -88,7 +96,11 @@ def log_model(
         except ImportError:
             pass
         else:
-            profile = json.dumps(build_profile(training_data)).encode()
+            # One cell often fits several models on the same table: profile it once.
+            memo = {} if _profiles is None else _profiles
+            profile = memo.get(id(training_data))
+            if profile is None:
+                profile = memo[id(training_data)] = json.dumps(build_profile(training_data)).encode()
             items.append((f"{name}/{PROFILE_FILE}", profile))
     run = _run_id_or_active(run_id)
     store = get_store()

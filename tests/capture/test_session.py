@@ -431,3 +431,43 @@ def test_anonymous_estimator_of_fit_predict_gives_params_and_model(shell):
     assert r.data.params["n_clusters"] == "3"
     files = artifacts(r.info.run_id)
     assert "model/MLmodel" in files and not any(p.startswith("labels/") for p in files)
+
+
+def _logged_signature(run_id: str, path: str) -> dict:
+    from mlnb.models.mlmodel import parse_mlmodel
+
+    store = mlnb.get_store()
+    return parse_mlmodel((store.run_dir(run_id) / path / "MLmodel").read_bytes())["signature"]
+
+
+def test_signature_outputs_come_from_the_cells_own_predictions(shell):
+    from mlnb.models.signature import infer_signature
+
+    run(shell, SETUP + "names = y_train.map({0: 'setosa', 1: 'versicolor', 2: 'virginica'})\n")
+    run(
+        shell,
+        "%%track\nclf = LogisticRegression(max_iter=500).fit(X_train, names)\npred = clf.predict(X_test)\n",
+    )
+    r = last_run()
+    clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)
+    expected = infer_signature(example, clf.predict(example))
+    assert _logged_signature(r.info.run_id, "clf") == {**expected, "params": None}
+    assert '"string"' in expected["outputs"]
+
+
+def test_predictions_before_a_refit_do_not_decide_the_signature(shell):
+    from mlnb.models.signature import infer_signature
+
+    run(shell, SETUP + "names = y_train.map({0: 'setosa', 1: 'versicolor', 2: 'virginica'})\n")
+    run(
+        shell,
+        "%%track\n"
+        "clf = LogisticRegression(max_iter=500).fit(X_train, y_train)\n"
+        "first = clf.predict(X_test)\n"  # integer labels
+        "clf.fit(X_train, names)\n",  # refit on text labels, no predict after it
+    )
+    r = last_run()
+    clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)
+    expected = infer_signature(example, clf.predict(example))
+    assert '"string"' in expected["outputs"]
+    assert _logged_signature(r.info.run_id, "clf") == {**expected, "params": None}
