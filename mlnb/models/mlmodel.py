@@ -132,8 +132,8 @@ def build_model(
 
     The signature is inferred from ``input_example`` (first 5 rows) and the model's predictions
     on it unless given; ``output_example`` (the model's predictions on any rows) saves
-    predicting again when the caller has them.  Raises :class:`mlnb.errors.UnsupportedModel` when skops cannot save the
-    model and ``allow_pickle`` is False.
+    predicting again when the caller has them.  Raises :class:`mlnb.errors.UnsupportedModel`
+    when skops cannot save the model and ``allow_pickle`` is False.
 
     Examples
     --------
