@@ -24,7 +24,7 @@ from mlnb import config
 from mlnb.errors import StoreError
 from mlnb.store import schema as t
 from mlnb.store.location import StoreLocation
-from mlnb.store.sql import SqlStore
+from mlnb.store.sql import MMAP_BYTES, SqlStore
 
 
 class StoreNotReady(StoreError):
@@ -67,6 +67,7 @@ class ReadOnlyStore(SqlStore):
             )
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA query_only = ON")
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             no_checkpoint = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
             if no_checkpoint is not None and hasattr(conn, "setconfig"):  # Python >= 3.12
                 conn.setconfig(no_checkpoint, True)  # closing never writes the database either

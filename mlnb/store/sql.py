@@ -62,6 +62,9 @@ DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 _FLUSH_AT = 5000  # buffered metric points that force a flush
 _HEARTBEAT_EVERY_MS = 30_000
+# Reads map the database file: a search touches pages of several tables for thousands of runs,
+# more than SQLite's default 2 MB page cache holds, and mapped pages are read without a copy.
+MMAP_BYTES = 1 << 30
 
 _live_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
 
@@ -142,6 +145,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
                     warnings.warn(f"mlnb store could not switch to WAL (mode {mode})", stacklevel=2)
                 cur.execute("PRAGMA synchronous = NORMAL")
                 cur.execute("PRAGMA foreign_keys = ON")
+                cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
                 cur.close()
                 _register_sqlite_functions(dbapi_conn)
 
