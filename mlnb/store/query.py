@@ -9,16 +9,15 @@ join.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import InvalidParameter
+from mlnb.errors import ExperimentNotFound, InvalidParameter
 from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
 from mlnb.store.filters import (
@@ -31,7 +30,7 @@ from mlnb.store.filters import (
     parse_filter,
     parse_order_by,
 )
-from mlnb.store.values import decode_metric
+from mlnb.store.search_details import bind_list, ids_in, read_details, sql_dialect
 
 RUN_COLUMNS = (
     "run_id",
@@ -168,43 +167,25 @@ def drives_search(node: Node | None) -> bool:
 
 @dataclass
 class SearchResult:
-    """Matched runs in order, and their params/metrics/tags as aligned columns."""
+    """Matched runs in order, and their params/metrics/tags as aligned columns.
 
-    runs: list[dict[str, Any]]
+    ``rows`` holds the run columns (:data:`RUN_COLUMNS`) of each run as a tuple; ``runs`` is the
+    same as dicts.  In ``params``, ``metrics`` and ``tags`` each key maps to one value per run,
+    ``None`` where the run has no such key (a metric logged as NaN is ``nan``).
+    """
+
+    rows: list[tuple[Any, ...]]
     params: dict[str, list[Any]] = field(default_factory=dict)
-    metrics: dict[str, list[float | None]] = field(default_factory=dict)  # None: not logged
+    metrics: dict[str, list[float | None]] = field(default_factory=dict)
     tags: dict[str, list[Any]] = field(default_factory=dict)
+
+    @cached_property
+    def runs(self) -> list[dict[str, Any]]:
+        return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in self.rows]
 
     @property
     def run_ids(self) -> list[str]:
-        return [r["run_id"] for r in self.runs]
-
-
-_DIALECTS: dict[str, Any] = {}
-
-
-def _dialect(name: str) -> Any:
-    if name not in _DIALECTS:
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite as dialect
-        else:
-            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg as dialect
-        _DIALECTS[name] = dialect(paramstyle="qmark" if name == "sqlite" else "pyformat")
-    return _DIALECTS[name]
-
-
-def _ids_in(col: Any, dialect: str) -> Any:
-    """``col`` among the run ids bound later as ``mlnb_ids`` (a JSON list for SQLite)."""
-    if dialect == "sqlite":
-        each = sa.func.json_each(sa.bindparam("mlnb_ids", None, type_=sa.String)).table_valued("value")
-        return col.in_(sa.select(each.c.value))
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    return col == sa.any_(sa.bindparam("mlnb_ids", None, type_=ARRAY(sa.String)))
-
-
-def _bind_ids(dialect: str, ids: Sequence[str]) -> Any:
-    return json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
+        return [row[0] for row in self.rows]
 
 
 # Searches repeat (a panel refreshes, a notebook re-runs) and compiling the SQL costs more than
@@ -229,7 +210,7 @@ def _main_query(
         exp_col = (r.c.experiment_id + 0) if drives_search(node) else r.c.experiment_id
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if with_run_ids:
-        stmt = stmt.where(_ids_in(r.c.run_id, dialect))
+        stmt = stmt.where(ids_in(r.c.run_id, dialect))
     if node is not None:
         stmt = stmt.where(compiler.cond(node))
     source: Any = r
@@ -250,29 +231,30 @@ def _main_query(
         ordering.append(col.desc() if key.descending else col.asc())
     ordering += [r.c.start_time.desc(), r.c.run_id.asc()]
     stmt = stmt.select_from(source).order_by(*ordering).limit(max_results)
-    return CompiledStatement(stmt, _dialect(dialect))
+    return CompiledStatement(stmt, sql_dialect(dialect))
 
 
-@lru_cache(maxsize=64)
-def _detail_query(
-    dialect: str, kind: str, scan: bool, experiment_keys: tuple[int, ...], stages: tuple[str, ...]
-) -> CompiledStatement:
-    """Params, tags or latest metrics of the matched runs: by id, or by scanning the scope."""
-    table = {"params": t.params, "tags": t.tags}.get(kind, t.latest_metrics)
-    cols = [table.c.run_id, table.c.key, table.c.value]
-    if table is t.latest_metrics:
-        cols.append(table.c.special)
-    if scan:
-        # many runs: read the rows of the searched experiments in one scan and skip the runs
-        # not matched; cheaper than probing the index once per run id
-        r = t.runs
-        scope = sa.select(r.c.run_id).where(r.c.lifecycle_stage.in_(list(stages)))
-        if experiment_keys:
-            scope = scope.where(r.c.experiment_id.in_(list(experiment_keys)))
-        wanted = table.c.run_id.in_(scope)
-    else:
-        wanted = _ids_in(table.c.run_id, dialect)
-    return CompiledStatement(sa.select(*cols).where(wanted), _dialect(dialect))
+@lru_cache(maxsize=8)
+def _names_query(dialect: str) -> CompiledStatement:
+    e = t.experiments.c
+    stmt = sa.select(e.name, e.experiment_id).where(ids_in(e.name, dialect, "mlnb_names"))
+    return CompiledStatement(stmt, sql_dialect(dialect))
+
+
+@lru_cache(maxsize=8)
+def _all_names_query(dialect: str) -> CompiledStatement:
+    e = t.experiments.c
+    return CompiledStatement(sa.select(e.name).order_by(e.experiment_id), sql_dialect(dialect))
+
+
+def experiment_keys_of(conn: sa.Connection, dialect: str, names: Sequence[str]) -> list[int]:
+    """Ids of the experiments named ``names`` (deleted ones too), read in the search's snapshot."""
+    found = dict(_names_query(dialect).rows(conn, mlnb_names=bind_list(dialect, names)))
+    missing = [name for name in names if name not in found]
+    if missing:
+        known = ", ".join(repr(row[0]) for row in _all_names_query(dialect).rows(conn))
+        raise ExperimentNotFound(f"no experiment named {missing[0]!r}; known experiments: {known}")
+    return [found[name] for name in names]
 
 
 def search(
@@ -284,6 +266,7 @@ def search(
     max_results: int,
     stages: Sequence[str],
     run_ids: Sequence[str] | None = None,
+    experiment_names: Sequence[str] = (),
 ) -> SearchResult:
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
         raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
@@ -295,43 +278,17 @@ def search(
         parse_order_by(list(order_by))  # raises the clear error
     if filter_string is not None and not isinstance(filter_string, str):
         parse_filter(filter_string)  # raises the clear error
-    exp_keys, stage_keys = tuple(experiment_keys), tuple(stages)
+    exp_keys = tuple(experiment_keys)
+    if experiment_names:
+        exp_keys += tuple(experiment_keys_of(conn, dialect, experiment_names))
+    stage_keys = tuple(stages)
     main = _main_query(
         dialect, exp_keys, filter_string, tuple(order_by), max_results, stage_keys, run_ids is not None
     )
-    bound = {"mlnb_ids": _bind_ids(dialect, run_ids)} if run_ids is not None else {}
-    runs = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in main.rows(conn, **bound)]
-    result = SearchResult(runs)
-    if not runs:
-        return result
-    ids = result.run_ids
-    position = {rid: i for i, rid in enumerate(ids)}
-    n = len(ids)
-    scan = n > _SCAN_ABOVE
-    bound = {} if scan else {"mlnb_ids": _bind_ids(dialect, ids)}
-    for kind, target in (("params", result.params), ("tags", result.tags)):
-        for run_id, key, value in _detail_query(dialect, kind, scan, exp_keys, stage_keys).rows(
-            conn, **bound
-        ):
-            i = position.get(run_id)
-            if i is None:
-                continue
-            column = target.get(key)
-            if column is None:
-                column = target[key] = [None] * n
-            column[i] = value
-    metrics = result.metrics
-    for run_id, key, value, special in _detail_query(dialect, "metrics", scan, exp_keys, stage_keys).rows(
-        conn, **bound
-    ):
-        i = position.get(run_id)
-        if i is None:
-            continue
-        column = metrics.get(key)
-        if column is None:
-            column = metrics[key] = [None] * n
-        column[i] = decode_metric(value, special) if special else value
+    bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
+    result = SearchResult(main.rows(conn, **bound))
+    if result.rows:
+        result.params, result.metrics, result.tags = read_details(
+            conn, dialect, result.run_ids, exp_keys, stage_keys
+        )
     return result
-
-
-_SCAN_ABOVE = 2000  # matched runs above which the detail reads scan instead of probing

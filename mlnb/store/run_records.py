@@ -130,7 +130,10 @@ class RunRecordsMixin:
         max_results: int = 100_000,
         view_type: int = ViewType.ACTIVE_ONLY,
         run_ids: Sequence[str] | None = None,
+        experiment_names: Sequence[str] = (),
     ) -> Any:
+        """Runs of the experiments ``experiment_ids`` plus those named ``experiment_names``
+        (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`."""
         from mlnb.store.query import search
 
         exp_keys = [self._experiment_key(e) for e in experiment_ids]
@@ -144,4 +147,5 @@ class RunRecordsMixin:
                 max_results,
                 _stages(view_type),
                 run_ids,
+                experiment_names,
             )

@@ -1,0 +1,236 @@
+"""Params, tags and latest metrics of the runs a search matched, laid out as aligned columns.
+
+Two ways, both without a runs × params × metrics × tags join:
+
+* **SQLite, up to a few thousand runs** (the common case): one statement returns one row of
+  JSON — for each matched run, in order, its params object, its tags object and the list of
+  its metric keys — and a second returns the metric values alone, one per row, ordered by run
+  then key.  Metric values stay SQL ``REAL`` (SQLite's JSON text keeps 15 digits, not all 17)
+  and every other cell arrives in one string, which costs far less than thousands of rows of
+  three or four cells each.
+* **PostgreSQL, or many matched runs**: one flat ``(run_id, key, value)`` read per table, by
+  run id, or scanning the searched experiments when that is cheaper than probing each run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlnb.store import schema as t
+from mlnb.store.compiled import CompiledStatement
+from mlnb.store.values import decode_metric
+
+try:  # orjson parses the one JSON row two to three times faster than the standard library
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
+    _loads = json.loads
+
+SCAN_ABOVE = 2000  # matched runs above which the row reads scan the scope instead of probing
+
+Columns = dict[str, list[Any]]
+
+
+def ids_in(col: Any, dialect: str, name: str = "mlnb_ids") -> Any:
+    """``col`` among the values bound later as ``name`` (a JSON list for SQLite)."""
+    if dialect == "sqlite":
+        each = sa.func.json_each(sa.bindparam(name, None, type_=sa.String)).table_valued("value")
+        return col.in_(sa.select(each.c.value))
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return col == sa.any_(sa.bindparam(name, None, type_=ARRAY(sa.String)))
+
+
+def bind_list(dialect: str, values: Sequence[Any]) -> Any:
+    return json.dumps(list(values)) if dialect == "sqlite" else list(values)
+
+
+_DIALECTS: dict[str, Any] = {}
+
+
+def sql_dialect(name: str) -> Any:
+    """The SQLAlchemy dialect statements are compiled for (``sqlite`` or ``postgresql``)."""
+    if name not in _DIALECTS:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite as dialect
+        else:
+            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg as dialect
+        _DIALECTS[name] = dialect(paramstyle="qmark" if name == "sqlite" else "pyformat")
+    return _DIALECTS[name]
+
+
+def read_details(
+    conn: sa.Connection,
+    dialect: str,
+    run_ids: list[str],
+    experiment_keys: tuple[int, ...],
+    stages: tuple[str, ...],
+) -> tuple[Columns, Columns, Columns]:
+    """``(params, metrics, tags)`` of ``run_ids``: ``{key: [value or None per run]}``.
+
+    A metric that was logged as NaN is ``nan``; ``None`` means the run has no such key.
+    """
+    n = len(run_ids)
+    if dialect == "sqlite" and n <= SCAN_ABOVE:
+        return _read_json(conn, run_ids)
+    return _read_rows(conn, dialect, run_ids, n > SCAN_ABOVE, experiment_keys, stages)
+
+
+# --- SQLite: one JSON row + one column of metric values --------------------------------------------
+@lru_cache(maxsize=1)
+def _json_statements() -> tuple[CompiledStatement, CompiledStatement]:
+    ids = sa.func.json_each(sa.bindparam("mlnb_ids", None, type_=sa.String)).table_valued(
+        "key", "value", name="ids"
+    )
+    pos, run_id = ids.c.key, ids.c.value
+
+    def joined(per_run: Any) -> Any:
+        # the per-run JSON texts joined into one array; group_concat keeps the visiting order,
+        # the same order json_group_array(pos) records next to it
+        return sa.literal("[") + sa.func.group_concat(per_run, ",", type_=sa.String) + sa.literal("]")
+
+    def kv_object(table: sa.Table) -> Any:
+        return (
+            sa.select(sa.func.json_group_object(table.c.key, table.c.value, type_=sa.String))
+            .where(table.c.run_id == run_id)
+            .scalar_subquery()
+        )
+
+    lm = t.latest_metrics
+    metric_keys = (
+        sa.select(sa.func.json_group_array(lm.c.key, type_=sa.String))
+        .where(lm.c.run_id == run_id)
+        .scalar_subquery()
+    )
+    doc = sa.select(
+        sa.func.json_group_array(pos, type_=sa.String),
+        joined(kv_object(t.params)),
+        joined(kv_object(t.tags)),
+        joined(metric_keys),
+    ).select_from(ids)
+    value = sa.case((lm.c.special == 2, sa.literal_column("-0.0")), else_=lm.c.value)  # NaN: NULL
+    # in primary-key order (run id, then key in code-point order, which is Python's str order):
+    # the order SQLite reads them in, so no sort, and Python knows which value is which
+    values = sa.select(value).where(ids_in(lm.c.run_id, "sqlite")).order_by(lm.c.run_id, lm.c.key)
+    sqlite = sql_dialect("sqlite")
+    return CompiledStatement(doc, sqlite), CompiledStatement(values, sqlite)
+
+
+def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns]:
+    n = len(run_ids)
+    doc_stmt, values_stmt = _json_statements()
+    bound = json.dumps(run_ids)
+    ((positions, params_doc, tags_doc, keys_doc),) = doc_stmt.rows(conn, mlnb_ids=bound)
+    per_run = [_loads(params_doc), _loads(tags_doc), _loads(keys_doc)]
+    positions = _loads(positions)
+    if positions != list(range(n)):  # SQLite visits json_each in array order; never rely on it blindly
+        order = sorted(range(n), key=positions.__getitem__)
+        per_run = [[docs[i] for i in order] for docs in per_run]
+    params_runs, tags_runs, key_runs = per_run
+    flat = list(chain.from_iterable(values_stmt.rows(conn, mlnb_ids=bound)))
+    by_id = sorted(range(n), key=run_ids.__getitem__)  # the runs in the order of their values
+    return _columns(params_runs), _metric_columns(key_runs, by_id, flat), _columns(tags_runs)
+
+
+def _columns(per_run: list[dict[str, Any]]) -> Columns:
+    first = per_run[0]
+    keys = first.keys()
+    if all(d.keys() == keys for d in per_run):  # every run has the same keys: transpose in C
+        if len(keys) == 1:
+            (key,) = keys
+            return {key: [d[key] for d in per_run]}
+        if not keys:
+            return {}
+        return dict(zip(keys, map(list, zip(*map(itemgetter(*keys), per_run), strict=True)), strict=True))
+    union = dict.fromkeys(chain.from_iterable(per_run))
+    return {key: [d.get(key) for d in per_run] for key in union}
+
+
+def _metric_columns(key_runs: list[list[str]], by_id: list[int], flat: list[float | None]) -> Columns:
+    """Columns from ``flat``: the values of run ``by_id[0]`` in key order, then ``by_id[1]``..."""
+    if None in flat:  # NULL is a logged NaN: the row exists
+        flat = [math.nan if v is None else v for v in flat]
+    n = len(key_runs)
+    first = key_runs[0]
+    if all(keys == first for keys in key_runs):  # the common case: every run has the same keys
+        width = len(first)
+        if not width:
+            return {}
+        if n == 1:
+            return {key: [flat[rank]] for rank, key in enumerate(sorted(first))}
+        # column of the rank-th key: flat[rank::width], by run id; back to search order
+        in_search_order = itemgetter(*_inverse(by_id))
+        return {key: list(in_search_order(flat[rank::width])) for rank, key in enumerate(sorted(first))}
+    columns: Columns = {}
+    at = 0
+    for i in by_id:
+        for key in sorted(key_runs[i]):
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * n
+            column[i] = flat[at]
+            at += 1
+    return columns
+
+
+def _inverse(permutation: list[int]) -> list[int]:
+    inverse = [0] * len(permutation)
+    for j, i in enumerate(permutation):
+        inverse[i] = j
+    return inverse
+
+
+# --- row reads: PostgreSQL, and searches that matched many runs ----------------------------------
+@lru_cache(maxsize=64)
+def _rows_query(
+    dialect: str, kind: str, scan: bool, experiment_keys: tuple[int, ...], stages: tuple[str, ...]
+) -> CompiledStatement:
+    """Params, tags or latest metrics of the matched runs: by id, or by scanning the scope."""
+    table = {"params": t.params, "tags": t.tags}.get(kind, t.latest_metrics)
+    cols = [table.c.run_id, table.c.key, table.c.value]
+    if table is t.latest_metrics:
+        cols.append(table.c.special)
+    if scan:
+        # many runs: read the rows of the searched experiments in one scan and skip the runs
+        # not matched; cheaper than probing the index once per run id
+        r = t.runs
+        scope = sa.select(r.c.run_id).where(r.c.lifecycle_stage.in_(list(stages)))
+        if experiment_keys:
+            scope = scope.where(r.c.experiment_id.in_(list(experiment_keys)))
+        wanted = table.c.run_id.in_(scope)
+    else:
+        wanted = ids_in(table.c.run_id, dialect)
+    return CompiledStatement(sa.select(*cols).where(wanted), sql_dialect(dialect))
+
+
+def _read_rows(
+    conn: sa.Connection,
+    dialect: str,
+    run_ids: list[str],
+    scan: bool,
+    experiment_keys: tuple[int, ...],
+    stages: tuple[str, ...],
+) -> tuple[Columns, Columns, Columns]:
+    position = {rid: i for i, rid in enumerate(run_ids)}
+    n = len(run_ids)
+    bound = {} if scan else {"mlnb_ids": bind_list(dialect, run_ids)}
+    out: list[Columns] = []
+    for kind in ("params", "metrics", "tags"):
+        target: Columns = {}
+        for row in _rows_query(dialect, kind, scan, experiment_keys, stages).rows(conn, **bound):
+            i = position.get(row[0])
+            if i is None:
+                continue
+            column = target.get(row[1])
+            if column is None:
+                column = target[row[1]] = [None] * n
+            column[i] = decode_metric(row[2], row[3]) if kind == "metrics" and row[3] else row[2]
+        out.append(target)
+    return out[0], out[1], out[2]
