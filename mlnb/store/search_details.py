@@ -28,10 +28,15 @@ from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
 from mlnb.store.values import decode_metric
 
-try:  # orjson parses the one JSON row two to three times faster than the standard library
+try:  # orjson reads and writes the JSON two to ten times faster than the standard library
+    from orjson import dumps as _orjson_dumps
     from orjson import loads as _loads
+
+    def _dumps(values: list[str]) -> str:
+        return _orjson_dumps(values).decode()
+
 except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
-    _loads = json.loads
+    _loads, _dumps = json.loads, json.dumps
 
 SCAN_ABOVE = 2000  # matched runs above which the row reads scan the scope instead of probing
 
@@ -126,7 +131,7 @@ def _json_statements() -> tuple[CompiledStatement, CompiledStatement]:
 def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns]:
     n = len(run_ids)
     doc_stmt, values_stmt = _json_statements()
-    bound = json.dumps(run_ids)
+    bound = _dumps(run_ids)
     ((positions, params_doc, tags_doc, keys_doc),) = doc_stmt.rows(conn, mlnb_ids=bound)
     per_run = [_loads(params_doc), _loads(tags_doc), _loads(keys_doc)]
     positions = _loads(positions)
@@ -142,7 +147,7 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
 def _columns(per_run: list[dict[str, Any]]) -> Columns:
     first = per_run[0]
     keys = first.keys()
-    if all(d.keys() == keys for d in per_run):  # every run has the same keys: transpose in C
+    if all(map(keys.__eq__, map(dict.keys, per_run))):  # every run has the same keys: transpose in C
         if len(keys) == 1:
             (key,) = keys
             return {key: [d[key] for d in per_run]}
@@ -159,7 +164,7 @@ def _metric_columns(key_runs: list[list[str]], by_id: list[int], flat: list[floa
         flat = [math.nan if v is None else v for v in flat]
     n = len(key_runs)
     first = key_runs[0]
-    if all(keys == first for keys in key_runs):  # the common case: every run has the same keys
+    if key_runs.count(first) == n:  # the common case: every run has the same keys
         width = len(first)
         if not width:
             return {}

@@ -112,14 +112,14 @@ def _as_frame(store: Any, result: Any) -> Any:
         len(rows),
         names,
         texts,
-        [start_time.array, end_time.array],
+        [start_time, end_time],
         [f"metrics.{k}" for k in metric_keys],
         [result.metrics[k] for k in metric_keys],
     )
 
 
 def _utc_from_ms(values: Sequence[int | None]) -> Any:
-    """Epoch milliseconds as a UTC ``DatetimeIndex`` (microsecond unit), ``None`` as NaT.
+    """Epoch milliseconds as a UTC datetime array (microsecond unit), ``None`` as NaT.
 
     ``None`` when pandas' own conversion should decide (no value at all, or beyond what the
     vectorised path converts exactly).
@@ -132,7 +132,7 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
         return None
     nat = np.iinfo(np.int64).min
     ms = np.array(values if present is values else [nat if v is None else v for v in values], dtype="int64")
-    return pd.DatetimeIndex(ms.view("M8[ms]").astype("M8[us]")).tz_localize("UTC")
+    return pd.array(ms.view("M8[ms]").astype("M8[us]"), dtype=pd.DatetimeTZDtype("us", "UTC"))
 
 
 _MS_LIMIT = 9_000_000_000_000_000  # milliseconds whose microseconds still fit in int64
@@ -156,6 +156,7 @@ _BUILD: Any = None
 
 
 def _make_frame_builder() -> Any:
+    from functools import lru_cache
     from itertools import chain
 
     import numpy as np
@@ -202,12 +203,19 @@ def _make_frame_builder() -> Any:
             data.update(zip(names[4:], text[4:], strict=True))
             return pd.DataFrame(data, copy=False)
         k = len(metric_names)
-        blocks = [(text[i], np.array([i])) for i in range(4)]
-        blocks += [(times[0], np.array([4])), (times[1], np.array([5]))]
+        index, placements = _layout(tuple(columns), len(text), k)
+        arrays = [*text[:4], *times, *([block] if k else []), *text[4:]]
+        blocks = list(zip(arrays, placements, strict=True))
+        return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(n), columns=index)
+
+    @lru_cache(maxsize=64)
+    def _layout(columns: tuple[str, ...], texts: int, k: int) -> tuple[Any, list[Any]]:
+        """The column index and each block's column positions (searches repeat their columns)."""
+        at = [np.array([i]) for i in range(6)]
         if k:
-            blocks.append((block, np.arange(6, 6 + k)))
-        blocks += [(text[i], np.array([i + 2 + k])) for i in range(4, len(text))]
-        return create_dataframe_from_blocks(blocks, index=pd.RangeIndex(n), columns=pd.Index(columns))
+            at.append(np.arange(6, 6 + k))
+        at += [np.array([i + 2 + k]) for i in range(4, texts)]
+        return pd.Index(list(columns)), at
 
     return build
 
