@@ -178,6 +178,8 @@ class SearchResult:
     params: dict[str, list[Any]] = field(default_factory=dict)
     metrics: dict[str, list[float | None]] = field(default_factory=dict)
     tags: dict[str, list[Any]] = field(default_factory=dict)
+    # the metrics as one float64 array (a row per key in sorted key order) when read that way
+    metric_block: Any = field(default=None, repr=False, compare=False)
 
     @cached_property
     def runs(self) -> list[dict[str, Any]]:
@@ -288,7 +290,7 @@ def search(
     bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
     result = SearchResult(main.rows(conn, **bound))
     if result.rows:
-        result.params, result.metrics, result.tags = read_details(
+        result.params, result.metrics, result.tags, result.metric_block = read_details(
             conn, dialect, result.run_ids, exp_keys, stage_keys
         )
     return result

@@ -77,15 +77,18 @@ def read_details(
     run_ids: list[str],
     experiment_keys: tuple[int, ...],
     stages: tuple[str, ...],
-) -> tuple[Columns, Columns, Columns]:
-    """``(params, metrics, tags)`` of ``run_ids``: ``{key: [value or None per run]}``.
+) -> tuple[Columns, Columns, Columns, Any]:
+    """``(params, metrics, tags, metric_block)`` of ``run_ids``.
 
-    A metric that was logged as NaN is ``nan``; ``None`` means the run has no such key.
+    ``params``, ``metrics`` and ``tags`` map each key to one value per run, ``None`` where the
+    run has no such key (a metric logged as NaN is ``nan``).  ``metric_block`` is the metrics
+    as one float64 array, a row per key in sorted key order, when they were read that way
+    (every run has the same metric keys), else ``None``.
     """
     n = len(run_ids)
     if dialect == "sqlite" and n <= SCAN_ABOVE:
         return _read_json(conn, run_ids)
-    return _read_rows(conn, dialect, run_ids, n > SCAN_ABOVE, experiment_keys, stages)
+    return (*_read_rows(conn, dialect, run_ids, n > SCAN_ABOVE, experiment_keys, stages), None)
 
 
 # --- SQLite: one JSON row + one column of metric values --------------------------------------------
@@ -128,7 +131,7 @@ def _json_statements() -> tuple[CompiledStatement, CompiledStatement]:
     return CompiledStatement(doc, sqlite), CompiledStatement(values, sqlite)
 
 
-def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns]:
+def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns, Any]:
     n = len(run_ids)
     doc_stmt, values_stmt = _json_statements()
     bound = _dumps(run_ids)
@@ -139,9 +142,31 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
         order = sorted(range(n), key=positions.__getitem__)
         per_run = [[docs[i] for i in order] for docs in per_run]
     params_runs, tags_runs, key_runs = per_run
-    flat = list(chain.from_iterable(values_stmt.rows(conn, mlnb_ids=bound)))
+    rows = values_stmt.rows(conn, mlnb_ids=bound)
     by_id = sorted(range(n), key=run_ids.__getitem__)  # the runs in the order of their values
-    return _columns(params_runs), _metric_columns(key_runs, by_id, flat), _columns(tags_runs)
+    block = _metric_block(key_runs, by_id, rows)
+    if block is not None:
+        metrics = dict(zip(sorted(key_runs[0]), block.tolist(), strict=True))
+    else:
+        metrics = _metric_columns(key_runs, by_id, list(chain.from_iterable(rows)))
+    return _columns(params_runs), metrics, _columns(tags_runs), block
+
+
+def _metric_block(key_runs: list[list[str]], by_id: list[int], rows: list[tuple[Any]]) -> Any:
+    """The metric values as a (keys, runs) float64 array when every run has the same keys and
+    none was logged as NaN (NULL); else ``None``.  ``rows`` hold the values of run ``by_id[0]``
+    in key order, then ``by_id[1]``..."""
+    n, first = len(key_runs), key_runs[0]
+    if not first or key_runs.count(first) != n:
+        return None
+    import numpy as np
+
+    try:
+        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows))
+    except TypeError:  # a NULL: leave NaN and absence apart in the general path
+        return None
+    by_run = flat.reshape(n, len(first))  # one row per run, by run id
+    return np.ascontiguousarray(by_run[_inverse(by_id)].T)  # one row per key, runs in search order
 
 
 def _columns(per_run: list[dict[str, Any]]) -> Columns:

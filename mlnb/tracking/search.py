@@ -108,13 +108,16 @@ def _as_frame(store: Any, result: Any) -> Any:
             names.append(f"{kind}.{key}")
             texts.append(columns[key])
     metric_keys = sorted(result.metrics)
+    block = result.metric_block
+    if block is None or len(block) != len(metric_keys):
+        block = [result.metrics[k] for k in metric_keys]
     return _frame_builder()(
         len(rows),
         names,
         texts,
         [start_time, end_time],
         [f"metrics.{k}" for k in metric_keys],
-        [result.metrics[k] for k in metric_keys],
+        block,
     )
 
 
@@ -191,10 +194,11 @@ def _make_frame_builder() -> Any:
         texts: list[Any],
         times: list[Any],
         metric_names: list[str],
-        metrics: list[Any],
+        metrics: Any,
     ) -> Any:
         text = text_columns(n, texts)
-        block = np.array(metrics, dtype="float64").reshape(len(metrics), n)  # one conversion for all
+        # one conversion for every metric (None, a key the run lacks, becomes NaN)
+        block = np.asarray(metrics, dtype="float64").reshape(len(metrics), n)
         columns = [*names[:4], "start_time", "end_time", *metric_names, *names[4:]]
         if create_dataframe_from_blocks is None:
             data = dict(zip(columns[:4], text[:4], strict=True))
