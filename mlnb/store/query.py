@@ -147,8 +147,38 @@ class _Compiler:
         # a positive condition reads the (key, value) index and yields few runs
         return runs.run_id.in_(sa.select(table.c.run_id).where(table.c.key == node.key, cond))
 
+    def driver(self, node: Comparison) -> tuple[Any, Any]:
+        """``(alias, on)``: a positive key comparison as an inner join to its table.
+
+        A run has at most one row per key, so the join matches what ``IN (subquery)`` does,
+        and the planner walks the ``(key, value)`` index straight into the runs without first
+        collecting the ids.
+        """
+        table = {METRIC: t.latest_metrics, PARAM: t.params}.get(node.kind, t.tags).alias("d")
+        if node.kind == METRIC:
+            cond = self.number_cond(table.c.value, node.op, node.value)  # type: ignore[arg-type]
+        else:
+            cond = self.text_cond(table.c.value, node.op, node.value)
+        return table, sa.and_(table.c.run_id == t.runs.c.run_id, table.c.key == node.key, cond)
+
 
 NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
+
+
+def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
+    """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
+    instead of tested, see :meth:`_Compiler.driver`) and the conditions left besides it."""
+    items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
+    for i, item in enumerate(items):
+        if (
+            isinstance(item, Comparison)
+            and item.kind != ATTR
+            and item.op not in NEGATIVE_OPS
+            and item.op != "IS NOT NULL"
+        ):
+            rest = items[:i] + items[i + 1 :]
+            return item, (None if not rest else rest[0] if len(rest) == 1 else BoolOp("AND", rest))
+    return None, node
 
 
 def drives_search(node: Node | None) -> bool:
@@ -213,9 +243,12 @@ def _main_query(
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if with_run_ids:
         stmt = stmt.where(ids_in(r.c.run_id, dialect))
-    if node is not None:
-        stmt = stmt.where(compiler.cond(node))
+    driver, rest = split_driver(node)
+    if rest is not None:
+        stmt = stmt.where(compiler.cond(rest))
     source: Any = r
+    if driver is not None:
+        source = source.join(*compiler.driver(driver))
     ordering: list[Any] = []
     for i, key in enumerate(order):
         if key.kind == ATTR:
