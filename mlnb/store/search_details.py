@@ -138,6 +138,8 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
     ((positions, params_doc, tags_doc, keys_doc),) = doc_stmt.rows(conn, mlnb_ids=bound)
     per_run = [_loads(params_doc), _loads(tags_doc), _loads(keys_doc)]
     positions = _loads(positions)
+    if any(len(docs) != n for docs in per_run):  # never expected: every run yields {} or []
+        return (*_read_rows(conn, "sqlite", run_ids, False, (), ()), None)
     if positions != list(range(n)):  # SQLite visits json_each in array order; never rely on it blindly
         order = sorted(range(n), key=positions.__getitem__)
         per_run = [[docs[i] for i in order] for docs in per_run]
