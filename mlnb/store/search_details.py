@@ -38,6 +38,8 @@ try:  # orjson reads and writes the JSON two to ten times faster than the standa
 except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
     _loads, _dumps = json.loads, json.dumps
 
+_first = itemgetter(0)
+
 SCAN_ABOVE = 2000  # matched runs above which the row reads scan the scope instead of probing
 
 Columns = dict[str, list[Any]]
@@ -150,7 +152,7 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
     if block is not None:
         metrics = dict(zip(sorted(key_runs[0]), block.tolist(), strict=True))
     else:
-        metrics = _metric_columns(key_runs, by_id, list(chain.from_iterable(rows)))
+        metrics = _metric_columns(key_runs, by_id, list(map(_first, rows)))
     return _columns(params_runs), metrics, _columns(tags_runs), block
 
 
@@ -164,7 +166,7 @@ def _metric_block(key_runs: list[list[str]], by_id: list[int], rows: list[tuple[
     import numpy as np
 
     try:
-        flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows))
+        flat = np.fromiter(map(_first, rows), dtype=np.float64, count=len(rows))
     except TypeError:  # a NULL: leave NaN and absence apart in the general path
         return None
     by_run = flat.reshape(n, len(first))  # one row per run, by run id
