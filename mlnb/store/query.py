@@ -1,10 +1,11 @@
-"""Run search: a parsed filter and order-by compiled to one SQL query, then three flat reads.
+"""Run search: a parsed filter and order-by compiled to one SQL query, then the details.
 
-The matching run ids come from one ``SELECT`` over ``runs`` in which each condition is an
-``IN (subquery)`` on the key/value tables (their ``(key, value)`` indexes serve it), and each
-order key is an outer join to one key.  Params, latest metrics and tags of the matched runs are
-then read with one query each and laid out as columns: never a runs × params × metrics × tags
-join.
+The matching runs come from one ``SELECT`` over ``runs``: the first positive key condition of
+a top-level ``AND`` is an inner join that walks its ``(key, value)`` index, every other
+condition an ``IN (subquery)`` or ``EXISTS`` on the key/value tables, and each order key an
+outer join to one key.  Params, latest metrics and tags of the matched runs are then read by
+:mod:`mlnb.store.search_details` and laid out as columns: never a runs × params × metrics ×
+tags join.
 """
 
 from __future__ import annotations
