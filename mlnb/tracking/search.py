@@ -31,6 +31,24 @@ def _experiment_scope(
     return ids, names
 
 
+def _experiment_ids(
+    experiment_ids: Sequence[str] | str | None,
+    experiment_names: Sequence[str] | str | None,
+    search_all: bool,
+) -> list[str]:
+    """The experiment ids a search covers, names resolved now (the compare panel's helper)."""
+    ids, names = _experiment_scope(experiment_ids, experiment_names, search_all)
+    store = get_store()
+    if search_all:
+        return [e.experiment_id for e in store.list_experiments(ViewType.ALL)]
+    if names:
+        from mlnb.store.query import experiment_keys_of
+
+        with store.reading() as conn:
+            ids += [str(k) for k in experiment_keys_of(conn, store.dialect, names)]
+    return ids
+
+
 def search_runs(
     experiment_ids: Sequence[str] | str | None = None,
     filter_string: str = "",
