@@ -273,7 +273,7 @@ def write_models(
         files = [("model" + path[len(alias_of) :], verified_path(store, run_id, path)) for path in rows]
         write_files(store, run_id, files)
         record = store.get_run(run_id).data.tags[model_tag(alias_of)]
-        store.log_batch(run_id, tags={model_tag("model"): record})
+        store.log_batch(run_id, tags={model_tag("model"): record}, buffered=False)
         saved.append("model")
     return saved, problems
 

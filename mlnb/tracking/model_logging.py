@@ -106,7 +106,9 @@ def log_model(
     store = get_store()
     files.write_files(store, run, items)
     record = {"flavor": "sklearn", "serialization": built.serialization, "trusted_types": built.trusted_types}
-    store.log_batch(run, tags={model_tag(name): json.dumps(record)})
+    # Committed before returning (not buffered): once log_model returns, another process
+    # (``mlnb serve``, a registry command) finds the model and the types it may trust.
+    store.log_batch(run, tags={model_tag(name): json.dumps(record)}, buffered=False)
     return ModelInfo(
         run_id=run,
         artifact_path=name,

@@ -179,3 +179,25 @@ def test_mlflow_loads_a_cloudpickled_model(store, monkeypatch) -> None:
     np.testing.assert_array_equal(
         mlnb.load_model(info.model_uri, allow_pickle=True).predict(X), model.predict(X)
     )
+
+
+def test_a_model_is_loadable_from_another_process_once_log_model_returns(
+    store_dir, fitted, monkeypatch
+) -> None:
+    import subprocess
+    import sys
+
+    # Buffered writes wait up to this long: nothing log_model needs may sit in the buffer.
+    monkeypatch.setenv("MLNB_FLUSH_INTERVAL", "60")
+    X, pipe = fitted
+    mlnb.start_run()
+    info = mlnb.log_model(pipe, "model", input_example=X)
+    code = "import sys, mlnb\nmodel = mlnb.load_model(sys.argv[1])\nprint(type(model).__name__)\n"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, info.model_uri], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        mlnb.end_run()
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "Pipeline"

@@ -95,6 +95,7 @@ def test_cli_refuses_a_missing_model(store_dir: Path) -> None:
     exe = Path(sys.executable).parent / "mlnb"
     with mlnb.start_run() as run:
         pass
+    mlnb.flush()  # the run is committed within 0.2 s; the CLI process must not race that
     done = subprocess.run(
         [str(exe), "--store", str(store_dir), "serve", f"runs:/{run.info.run_id}/nothing"],
         capture_output=True,
