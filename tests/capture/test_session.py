@@ -433,32 +433,33 @@ def test_anonymous_estimator_of_fit_predict_gives_params_and_model(shell):
     assert "model/MLmodel" in files and not any(p.startswith("labels/") for p in files)
 
 
-def _logged_signature(run_id: str, path: str) -> dict:
+def _assert_signature_as_if_predicted_on_the_example(shell) -> None:
+    """The logged signature of ``clf`` equals MLflow's inference from predicting on the example."""
     from mlnb.models.mlmodel import parse_mlmodel
+    from mlnb.models.signature import infer_signature
 
-    store = mlnb.get_store()
-    return parse_mlmodel((store.run_dir(run_id) / path / "MLmodel").read_bytes())["signature"]
+    run_id = last_run().info.run_id
+    clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)
+    expected = infer_signature(example, clf.predict(example))
+    logged = parse_mlmodel((mlnb.get_store().run_dir(run_id) / "clf" / "MLmodel").read_bytes())
+    assert logged["signature"] == {**expected, "params": None}
+    assert '"string"' in expected["outputs"]  # the text labels the model was last fitted on
+
+
+NAMES = "names = y_train.map({0: 'setosa', 1: 'versicolor', 2: 'virginica'})\n"
 
 
 def test_signature_outputs_come_from_the_cells_own_predictions(shell):
-    from mlnb.models.signature import infer_signature
-
-    run(shell, SETUP + "names = y_train.map({0: 'setosa', 1: 'versicolor', 2: 'virginica'})\n")
+    run(shell, SETUP + NAMES)
     run(
         shell,
         "%%track\nclf = LogisticRegression(max_iter=500).fit(X_train, names)\npred = clf.predict(X_test)\n",
     )
-    r = last_run()
-    clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)
-    expected = infer_signature(example, clf.predict(example))
-    assert _logged_signature(r.info.run_id, "clf") == {**expected, "params": None}
-    assert '"string"' in expected["outputs"]
+    _assert_signature_as_if_predicted_on_the_example(shell)
 
 
 def test_predictions_before_a_refit_do_not_decide_the_signature(shell):
-    from mlnb.models.signature import infer_signature
-
-    run(shell, SETUP + "names = y_train.map({0: 'setosa', 1: 'versicolor', 2: 'virginica'})\n")
+    run(shell, SETUP + NAMES)
     run(
         shell,
         "%%track\n"
@@ -466,8 +467,4 @@ def test_predictions_before_a_refit_do_not_decide_the_signature(shell):
         "first = clf.predict(X_test)\n"  # integer labels
         "clf.fit(X_train, names)\n",  # refit on text labels, no predict after it
     )
-    r = last_run()
-    clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)
-    expected = infer_signature(example, clf.predict(example))
-    assert '"string"' in expected["outputs"]
-    assert _logged_signature(r.info.run_id, "clf") == {**expected, "params": None}
+    _assert_signature_as_if_predicted_on_the_example(shell)
