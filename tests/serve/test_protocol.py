@@ -86,3 +86,19 @@ def test_tensor_signature_checks_shape() -> None:
 )
 def test_host_header_check(header: str | None, bind: str, allowed: bool) -> None:
     assert host_allowed(header, bind) is allowed
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        np.arange(-5, 5),
+        np.array([0, 1, 1], dtype=np.uint8),
+        np.array([True, False]),
+        np.array([[1, 2], [3, 4]]),
+        np.array([2**62, -(2**63)], dtype=np.int64),
+        np.array([], dtype=np.int64),
+    ],
+)
+def test_integer_and_boolean_predictions_are_written_like_the_standard_library(raw) -> None:
+    expected = json.dumps({"predictions": raw.tolist()}).encode()
+    assert predictions_body(raw) == expected
