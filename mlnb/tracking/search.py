@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache, lru_cache
+from itertools import chain
 from typing import Any
 
 from mlnb.entities import Experiment, Run, RunData, RunInfo, ViewType
@@ -159,27 +161,16 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
 _MS_LIMIT = 9_000_000_000_000_000  # milliseconds whose microseconds still fit in int64
 
 
+@cache
 def _frame_builder() -> Any:
     """``build(n, text_names, texts, [start, end], metric_names, metric_columns) -> DataFrame``.
 
     The frame equals ``pd.DataFrame`` of the plain lists: text columns get the dtype pandas
     infers for strings, metrics are float64 (``None`` becomes NaN).  With pyarrow-backed
     strings (pandas 3 with pyarrow) all text goes into pyarrow in one call and the frame is
-    assembled from its blocks, which costs a fraction of the inference per column.
+    assembled from its blocks, which costs a fraction of the inference per column.  Built
+    once per process (it looks at the installed pandas).
     """
-    global _BUILD
-    if _BUILD is None:
-        _BUILD = _make_frame_builder()
-    return _BUILD
-
-
-_BUILD: Any = None
-
-
-def _make_frame_builder() -> Any:
-    from functools import lru_cache
-    from itertools import chain
-
     import numpy as np
     import pandas as pd
 
