@@ -77,7 +77,7 @@ def skops_write_time(models: list, repeat: int) -> float:
     """
     import gc
 
-    from mlnb.models.skops_io import dump_skops
+    from mlnb.flavors.skops_io import dump_skops
 
     times = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -145,14 +145,14 @@ def _metric_key(name: str) -> str:
 
 
 def _refs(reference: Any, columns: list[str] | None) -> tuple[dict[str, T.Ref], str]:
-    from mlnb.models.profile import check_profile, column_kind, is_profile
+    from mlnb.flavors.profile import check_profile, column_kind, is_profile
 
     if is_profile(reference):
         profile = check_profile(reference)
         refs = {c["name"]: T.ref_from_profile(c) for c in profile["columns"]}
         label = f"profile of {profile['n_rows']} rows"
     else:
-        from mlnb.models.profile import as_frame
+        from mlnb.flavors.profile import as_frame
 
         frame = as_frame(reference)
         refs = {str(c): T.ref_from_series(str(c), frame[c], column_kind(frame[c])) for c in frame.columns}
@@ -259,7 +259,7 @@ def drift(
     Parameters
     ----------
     reference : DataFrame or dict
-        The reference data, or a reference profile (``mlnb.models.profile.build_profile``),
+        The reference data, or a reference profile (``mlnb.flavors.profile.build_profile``),
         which gives the same verdicts without a copy of the data.
     current : DataFrame
         The new data.
@@ -281,7 +281,7 @@ def drift(
     >>> drift(ref, cur, run=False).drifted_columns
     ['x']
     """
-    from mlnb.models.profile import as_frame
+    from mlnb.flavors.profile import as_frame
 
     refs, label = _refs(reference, columns)
     frame = as_frame(current)
@@ -347,7 +347,7 @@ def _run_id(run: Any) -> str | None:
 def load_reference_profile(model_uri: str) -> dict[str, Any]:
     """The reference profile stored next to a logged model (``<model>/reference_profile.json``)."""
     from mlnb.errors import ArtifactNotFound
-    from mlnb.models.profile import check_profile
+    from mlnb.flavors.profile import check_profile
     from mlnb.registry.uris import resolve_model_uri
     from mlnb.store.artifacts import verified_path
     from mlnb.tracking.state import get_store

@@ -160,7 +160,7 @@ def foreign_type(estimator: Any) -> str | None:
     A quick look at the estimator and its nested params, so the card never lists a model that
     cannot be saved; saving itself still checks everything.
     """
-    from mlnb.models.skops_io import TRUSTED_ROOTS
+    from mlnb.flavors.skops_io import TRUSTED_ROOTS
 
     try:
         values = [estimator, *estimator.get_params(deep=True).values()]

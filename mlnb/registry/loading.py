@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
-from mlnb.models import skops_io
-from mlnb.models.mlmodel import MLMODEL_FILE, parse_mlmodel
+from mlnb.flavors import skops_io
+from mlnb.flavors.mlmodel import MLMODEL_FILE, parse_mlmodel
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
 from mlnb.tracking.model_logging import model_tag

@@ -18,7 +18,7 @@ import json
 import math
 from typing import Any
 
-from mlnb.models.signature import input_columns
+from mlnb.flavors.signature import input_columns
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 CONTENT_TYPES = ("application/json", "text/csv")

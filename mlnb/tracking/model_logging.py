@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mlnb.models.mlmodel import build_model
+from mlnb.flavors.mlmodel import build_model
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
@@ -92,7 +92,7 @@ def log_model(
     items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     if training_data is not None:
         try:
-            from mlnb.models.profile import build_profile
+            from mlnb.flavors.profile import build_profile
         except ImportError:
             pass
         else:

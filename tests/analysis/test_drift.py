@@ -11,7 +11,7 @@ import pytest
 
 import mlnb
 from mlnb.datasets import travel_churn
-from mlnb.models.profile import build_profile
+from mlnb.flavors.profile import build_profile
 
 
 def test_same_distribution_false_positive_rate_within_the_level() -> None:

@@ -435,8 +435,8 @@ def test_anonymous_estimator_of_fit_predict_gives_params_and_model(shell):
 
 def _assert_signature_as_if_predicted_on_the_example(shell) -> None:
     """The logged signature of ``clf`` equals MLflow's inference from predicting on the example."""
-    from mlnb.models.mlmodel import parse_mlmodel
-    from mlnb.models.signature import infer_signature
+    from mlnb.flavors.mlmodel import parse_mlmodel
+    from mlnb.flavors.signature import infer_signature
 
     run_id = last_run().info.run_id
     clf, example = shell.user_ns["clf"], shell.user_ns["X_train"].head(5)

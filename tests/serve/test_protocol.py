@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from mlnb.models.signature import infer_signature
+from mlnb.flavors.signature import infer_signature
 from mlnb.serve.limits import host_allowed
 from mlnb.serve.protocol import RequestError, media_type, parse_request, predictions_body
 

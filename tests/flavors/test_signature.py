@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mlnb.errors import InvalidParameter
-from mlnb.models.signature import infer_signature, input_columns, normalize_signature
+from mlnb.flavors.signature import infer_signature, input_columns, normalize_signature
 
 
 def test_column_types_follow_mlflow_names() -> None:

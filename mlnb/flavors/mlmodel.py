@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlnb.errors import InvalidParameter, UnsupportedModel
-from mlnb.models import environment, skops_io
-from mlnb.models.signature import infer_signature, normalize_signature
+from mlnb.flavors import environment, skops_io
+from mlnb.flavors.signature import infer_signature, normalize_signature
 
 MLMODEL_FILE = "MLmodel"
 INPUT_EXAMPLE_FILE = "input_example.json"

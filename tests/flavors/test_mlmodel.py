@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from mlnb.errors import UnsupportedModel
-from mlnb.models.mlmodel import build_model, parse_mlmodel
+from mlnb.flavors.mlmodel import build_model, parse_mlmodel
 
 
 def _files(built) -> dict[str, bytes]:

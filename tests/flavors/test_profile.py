@@ -10,7 +10,7 @@ import pytest
 
 from mlnb.datasets import travel_churn
 from mlnb.errors import InvalidParameter
-from mlnb.models.profile import build_profile, check_profile, column_kind, is_profile
+from mlnb.flavors.profile import build_profile, check_profile, column_kind, is_profile
 
 
 def test_profile_is_json_and_holds_no_rows() -> None:

@@ -119,7 +119,7 @@ def normalize_signature(signature: Any) -> dict[str, Any] | None:
     if not isinstance(signature, dict) or "inputs" not in signature:
         raise InvalidParameter(
             "signature must be a dict with 'inputs' (and 'outputs') column specs, e.g. the result "
-            "of mlnb.models.signature.infer_signature(X, model.predict(X))"
+            "of mlnb.flavors.signature.infer_signature(X, model.predict(X))"
         )
     out: dict[str, Any] = {}
     for key in ("inputs", "outputs"):

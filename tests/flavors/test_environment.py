@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from mlnb.models import environment
+from mlnb.flavors import environment
 
 
 def test_files_are_built_without_a_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
