@@ -80,10 +80,42 @@ class DatasetInput:
 
 @dataclass(frozen=True)
 class ArtifactInfo:
+    """A file or directory of a run's artifacts (MLflow's ``FileInfo``, plus the recorded sha256)."""
+
     path: str
     is_dir: bool
     file_size: int | None
     sha256: str | None = None
+
+
+FileInfo = ArtifactInfo
+"""MLflow's name for :class:`ArtifactInfo`."""
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ExperimentTag:
+    key: str
+    value: str
+
+
+class PagedList(list):  # type: ignore[type-arg]
+    """One page of results; ``token`` fetches the next page (``None`` on the last one)."""
+
+    def __init__(self, items: Any, token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
 
 
 @dataclass(frozen=True)
