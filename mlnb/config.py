@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 STORE_ENV = "MLNB_STORE"
+TRACKING_URI_ENV = "MLNB_TRACKING_URI"  # an alias of MLNB_STORE, named like MLflow's variable
+MLFLOW_TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # read only when no MLNB_* variable is set
 STORE_DIRNAME = ".mlnb"
 DB_FILENAME = "mlnb.db"
 ARTIFACTS_DIRNAME = "artifacts"

@@ -34,6 +34,7 @@ def _reset_tracking_state() -> None:
                 pass
         state._store = None
         state._explicit_uri = None
+        state._registry_uri = None
 
 
 @pytest.fixture
@@ -41,6 +42,8 @@ def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The ``.mlnb`` directory of a fresh store, made the active one through ``MLNB_STORE``."""
     path = tmp_path / ".mlnb"
     monkeypatch.setenv("MLNB_STORE", str(path))
+    monkeypatch.delenv("MLNB_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     _reset_tracking_state()
     return path
 

@@ -1,15 +1,31 @@
-"""Where the store lives: ``set_store`` > ``MLNB_STORE`` > nearest ``.mlnb/`` upward > ``./.mlnb/``."""
+"""Where the store lives, and which URIs name one.
+
+Precedence: ``set_tracking_uri``/``set_store`` > ``MLNB_STORE`` / ``MLNB_TRACKING_URI`` >
+``MLFLOW_TRACKING_URI`` (only when neither mlnb variable is set) > the nearest ``.mlnb/``
+walking up from the working directory > a new ``./.mlnb/``.
+
+Accepted URIs:
+
+* a directory path or ``file:`` URI: a store directory holding ``mlnb.db`` and ``artifacts/``
+  (a project directory that holds a ``.mlnb/`` means that ``.mlnb/``);
+* ``sqlite:///relative.db`` or ``sqlite:////absolute.db``: a store on that database file, its
+  artifacts in ``<stem>-artifacts/`` beside it (``sqlite:///mlflow.db`` -> ``mlflow-artifacts/``);
+* ``postgresql+psycopg://user@host/db?artifact_root=/dir``: a team store.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from mlnb import config
 from mlnb.errors import InvalidUri
 
-_SQL_SCHEMES = ("postgresql", "postgresql+psycopg", "postgresql+psycopg2", "sqlite")
+SUPPORTED_SCHEMES = ("file", "sqlite", "postgresql")
+ARTIFACTS_SUFFIX = "-artifacts"
+_MLFLOW_NAMED_SERVICES = ("databricks", "databricks-uc", "uc")
 
 
 @dataclass(frozen=True)
@@ -18,12 +34,30 @@ class StoreLocation:
 
     db_url: str
     artifact_root: Path
-    root: Path | None  # the ``.mlnb`` directory of a local store, None for a database server
+    root: Path | None  # the directory that holds the database file; None for a database server
     source: str  # how it was found: "set_store", "env", "found", "new"
+    db_path: Path | None = None  # the SQLite file, when it is not ``root / mlnb.db``
+
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite database file (None for a database server)."""
+        if self.db_path is not None:
+            return self.db_path
+        return None if self.root is None else self.root / config.DB_FILENAME
 
     @property
     def uri(self) -> str:
-        return str(self.root) if self.root is not None else self.db_url
+        """A URI that resolves to this same store (a directory path, or the database URL)."""
+        if self.db_path is not None or self.root is None:
+            return self.db_url
+        return str(self.root)
+
+    @property
+    def tracking_uri(self) -> str:
+        """The store as MLflow spells a tracking URI: ``file:///abs/dir`` or ``sqlite:///...``."""
+        if self.db_path is not None or self.root is None:
+            return self.db_url
+        return self.root.as_uri()
 
 
 def find_store_dir(start: Path) -> Path | None:
@@ -36,17 +70,65 @@ def find_store_dir(start: Path) -> Path | None:
     return None
 
 
+def _unsupported(text: str, scheme: str) -> InvalidUri:
+    return InvalidUri(
+        f"tracking URI {text!r} has scheme {scheme!r}, which mlnb does not support; use a "
+        "directory path or file:///path/to/dir (a store directory), sqlite:///path/to/file.db, "
+        "or postgresql+psycopg://user@host/db?artifact_root=/shared/dir (supported schemes: "
+        f"{', '.join(SUPPORTED_SCHEMES)})"
+    )
+
+
+def _sqlite_location(text: str, source: str) -> StoreLocation:
+    # sqlite:///rel.db is relative to the working directory, sqlite:////abs.db is absolute,
+    # as SQLAlchemy (and so MLflow) reads them.
+    rest = text[len("sqlite:") :]
+    if not rest.startswith("///"):
+        raise InvalidUri(
+            f"sqlite URI {text!r} names no file; write sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db"
+        )
+    raw = rest[3:].split("?", 1)[0]
+    if not raw or raw == ":memory:":
+        raise InvalidUri(
+            f"sqlite URI {text!r} names no file (an in-memory database cannot hold a store); "
+            "write sqlite:///path/to/file.db"
+        )
+    db = Path(unquote(raw)).expanduser().resolve()
+    if db.is_dir():
+        raise InvalidUri(f"sqlite URI {text!r} names a directory; name a database file in it")
+    return StoreLocation(f"sqlite:///{db}", db.parent / f"{db.stem}{ARTIFACTS_SUFFIX}", db.parent, source, db)
+
+
+def _file_path(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidUri(
+            f"file URI {text!r} names host {parts.netloc!r}; a file URI must be local "
+            "(file:///absolute/path or file:relative/path)"
+        )
+    return unquote(parts.path)
+
+
 def parse_store_uri(uri: str | os.PathLike[str], *, source: str) -> StoreLocation:
     """Turn a user-supplied store URI or path into a :class:`StoreLocation`.
 
-    A path (or ``file:`` URI) names the ``.mlnb`` directory itself, or a project directory that
-    holds one.  ``postgresql+psycopg://user@host/db`` names a team store; its artifacts go to
+    A path (or ``file:`` URI) names the store directory itself, or a project directory that
+    holds a ``.mlnb/``.  ``sqlite:///x.db`` names the database file.
+    ``postgresql+psycopg://user@host/db`` names a team store; its artifacts go to
     ``MLNB_ARTIFACT_ROOT`` (required) or ``?artifact_root=`` appended to the URI.
     """
+    if not isinstance(uri, str | os.PathLike):
+        raise InvalidUri(f"a tracking URI is a string or a path, got {type(uri).__name__}")
     text = os.fspath(uri)
-    if not text or "\x00" in text:
+    if not text or not text.strip() or "\x00" in text:
         raise InvalidUri(f"store URI {text!r} is empty or contains NUL; give a directory path")
-    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
+    scheme = ""
+    head = text.split(":", 1)[0]
+    if ":" in text and len(head) > 1 and head.replace("+", "").replace("-", "").replace(".", "").isalnum():
+        scheme = head.lower()  # (a one-letter "scheme" is a Windows drive, C:\...)
+    if text in _MLFLOW_NAMED_SERVICES:  # MLflow reads these bare words as remote services
+        raise _unsupported(text, text)
     if scheme.startswith("postgresql"):
         base, _, query = text.partition("?artifact_root=")
         root = query or os.environ.get("MLNB_ARTIFACT_ROOT", "")
@@ -56,29 +138,48 @@ def parse_store_uri(uri: str | os.PathLike[str], *, source: str) -> StoreLocatio
                 "'?artifact_root=/shared/dir' or set MLNB_ARTIFACT_ROOT"
             )
         return StoreLocation(base, Path(root).expanduser().resolve(), None, source)
+    if scheme == "sqlite":
+        return _sqlite_location(text, source)
     if scheme and scheme != "file":
-        raise InvalidUri(
-            f"store URI {text!r} has scheme {scheme!r}; use a directory path or "
-            "postgresql+psycopg://user@host/dbname"
-        )
+        raise _unsupported(text, scheme)
     if scheme == "file":
-        text = text[len("file://") :]
+        text = _file_path(text)
     path = Path(text).expanduser()
     if path.name != config.STORE_DIRNAME and (path / config.STORE_DIRNAME).is_dir():
         path = path / config.STORE_DIRNAME
     path = path.resolve()
+    if path.is_file():
+        raise InvalidUri(
+            f"store path {str(path)!r} is a file; a store is a directory (for a database file "
+            f"write sqlite:///{path})"
+        )
     return StoreLocation(
         f"sqlite:///{path / config.DB_FILENAME}", path / config.ARTIFACTS_DIRNAME, path, source
     )
+
+
+def env_uri() -> tuple[str, str] | None:
+    """(variable, value) of the environment variable that names the store, if any is set."""
+    for name in (config.STORE_ENV, config.TRACKING_URI_ENV):
+        value = os.environ.get(name)
+        if value:
+            return name, value
+    value = os.environ.get(config.MLFLOW_TRACKING_URI_ENV)
+    if value:
+        return config.MLFLOW_TRACKING_URI_ENV, value
+    return None
 
 
 def resolve(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> StoreLocation:
     """Resolve the store location by the documented precedence."""
     if explicit is not None:
         return parse_store_uri(explicit, source="set_store")
-    env = os.environ.get(config.STORE_ENV)
-    if env:
-        return parse_store_uri(env, source="env")
+    env = env_uri()
+    if env is not None:
+        try:
+            return parse_store_uri(env[1], source="env")
+        except InvalidUri as exc:
+            raise InvalidUri(f"{env[0]}={env[1]!r}: {exc}") from None
     start = cwd if cwd is not None else Path.cwd()
     found = find_store_dir(start)
     if found is not None:

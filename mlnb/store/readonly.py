@@ -42,7 +42,7 @@ class ReadOnlyStore(SqlStore):
     """
 
     def __init__(self, location: StoreLocation) -> None:
-        if location.root is not None and not (location.root / config.DB_FILENAME).is_file():
+        if location.db_file is not None and not location.db_file.is_file():
             raise StoreNotReady(f"no mlnb store at {location.uri}: nothing has been tracked there yet")
         super().__init__(location)
         self._write_mode = False
@@ -54,8 +54,8 @@ class ReadOnlyStore(SqlStore):
                 poolclass=sa.pool.NullPool,
                 execution_options={"postgresql_readonly": True},
             )
-        assert self.location.root is not None
-        db = self.location.root / config.DB_FILENAME
+        db = self.location.db_file
+        assert db is not None
         busy_ms = int(config.busy_timeout_s() * 1000)
 
         def connect() -> sqlite3.Connection:
@@ -112,10 +112,10 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _identity(location: StoreLocation) -> tuple[int, int] | None:
-    if location.root is None:
+    if location.db_file is None:
         return None
     try:
-        st = os.stat(location.root / config.DB_FILENAME)
+        st = os.stat(location.db_file)
     except OSError:
         return (-1, -1)
     return (st.st_dev, st.st_ino)

@@ -265,6 +265,12 @@ def migrate(conn: sa.Connection) -> int:
     if version == LATEST:
         return version
     if version == 0:
+        tables = set(sa.inspect(conn).get_table_names())
+        if "alembic_version" in tables or "runs" in tables:
+            raise StoreError(
+                "this database already holds another program's tables (an MLflow tracking "
+                "database?); mlnb keeps its own schema: give a new database file or a directory"
+            )
         schema_version.create(conn, checkfirst=True)
         conn.execute(schema_version.insert().values(id=1, version=0))
     for step in range(version, LATEST):

@@ -1,37 +1,57 @@
-"""The only global mutable state of mlnb: the active store, experiment and run stack."""
+"""The only global mutable state of mlnb: the active store, experiment and run stack.
+
+Also the store's address as MLflow spells it: ``set_tracking_uri`` / ``get_tracking_uri`` and
+the registry URI, which in mlnb always names the same store (the registry lives in it).
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlnb import config
+from mlnb.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
+    from mlnb.store.location import StoreLocation
     from mlnb.store.sql import SqlStore
     from mlnb.tracking.fluent import ActiveRun
 
 lock = threading.RLock()
 _explicit_uri: str | None = None
 _store: SqlStore | None = None
-_store_env: str | None = None
+_store_env: tuple[str, str] | None = None
+_registry_uri: str | None = None
 experiment_id: str | None = None
 run_stack: list[ActiveRun] = []
 last_run_id: str | None = None
 
 
+def _env() -> tuple[str, str] | None:
+    from mlnb.store.location import env_uri
+
+    return env_uri()
+
+
 def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
-    """Use the store at ``uri`` from now on (``None`` goes back to automatic discovery)."""
+    """Use the store at ``uri`` from now on (``None`` goes back to automatic discovery).
+
+    ``uri`` is a store directory (or a project directory holding ``.mlnb/``), a ``file:`` URI,
+    ``sqlite:///path/to/file.db`` or a ``postgresql+psycopg://`` URL; see
+    :func:`set_tracking_uri`.  Returns the opened store.
+    """
     global _explicit_uri, _store, experiment_id
     with lock:
         if run_stack:
-            from mlnb.errors import InvalidState
-
             raise InvalidState(
                 f"run {run_stack[-1].info.run_id} is active; end it with mlnb.end_run() before "
                 "switching stores"
             )
+        if uri is not None:
+            from mlnb.store.location import parse_store_uri
+
+            parse_store_uri(uri, source="set_store")  # refuse a bad URI before forgetting the old
         _explicit_uri = None if uri is None else os.fspath(uri)
         if _store is not None:
             _store.flush()
@@ -41,9 +61,9 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
 
 
 def get_store() -> SqlStore:
-    """The active store, opened on first use (``set_store`` > ``MLNB_STORE`` > ``.mlnb`` found)."""
+    """The active store, opened on first use (see :func:`set_tracking_uri` for the precedence)."""
     global _store, _store_env, experiment_id
-    env = os.environ.get(config.STORE_ENV)
+    env = _env()
     store = _store
     if store is not None and (_explicit_uri is not None or env == _store_env):
         return store
@@ -59,3 +79,99 @@ def get_store() -> SqlStore:
         _store = SqlStore(location.resolve(_explicit_uri))
         _store_env = env
         return _store
+
+
+# --- MLflow's names for the store's address ------------------------------------------------------
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Track to the store at ``uri`` from now on (MLflow's name for :func:`set_store`).
+
+    Parameters
+    ----------
+    uri : str, pathlib.Path or None
+        * a directory path or ``file:///abs/dir`` URI: a store directory holding ``mlnb.db`` and
+          ``artifacts/`` (created on first use; ``set_tracking_uri("mlruns")`` puts the store in
+          ``./mlruns``; a project directory holding a ``.mlnb/`` means that ``.mlnb/``);
+        * ``sqlite:///relative.db`` or ``sqlite:////absolute.db``: a store in that database file,
+          with artifacts in ``<stem>-artifacts/`` beside it;
+        * ``postgresql+psycopg://user@host/db?artifact_root=/dir``: a team store;
+        * ``None`` or ``""``: back to automatic discovery, in this order: ``MLNB_STORE`` or
+          ``MLNB_TRACKING_URI``, then ``MLFLOW_TRACKING_URI`` (only when neither is set), then the
+          nearest ``.mlnb/`` from the working directory upward, else a new ``./.mlnb/``.
+
+        Other schemes (``http(s)``, ``databricks``, ``mysql``, ...) raise
+        :class:`~mlnb.errors.InvalidUri` naming the supported ones.
+
+    Examples
+    --------
+    >>> mlnb.set_tracking_uri("sqlite:///mlflow.db")  # doctest: +SKIP
+    >>> mlnb.get_tracking_uri()  # doctest: +SKIP
+    'sqlite:///mlflow.db'
+    """
+    if isinstance(uri, Path):
+        uri = uri.absolute().resolve().as_uri()  # as MLflow records a Path
+    set_store(uri if uri else None)
+
+
+def get_tracking_uri() -> str:
+    """The tracking URI: as given to :func:`set_tracking_uri` or the environment, else the URI of
+    the store found or created (``file:///abs/path/.mlnb``)."""
+    with lock:
+        if _explicit_uri is not None:
+            return _explicit_uri
+    env = _env()
+    if env is not None:
+        return env[1]
+    store = _store
+    if store is not None and _store_env is None:  # the store found when it was first used
+        return store.location.tracking_uri
+    from mlnb.store.location import resolve
+
+    return resolve().tracking_uri
+
+
+def is_tracking_uri_set() -> bool:
+    """True when a tracking URI was set in code or through the environment."""
+    return _explicit_uri is not None or _env() is not None
+
+
+def _same_store(a: StoreLocation, b: StoreLocation) -> bool:
+    return (a.db_url, a.artifact_root) == (b.db_url, b.artifact_root)
+
+
+def set_registry_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Accept MLflow's registry URI: mlnb's model registry lives in the tracking store.
+
+    ``None`` (or ``""``) and a URI naming the current tracking store are accepted; another store
+    raises :class:`~mlnb.errors.InvalidParameter`, since a registry elsewhere cannot refer to
+    this store's runs.
+    """
+    global _registry_uri
+    if isinstance(uri, Path):
+        uri = uri.absolute().resolve().as_uri()
+    if not uri:
+        _registry_uri = None
+        return
+    from mlnb.store.location import parse_store_uri, resolve
+
+    wanted = parse_store_uri(uri, source="set_store")
+    current = resolve(_explicit_uri)
+    if not _same_store(wanted, current):
+        raise InvalidParameter(
+            f"registry URI {os.fspath(uri)!r} names another store than the tracking URI "
+            f"{get_tracking_uri()!r}; mlnb keeps registered models in the tracking store, so "
+            "call set_tracking_uri with that URI instead (or leave the registry URI unset)"
+        )
+    _registry_uri = os.fspath(uri)
+
+
+def get_registry_uri() -> str:
+    """The registry URI: as given to :func:`set_registry_uri`, else the tracking URI."""
+    if _registry_uri is not None:
+        from mlnb.store.location import parse_store_uri, resolve
+
+        try:
+            if _same_store(parse_store_uri(_registry_uri, source="set_store"), resolve(_explicit_uri)):
+                return _registry_uri
+        except Exception:  # the tracking store moved since: the registry follows it
+            pass
+    return get_tracking_uri()
