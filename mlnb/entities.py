@@ -119,12 +119,89 @@ class PagedList(list):  # type: ignore[type-arg]
 
 
 @dataclass(frozen=True)
+class RunOutputs:
+    """What a run produced as first-class outputs (MLflow's logged-model outputs; none in mlnb)."""
+
+    model_outputs: tuple[Any, ...] = ()
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {"model_outputs": [_to_dictionary(m) for m in self.model_outputs]}
+
+
+_RUN_INFO_KEYS = (
+    "artifact_uri",
+    "end_time",
+    "experiment_id",
+    "lifecycle_stage",
+    "run_id",
+    "run_name",
+    "start_time",
+    "status",
+    "user_id",
+)
+
+
+def _to_dictionary(value: Any) -> Any:
+    to_dictionary = getattr(value, "to_dictionary", None)
+    if callable(to_dictionary):
+        return to_dictionary()
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
+def _inputs_dictionary(inputs: Any) -> dict[str, Any]:
+    if hasattr(inputs, "to_dictionary"):
+        return inputs.to_dictionary()
+    dataset_inputs = []
+    for d in getattr(inputs, "dataset_inputs", inputs) or ():
+        if hasattr(d, "to_dictionary"):
+            dataset_inputs.append(d.to_dictionary())
+            continue
+        import json
+
+        dataset_inputs.append(
+            {
+                "dataset": {
+                    "name": d.name,
+                    "digest": d.digest,
+                    "source_type": "local" if d.source else "code",
+                    "source": json.dumps({"uri": d.source}) if d.source else "{}",
+                    "schema": json.dumps({"mlflow_colspec": d.schema}),
+                    "profile": json.dumps({"shape": list(d.shape)}),
+                },
+                "tags": {"mlflow.data.context": d.role} if d.role else {},
+            }
+        )
+    return {"model_inputs": list(getattr(inputs, "model_inputs", ()) or ()), "dataset_inputs": dataset_inputs}
+
+
+@dataclass(frozen=True)
 class Run:
     info: RunInfo
     data: RunData
     inputs: tuple[DatasetInput, ...] = ()
 
+    @property
+    def outputs(self) -> RunOutputs:
+        return RunOutputs()
+
+    def to_dictionary(self) -> dict[str, Any]:
+        """The run as MLflow's ``Run.to_dictionary()`` shapes it: ``info``, ``data``, ``inputs``,
+        ``outputs``, with ``info`` holding exactly MLflow's nine RunInfo keys."""
+        return {
+            "info": {key: getattr(self.info, key) for key in _RUN_INFO_KEYS},
+            "data": {
+                "metrics": dict(self.data.metrics),
+                "params": dict(self.data.params),
+                "tags": dict(self.data.tags),
+            },
+            "inputs": _inputs_dictionary(self.inputs),
+            "outputs": self.outputs.to_dictionary(),
+        }
+
     def to_dict(self) -> dict[str, Any]:
+        """Every field, including mlnb's own (``parent_run_id``); see :meth:`to_dictionary`."""
         from dataclasses import asdict
 
         return asdict(self)

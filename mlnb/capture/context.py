@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from mlnb.tracking.run_context import git_commit
+
 PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "matplotlib", "ipython", "mlnb")
 DIRTY_TTL_S = 30.0
 
@@ -53,47 +55,6 @@ def environment_tags() -> dict[str, str]:
         except Exception:
             continue
     return tags
-
-
-def _git_dir(start: Path) -> Path | None:
-    for candidate in (start, *start.parents):
-        dot = candidate / ".git"
-        if dot.is_dir():
-            return dot
-        if dot.is_file():  # a worktree: "gitdir: <path>"
-            text = dot.read_text(errors="replace").strip()
-            if text.startswith("gitdir:"):
-                return (candidate / text.split(":", 1)[1].strip()).resolve()
-    return None
-
-
-def git_commit(start: Path) -> tuple[str | None, Path | None]:
-    """(commit, work tree) read from ``.git`` files directly; (None, None) outside a repo."""
-    try:
-        git_dir = _git_dir(start.resolve())
-        if git_dir is None:
-            return None, None
-        work_tree = git_dir.parent if git_dir.name == ".git" else start
-        head = (git_dir / "HEAD").read_text().strip()
-        if not head.startswith("ref:"):
-            return head or None, work_tree
-        ref = head.split(":", 1)[1].strip()
-        common = git_dir
-        if (git_dir / "commondir").is_file():
-            common = (git_dir / (git_dir / "commondir").read_text().strip()).resolve()
-        for base in (git_dir, common):
-            ref_file = base / ref
-            if ref_file.is_file():
-                return ref_file.read_text().strip() or None, work_tree
-        packed = common / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 2 and parts[1] == ref:
-                    return parts[0], work_tree
-        return None, work_tree
-    except OSError:
-        return None, None
 
 
 class _DirtyCache:

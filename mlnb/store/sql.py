@@ -486,6 +486,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
                 (run_id, key, value, special, check_int(m.step, "step"), check_int(m.timestamp, "timestamp"))
             )
         self._check_writable(run_id)
+        if "mlflow.runName" in tag_rows:  # the tag names the run, as in MLflow: keep both in step
+            self.update_run(run_id, run_name=tag_rows["mlflow.runName"])
         with self._lock:
             known = self._owned_params.get(run_id)
             if param_rows and known is None:

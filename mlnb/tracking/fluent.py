@@ -4,29 +4,56 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from mlnb.entities import Experiment, Metric, Run, RunInfo, RunStatus, ViewType
+from mlnb.entities import Metric, Run, RunData, RunInfo, RunStatus
 from mlnb.errors import InvalidParameter, InvalidState
-from mlnb.tracking import state
+from mlnb.tracking import run_context, state
+from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, re-exported)
+    create_experiment,
+    current_experiment_id,
+    delete_experiment,
+    delete_experiment_tag,
+    get_experiment,
+    get_experiment_by_name,
+    restore_experiment,
+    search_experiments,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+)
 from mlnb.tracking.state import get_store
 
+_current_experiment_id = current_experiment_id  # the name other modules of mlnb use
+_SOURCE_KEYS = ("notebook", "cell_id", "code_hash")
 
-class ActiveRun:
-    """The run opened by :func:`start_run`; a context manager that ends it with its outcome."""
 
-    def __init__(self, info: RunInfo) -> None:
-        self.info = info
+class ActiveRun(Run):  # type: ignore[misc]
+    """The run opened by :func:`start_run`; a :class:`~mlnb.entities.Run` and a context manager
+    that ends the run with its outcome (FINISHED, FAILED on an exception, KILLED on Ctrl-C).
+
+    ``info`` is the run's info when it started, as in MLflow; ``data`` and ``inputs`` are read
+    from the store when asked for, so they include what was logged since.
+    """
+
+    def __init__(self, run: Run | RunInfo) -> None:
+        info = run.info if isinstance(run, Run) else run
+        object.__setattr__(self, "info", info)
 
     @property
-    def data(self):
+    def data(self) -> RunData:  # type: ignore[override]
         return get_store().get_run(self.info.run_id).data
+
+    @property
+    def inputs(self) -> Any:  # type: ignore[override]
+        return get_store().get_run(self.info.run_id).inputs
 
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -34,83 +61,16 @@ class ActiveRun:
         else:
             status = RunStatus.FAILED
         end_run(status, _run_id=self.info.run_id)
+        return exc_type is None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.info.run_id == self.info.run_id
+
+    def __hash__(self) -> int:
+        return hash(self.info.run_id)
 
     def __repr__(self) -> str:
-        return f"<ActiveRun {self.info.run_id} name={self.info.run_name!r}>"
-
-
-# --- experiments ------------------------------------------------------------------------------
-def create_experiment(
-    name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
-) -> str:
-    """Create an experiment and return its id.
-
-    Examples
-    --------
-    >>> exp_id = mlnb.create_experiment("churn")  # doctest: +SKIP
-    """
-    if artifact_location is not None:
-        raise InvalidParameter(
-            "artifact_location is decided by the store (its artifacts/ directory); leave it unset"
-        )
-    return get_store().create_experiment(name, dict(tags or {}))
-
-
-def get_experiment(experiment_id: str) -> Experiment:
-    return get_store().get_experiment(experiment_id)
-
-
-def get_experiment_by_name(name: str) -> Experiment | None:
-    return get_store().get_experiment_by_name(name)
-
-
-def search_experiments(
-    view_type: int = ViewType.ACTIVE_ONLY,
-    max_results: int | None = None,
-    filter_string: str | None = None,
-    order_by: list[str] | None = None,
-) -> list[Experiment]:
-    """Experiments, optionally filtered by ``name`` (=, !=, LIKE, ILIKE) and ``tags.<key>``."""
-    from mlnb.tracking.search import filter_experiments
-
-    found = filter_experiments(get_store().list_experiments(view_type), filter_string, order_by)
-    return found if max_results is None else found[:max_results]
-
-
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
-    """Make an experiment active, creating it by name when it does not exist."""
-    store = get_store()
-    if (experiment_name is None) == (experiment_id is None):
-        raise InvalidParameter("give exactly one of experiment_name or experiment_id")
-    if experiment_id is not None:
-        exp = store.get_experiment(str(experiment_id))
-    else:
-        exp = store.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if exp is None:  # created atomically: another process may be creating it too
-            exp = store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))  # type: ignore[arg-type]
-    if exp.lifecycle_stage != "active":
-        raise InvalidState(f"experiment {exp.name!r} is deleted; restore it or choose another name")
-    state.experiment_id = exp.experiment_id
-    return exp
-
-
-def delete_experiment(experiment_id: str) -> None:
-    get_store().set_experiment_lifecycle(experiment_id, "deleted")
-    if state.experiment_id == str(experiment_id):
-        state.experiment_id = None
-
-
-def restore_experiment(experiment_id: str) -> None:
-    get_store().set_experiment_lifecycle(experiment_id, "active")
-
-
-def _current_experiment_id() -> str:
-    if state.experiment_id is not None:
-        return state.experiment_id
-    name = os.environ.get("MLNB_EXPERIMENT_NAME")
-    if name:
-        return set_experiment(name).experiment_id
-    return "0"
+        return f"<ActiveRun: run_id={self.info.run_id!r}, run_name={self.info.run_name!r}>"
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -122,9 +82,35 @@ def start_run(
     parent_run_id: str | None = None,
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
-    **_source: Any,
+    log_system_metrics: bool | None = None,
+    **source: Any,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
+
+    Parameters
+    ----------
+    run_id : str, optional
+        Resume this run (it becomes RUNNING again) instead of creating one; ``MLFLOW_RUN_ID`` in
+        the environment does the same.
+    experiment_id : str, optional
+        The experiment of a new run (default: the active one, see :func:`set_experiment`).
+    run_name : str, optional
+        The run's name (default: a random ``adjective-animal-123``); renames a resumed run.
+    nested : bool
+        Start a child of the active run; without it, starting a run while one is active fails.
+    parent_run_id : str, optional
+        The parent of a new run; must be the active run when one is active.
+    tags : dict, optional
+        Tags of the run; values become strings.  They override the system tags
+        (``mlflow.source.*``, ``mlflow.user``, ...).
+    description : str, optional
+        The run's description, stored as the ``mlflow.note.content`` tag.
+    log_system_metrics : bool, optional
+        Accepted for MLflow code; mlnb does not sample system metrics (a warning says so).
+
+    Returns
+    -------
+    ActiveRun
 
     Examples
     --------
@@ -132,40 +118,97 @@ def start_run(
     ...     mlnb.log_param("C", 0.5)
     ...     mlnb.log_metric("accuracy", 0.91)
     """
+    unknown = set(source) - set(_SOURCE_KEYS)
+    if unknown:
+        raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if log_system_metrics:
+        warnings.warn(
+            "log_system_metrics=True: mlnb does not record system metrics (CPU, memory, GPU); the "
+            "run is tracked without them",
+            UserWarning,
+            stacklevel=2,
+        )
+    if experiment_id is not None and not isinstance(experiment_id, str | int):
+        raise InvalidParameter(f"experiment_id must be a str or int, got {type(experiment_id).__name__}")
     store = get_store()
     with state.lock:
-        if state.run_stack and not nested and parent_run_id is None:
-            active = state.run_stack[-1].info
+        if state.run_stack and not nested:
             raise InvalidState(
-                f"run {active.run_id} ({active.run_name!r}) is already active; end it with "
-                "mlnb.end_run() first, or pass nested=True to start a child run"
+                f"Run with UUID {state.run_stack[0].info.run_id} is already active. To start a new "
+                "run, first end the current run with mlnb.end_run(). To start a nested run, call "
+                "start_run with nested=True"
             )
-        if parent_run_id is None and nested and state.run_stack:
-            parent_run_id = state.run_stack[-1].info.run_id
-        all_tags = dict(tags or {})
-        if description is not None:
-            all_tags["mlflow.note.content"] = description
+        user_tags = {str(k): v for k, v in (tags or {}).items()}
+        if description:
+            if run_context.RUN_NOTE in user_tags:
+                raise InvalidParameter(
+                    f"the description is also given as the tag {run_context.RUN_NOTE!r}; pass one of them"
+                )
+            user_tags[run_context.RUN_NOTE] = description
+        if run_id is None and os.environ.get("MLFLOW_RUN_ID"):
+            run_id = os.environ.pop("MLFLOW_RUN_ID")
         if run_id is not None:
-            info = store.resume_run(run_id)
-            if all_tags:
-                store.log_batch(run_id, tags=all_tags)
+            info = _resume(store, str(run_id), run_name, user_tags)
         else:
-            exp = str(experiment_id) if experiment_id is not None else _current_experiment_id()
-            info = store.create_run(
-                exp,
-                run_name=run_name,
-                tags=all_tags,
-                parent_run_id=parent_run_id,
-                source={k: _source.get(k) for k in ("notebook", "cell_id", "code_hash")},
-            )
+            info = _create(store, experiment_id, run_name, parent_run_id, user_tags, source)
         run = ActiveRun(info)
         state.run_stack.append(run)
-        state.last_run_id = info.run_id
         return run
 
 
+def _resume(store: Any, run_id: str, run_name: str | None, tags: dict[str, Any]) -> RunInfo:
+    existing = store.get_run_info(run_id)
+    if state.experiment_id is not None and state.experiment_id != existing.experiment_id:
+        raise InvalidParameter(
+            f"cannot resume run {run_id}: it belongs to experiment {existing.experiment_id}, not "
+            f"to the active experiment {state.experiment_id}; call set_experiment to match it"
+        )
+    info = store.resume_run(run_id)
+    if run_name:
+        info = store.update_run(run_id, run_name=run_name)
+    if tags:
+        store.log_batch(run_id, tags=tags)
+    return info
+
+
+def _create(
+    store: Any,
+    experiment_id: str | int | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    user_tags: dict[str, Any],
+    source: dict[str, Any],
+) -> RunInfo:
+    if parent_run_id is not None:
+        if state.run_stack and parent_run_id != state.run_stack[-1].info.run_id:
+            current = state.run_stack[-1].info.run_id
+            raise InvalidParameter(
+                f"parent_run_id {parent_run_id} is not the active run {current}; end the active "
+                "run with mlnb.end_run() first, or leave parent_run_id unset to nest under it"
+            )
+        parent = store.get_run_info(parent_run_id)
+        if parent.lifecycle_stage != "active":
+            raise InvalidState(f"cannot start a run under the deleted run {parent_run_id}")
+    elif state.run_stack:
+        parent_run_id = state.run_stack[-1].info.run_id
+    if run_name is None and run_context.RUN_NAME in user_tags:
+        run_name = str(user_tags[run_context.RUN_NAME])  # the tag names the run, as in MLflow
+    all_tags = run_context.default_tags()
+    all_tags.update(user_tags)
+    exp = str(experiment_id) if experiment_id is not None else current_experiment_id()
+    return store.create_run(
+        exp,
+        run_name=run_name,
+        tags=all_tags,
+        parent_run_id=parent_run_id,
+        source={k: source.get(k) for k in _SOURCE_KEYS},
+    )
+
+
 def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> None:
-    """End the active run (or the one a context manager opened) with ``status``."""
+    """End the active run with ``status`` (FINISHED by default); nothing happens without one."""
+    if status not in RunStatus.ALL:
+        raise InvalidParameter(f"run status {status!r} is not one of {', '.join(RunStatus.ALL)}")
     with state.lock:
         if not state.run_stack:
             return
@@ -179,6 +222,7 @@ def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> 
                 return
         else:
             state.run_stack.pop()
+        state.last_run_id = run.info.run_id
     if status in RunStatus.TERMINAL:
         get_store().finish_run(run.info.run_id, status)
     else:
@@ -186,11 +230,16 @@ def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> 
 
 
 def active_run() -> ActiveRun | None:
+    """The innermost active run, or None."""
     with state.lock:
         return state.run_stack[-1] if state.run_stack else None
 
 
 def last_active_run() -> Run | None:
+    """The active run if there is one, else the last run this process ended (None if none)."""
+    run = active_run()
+    if run is not None:
+        return run
     run_id = state.last_run_id
     return None if run_id is None else get_run(run_id)
 
@@ -205,7 +254,14 @@ def _run_id_or_active(run_id: str | None = None) -> str:
 
 
 def get_run(run_id: str) -> Run:
+    """The run with this id: info, params, latest metrics, tags and inputs."""
     return get_store().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The parent of a nested run, or None for a top-level run."""
+    parent = get_store().get_run_info(run_id).parent_run_id
+    return None if parent is None else get_run(parent)
 
 
 def delete_run(run_id: str) -> None:
@@ -214,6 +270,7 @@ def delete_run(run_id: str) -> None:
 
 
 def restore_run(run_id: str) -> None:
+    """Undo :func:`delete_run`."""
     get_store().set_run_lifecycle(run_id, "active")
 
 
@@ -222,13 +279,19 @@ def set_terminated(run_id: str, status: str = RunStatus.FINISHED, end_time: int 
 
 
 # --- params, metrics, tags --------------------------------------------------------------------
-def log_param(key: str, value: Any, run_id: str | None = None) -> Any:
-    """Log one param; params are immutable (logging a different value raises ParamConflict)."""
+def log_param(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> Any:
+    """Log one param of the active run (started if none is) and return ``value``.
+
+    The value is stored as ``str(value)`` (``None`` as ``"None"``, as MLflow does).  Params are
+    immutable: logging another value for the same key raises
+    :class:`~mlnb.errors.ParamConflict`.
+    """
     get_store().log_batch(_run_id_or_active(run_id), params={key: value})
     return value
 
 
-def log_params(params: Mapping[str, Any], run_id: str | None = None) -> None:
+def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """Log several params at once (see :func:`log_param`)."""
     if not isinstance(params, Mapping):
         raise InvalidParameter(f"log_params takes a dict of params, got {type(params).__name__}")
     get_store().log_batch(_run_id_or_active(run_id), params=dict(params))
@@ -265,15 +328,19 @@ def log_metrics(
     get_store().log_batch(_run_id_or_active(run_id), metrics=points, buffered=not synchronous)
 
 
-def set_tag(key: str, value: Any, run_id: str | None = None) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> None:
+    """Set a tag of the active run; ``mlflow.runName`` renames the run, as in MLflow."""
     get_store().log_batch(_run_id_or_active(run_id), tags={key: value})
 
 
-def set_tags(tags: Mapping[str, Any], run_id: str | None = None) -> None:
+def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id: str | None = None) -> None:
+    """Set several tags of the active run (see :func:`set_tag`)."""
+    if not isinstance(tags, Mapping):
+        raise InvalidParameter(f"set_tags takes a dict of tags, got {type(tags).__name__}")
     get_store().log_batch(_run_id_or_active(run_id), tags=dict(tags))
 
 
-def delete_tag(key: str, run_id: str | None = None) -> None:
+def delete_tag(key: str, *, run_id: str | None = None) -> None:
     get_store().delete_tag(_run_id_or_active(run_id), key)
 
 

@@ -54,9 +54,12 @@ def last_run(shell: Any = None) -> Any:
     """The last tracked run, once its models are written (they are saved in the background)."""
     import mlnb
     from mlnb.capture.session import wait
+    from mlnb.tracking import state
 
     wait()
-    return mlnb.get_run(mlnb.last_active_run().info.run_id)
+    # (not last_active_run(): like MLflow's, it returns the enclosing run while one is active)
+    assert state.last_run_id is not None, "no run has ended yet"
+    return mlnb.get_run(state.last_run_id)
 
 
 def artifacts(run_id: str) -> set[str]:

@@ -34,7 +34,7 @@ def test_frame_has_mlflow_columns_and_types(store: object) -> None:
 def test_default_order_is_newest_first_and_max_results_limits(store: object) -> None:
     ids = []
     for i in range(5):
-        with mlnb.start_run(start_time=None) as run:
+        with mlnb.start_run() as run:
             mlnb.log_metric("i", i)
         ids.append(run.info.run_id)
     frame = mlnb.search_runs(max_results=3)
