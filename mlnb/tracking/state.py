@@ -41,23 +41,26 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
     ``sqlite:///path/to/file.db`` or a ``postgresql+psycopg://`` URL; see
     :func:`set_tracking_uri`.  Returns the opened store.
     """
-    global _explicit_uri, _store, experiment_id
+    global _explicit_uri, _store, _store_env, experiment_id
     with lock:
         if run_stack:
             raise InvalidState(
                 f"run {run_stack[-1].info.run_id} is active; end it with mlnb.end_run() before "
                 "switching stores"
             )
+        opened = None
         if uri is not None:
             from mlnb.store.location import parse_store_uri
+            from mlnb.store.sql import SqlStore
 
-            parse_store_uri(uri, source="set_store")  # refuse a bad URI before forgetting the old
-        _explicit_uri = None if uri is None else os.fspath(uri)
+            # opened before the current store is forgotten: a bad URI leaves it in place
+            opened = SqlStore(parse_store_uri(uri, source="set_store"))
         if _store is not None:
             _store.flush()
-        _store = None
+        _explicit_uri = None if uri is None else os.fspath(uri)
+        _store, _store_env = opened, _env()
         experiment_id = None
-        return get_store() if uri is not None else None
+        return opened
 
 
 def get_store() -> SqlStore:
