@@ -16,7 +16,6 @@ import mlnb.tracking
 from mlnb.errors import InvalidParameter, InvalidUri
 from mlnb.store.location import parse_store_uri, resolve
 from mlnb.store.readonly import ReadOnlyStore
-from mlnb.tracking import state
 from tests.tracking.both_apis import _reset_mlnb, both  # noqa: F401
 
 _ENV = ("MLNB_STORE", "MLNB_TRACKING_URI", "MLFLOW_TRACKING_URI")
