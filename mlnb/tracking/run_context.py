@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -169,10 +170,27 @@ def code_dir() -> Path | None:
     return None if _installed(where) else where
 
 
+GIT_TTL_S = 2.0
+_git_cache: dict[tuple[str, str, bool], tuple[float, dict[str, str]]] = {}
+
+
+def _cached_git_tags() -> dict[str, str]:
+    # A loop of short runs must not read .git for every run; a commit shows up within GIT_TTL_S.
+    key = (os.getcwd(), sys.argv[0] if sys.argv else "", _in_ipython())
+    now = time.monotonic()
+    hit = _git_cache.get(key)
+    if hit is not None and now - hit[0] < GIT_TTL_S:
+        return hit[1]
+    where = code_dir()
+    tags = git_tags(where) if where is not None else {}
+    if len(_git_cache) > 64:
+        _git_cache.clear()
+    _git_cache[key] = (now, tags)
+    return tags
+
+
 def default_tags() -> dict[str, str]:
     """The tags every new run starts with (user tags given to ``start_run`` override them)."""
     tags = source_tags(notebook_path())
-    where = code_dir()
-    if where is not None:
-        tags.update(git_tags(where))
+    tags.update(_cached_git_tags())
     return tags
