@@ -57,6 +57,11 @@ _EXPORTS: dict[str, str] = {
     "load_dict": "mlnb.tracking.artifacts",
     # data
     "datasets": "mlnb",
+    # MLflow's modules: models, types, data, artifacts (facades)
+    "models": "mlnb",
+    "types": "mlnb",
+    "data": "mlnb",
+    "artifacts": "mlnb",
     # entities
     "Run": "mlnb.entities",
     "RunInfo": "mlnb.entities",
