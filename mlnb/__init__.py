@@ -57,6 +57,11 @@ _EXPORTS: dict[str, str] = {
     "load_dict": "mlnb.tracking.artifacts",
     # data
     "datasets": "mlnb",
+    # MLflow's modules: models, types, data, artifacts (facades)
+    "models": "mlnb",
+    "types": "mlnb",
+    "data": "mlnb",
+    "artifacts": "mlnb",
     # entities
     "Run": "mlnb.entities",
     "RunInfo": "mlnb.entities",
@@ -109,7 +114,7 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedModel": "mlnb.errors",
     # models
     "log_model": "mlnb.tracking.model_logging",
-    "ModelInfo": "mlnb.tracking.model_logging",
+    "ModelInfo": "mlnb.flavors.model",
     "load_model": "mlnb.registry.loading",
     "sklearn": "mlnb.sklearn",
     "serve": "mlnb.serve.handle",

@@ -68,14 +68,94 @@ class RunData:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+"""The input tag holding the context a dataset was used in ("training", "eval", ...)."""
+
+
 @dataclass(frozen=True)
-class DatasetInput:
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset as recorded with a run (MLflow's ``mlflow.entities.Dataset``).
+
+    ``source`` is JSON describing where the data came from (its form depends on
+    ``source_type``: ``"local"`` -> ``{"uri": ...}``, ``"code"`` -> ``{"tags": {...}}``);
+    ``schema`` and ``profile`` are JSON strings, or None.
+    """
+
     name: str
     digest: str
-    role: str
-    shape: list[int]
-    schema: list[dict[str, str]]
-    source: str | None = None
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "digest": self.digest,
+            "source_type": self.source_type,
+            "source": self.source,
+            "schema": self.schema,
+            "profile": self.profile,
+        }
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A dataset a run used, with its input tags (MLflow's shape), plus mlnb's shape and columns.
+
+    ``context`` (also ``role``) is the value of the ``mlflow.data.context`` tag; ``shape`` and
+    ``columns`` (``[{"name", "type"}]`` with pandas/numpy dtypes) are what mlnb's panels show.
+    """
+
+    dataset: Dataset
+    tags: tuple[InputTag, ...] = ()
+    shape: tuple[int, ...] = ()
+    columns: tuple[dict[str, str], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.dataset.name
+
+    @property
+    def digest(self) -> str:
+        return self.dataset.digest
+
+    @property
+    def context(self) -> str | None:
+        return next((t.value for t in self.tags if t.key == DATASET_CONTEXT_TAG), None)
+
+    @property
+    def role(self) -> str | None:  # mlnb's earlier name for the context
+        return self.context
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {"dataset": self.dataset.to_dictionary(), "tags": {t.key: t.value for t in self.tags}}
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run used: ``dataset_inputs`` (iterating a RunInputs walks them)."""
+
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[Any, ...] = ()
+
+    def __iter__(self) -> Any:
+        return iter(self.dataset_inputs)
+
+    def __len__(self) -> int:
+        return len(self.dataset_inputs)
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {
+            "model_inputs": list(self.model_inputs),
+            "dataset_inputs": [d.to_dictionary() for d in self.dataset_inputs],
+        }
 
 
 @dataclass(frozen=True)
@@ -180,7 +260,7 @@ def _inputs_dictionary(inputs: Any) -> dict[str, Any]:
 class Run:
     info: RunInfo
     data: RunData
-    inputs: tuple[DatasetInput, ...] = ()
+    inputs: RunInputs = field(default_factory=RunInputs)
 
     @property
     def outputs(self) -> RunOutputs:

@@ -21,10 +21,13 @@ class MetricThreshold:
     min_absolute_change : float, optional
         Positive; the value must beat the baseline model's by at least this much.
     min_relative_change : float, optional
-        In (0, 1); the value must beat the baseline by this share of ``abs(baseline)``
+        In [0, 1]; the value must beat the baseline by this share of ``abs(baseline)``
         (when the baseline is 0: by more than 1e-10).
     greater_is_better : bool
         Required: the direction of the metric.
+
+    At least one of ``threshold``, ``min_absolute_change`` and ``min_relative_change`` is given
+    (MLflow's rule; arguments in MLflow's order, so positional calls work as there).
 
     Examples
     --------
@@ -39,15 +42,21 @@ class MetricThreshold:
 
     def __post_init__(self) -> None:
         if not isinstance(self.greater_is_better, bool):
-            raise InvalidParameter("MetricThreshold needs greater_is_better=True or False")
+            raise InvalidParameter(
+                f"MetricThreshold needs greater_is_better=True or False, got {self.greater_is_better!r}"
+            )
         if self.threshold is not None and not _is_number(self.threshold):
             raise InvalidParameter(f"threshold must be a number, got {self.threshold!r}")
         mac = self.min_absolute_change
         if mac is not None and (not _is_number(mac) or mac <= 0):
             raise InvalidParameter(f"min_absolute_change must be a positive number, got {mac!r}")
         mrc = self.min_relative_change
-        if mrc is not None and (not _is_number(mrc) or not 0 < mrc < 1):
+        if mrc is not None and (not _is_number(mrc) or not 0 <= mrc <= 1):
             raise InvalidParameter(f"min_relative_change must be a number between 0 and 1, got {mrc!r}")
+        if self.threshold is None and mac is None and mrc is None:
+            raise InvalidParameter(
+                "MetricThreshold needs threshold, min_absolute_change or min_relative_change; none was given"
+            )
 
     @property
     def needs_baseline(self) -> bool:

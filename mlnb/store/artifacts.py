@@ -141,3 +141,28 @@ def download(store: SqlStore, run_id: str, rel: str, dst: Path | None) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     return dst.joinpath(*rel[len(base) :].split("/")) if rel else dst
+
+
+def read_verified(store: SqlStore, run_id: str, rel: str) -> bytes:
+    """The bytes of one artifact file, hashed as read: what is returned is what was logged."""
+    rel = check_relpath(rel)
+    rows = store.artifact_rows(run_id, rel)
+    if rel not in rows:
+        kind = "a directory, not a file" if rows else "not an artifact"
+        raise ArtifactNotFound(
+            f"{rel!r} of run {run_id} is {kind}; list them with mlnb.artifacts.list_artifacts"
+        )
+    sha, size = rows[rel]
+    path = contained(store.run_dir(run_id), rel)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IntegrityError(
+            f"artifact {rel!r} of run {run_id} is recorded but its file is missing"
+        ) from None
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
+        raise IntegrityError(
+            f"artifact {rel!r} of run {run_id} was modified after it was logged (its sha256 no longer "
+            "matches the recorded one); refusing to use it"
+        )
+    return data

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mlnb.entities import ArtifactInfo, DatasetInput, ViewType
+from mlnb.entities import DATASET_CONTEXT_TAG, ArtifactInfo, Dataset, DatasetInput, InputTag, ViewType
 from mlnb.store import schema as t
 from mlnb.store._common import _stages, now_ms
 from mlnb.store.values import check_text
@@ -32,19 +32,25 @@ class RunRecordsMixin:
         import json
 
         self._check_writable(run_id)
-        rows = [
-            {
-                "run_id": run_id,
-                "digest": d.digest,
-                "role": d.role,
-                "name": check_text(d.name, "dataset name"),
-                "source": d.source,
-                "shape": json.dumps(list(d.shape)),
-                "schema": json.dumps(list(d.schema)),
-                "created_time": now_ms(),
-            }
-            for d in datasets
-        ]
+        rows = []
+        for d in datasets:
+            ds = d.dataset
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "digest": check_text(ds.digest, "dataset digest"),
+                    "role": d.context or "",
+                    "name": check_text(ds.name, "dataset name"),
+                    "source": ds.source,
+                    "source_type": ds.source_type,
+                    "dataset_schema": ds.schema,
+                    "profile": ds.profile,
+                    "tags": json.dumps({t.key: t.value for t in d.tags if t.key != DATASET_CONTEXT_TAG}),
+                    "shape": json.dumps(list(d.shape)),
+                    "schema": json.dumps(list(d.columns)),
+                    "created_time": now_ms(),
+                }
+            )
         if not rows:
             return
         stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
@@ -58,10 +64,18 @@ class RunRecordsMixin:
         rows = conn.execute(
             sa.select(i).where(i.c.run_id == run_id).order_by(i.c.created_time, i.c.role)
         ).all()
-        return [
-            DatasetInput(r.name, r.digest, r.role, json.loads(r.shape), json.loads(r.schema), r.source)
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            tags = [InputTag(k, v) for k, v in json.loads(r.tags or "{}").items()]
+            if r.role:
+                tags.append(InputTag(DATASET_CONTEXT_TAG, r.role))
+            dataset = Dataset(
+                r.name, r.digest, r.source_type or "code", r.source or "{}", r.dataset_schema, r.profile
+            )
+            out.append(
+                DatasetInput(dataset, tuple(tags), tuple(json.loads(r.shape)), tuple(json.loads(r.schema)))
+            )
+        return out
 
     # --- artifacts (files are written by mlnb.store.artifacts) -----------------------------------
     def record_artifact(self, conn: sa.Connection, run_id: str, path: str, sha256: str, size: int) -> None:

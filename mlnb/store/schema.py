@@ -126,12 +126,18 @@ inputs = sa.Table(
     metadata,
     sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.run_id"), primary_key=True),
     sa.Column("digest", sa.String(64), primary_key=True),
+    # MLflow's "mlflow.data.context" input tag ("training", "eval", ...; "" when none was given)
     sa.Column("role", sa.String(32), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
-    sa.Column("source", sa.Text),
+    sa.Column("source", sa.Text),  # JSON, its form given by source_type (MLflow's Dataset.source)
     sa.Column("shape", sa.Text, nullable=False),  # JSON list
-    sa.Column("schema", sa.Text, nullable=False),  # JSON list of {"name", "type"}
+    sa.Column("schema", sa.Text, nullable=False),  # JSON list of {"name", "type"} (pandas/numpy dtypes)
     sa.Column("created_time", sa.BigInteger, nullable=False),
+    # migration 3: the rest of MLflow's Dataset and DatasetInput
+    sa.Column("source_type", sa.Text),  # "local", "code", "http", "s3", ...
+    sa.Column("dataset_schema", sa.Text),  # MLflow's Dataset.schema JSON ({"mlflow_colspec": ...})
+    sa.Column("profile", sa.Text),  # MLflow's Dataset.profile JSON ({"num_rows": ..., ...})
+    sa.Column("tags", sa.Text),  # JSON object of the input tags besides the context
 )
 
 V1_TABLES = [
@@ -241,7 +247,34 @@ V2_TABLES = [
 ]
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create(V1_TABLES), _create(V2_TABLES)]
+# --- migration 3: dataset inputs as MLflow records them ------------------------------------------
+_INPUT_COLUMNS_V3 = ("source_type", "dataset_schema", "profile", "tags")
+
+
+def _inputs_v3(conn: sa.Connection) -> None:
+    """Add the MLflow dataset columns; type the free-text sources recorded before."""
+    import json
+
+    have = {c["name"] for c in sa.inspect(conn).get_columns("inputs")}
+    for name in _INPUT_COLUMNS_V3:
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE inputs ADD COLUMN {name} TEXT"))  # fixed names, no input
+    if conn.dialect.name == "postgresql":  # any context string, not only mlnb's five roles
+        conn.execute(sa.text("ALTER TABLE inputs ALTER COLUMN role TYPE TEXT"))
+    i = inputs
+    legacy = conn.execute(
+        sa.select(i.c.run_id, i.c.digest, i.c.role, i.c.source).where(i.c.source_type.is_(None))
+    ).all()
+    for run_id, digest, role, source in legacy:
+        kind, fields = ("local", {"uri": source}) if source else ("code", {"tags": {}})
+        conn.execute(
+            i.update()
+            .where(i.c.run_id == run_id, i.c.digest == digest, i.c.role == role)
+            .values(source_type=kind, source=json.dumps(fields))
+        )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create(V1_TABLES), _create(V2_TABLES), _inputs_v3]
 LATEST = len(MIGRATIONS)
 
 

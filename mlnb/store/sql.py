@@ -33,6 +33,7 @@ from mlnb.entities import (
     Run,
     RunData,
     RunInfo,
+    RunInputs,
     RunStatus,
 )
 from mlnb.errors import (
@@ -383,7 +384,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
                     sa.select(lm.c.key, lm.c.value, lm.c.special).where(lm.c.run_id == run_id)
                 ).all()
             }
-            inputs = tuple(self._inputs(conn, run_id))
+            inputs = RunInputs(tuple(self._inputs(conn, run_id)))
         return Run(self._run_info(row), RunData(params, metrics, tags), inputs)
 
     def update_run(

@@ -38,7 +38,7 @@ def test_single_estimator_params_metrics_model_and_data(shell):
     roles = {(d.name, d.role) for d in r.inputs}
     assert roles == {("X_train", "train"), ("X_test", "eval")}
     train = next(d for d in r.inputs if d.role == "train")
-    assert train.shape == [112, 4] and train.schema[0]["name"] == "sepal length (cm)"
+    assert list(train.shape) == [112, 4] and train.columns[0]["name"] == "sepal length (cm)"
     files = artifacts(r.info.run_id)
     assert "cell.py" in files
     assert any(p.startswith("model/") for p in files)
@@ -104,7 +104,7 @@ def test_pipeline_with_column_transformer(shell):
     assert params["steps"].startswith("[('pre', ColumnTransformer(")
     assert len(params["steps"]) <= 250
     train = next(d for d in r.inputs if d.role == "train")
-    assert [c["name"] for c in train.schema] == ["age", "city"]
+    assert [c["name"] for c in train.columns] == ["age", "city"]
     assert "pipe/MLmodel" in artifacts(r.info.run_id)
 
 

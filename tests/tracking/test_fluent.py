@@ -199,8 +199,8 @@ def test_log_input_records_fingerprint(store: object) -> None:
     inputs = mlnb.get_run(run.info.run_id).inputs
     assert [i.role for i in inputs] == ["train", "eval"] or [i.role for i in inputs] == ["eval", "train"]
     train = next(i for i in inputs if i.role == "train")
-    assert train.digest == info.digest and train.shape == [3, 2]
-    assert [c["name"] for c in train.schema] == ["a", "b"]
+    assert train.digest == info.digest and list(train.shape) == [3, 2]
+    assert [c["name"] for c in train.columns] == ["a", "b"]
     assert mlnb.log_input.__module__  # public
     other = mlnb.log_input(df.assign(a=[1, 2, 4]), run_id=run.info.run_id)
     assert other.digest != info.digest

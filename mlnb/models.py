@@ -1,0 +1,40 @@
+"""``mlnb.models``: MLflow's ``mlflow.models`` — signatures, the MLmodel object, thresholds.
+
+Examples
+--------
+>>> from mlnb.models import infer_signature  # doctest: +SKIP
+>>> signature = infer_signature(X_train, model.predict(X_train))  # doctest: +SKIP
+>>> mlnb.sklearn.log_model(model, name="model", signature=signature)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "infer_signature": "mlnb.flavors.schema",
+    "ModelSignature": "mlnb.flavors.schema",
+    "MetricThreshold": "mlnb.analysis.thresholds",
+    "Model": "mlnb.flavors.model",
+    "ModelInfo": "mlnb.flavors.model",
+    "set_signature": "mlnb.registry.model_signature",
+    "validate_serving_input": "mlnb.serve.validation",
+    "convert_input_example_to_serving_input": "mlnb.flavors.serving_input",
+    "evaluate": "mlnb",  # whatever mlnb.evaluate is, one function under both names
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlnb.models' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
