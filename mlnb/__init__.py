@@ -96,7 +96,7 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedModel": "mlnb.errors",
     # models
     "log_model": "mlnb.tracking.model_logging",
-    "ModelInfo": "mlnb.tracking.model_logging",
+    "ModelInfo": "mlnb.flavors.model",
     "load_model": "mlnb.registry.loading",
     "sklearn": "mlnb.sklearn",
     "serve": "mlnb.serve.handle",

@@ -12,21 +12,34 @@ from __future__ import annotations
 import json
 import math
 import platform
-import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from mlnb.errors import InvalidParameter, UnsupportedModel
 from mlnb.flavors import environment, skops_io
+from mlnb.flavors.model import (
+    MLFLOW_FORMAT_VERSION,
+    MLMODEL_FILE,
+    Model,
+    dump_mlmodel,
+    mlflow_version_installed,
+    parse_mlmodel,
+)
 from mlnb.flavors.signature import infer_signature, normalize_signature
 
-MLMODEL_FILE = "MLmodel"
+__all__ = [
+    "MLFLOW_FORMAT_VERSION",
+    "MLMODEL_FILE",
+    "ModelFiles",
+    "build_model",
+    "dump_mlmodel",
+    "parse_mlmodel",
+]
+
 INPUT_EXAMPLE_FILE = "input_example.json"
 SERVING_EXAMPLE_FILE = "serving_input_example.json"
 EXAMPLE_ROWS = 5
-# The MLflow release whose format this mirrors; used as mlflow_version when mlflow is absent.
-MLFLOW_FORMAT_VERSION = "3.17.2"
+SERIALIZATION_FORMATS = (skops_io.SKOPS, skops_io.CLOUDPICKLE, skops_io.PICKLE)
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,71 @@ def _infer_quietly(model: Any, rows: Any, output: Any = None) -> dict[str, Any] 
 
 
 def mlflow_version() -> str:
-    return environment.installed_version("mlflow") or MLFLOW_FORMAT_VERSION
+    return mlflow_version_installed()
+
+
+def serialize(
+    model: Any, serialization_format: str | None, allow_pickle: bool
+) -> tuple[bytes, list[str], str, str]:
+    """(bytes, trusted types, serialization, file name) of ``model``.
+
+    skops unless ``serialization_format`` asks for ``"cloudpickle"`` or ``"pickle"``; with
+    ``allow_pickle`` a model skops cannot save falls back to cloudpickle.
+    """
+    fmt = skops_io.SKOPS if serialization_format is None else serialization_format
+    if fmt not in SERIALIZATION_FORMATS:
+        raise InvalidParameter(
+            f"serialization_format {serialization_format!r} is not supported; use one of "
+            f"{', '.join(SERIALIZATION_FORMATS)} (skops is the default and the only one that "
+            "cannot run code when loaded)"
+        )
+    if fmt == skops_io.PICKLE:
+        return skops_io.dump_plain_pickle(model), [], skops_io.PICKLE, skops_io.PICKLE_FILE
+    if fmt == skops_io.SKOPS:
+        try:
+            data, trusted = skops_io.dump_skops(model)
+            return data, trusted, skops_io.SKOPS, skops_io.SKOPS_FILE
+        except UnsupportedModel:
+            if not allow_pickle:
+                raise
+    return skops_io.dump_pickle(model), [], skops_io.CLOUDPICKLE, skops_io.PICKLE_FILE
+
+
+def example_files(
+    input_example: Any,
+) -> tuple[Any, list[tuple[str, bytes]], dict[str, Any] | None]:
+    """(rows, the two example files, saved_input_example_info) for an input example (or None)."""
+    if input_example is None:
+        return None, [], None
+    rows, example_json, serving_json, info = _example(input_example)
+    files = [
+        (INPUT_EXAMPLE_FILE, json.dumps(example_json).encode()),
+        (SERVING_EXAMPLE_FILE, json.dumps(serving_json, indent=2).encode()),
+    ]
+    return rows, files, info
+
+
+def new_model(
+    flavors: dict[str, Any],
+    files: list[tuple[str, bytes]],
+    *,
+    signature: dict[str, Any] | None,
+    example_info: dict[str, Any] | None,
+    metadata: dict[str, Any] | None = None,
+    model_id: str | None = None,
+) -> Model:
+    """The Model (MLmodel content) of a directory holding ``files``, in MLflow 3.17's keys."""
+    return Model(
+        flavors=flavors,
+        signature=signature,
+        saved_input_example_info=example_info,
+        metadata=metadata,
+        model_size_bytes=sum(len(content) for _, content in files),
+        model_id=model_id,
+        is_signature_from_type_hint=False,
+        prompts=None,
+        type_hint_from_example=False,
+    )
 
 
 def build_model(
@@ -127,13 +204,23 @@ def build_model(
     signature: Any = None,
     allow_pickle: bool = False,
     output_example: Any = None,
+    serialization_format: str | None = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    requirements: environment.Requirements | None = None,
+    model_id: str | None = None,
+    extra_files: list[tuple[str, bytes]] | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
 ) -> ModelFiles:
     """All files of the MLflow-compatible directory for a fitted scikit-learn estimator.
 
     The signature is inferred from ``input_example`` (first 5 rows) and the model's predictions
     on it unless given; ``output_example`` (the model's predictions on any rows) saves
-    predicting again when the caller has them.  Raises :class:`mlnb.errors.UnsupportedModel`
-    when skops cannot save the model and ``allow_pickle`` is False.
+    predicting again when the caller has them.  ``serialization_format`` is ``"skops"``
+    (default), or ``"cloudpickle"``/``"pickle"`` when the caller opts in.  Raises
+    :class:`mlnb.errors.UnsupportedModel` when skops cannot save the model and neither
+    ``allow_pickle`` nor a pickle format was asked for.
 
     Examples
     --------
@@ -143,34 +230,23 @@ def build_model(
     """
     import sklearn
 
-    try:
-        data, trusted = skops_io.dump_skops(model)
-        serialization, model_file = skops_io.SKOPS, skops_io.SKOPS_FILE
-    except UnsupportedModel:
-        if not allow_pickle:
-            raise
-        data, trusted = skops_io.dump_pickle(model), []
-        serialization, model_file = skops_io.CLOUDPICKLE, skops_io.PICKLE_FILE
-
+    data, trusted, serialization, model_file = serialize(model, serialization_format, allow_pickle)
     files: list[tuple[str, bytes]] = [(model_file, data)]
     sig = normalize_signature(signature)
-    info = None
-    if input_example is not None:
-        rows, example_json, serving_json, info = _example(input_example)
-        files.append((INPUT_EXAMPLE_FILE, json.dumps(example_json).encode()))
-        files.append((SERVING_EXAMPLE_FILE, json.dumps(serving_json, indent=2).encode()))
-        if sig is None:
-            sig = _infer_quietly(model, rows, output_example)
+    rows, example, info = example_files(input_example)
+    files.extend(example)
+    if rows is not None and sig is None:
+        sig = _infer_quietly(model, rows, output_example)
+    files.extend(extra_files or [])
 
-    python_version = platform.python_version()
     flavors: dict[str, Any] = {}
-    if hasattr(model, "predict"):
+    if hasattr(model, pyfunc_predict_fn):
         flavors["python_function"] = {
             "env": {"conda": environment.CONDA_ENV_FILE, "virtualenv": environment.PYTHON_ENV_FILE},
             "loader_module": "mlflow.sklearn",
             "model_path": model_file,
-            "predict_fn": "predict",
-            "python_version": python_version,
+            "predict_fn": pyfunc_predict_fn,
+            "python_version": platform.python_version(),
         }
     flavors["sklearn"] = {
         "code": None,
@@ -179,37 +255,8 @@ def build_model(
         "sklearn_version": sklearn.__version__,
         "skops_trusted_types": list(trusted) or None,
     }
-    meta: dict[str, Any] = {
-        "flavors": flavors,
-        "is_signature_from_type_hint": False,
-        "mlflow_version": mlflow_version(),
-        "model_id": None,
-        "model_size_bytes": sum(len(content) for _, content in files),
-        "model_uuid": uuid.uuid4().hex,
-        "prompts": None,
-        "type_hint_from_example": False,
-        "utc_time_created": str(datetime.now(UTC).replace(tzinfo=None)),
-    }
-    if info is not None:
-        meta["saved_input_example_info"] = info
-    if sig is not None:
-        meta["signature"] = sig
-    files.append((MLMODEL_FILE, dump_mlmodel(meta)))
-    files.extend(environment.environment_files(serialization))
-    return ModelFiles(files, serialization, list(trusted), sig, meta)
-
-
-def dump_mlmodel(meta: dict[str, Any]) -> bytes:
-    import yaml
-
-    return yaml.safe_dump(meta, default_flow_style=False).encode()
-
-
-def parse_mlmodel(text: bytes | str) -> dict[str, Any]:
-    """Read an ``MLmodel`` file (YAML) into a dict; the signature stays in MLflow's JSON strings."""
-    import yaml
-
-    meta = yaml.safe_load(text)
-    if not isinstance(meta, dict) or not isinstance(meta.get("flavors"), dict):
-        raise InvalidParameter("not an MLmodel file: it has no 'flavors' mapping")
-    return meta
+    meta = new_model(flavors, files, signature=sig, example_info=info, metadata=metadata, model_id=model_id)
+    meta.run_id, meta.artifact_path = run_id, artifact_path
+    files.append((MLMODEL_FILE, dump_mlmodel(meta.to_dict())))
+    files.extend(environment.environment_files(serialization, requirements))
+    return ModelFiles(files, serialization, list(trusted), sig, meta.to_dict())

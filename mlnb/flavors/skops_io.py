@@ -17,6 +17,7 @@ from mlnb.errors import UnsupportedModel
 
 SKOPS = "skops"
 CLOUDPICKLE = "cloudpickle"
+PICKLE = "pickle"
 SKOPS_FILE = "model.skops"
 PICKLE_FILE = "model.pkl"
 TRUSTED_ROOTS = frozenset({"sklearn", "numpy", "scipy", "pandas", "skops"})
@@ -76,7 +77,13 @@ def dump_pickle(model: Any) -> bytes:
     return cloudpickle.dumps(model, protocol=pickle.DEFAULT_PROTOCOL)
 
 
+def dump_plain_pickle(model: Any) -> bytes:
+    """Serialize with the standard library's pickle (MLflow's ``serialization_format="pickle"``)."""
+    return pickle.dumps(model, protocol=pickle.DEFAULT_PROTOCOL)
+
+
 def load_pickle(path: Path) -> Any:
+    """Load a pickle written by cloudpickle or by pickle (one reader reads both)."""
     import cloudpickle
 
     with open(path, "rb") as fh:

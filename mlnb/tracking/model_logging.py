@@ -8,10 +8,10 @@ types loading may trust come from that database record, never from the directory
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from mlnb.flavors.mlmodel import build_model
+from mlnb.flavors.mlmodel import ModelFiles, build_model
+from mlnb.flavors.model import Model, ModelInfo
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
@@ -19,18 +19,6 @@ from mlnb.tracking.state import get_store
 
 MODEL_TAG_PREFIX = "mlnb.model."
 PROFILE_FILE = "reference_profile.json"
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """Where a logged model lives and how it was saved."""
-
-    run_id: str
-    artifact_path: str
-    model_uri: str
-    flavor: str
-    serialization: str
-    signature: dict[str, Any] | None
 
 
 def model_tag(artifact_path: str) -> str:
@@ -49,6 +37,7 @@ def log_model(
     training_data: Any = None,
     _profiles: dict[int, bytes] | None = None,
     _output_example: Any = None,
+    **options: Any,
 ) -> ModelInfo:
     """Save a fitted scikit-learn estimator in the active run (or ``run_id``) under ``name``.
 
@@ -69,6 +58,9 @@ def log_model(
         Fall back to cloudpickle when skops cannot save the model.
     training_data : DataFrame, optional
         Also store a reference profile of it (``reference_profile.json``) for drift checks.
+    **options
+        Passed to :func:`mlnb.flavors.mlmodel.build_model` (``serialization_format``,
+        ``pyfunc_predict_fn``, ``metadata``, ``requirements``, ``model_id``, ``extra_files``).
 
     Raises
     ------
@@ -82,14 +74,18 @@ def log_model(
     >>> mlnb.load_model(info.model_uri).predict(X_test)  # doctest: +SKIP
     """
     name = check_relpath(name)
+    run = _run_id_or_active(run_id)
     built = build_model(
         model,
         input_example=input_example,
         signature=signature,
         allow_pickle=allow_pickle,
         output_example=_output_example,
+        run_id=run,
+        artifact_path=name,
+        **options,
     )
-    items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
+    extra: list[tuple[str, bytes | Any]] = []
     if training_data is not None:
         try:
             from mlnb.flavors.profile import build_profile
@@ -101,19 +97,36 @@ def log_model(
             profile = memo.get(id(training_data))
             if profile is None:
                 profile = memo[id(training_data)] = json.dumps(build_profile(training_data)).encode()
-            items.append((f"{name}/{PROFILE_FILE}", profile))
-    run = _run_id_or_active(run_id)
-    store = get_store()
-    files.write_files(store, run, items)
+            extra.append((PROFILE_FILE, profile))
     record = {"flavor": "sklearn", "serialization": built.serialization, "trusted_types": built.trusted_types}
+    return write_model(run, name, built, record, extra)
+
+
+def write_model(
+    run: str,
+    name: str,
+    built: ModelFiles,
+    record: dict[str, Any],
+    extra: list[tuple[str, bytes | Any]] | None = None,
+) -> ModelInfo:
+    """Write a built model directory into run ``run`` at ``name`` and record how it was saved.
+
+    ``record`` becomes the run tag ``mlnb.model.<name>``: ``flavor``, ``serialization`` and
+    ``trusted_types`` are what loading trusts later (never the MLmodel file).
+    """
+    store = get_store()
+    items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
+    items.extend((f"{name}/{rel}", data) for rel, data in extra or [])
+    files.write_files(store, run, items)
     # Committed before returning (not buffered): once log_model returns, another process
     # (``mlnb serve``, a registry command) finds the model and the types it may trust.
     store.log_batch(run, tags={model_tag(name): json.dumps(record)}, buffered=False)
-    return ModelInfo(
+    return ModelInfo.from_model(
+        Model.from_dict(built.mlmodel),
+        model_uri=f"runs:/{run}/{name}",
         run_id=run,
         artifact_path=name,
-        model_uri=f"runs:/{run}/{name}",
-        flavor="sklearn",
+        name=name,
+        flavor=record["flavor"],
         serialization=built.serialization,
-        signature=built.signature,
     )

@@ -43,7 +43,7 @@ def test_model_info_fields(logged) -> None:
     _, _, info = logged
     assert info.model_uri == f"runs:/{info.run_id}/model"
     assert (info.flavor, info.serialization) == ("sklearn", "skops")
-    assert json.loads(info.signature["inputs"])[0]["name"] == "Age"
+    assert json.loads(info.signature_dict["inputs"])[0]["name"] == "Age"
 
 
 def test_every_file_is_hashed_and_trusted_types_are_tagged(store, logged) -> None:
