@@ -28,7 +28,6 @@ from mlnb.store.paths import check_relpath
 from mlnb.tracking.model_logging import model_tag
 from mlnb.tracking.state import get_store
 
-
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 

@@ -93,8 +93,11 @@ def test_registered_model_name_registers_and_every_models_uri_loads(store, fitte
 
 
 def test_signature_given_as_a_dict_is_kept(store, fitted) -> None:
-    X, model = fitted
-    sig = {"inputs": json.dumps([{"type": "double", "name": "a"}, {"type": "long", "name": "b"}]), "outputs": None}
+    model = fitted[1]
+    sig = {
+        "inputs": json.dumps([{"type": "double", "name": "a"}, {"type": "long", "name": "b"}]),
+        "outputs": None,
+    }
     with mlnb.start_run():
         info = mlnb.sklearn.log_model(model, name="m", signature=sig)
     assert json.loads(info.signature_dict["inputs"])[1] == {"type": "long", "name": "b"}
@@ -130,7 +133,7 @@ def test_bad_serialization_format_and_unknown_keyword(store, fitted) -> None:
 def test_environment_keywords_shape_the_files(store, fitted) -> None:
     with mlnb.start_run():
         a = mlnb.sklearn.log_model(fitted[1], name="a", pip_requirements=["scikit-learn", "skops"])
-        b = mlnb.sklearn.log_model(fitted[1], name="b", extra_pip_requirements=["lightgbm==4.0"])
+        mlnb.sklearn.log_model(fitted[1], name="b", extra_pip_requirements=["lightgbm==4.0"])
         with pytest.raises(InvalidParameter, match="not both"):
             mlnb.sklearn.log_model(fitted[1], name="c", pip_requirements=["x"], extra_pip_requirements=["y"])
     run_dir = mlnb.get_store().run_dir(a.run_id)
@@ -146,7 +149,10 @@ def test_code_paths_and_extra_files_are_copied(store, fitted, tmp_path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with mlnb.start_run():
         info = mlnb.sklearn.log_model(
-            fitted[1], name="m", code_paths=[str(tmp_path / "helpers.py")], extra_files=[str(tmp_path / "notes.txt")]
+            fitted[1],
+            name="m",
+            code_paths=[str(tmp_path / "helpers.py")],
+            extra_files=[str(tmp_path / "notes.txt")],
         )
     directory = mlnb.get_store().run_dir(info.run_id) / "m"
     assert (directory / "code" / "helpers.py").read_text() == "X = 1\n"
@@ -169,7 +175,12 @@ def test_save_model_writes_a_local_directory_that_loads(store, fitted, tmp_path)
     X, model = fitted
     target = tmp_path / "saved"
     mlnb.sklearn.save_model(model, str(target), input_example=X)
-    assert {p.name for p in target.iterdir()} >= {"MLmodel", "model.skops", "input_example.json", "requirements.txt"}
+    assert {p.name for p in target.iterdir()} >= {
+        "MLmodel",
+        "model.skops",
+        "input_example.json",
+        "requirements.txt",
+    }
     _same(mlnb.sklearn.load_model(str(target)), model, X)
     _same(mlnb.sklearn.load_model(f"file://{target}"), model, X)
     _same(mlnb.pyfunc.load_model(target), model, X)
