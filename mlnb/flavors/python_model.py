@@ -15,7 +15,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlnb.errors import InvalidParameter
 
@@ -50,6 +50,24 @@ class PythonModelContext:
         return f"PythonModelContext(artifacts={self._artifacts!r}, model_config={self._model_config!r})"
 
 
+class PredictTypeHints(NamedTuple):
+    """The type hints of a ``predict`` method's input and output (None when absent)."""
+
+    input: Any
+    output: Any
+
+
+def predict_type_hints(predict: Any) -> PredictTypeHints:
+    try:
+        hints = inspect.get_annotations(predict, eval_str=True)
+        names = [n for n in inspect.signature(predict).parameters if n not in ("self", "params")]
+    except Exception:
+        return PredictTypeHints(None, None)
+    if names and names[0] == "context":
+        names = names[1:]
+    return PredictTypeHints(hints.get(names[0]) if names else None, hints.get("return"))
+
+
 class PythonModel:
     """Base class of a custom model: override ``predict`` (and ``load_context`` if needed).
 
@@ -66,6 +84,11 @@ class PythonModel:
 
     def load_context(self, context: PythonModelContext) -> None:
         """Load artifacts (files in ``context.artifacts``) once, before any ``predict``."""
+
+    @property
+    def predict_type_hints(self) -> PredictTypeHints:
+        """The input/output type hints of ``predict`` (MLflow's loaders read this attribute)."""
+        return predict_type_hints(self.predict)
 
     def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
         raise NotImplementedError(
