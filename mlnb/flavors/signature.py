@@ -1,12 +1,13 @@
-"""Model signatures in MLflow's JSON column schema, and checking a request against one.
+"""Model signatures in dict form, as stored in an ``MLmodel`` file, for logging and serving.
 
-A signature is a dict ``{"inputs": <json str>, "outputs": <json str>, "params": None}`` exactly as
-it appears under ``signature:`` in an ``MLmodel`` file.  Column specs look like
+The objects (:class:`~mlnb.flavors.schema.ModelSignature`, ``Schema``, ``ColSpec``) and the type
+rules live in :mod:`mlnb.flavors.schema`; this module is the dict view the model writer and the
+scoring server use.  A signature is a dict ``{"inputs": <json str>, "outputs": <json str>,
+"params": None}`` exactly as it appears under ``signature:`` in an ``MLmodel`` file.  Column specs look like
 ``{"type": "long", "name": "Age", "required": true}``; numpy arrays use a tensor spec
 ``{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}``.
 
-pandas 3 stores text as ``str`` (``StringDtype``); it maps to ``"string"`` like ``object`` columns
-holding text did before.
+pandas 3 stores text as ``str`` (``StringDtype``); it maps to ``"string"``.
 """
 
 from __future__ import annotations
@@ -15,81 +16,20 @@ import json
 from typing import Any
 
 from mlnb.errors import InvalidParameter
+from mlnb.flavors.inference import infer_schema
+from mlnb.flavors.schema import ModelSignature
+from mlnb.flavors.specs import DataType
 
-COLUMN_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
-
-
-def _numpy_type(dtype: Any) -> str:
-    kind, size = dtype.kind, getattr(dtype, "itemsize", 8)
-    if kind == "b":
-        return "boolean"
-    if kind in "iu":
-        if size < 4 or (kind == "i" and size == 4):
-            return "integer"
-        return "long"
-    if kind == "f":
-        return "float" if size <= 4 else "double"
-    if kind == "U":
-        return "string"
-    if kind == "S":
-        return "binary"
-    if kind == "M":
-        return "datetime"
-    raise InvalidParameter(f"cannot describe dtype {dtype} in a model signature")
-
-
-def column_type(series: Any) -> str:
-    """MLflow's column type name for a pandas Series (``str``/StringDtype -> ``"string"``)."""
-    import pandas as pd
-
-    dtype = series.dtype
-    if isinstance(dtype, pd.StringDtype) or (pd.api.types.is_string_dtype(dtype) and dtype.kind != "O"):
-        return "string"
-    if isinstance(dtype, pd.BooleanDtype):
-        return "boolean"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "datetime"
-    if dtype.kind == "O":
-        values = series.dropna()
-        if len(values) and all(isinstance(v, str) for v in values):
-            return "string"
-        if len(values) and all(isinstance(v, bytes) for v in values):
-            return "binary"
-        inferred = series.infer_objects().dtype
-        if inferred.kind != "O":
-            return _numpy_type(inferred)
-        raise InvalidParameter(
-            f"column {series.name!r} holds mixed Python objects; give it one type (e.g. astype(str))"
-        )
-    if hasattr(dtype, "numpy_dtype"):  # pandas nullable Int64/Float64
-        return _numpy_type(dtype.numpy_dtype)
-    return _numpy_type(dtype)
-
-
-def _required(series: Any) -> bool:
-    return not bool(series.isna().any())
-
-
-def _schema_of(data: Any) -> list[dict[str, Any]]:
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(data, pd.DataFrame):
-        return [
-            {"type": column_type(data[col]), "name": str(col), "required": _required(data[col])}
-            for col in data.columns
-        ]
-    if isinstance(data, pd.Series):
-        return [{"type": column_type(data), "required": _required(data)}]
-    array = np.asarray(data)
-    if array.dtype.kind == "O":
-        raise InvalidParameter("cannot describe an object array in a model signature; use a DataFrame")
-    shape = [-1, *array.shape[1:]]
-    return [{"type": "tensor", "tensor-spec": {"dtype": str(array.dtype), "shape": shape}}]
+COLUMN_TYPES = tuple(t.name for t in DataType)
 
 
 def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any]:
-    """The signature MLflow would infer from an input example and the model's predictions.
+    """The signature MLflow writes when logging a model with this input example, in dict form.
+
+    The types come from :func:`mlnb.flavors.schema.infer_signature`'s rules; as MLflow does when
+    it logs a model, a 1-D array of predictions for column input is one output column, and data
+    that cannot be described raises :class:`~mlnb.errors.InvalidParameter` (the caller decides
+    whether to log without a signature).
 
     Examples
     --------
@@ -98,16 +38,20 @@ def infer_signature(model_input: Any, model_output: Any = None) -> dict[str, Any
     {'type': 'long', 'name': 'Age', 'required': True}
     """
     import numpy as np
-    import pandas as pd
 
-    inputs = _schema_of(model_input)
+    inputs = infer_schema(model_input)
     output = model_output
-    if output is None:
-        return {"inputs": json.dumps(inputs), "outputs": None, "params": None}
-    is_tensor = inputs[0]["type"] == "tensor"
-    if not is_tensor and isinstance(output, np.ndarray) and output.ndim == 1:
+    if (
+        output is not None
+        and not inputs.is_tensor_spec()
+        and isinstance(output, np.ndarray)
+        and output.ndim == 1
+    ):
+        import pandas as pd
+
         output = pd.Series(output)
-    return {"inputs": json.dumps(inputs), "outputs": json.dumps(_schema_of(output)), "params": None}
+    outputs = None if output is None else infer_schema(output)
+    return ModelSignature(inputs, outputs).to_dict()
 
 
 def normalize_signature(signature: Any) -> dict[str, Any] | None:
