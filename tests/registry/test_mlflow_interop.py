@@ -173,6 +173,8 @@ def test_model_info_matches_mlflow_for_the_same_call(store, mlflow_store, churn)
     public = {name for name in dir(theirs) if not name.startswith("_")}
     assert public <= {name for name in dir(ours) if not name.startswith("_")}
     assert ours.signature_dict == theirs.signature.to_dict()
+    assert ours.signature.to_dict() == theirs.signature.to_dict()
+    assert repr(ours.signature) == repr(theirs.signature)
     assert ours.flavors == theirs.flavors
     for field in (
         "saved_input_example_info",
@@ -202,8 +204,6 @@ def test_signature_matches_mlflow_for_a_code_model(affine, tmp_path) -> None:
     mlnb.pyfunc.save_model(tmp_path / "ours", **common)
     theirs = mlflow.models.Model.load(str(tmp_path / "theirs"))
     ours = mlnb.pyfunc.load_model(tmp_path / "ours").metadata
-    assert ours.get_input_schema() == theirs.get_input_schema() or (
-        ours.signature_dict["inputs"] == theirs.signature.to_dict()["inputs"]
-    )
+    assert ours.get_input_schema().to_dict() == theirs.get_input_schema().to_dict()
     flavor_keys = set(theirs.flavors["python_function"]) - {"model_code_path"}
     assert flavor_keys <= set(ours.flavors["python_function"])
