@@ -118,6 +118,8 @@ _EXPORTS: dict[str, str] = {
     "load_model": "mlnb.registry.loading",
     "sklearn": "mlnb.sklearn",
     "serve": "mlnb.serve.handle",
+    # pyfunc (MLflow's mlflow.pyfunc module)
+    "pyfunc": "mlnb",
     # registry
     "register_model": "mlnb.registry.versions",
     "create_registered_model": "mlnb.registry.versions",

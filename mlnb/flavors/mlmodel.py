@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlnb.errors import InvalidParameter, UnsupportedModel
-from mlnb.flavors import environment, skops_io
+from mlnb.flavors import bundle, environment, skops_io
 from mlnb.flavors.model import (
     MLFLOW_FORMAT_VERSION,
     MLMODEL_FILE,
@@ -209,7 +209,8 @@ def build_model(
     metadata: dict[str, Any] | None = None,
     requirements: environment.Requirements | None = None,
     model_id: str | None = None,
-    extra_files: list[tuple[str, bytes]] | None = None,
+    code_paths: list[Any] | None = None,
+    extra_files: list[Any] | None = None,
     run_id: str | None = None,
     artifact_path: str | None = None,
 ) -> ModelFiles:
@@ -237,7 +238,9 @@ def build_model(
     files.extend(example)
     if rows is not None and sig is None:
         sig = _infer_quietly(model, rows, output_example)
-    files.extend(extra_files or [])
+    code = bundle.read_paths(code_paths, bundle.CODE_DIR, "code path")
+    extra = bundle.read_paths(extra_files, bundle.EXTRA_FILES_DIR, "extra file")
+    files.extend(code + extra)
 
     flavors: dict[str, Any] = {}
     if hasattr(model, pyfunc_predict_fn):
@@ -249,12 +252,16 @@ def build_model(
             "python_version": platform.python_version(),
         }
     flavors["sklearn"] = {
-        "code": None,
+        "code": bundle.CODE_DIR if code else None,
         "pickled_model": model_file,
         "serialization_format": serialization,
         "sklearn_version": sklearn.__version__,
         "skops_trusted_types": list(trusted) or None,
     }
+    if extra:
+        flavors["sklearn"]["extra_files"] = [{"path": rel} for rel, _ in extra]
+    if code and "python_function" in flavors:
+        flavors["python_function"]["code"] = bundle.CODE_DIR
     meta = new_model(flavors, files, signature=sig, example_info=info, metadata=metadata, model_id=model_id)
     meta.run_id, meta.artifact_path = run_id, artifact_path
     files.append((MLMODEL_FILE, dump_mlmodel(meta.to_dict())))

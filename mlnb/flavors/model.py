@@ -61,16 +61,12 @@ def parse_mlmodel(text: bytes | str) -> dict[str, Any]:
 
 
 def signature_object(raw: dict[str, Any] | None) -> Any:
-    """The MLmodel signature dict as a ``ModelSignature`` (the dict itself if that class is absent)."""
+    """The MLmodel signature dict as a :class:`~mlnb.flavors.schema.ModelSignature` (None stays None)."""
     if raw is None:
         return None
-    try:
-        from importlib import import_module
+    from mlnb.flavors.schema import ModelSignature
 
-        schema = import_module("mlnb.flavors.schema")
-    except ImportError:
-        return raw
-    return schema.ModelSignature.from_dict(raw)
+    return ModelSignature.from_dict(raw)
 
 
 def signature_dict(signature: Any) -> dict[str, Any] | None:
@@ -211,22 +207,19 @@ class Model:
         return self._signature
 
     def get_input_schema(self) -> Any:
+        """The input ``Schema`` of the signature (None without a signature)."""
         sig = self.signature
-        if sig is None:
-            return None
-        return sig.get("inputs") if isinstance(sig, dict) else sig.inputs
+        return None if sig is None else sig.inputs
 
     def get_output_schema(self) -> Any:
+        """The output ``Schema`` of the signature (None without one)."""
         sig = self.signature
-        if sig is None:
-            return None
-        return sig.get("outputs") if isinstance(sig, dict) else sig.outputs
+        return None if sig is None else sig.outputs
 
     def get_params_schema(self) -> Any:
+        """The ``ParamSchema`` of the signature (None without one)."""
         sig = self.signature
-        if sig is None:
-            return None
-        return sig.get("params") if isinstance(sig, dict) else getattr(sig, "params", None)
+        return None if sig is None else sig.params
 
     def load_input_example(self, path: str | Path | None = None) -> Any:
         """The saved input example (a DataFrame or ndarray), or None when none was saved.

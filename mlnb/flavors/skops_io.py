@@ -23,7 +23,8 @@ PICKLE_FILE = "model.pkl"
 TRUSTED_ROOTS = frozenset({"sklearn", "numpy", "scipy", "pandas", "skops"})
 
 
-def _is_acceptable(type_name: str) -> bool:
+def is_acceptable(type_name: str) -> bool:
+    """Whether a skops type from outside skops' default list may be trusted (scientific stack only)."""
     root = type_name.split(".", 1)[0]
     return root in TRUSTED_ROOTS and "<lambda>" not in type_name and "<locals>" not in type_name
 
@@ -57,7 +58,7 @@ def dump_skops(model: Any) -> tuple[bytes, list[str]]:
     except Exception as exc:
         raise _unsupported(model, f"skops failed with {type(exc).__name__}: {exc}") from None
     untrusted = sorted(sio.get_untrusted_types(data=data))
-    refused = [t for t in untrusted if not _is_acceptable(t)]
+    refused = [t for t in untrusted if not is_acceptable(t)]
     if refused:
         raise _unsupported(model, f"it contains {', '.join(refused)}")
     return data, untrusted

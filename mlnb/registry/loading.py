@@ -4,22 +4,31 @@ Order of checks: the URI resolves (mlnb.registry.uris); every file of the model 
 sha256 the store recorded when it was written; the serialization and the skops types to trust
 come from the run's ``mlnb.model.<path>`` tag in the database, never from the ``MLmodel`` file
 (which an attacker with write access to the artifact directory could edit).
+
+A local model directory (a path or ``file://`` URI, e.g. one written by ``save_model`` or by
+MLflow) has no recorded hashes; its skops file is loaded trusting only the scientific stack's
+types (the types listed in its ``MLmodel`` are not trusted), and pickles need ``allow_pickle``.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
 from mlnb.flavors import skops_io
-from mlnb.flavors.mlmodel import MLMODEL_FILE, parse_mlmodel
+from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
+from mlnb.store.paths import check_relpath
 from mlnb.tracking.model_logging import model_tag
 from mlnb.tracking.state import get_store
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 @dataclass(frozen=True)
@@ -31,11 +40,24 @@ class VerifiedModel:
     directory: Path
     mlmodel: dict[str, Any]
     serialization: str
-    trusted_types: list[str]
+    trusted_types: list[str] | None
+    flavor: str = "sklearn"
+    in_store: bool = True
 
     @property
     def signature(self) -> dict[str, Any] | None:
         return self.mlmodel.get("signature")
+
+    @property
+    def uri(self) -> str:
+        return f"runs:/{self.run_id}/{self.artifact_path}" if self.in_store else str(self.directory)
+
+    @property
+    def meta(self) -> Model:
+        """The ``MLmodel`` file as a :class:`~mlnb.flavors.model.Model`."""
+        model = Model.from_dict(self.mlmodel)
+        model._directory = self.directory
+        return model
 
 
 def verify_model(model_uri: str) -> VerifiedModel:
@@ -68,27 +90,105 @@ def verify_model(model_uri: str) -> VerifiedModel:
         mlmodel=meta,
         serialization=record["serialization"],
         trusted_types=list(record.get("trusted_types") or []),
+        flavor=record.get("flavor", "sklearn"),
     )
+
+
+def _local_directory(location: str) -> Path | None:
+    """The directory a local path or ``file:`` URI names; None for ``runs:/``/``models:/``/other schemes."""
+    if location.startswith("file://"):
+        return Path(location[len("file://") :])
+    if location.startswith("file:"):
+        return Path(location[len("file:") :])
+    if location.startswith(("runs:/", "models:/")):
+        return None
+    if _SCHEME.match(location):  # s3://, http://, ... (a one-letter "scheme" is a drive)
+        return None
+    return Path(location)
+
+
+def open_local(directory: Path) -> VerifiedModel:
+    """A model directory outside the store (no hashes to check; nothing is trusted from it)."""
+    file = directory / MLMODEL_FILE
+    if not file.is_file():
+        raise ModelNotFound(f"no {MLMODEL_FILE} file in {str(directory)!r}; is it a model directory?")
+    meta = parse_mlmodel(file.read_bytes())
+    flavors = meta["flavors"]
+    if "sklearn" in flavors:
+        flavor, serialization = "sklearn", flavors["sklearn"].get("serialization_format") or "cloudpickle"
+    else:
+        flavor, serialization = "python_function", ""
+    return VerifiedModel(
+        run_id=str(meta.get("run_id") or ""),
+        artifact_path=str(meta.get("artifact_path") or directory.name),
+        directory=directory,
+        mlmodel=meta,
+        serialization=serialization,
+        trusted_types=None,
+        flavor=flavor,
+        in_store=False,
+    )
+
+
+def open_model(location: str | Path) -> VerifiedModel:
+    """A verified model from a ``runs:/``/``models:/`` URI, or a local model directory.
+
+    Raises :class:`mlnb.errors.InvalidUri` for other schemes.
+    """
+    text = str(location)
+    directory = _local_directory(text)
+    if directory is None:
+        return verify_model(text)
+    return open_local(directory)
+
+
+def _model_file(model: VerifiedModel, default: str) -> Path:
+    """The model file the sklearn flavor names, kept inside the model directory."""
+    name = default
+    if not model.in_store:
+        name = check_relpath(str(model.mlmodel["flavors"]["sklearn"].get("pickled_model") or default))
+    return model.directory.joinpath(*name.split("/"))
+
+
+def _local_trusted(path: Path) -> list[str]:
+    import skops.io as sio
+
+    untrusted = sorted(sio.get_untrusted_types(file=path))
+    refused = [t for t in untrusted if not skops_io.is_acceptable(t)]
+    if refused:
+        raise IntegrityError(
+            f"the skops file {str(path)!r} needs types outside the scientific stack "
+            f"({', '.join(refused)}); mlnb does not trust types listed in a model directory. "
+            "Log the model into an mlnb store from code you trust instead"
+        )
+    return untrusted
 
 
 def load_verified(model: VerifiedModel, *, allow_pickle: bool = False) -> Any:
     """Deserialize a verified model with the database's serialization and trusted types."""
-    if model.serialization == skops_io.CLOUDPICKLE:
+    if model.flavor != "sklearn":
+        raise InvalidParameter(
+            f"the model {model.uri} is a {model.flavor} model, not a scikit-learn one; load it "
+            "with mlnb.pyfunc.load_model"
+        )
+    if model.serialization in (skops_io.CLOUDPICKLE, skops_io.PICKLE):
         if not allow_pickle:
             raise InvalidParameter(
-                f"the model runs:/{model.run_id}/{model.artifact_path} was saved with cloudpickle, "
+                f"the model {model.uri} was saved with {model.serialization}, "
                 "which can run arbitrary code when loaded; pass allow_pickle=True if you trust it"
             )
-        return skops_io.load_pickle(model.directory / skops_io.PICKLE_FILE)
+        return skops_io.load_pickle(_model_file(model, skops_io.PICKLE_FILE))
     if model.serialization != skops_io.SKOPS:
         raise IntegrityError(f"unknown serialization {model.serialization!r} recorded for the model")
     from skops.io.exceptions import UntrustedTypesFoundException
 
+    path = _model_file(model, skops_io.SKOPS_FILE)
+    trusted = model.trusted_types if model.trusted_types is not None else _local_trusted(path)
     try:
-        return skops_io.load_skops(model.directory / skops_io.SKOPS_FILE, model.trusted_types)
+        return skops_io.load_skops(path, trusted)
     except UntrustedTypesFoundException as exc:
         raise IntegrityError(
-            f"the model runs:/{model.run_id}/{model.artifact_path} needs types that were not "
+            f"the model {model.uri} needs types that were not "
             f"trusted when it was logged ({exc}); refusing to load it"
         ) from None
 
@@ -117,3 +217,37 @@ def load_model(model_uri: str, *, allow_pickle: bool = False) -> Any:
     >>> model.predict(X_test)  # doctest: +SKIP
     """
     return load_verified(verify_model(model_uri), allow_pickle=allow_pickle)
+
+
+def copy_to(model: VerifiedModel, dst_path: str | Path | None) -> None:
+    """Copy a verified model directory into ``dst_path`` (MLflow's download location), if given."""
+    if dst_path is None:
+        return
+    target = Path(dst_path) / (model.artifact_path.rsplit("/", 1)[-1] or "model")
+    shutil.copytree(model.directory, target, dirs_exist_ok=True)
+
+
+def load_sklearn_model(
+    model_uri: str | Path, dst_path: str | Path | None = None, *, allow_pickle: bool = False
+) -> Any:
+    """MLflow's ``mlflow.sklearn.load_model``: a stored model by URI, or a local model directory.
+
+    Parameters
+    ----------
+    model_uri : str or Path
+        ``runs:/<run_id>/<path>``, ``models:/<name>/<version>``, ``models:/<name>@<alias>``,
+        ``models:/<name>/<stage>``, or a local directory (path or ``file://`` URI) such as
+        one written by ``mlnb.sklearn.save_model`` or ``mlflow.sklearn.save_model``.
+    dst_path : str or Path, optional
+        Also copy the (verified) model directory there, as MLflow downloads it.
+    allow_pickle : bool
+        mlnb's opt-in for models saved with cloudpickle or pickle.
+
+    Examples
+    --------
+    >>> model = mlnb.sklearn.load_model("models:/churn@champion")  # doctest: +SKIP
+    """
+    model = open_model(model_uri)
+    loaded = load_verified(model, allow_pickle=allow_pickle)
+    copy_to(model, dst_path)
+    return loaded

@@ -211,6 +211,10 @@ def load_for_serving(model_uri: str, *, allow_pickle: bool = False) -> tuple[Any
     from mlnb.registry.loading import load_verified, verify_model
 
     verified = verify_model(model_uri)
+    if verified.flavor != "sklearn":  # a custom Python model: its pyfunc wrapper predicts
+        from mlnb.registry.pyfunc_api import load_pyfunc
+
+        return load_pyfunc(model_uri, allow_pickle=allow_pickle), verified.signature
     return load_verified(verified, allow_pickle=allow_pickle), verified.signature
 
 

@@ -8,6 +8,7 @@ types loading may trust come from that database record, never from the directory
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from mlnb.flavors.mlmodel import ModelFiles, build_model
@@ -129,4 +130,5 @@ def write_model(
         name=name,
         flavor=record["flavor"],
         serialization=built.serialization,
+        creation_timestamp=int(time.time() * 1000),
     )

@@ -92,6 +92,7 @@ def test_model_info_from_model_carries_mlflow_fields(churn, tmp_path) -> None:
     assert info.saved_input_example_info == model.saved_input_example_info
     assert info.registered_model_version is None
     assert info.signature_dict == model.signature_dict
+    assert info.signature.inputs.input_names() == [str(c) for c in X.columns]
     assert isinstance(info, ModelInfo)
 
 
@@ -108,4 +109,6 @@ def test_reads_the_mlmodel_real_mlflow_writes(churn, tmp_path) -> None:
     assert model.model_uuid == theirs.model_uuid
     assert model.saved_input_example_info == theirs.saved_input_example_info
     assert model.signature_dict == theirs.signature.to_dict()
+    assert model.signature.to_dict() == theirs.signature.to_dict()
+    assert model.get_input_schema().input_names() == theirs.get_input_schema().input_names()
     pd.testing.assert_frame_equal(model.load_input_example(), theirs.load_input_example(str(tmp_path / "m")))
