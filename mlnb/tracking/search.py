@@ -263,16 +263,16 @@ def filter_experiments(
     experiments: list[Experiment], filter_string: str | None, order_by: Sequence[str] | None
 ) -> list[Experiment]:
     """Apply a filter on ``name`` and ``tags.<key>`` to experiments (a handful: done in Python)."""
-    from mlnb.store.filters import ATTR, TAG, BoolOp, parse_filter
+    from mlnb.store.filters import ATTR, STRING, TAG, BoolOp, parse_filter
     from mlnb.store.query import like_match
 
-    node = parse_filter(filter_string or None)
+    node = parse_filter(filter_string or None, {"name": STRING}, {})
 
     def holds(n: Any, exp: Experiment) -> bool:
         if isinstance(n, BoolOp):
             results = (holds(item, exp) for item in n.items)
             return all(results) if n.op == "AND" else any(results)
-        if n.kind == ATTR and n.key == "run_name":
+        if n.kind == ATTR and n.key == "name":
             value: str | None = exp.name
         elif n.kind == TAG:
             value = exp.tags.get(n.key)
