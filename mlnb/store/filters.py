@@ -85,6 +85,8 @@ RUN_ATTR_ALIASES = {
     "Run name": "run_name",
     "Run Name": "run_name",
 }
+# order_by knows the ``created`` spellings but not the ``run name`` ones (as MLflow)
+ORDER_ATTR_ALIASES = {"created": "start_time", "Created": "start_time"}
 STRING_ATTRS = {k for k, v in RUN_ATTRS.items() if v != NUMBER}
 NUMBER_ATTRS = {k for k, v in RUN_ATTRS.items() if v == NUMBER}
 DATASET_KEYS = ("name", "digest", "context")
@@ -421,5 +423,9 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> list[Or
             raise FilterSyntaxError(
                 f"order_by clause {clause!r} is empty; write e.g. 'metrics.accuracy DESC'"
             )
-        out.append(_Parser(clause).parse_order())
+        if clause != clause.strip():
+            raise FilterSyntaxError(
+                f"order_by clause {clause!r} has spaces at its ends; write {clause.strip()!r}"
+            )
+        out.append(_Parser(clause, aliases=ORDER_ATTR_ALIASES).parse_order())
     return out
