@@ -1,22 +1,46 @@
-"""MLflow's search language, plus ``OR`` and parentheses, parsed into a tree and compiled to SQL.
+"""MLflow's run-search language, parsed into a tree (compiled to SQL by :mod:`mlnb.store.query`).
 
-Grammar (keywords are case-insensitive)::
+Grammar (keywords and operators are case-insensitive; prefixes and attribute names are not,
+as in MLflow)::
 
     filter     := or_expr
-    or_expr    := and_expr ("OR" and_expr)*
+    or_expr    := and_expr ("OR" and_expr)*                      -- mlnb extension
     and_expr   := atom ("AND" atom)*
-    atom       := "(" or_expr ")" | comparison
+    atom       := "(" or_expr ")" | comparison                   -- parentheses: mlnb extension
     comparison := ident op value | ident ["NOT"] "IN" "(" value ("," value)* ")"
                 | ident "IS" ["NOT"] "NULL"
-    ident      := prefix "." key | attribute
-    prefix     := metrics | params | tags | attributes   (singular forms and "run" accepted)
-    key        := bare characters [word . - / :] | `backticked` | "double quoted"
-    op         := = | != | < | <= | > | >= | LIKE | ILIKE
+    ident      := [prefix "."] key                               -- no prefix: an attribute
+    prefix     := metric(s) | param(s) | parameter(s) | tag(s) | attribute(s) | attr | run
+                | dataset(s)                                     -- each may be `backticked`
+    key        := bare characters [word . - / :] | `backticked` | "double" or 'single' quoted
 
-Metrics compare with numbers (IEEE semantics: NaN is only ``!=`` anything); params, tags and
-string attributes compare with quoted strings ('' doubles a quote).  A run that lacks the key
-never matches a comparison on it, ``!=`` and ``NOT IN`` included; ``IS NULL`` finds it.
-Values are always bound parameters: nothing from the filter text is spliced into SQL.
+What each entity accepts (what MLflow accepts; anything else is a :class:`FilterSyntaxError`
+naming the problem):
+
+================  =========================================  ==================================
+entity            operators                                  values
+================  =========================================  ==================================
+metrics           = != < <= > >=                             numbers (``-`` sign allowed)
+params, tags      = != LIKE ILIKE, IS NULL, IS NOT NULL       quoted strings
+attributes        run_id: = != LIKE ILIKE IN NOT IN;          quoted strings
+                  run_name, status, user_id, artifact_uri:
+                  = != LIKE ILIKE
+                  start_time, end_time: = != < <= > >=        numbers (epoch milliseconds)
+datasets          name, digest, context:                     quoted strings
+                  = != LIKE ILIKE IN NOT IN
+================  =========================================  ==================================
+
+Attribute spellings: ``created`` / ``Created`` mean ``start_time``; ``run name``, ``Run name``
+and ``Run Name`` (quoted or backticked) mean ``run_name``.
+
+mlnb's extensions, refused by MLflow: ``OR`` and parentheses.  Known differences: a doubled
+quote inside a string stands for one quote (``'it''s'`` is ``it's``; MLflow keeps both
+characters), and a filter ending in a dangling ``AND`` is an error (MLflow ignores it).
+
+Metrics compare with numbers (IEEE semantics: NaN is only ``!=`` anything).  A run that lacks
+the key never matches a comparison on it, ``!=`` included; ``IS NULL`` finds it.  A dataset
+condition holds when any dataset input of the run satisfies it.  Values are always bound
+parameters: nothing from the filter text is spliced into SQL.
 """
 
 from __future__ import annotations
@@ -26,7 +50,7 @@ from dataclasses import dataclass
 
 from mlnb.errors import FilterSyntaxError
 
-METRIC, PARAM, TAG, ATTR = "metrics", "params", "tags", "attributes"
+METRIC, PARAM, TAG, ATTR, DATASET = "metrics", "params", "tags", "attributes", "datasets"
 _PREFIXES = {
     "metric": METRIC,
     "metrics": METRIC,
@@ -40,14 +64,43 @@ _PREFIXES = {
     "attributes": ATTR,
     "attr": ATTR,
     "run": ATTR,
+    "dataset": DATASET,
+    "datasets": DATASET,
 }
-# attribute name -> kind of value it holds
-STRING_ATTRS = {"run_id", "run_name", "status", "user_id", "lifecycle_stage", "parent_run_id"}
-NUMBER_ATTRS = {"start_time", "end_time", "experiment_id"}
-_ATTR_ALIASES = {"created": "start_time", "run_uuid": "run_id", "name": "run_name"}
+# kinds of attribute: compared with a string, a string or a list of strings, or a number
+STRING, LISTABLE, NUMBER = "string", "listable", "number"
+RUN_ATTRS = {
+    "run_id": LISTABLE,
+    "run_name": STRING,
+    "status": STRING,
+    "user_id": STRING,
+    "artifact_uri": STRING,
+    "start_time": NUMBER,
+    "end_time": NUMBER,
+}
+RUN_ATTR_ALIASES = {
+    "created": "start_time",
+    "Created": "start_time",
+    "run name": "run_name",
+    "Run name": "run_name",
+    "Run Name": "run_name",
+}
+# order_by knows the ``created`` spellings but not the ``run name`` ones (as MLflow)
+ORDER_ATTR_ALIASES = {"created": "start_time", "Created": "start_time"}
+STRING_ATTRS = {k for k, v in RUN_ATTRS.items() if v != NUMBER}
+NUMBER_ATTRS = {k for k, v in RUN_ATTRS.items() if v == NUMBER}
+DATASET_KEYS = ("name", "digest", "context")
 
-_STRING_OPS = {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"}
-_NUMBER_OPS = {"=", "!=", "<", "<=", ">", ">="}
+_OPS = {
+    METRIC: {"=", "!=", "<", "<=", ">", ">="},
+    PARAM: {"=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"},
+    TAG: {"=", "!=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"},
+    DATASET: {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"},
+    STRING: {"=", "!=", "LIKE", "ILIKE"},
+    LISTABLE: {"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"},
+    NUMBER: {"=", "!=", "<", "<=", ">", ">="},
+}
+_OP_ORDER = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL")
 _KEYWORDS = {"AND", "OR", "LIKE", "ILIKE", "IN", "NOT", "IS", "NULL", "ASC", "DESC"}
 
 _TOKEN = re.compile(
@@ -59,7 +112,7 @@ _TOKEN = re.compile(
   | (?P<comma>,)
   | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
   | (?P<backtick>`(?:[^`]|``)*`)
-  | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.]))
+  | (?P<number>-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.]))
   | (?P<word>[^\s()'"`,=<>!]+)
     """,
     re.VERBOSE,
@@ -76,10 +129,10 @@ class Token:
 
 @dataclass(frozen=True)
 class Comparison:
-    kind: str  # METRIC | PARAM | TAG | ATTR
+    kind: str  # METRIC | PARAM | TAG | ATTR | DATASET
     key: str
-    op: str  # one of _STRING_OPS | _NUMBER_OPS
-    value: object  # float | str | tuple[str | float, ...] | None
+    op: str  # = != < <= > >= LIKE ILIKE IN "NOT IN" "IS NULL" "IS NOT NULL"
+    value: object  # float | int | str | tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -125,9 +178,9 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "backtick":
             value = raw[1:-1].replace("``", "`")
         elif kind == "number":
-            value = float(raw)
+            value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
         elif kind == "op" and raw == "==":
-            raw = "="
+            raise _error(text, m.start(), "'=' (the search language has no '==')", raw)
         elif kind == "word" and raw.upper() in _KEYWORDS:
             kind, raw = "keyword", raw.upper()
         out.append(Token(kind, raw, m.start(), value))
@@ -135,11 +188,18 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+_ATTR_EXAMPLE = "an identifier like metrics.accuracy, params.C, tags.team or attributes.status"
+
+
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(
+        self, text: str, attributes: dict[str, str] | None = None, aliases: dict[str, str] | None = None
+    ) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.attributes = RUN_ATTRS if attributes is None else attributes
+        self.aliases = RUN_ATTR_ALIASES if aliases is None else aliases
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -158,6 +218,13 @@ class _Parser:
         if tok and tok.kind == "keyword" and tok.text in words:
             self.i += 1
             return tok.text
+        return None
+
+    def adjacent(self, kinds: tuple[str, ...]) -> Token | None:
+        """The next token if it is one of ``kinds`` and touches the previous one (no space)."""
+        prev, tok = self.tokens[self.i - 1], self.peek()
+        if tok is not None and tok.kind in kinds and tok.pos == prev.pos + len(prev.text):
+            return tok
         return None
 
     # --- boolean structure -------------------------------------------------------------------
@@ -195,50 +262,66 @@ class _Parser:
 
     # --- identifiers ---------------------------------------------------------------------------
     def parse_identifier(self) -> tuple[str, str, int]:
+        """``(kind, key, column)`` of ``prefix.key``, ```prefix`.key`` or a bare attribute."""
         tok = self.peek()
         start = self.pos()
-        if tok is None or tok.kind not in ("word", "keyword"):
-            raise self.fail("an identifier like metrics.accuracy, params.C or tags.team")
+        if tok is None:
+            raise self.fail(_ATTR_EXAMPLE)
         self.i += 1
+        if tok.kind == "backtick" or (tok.kind == "string" and tok.text[0] == '"'):
+            rest = self.adjacent(("word",))
+            if tok.kind == "backtick" and rest is not None and rest.text.startswith("."):
+                self.i += 1
+                return self.keyed(str(tok.value), rest.text[1:], start, rest)
+            return self.attribute(str(tok.value), start)  # `Run name` = 'x'
+        if tok.kind not in ("word", "keyword"):
+            raise _error(self.text, start, _ATTR_EXAMPLE, tok.text)
         prefix, dot, key = tok.text.partition(".")
         if not dot:
-            name = _ATTR_ALIASES.get(tok.text.lower(), tok.text.lower())
-            if name in STRING_ATTRS or name in NUMBER_ATTRS:
-                return ATTR, name, start
-            raise _error(
-                self.text, start, "an identifier like metrics.accuracy, params.C or tags.team", tok.text
-            )
-        kind = _PREFIXES.get(prefix.lower())
+            return self.attribute(tok.text, start)
+        return self.keyed(prefix, key, start, tok)
+
+    def keyed(self, prefix: str, key: str, start: int, last: Token) -> tuple[str, str, int]:
+        kind = _PREFIXES.get(prefix)
         if kind is None:
-            raise _error(self.text, start, "metrics., params., tags. or attributes. before the key", prefix)
+            hint = f" (prefixes are lower case: {prefix.lower()}.)" if prefix.lower() in _PREFIXES else ""
+            raise _error(
+                self.text,
+                start,
+                f"metrics., params., tags., attributes. or datasets. before the key{hint}",
+                prefix,
+            )
         if key == "":
-            quoted = self.peek()
-            if (
-                quoted is None
-                or quoted.kind not in ("backtick", "string")
-                or quoted.pos != tok.pos + len(tok.text)
-            ):
-                raise _error(self.text, start + len(tok.text), "a key after the '.'")
+            quoted = self.adjacent(("backtick", "string"))
+            if quoted is None:
+                raise _error(self.text, last.pos + len(last.text), "a key after the '.'")
             self.i += 1
             key = str(quoted.value)
             if key == "":
                 raise _error(self.text, quoted.pos, "a non-empty key", quoted.text)
         if kind == ATTR:
-            name = _ATTR_ALIASES.get(key.lower(), key.lower())
-            if name not in STRING_ATTRS and name not in NUMBER_ATTRS:
-                known = ", ".join(sorted(STRING_ATTRS | NUMBER_ATTRS))
-                raise _error(self.text, start, f"an attribute among {known}", key)
-            key = name
+            return self.attribute(key, start)
+        if kind == DATASET and key not in DATASET_KEYS:
+            raise _error(self.text, start, f"a dataset key among {', '.join(DATASET_KEYS)}", key)
         return kind, key, start
+
+    def attribute(self, key: str, start: int) -> tuple[str, str, int]:
+        name = self.aliases.get(key, key)
+        if name not in self.attributes:
+            known = ", ".join(sorted(self.attributes))
+            raise _error(self.text, start, f"an attribute among {known}", key)
+        return ATTR, name, start
 
     # --- comparisons ---------------------------------------------------------------------------
     def parse_comparison(self) -> Comparison:
         kind, key, _ = self.parse_identifier()
-        numeric = kind == METRIC or (kind == ATTR and key in NUMBER_ATTRS)
+        family = self.attributes[key] if kind == ATTR else kind
+        numeric = family in (METRIC, NUMBER)
         op_pos = self.pos()
         tok = self.peek()
+        expected = "a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)"
         if tok is None:
-            raise self.fail("a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)")
+            raise self.fail(expected)
         if tok.kind == "op" or (tok.kind == "keyword" and tok.text in ("LIKE", "ILIKE", "IN")):
             self.i += 1
             op = tok.text
@@ -254,17 +337,21 @@ class _Parser:
                 raise self.fail("NULL after IS" + (" NOT" if negated else ""))
             op = "IS NOT NULL" if negated else "IS NULL"
         else:
-            raise self.fail("a comparison operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS)")
-        allowed = _NUMBER_OPS if numeric else _STRING_OPS
-        if kind == ATTR and key == "run_id":
-            allowed = _STRING_OPS - {"IS NULL", "IS NOT NULL"}
+            raise self.fail(expected)
+        allowed = _OPS[family]
         if op not in allowed:
-            what = "metrics" if kind == METRIC else f"{kind}.{key}" if kind == ATTR else kind
-            raise _error(self.text, op_pos, f"one of {', '.join(sorted(allowed))} for {what}", op)
+            what = f"{kind}.{key}" if kind in (ATTR, DATASET) else kind
+            ops = ", ".join(o for o in _OP_ORDER if o in allowed)
+            hint = ""
+            if op in ("IN", "NOT IN"):
+                hint = "; IN lists apply to attributes.run_id and datasets.* (elsewhere join '=' with OR)"
+            elif op in ("IS NULL", "IS NOT NULL"):
+                hint = "; IS NULL applies to params and tags"
+            raise _error(self.text, op_pos, f"one of {ops} for {what}{hint}", op)
         if op in ("IS NULL", "IS NOT NULL"):
             return Comparison(kind, key, op, None)
         if op in ("IN", "NOT IN"):
-            return Comparison(kind, key, op, self.parse_list(numeric))
+            return Comparison(kind, key, op, self.parse_list())
         return Comparison(kind, key, op, self.parse_value(numeric, kind, key))
 
     def parse_value(self, numeric: bool, kind: str, key: str) -> object:
@@ -275,22 +362,21 @@ class _Parser:
             self.i += 1
             return tok.value
         if tok is None or tok.kind != "string":
-            hint = f" (quote it: '{tok.text}')" if tok is not None and tok.kind == "number" else ""
+            hint = f" (quote it: '{tok.text}')" if tok is not None and tok.kind in ("number", "word") else ""
             raise self.fail(f"a quoted string to compare {kind}.{key} with{hint}")
         self.i += 1
         return tok.value
 
-    def parse_list(self, numeric: bool) -> tuple[object, ...]:
+    def parse_list(self) -> tuple[object, ...]:
         tok = self.peek()
         if tok is None or tok.kind != "lparen":
             raise self.fail("'(' to open the list of values")
         self.i += 1
         values: list[object] = []
-        want = "number" if numeric else "string"
         while True:
             tok = self.peek()
-            if tok is None or tok.kind != want:
-                raise self.fail("a quoted string in the list" if not numeric else "a number")
+            if tok is None or tok.kind != "string":
+                raise self.fail("a quoted string in the list")
             self.i += 1
             values.append(tok.value)
             tok = self.peek()
@@ -303,18 +389,26 @@ class _Parser:
             raise self.fail("',' or ')' in the list of values")
 
     def parse_order(self) -> OrderKey:
-        kind, key, _ = self.parse_identifier()
+        kind, key, start = self.parse_identifier()
+        if kind == DATASET:
+            raise _error(self.text, start, "metrics., params., tags. or attributes. to order by", "datasets")
         direction = self.take_keyword("ASC", "DESC")
         if self.peek() is not None:
             raise self.fail("ASC, DESC or the end of the order-by clause")
         return OrderKey(kind, key, direction == "DESC")
 
 
-def parse_filter(text: str | None) -> Node | None:
-    """Parse a filter string into a tree; ``None`` or blank text means no filter."""
+def parse_filter(
+    text: str | None, attributes: dict[str, str] | None = None, aliases: dict[str, str] | None = None
+) -> Node | None:
+    """Parse a filter string into a tree; ``None`` or blank text means no filter.
+
+    ``attributes`` (name -> ``STRING`` / ``LISTABLE`` / ``NUMBER``) and ``aliases`` replace the
+    run attributes for other entities (experiments).
+    """
     if text is None:
         return None
-    return _Parser(text).parse_filter()
+    return _Parser(text, attributes, aliases).parse_filter()
 
 
 def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> list[OrderKey]:
@@ -329,5 +423,9 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> list[Or
             raise FilterSyntaxError(
                 f"order_by clause {clause!r} is empty; write e.g. 'metrics.accuracy DESC'"
             )
-        out.append(_Parser(clause).parse_order())
+        if clause != clause.strip():
+            raise FilterSyntaxError(
+                f"order_by clause {clause!r} has spaces at its ends; write {clause.strip()!r}"
+            )
+        out.append(_Parser(clause, aliases=ORDER_ATTR_ALIASES).parse_order())
     return out

@@ -23,7 +23,9 @@ from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
 from mlnb.store.filters import (
     ATTR,
+    DATASET,
     METRIC,
+    NUMBER_ATTRS,
     PARAM,
     BoolOp,
     Comparison,
@@ -63,8 +65,21 @@ def like_match(value: str | None, pattern: str | None, ci: bool) -> int | None:
     return 1 if _like_regex(pattern).fullmatch(value) else 0
 
 
+# The artifact root of the searched store, bound when the query runs (the compiled query is
+# shared by every store), so ``artifact_uri`` is ``root + run_id`` as the frame shows it.
+ARTIFACT_ROOT = "mlnb_artifact_root"
+
+
+def _dataset_column(key: str) -> sa.ColumnElement[Any]:
+    """The ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)."""
+    i = t.inputs.c
+    return {"name": i.name, "digest": i.digest, "context": i.role}[key]
+
+
 def _run_column(key: str) -> sa.ColumnElement[Any]:
     r = t.runs.c
+    if key == "artifact_uri":
+        return sa.bindparam(ARTIFACT_ROOT, "", type_=sa.Text) + r.run_id
     return {
         "run_id": r.run_id,
         "run_name": r.name,
@@ -126,9 +141,13 @@ class _Compiler:
                 return col.is_(None)
             if node.op == "IS NOT NULL":
                 return col.is_not(None)
-            if node.key in ("start_time", "end_time", "experiment_id"):
+            if node.key in NUMBER_ATTRS:
                 return self.number_cond(col, node.op, node.value)  # type: ignore[arg-type]
             return self.text_cond(col, node.op, node.value)
+        if node.kind == DATASET:  # any dataset input of the run satisfies it, as in MLflow
+            i = t.inputs.alias()
+            cond = self.text_cond(i.c[_dataset_column(node.key).key], node.op, node.value)
+            return sa.exists().where(i.c.run_id == runs.run_id, cond)
         if node.kind == METRIC:
             lm = t.latest_metrics.alias()
             if node.op == "!=":  # NaN differs from everything; negations check each run
@@ -173,7 +192,7 @@ def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     for i, item in enumerate(items):
         if (
             isinstance(item, Comparison)
-            and item.kind != ATTR
+            and item.kind not in (ATTR, DATASET)
             and item.op not in NEGATIVE_OPS
             and item.op != "IS NOT NULL"
         ):
@@ -192,7 +211,8 @@ def drives_search(node: Node | None) -> bool:
         return False
     items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     return any(
-        isinstance(item, Comparison) and item.kind != ATTR and item.op not in NEGATIVE_OPS for item in items
+        isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS
+        for item in items
     )
 
 
@@ -253,7 +273,8 @@ def _main_query(
     ordering: list[Any] = []
     for i, key in enumerate(order):
         if key.kind == ATTR:
-            col = _run_column(key.key)
+            # every artifact_uri is the same root before the run id: ordering by it is by run id
+            col = _run_column("run_id" if key.key == "artifact_uri" else key.key)
             ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
@@ -303,7 +324,10 @@ def search(
     stages: Sequence[str],
     run_ids: Sequence[str] | None = None,
     experiment_names: Sequence[str] = (),
+    artifact_root: str = "",
 ) -> SearchResult:
+    """Runs matching ``filter_string`` in ``order_by`` order; ``artifact_root`` is the URI the
+    run ids follow in ``artifact_uri`` (with its trailing ``/``)."""
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
         raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
     if order_by is None:
@@ -322,6 +346,8 @@ def search(
         dialect, exp_keys, filter_string, tuple(order_by), max_results, stage_keys, run_ids is not None
     )
     bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
+    if filter_string and "artifact_uri" in filter_string:
+        bound[ARTIFACT_ROOT] = artifact_root
     result = SearchResult(main.rows(conn, **bound))
     if result.rows:
         result.params, result.metrics, result.tags, result.metric_block = read_details(

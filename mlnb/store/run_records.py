@@ -26,6 +26,7 @@ class RunRecordsMixin:
     _run_row: Any
     _check_writable: Any
     _experiment_key: Any
+    artifact_root: Any
 
     # --- dataset inputs ---------------------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
@@ -162,4 +163,5 @@ class RunRecordsMixin:
                 _stages(view_type),
                 run_ids,
                 experiment_names,
+                self.artifact_root.as_uri() + "/",
             )

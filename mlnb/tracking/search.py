@@ -234,28 +234,33 @@ def _frame_builder() -> Any:
 
 
 def _as_frame_from_lists(store: Any, result: Any) -> Any:
-    """The frame through pandas' own inference: no runs, or times the fast path leaves to it."""
+    """The frame through pandas' own inference, from lists built value by value as MLflow builds
+    them, so that the corner cases come out with MLflow's dtypes too: no runs (six float64
+    columns), every run unfinished (a naive ``datetime64[s]`` end_time of NaT), times beyond
+    the fast path's range."""
     import numpy as np
     import pandas as pd
 
     runs = result.runs
     root = store.artifact_root.as_uri()
+
+    def when(ms: int | None) -> Any:
+        return pd.to_datetime(ms, unit="ms", utc=True)
+
     data: dict[str, Any] = {
         "run_id": [r["run_id"] for r in runs],
         "experiment_id": [str(r["experiment_id"]) for r in runs],
         "status": [r["status"] for r in runs],
         "artifact_uri": [f"{root}/{r['run_id']}" for r in runs],
-        "start_time": pd.to_datetime([r["start_time"] for r in runs], unit="ms", utc=True),
-        "end_time": pd.to_datetime(
-            [r["end_time"] if r["end_time"] is not None else pd.NaT for r in runs], unit="ms", utc=True
-        ),
+        "start_time": [when(r["start_time"]) for r in runs],
+        "end_time": [when(r["end_time"]) for r in runs],
     }
     for key in sorted(result.metrics):
         data[f"metrics.{key}"] = np.asarray(result.metrics[key], dtype="float64")
     for key in sorted(result.params):
-        data[f"params.{key}"] = pd.array(result.params[key], dtype=object)
+        data[f"params.{key}"] = list(result.params[key])
     for key in sorted(result.tags):
-        data[f"tags.{key}"] = pd.array(result.tags[key], dtype=object)
+        data[f"tags.{key}"] = list(result.tags[key])
     return pd.DataFrame(data)
 
 
@@ -263,16 +268,16 @@ def filter_experiments(
     experiments: list[Experiment], filter_string: str | None, order_by: Sequence[str] | None
 ) -> list[Experiment]:
     """Apply a filter on ``name`` and ``tags.<key>`` to experiments (a handful: done in Python)."""
-    from mlnb.store.filters import ATTR, TAG, BoolOp, parse_filter
+    from mlnb.store.filters import ATTR, STRING, TAG, BoolOp, parse_filter
     from mlnb.store.query import like_match
 
-    node = parse_filter(filter_string or None)
+    node = parse_filter(filter_string or None, {"name": STRING}, {})
 
     def holds(n: Any, exp: Experiment) -> bool:
         if isinstance(n, BoolOp):
             results = (holds(item, exp) for item in n.items)
             return all(results) if n.op == "AND" else any(results)
-        if n.kind == ATTR and n.key == "run_name":
+        if n.kind == ATTR and n.key == "name":
             value: str | None = exp.name
         elif n.kind == TAG:
             value = exp.tags.get(n.key)

@@ -9,8 +9,10 @@ from mlnb.store import query, search_details
 FILTERS = [
     None,
     "metrics.m > 0.5 AND params.p != 'x'",
-    "params.p LIKE 'a%' OR tags.t ILIKE '%B' OR attributes.status IN ('FINISHED')",
-    "metrics.m != 1 AND tags.t IS NULL AND params.q NOT IN ('a', 'b')",
+    "params.p LIKE 'a%' OR tags.t ILIKE '%B' OR attributes.run_id IN ('0a', '0b')",
+    "metrics.m != 1 AND tags.t IS NULL AND attributes.run_id NOT IN ('a', 'b')",
+    "datasets.name IN ('a', 'b') AND dataset.context = 'train' AND datasets.digest LIKE 'ab%'",
+    "attributes.artifact_uri LIKE '%/0a%' AND attributes.`Run name` ILIKE 'x%'",
 ]
 
 
