@@ -146,6 +146,8 @@ _EXPORTS: dict[str, str] = {
     "resolve_model_uri": "mlnb.registry.uris",
     "RegisteredModel": "mlnb.registry.entities",
     "ModelVersion": "mlnb.registry.entities",
+    # shapeval: mlflow.shap and mlflow.evaluate
+    "shap": "mlnb",
 }
 
 __all__ = sorted(_EXPORTS)
