@@ -43,25 +43,30 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_mlflow_template(tmp_path_factory.mktemp("mlflow-template"))
 
 
+def copy_mlflow_template(template: Path, db: Path) -> Path:
+    """A fresh MLflow database at ``db``, copied from the template, artifacts beside it."""
+    shutil.copyfile(template, db)
+    with sqlite3.connect(db) as conn:  # the default experiment's artifacts go beside ``db``
+        conn.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            (str(db.parent / "mlruns" / "0"),),
+        )
+    conn.close()
+    return db
+
+
 def _fresh_mlflow(tmp_path: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     import mlflow
     import mlflow.tracking.fluent as fluent
 
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(template, db)
-    with sqlite3.connect(db) as conn:  # the default experiment's artifacts go in this test's dir
-        conn.execute(
-            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
-            (str(tmp_path / "mlruns" / "0"),),
-        )
-    conn.close()
+    db = copy_mlflow_template(template, tmp_path / "mlflow.db")
     for name in list(os.environ):
         if name.startswith("MLFLOW_"):
             monkeypatch.delenv(name)
     while mlflow.active_run() is not None:
         mlflow.end_run()
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
-    monkeypatch.setattr(fluent, "_last_active_run_id", None)
+    fluent._last_active_run_id.set(None)
     mlflow.set_tracking_uri(f"sqlite:///{db}")
     mlflow.set_registry_uri(f"sqlite:///{db}")
     return mlflow
@@ -91,6 +96,20 @@ def mlf(
     yield module
     while module.active_run() is not None:
         module.end_run()
+
+
+@pytest.fixture
+def fresh_sqlite_uri(mlf: ModuleType, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """``fresh_sqlite_uri(name)``: the ``sqlite:///`` URI of a new, empty store for the side."""
+
+    def make(name: str) -> str:
+        (tmp_path / name).mkdir()
+        db = tmp_path / name / "store.db"
+        if mlf.__name__ == "mlflow":
+            copy_mlflow_template(request.getfixturevalue("mlflow_template_db"), db)
+        return f"sqlite:///{db}"
+
+    return make
 
 
 def submodule(mlf: ModuleType, name: str) -> ModuleType:
