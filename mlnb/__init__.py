@@ -6,6 +6,7 @@ SQLAlchemy, scikit-learn and friends load only when a feature needs them.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -148,6 +149,11 @@ _EXPORTS: dict[str, str] = {
     "ModelVersion": "mlnb.registry.entities",
     # shapeval: mlflow.shap and mlflow.evaluate
     "shap": "mlnb",
+    # compat: MLflow's exception under its name, and the error for MLflow names mlnb lacks
+    "exceptions": "mlnb",
+    "MlflowException": "mlnb.exceptions",
+    "NotSupportedByMlnb": "mlnb.errors",
+    "ModuleNotSupportedByMlnb": "mlnb.errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -156,7 +162,12 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
+        if name.startswith("__"):
+            raise AttributeError(f"module 'mlnb' has no attribute {name!r}")
+        # an MLflow name mlnb does not provide gets an error naming the MLflow feature
+        from mlnb.unsupported import attribute_error
+
+        raise attribute_error(name)
     if module == "mlnb":  # a subpackage or submodule, e.g. mlnb.datasets
         value = import_module(f"mlnb.{name}")
     else:
@@ -167,6 +178,25 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _MlflowNameFinder:
+    """Last on ``sys.meta_path``: ``import mlnb.deployments`` (an MLflow module mlnb does not
+    provide) raises an error naming the MLflow feature instead of "No module named"."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname.startswith("mlnb.") and fullname.count(".") == 1:
+            from mlnb.unsupported import import_error
+
+            error = import_error(fullname)
+            if error is not None:
+                raise error
+        return None
+
+
+if not any(type(finder).__name__ == "_MlflowNameFinder" for finder in sys.meta_path):
+    sys.meta_path.append(_MlflowNameFinder())
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -97,3 +97,26 @@ class ValidationFailed(MlnbError):
 
 class UnsupportedModel(InvalidParameter):
     """A model cannot be saved safely (skops refuses a type) and pickling was not allowed."""
+
+
+class NotSupportedByMlnb(MlnbError, AttributeError):
+    """A public MLflow name that mlnb does not provide (``mlnb.start_span``, ``mlnb.deployments``).
+
+    An ``AttributeError``, so ``hasattr(mlnb, name)`` is false and feature checks keep working;
+    the message names the MLflow feature and what to use instead.  ``mlflow_name`` and
+    ``feature`` hold them for code.
+    """
+
+    http_status = 501
+    error_code = "NOT_IMPLEMENTED"
+    mlflow_name: str = ""
+    feature: str = ""
+
+
+class ModuleNotSupportedByMlnb(MlnbError, ModuleNotFoundError):
+    """The same for an import: ``import mlnb.deployments`` or ``from mlnb import trace``."""
+
+    http_status = 501
+    error_code = "NOT_IMPLEMENTED"
+    mlflow_name: str = ""
+    feature: str = ""
