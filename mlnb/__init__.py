@@ -126,6 +126,15 @@ _EXPORTS: dict[str, str] = {
     "resolve_model_uri": "mlnb.registry.uris",
     "RegisteredModel": "mlnb.registry.entities",
     "ModelVersion": "mlnb.registry.entities",
+    # client: MLflow's MlflowClient, its entities and module names
+    "MlflowClient": "mlnb.registry.client",
+    "client": "mlnb",
+    "tracking": "mlnb",
+    "entities": "mlnb",
+    "Param": "mlnb.entities",
+    "RunTag": "mlnb.entities",
+    "ExperimentTag": "mlnb.entities",
+    "FileInfo": "mlnb.entities",
 }
 
 __all__ = sorted(_EXPORTS)

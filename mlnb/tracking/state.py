@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from mlnb import config
@@ -43,6 +46,9 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
 def get_store() -> SqlStore:
     """The active store, opened on first use (``set_store`` > ``MLNB_STORE`` > ``.mlnb`` found)."""
     global _store, _store_env, experiment_id
+    bound = _bound_store.get()
+    if bound is not None:
+        return bound
     env = os.environ.get(config.STORE_ENV)
     store = _store
     if store is not None and (_explicit_uri is not None or env == _store_env):
@@ -59,3 +65,21 @@ def get_store() -> SqlStore:
         _store = SqlStore(location.resolve(_explicit_uri))
         _store_env = env
         return _store
+
+
+# --- a store bound for one block of code (MlflowClient(tracking_uri=...)) ---------------------
+_bound_store: ContextVar[SqlStore | None] = ContextVar("mlnb_bound_store", default=None)
+
+
+@contextmanager
+def using_store(store: SqlStore) -> Iterator[SqlStore]:
+    """Make :func:`get_store` return ``store`` inside the block, in this thread/task only.
+
+    A client opened on another tracking URI runs the shared API functions through this, so
+    they write to its store without touching the active one of the session.
+    """
+    token = _bound_store.set(store)
+    try:
+        yield store
+    finally:
+        _bound_store.reset(token)
