@@ -95,13 +95,13 @@ def _statement(
     for i, key in enumerate(parse_order_by(list(order_by))):
         if key.kind == ATTR:
             col = _run_column(key.key)
-            keys += [(col.is_(None), False), (col, key.descending)]
+            keys += [(_flag(col.is_(None)), False), (col, key.descending)]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
         source = source.outerjoin(table, sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key))
-        keys.append((table.c.run_id.is_(None), False))  # runs without the key go last
+        keys.append((_flag(table.c.run_id.is_(None)), False))  # runs without the key go last
         if key.kind == METRIC:
-            keys.append((sa.func.coalesce(table.c.special == 1, False), False))  # NaN after numbers
+            keys.append((_flag(table.c.special == 1), False))  # NaN after every number
         value = table.c.value
         if dialect == "postgresql" and key.kind != METRIC:
             value = value.collate("C")
@@ -113,11 +113,18 @@ def _statement(
     return stmt, keys
 
 
+def _flag(condition: Any) -> Any:
+    """0 or 1 (never NULL): a sort key that compares like any value in the keyset condition."""
+    return sa.case((condition, 1), else_=0)
+
+
 def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
     """Rows strictly after ``values`` in the order of ``keys`` (NULL-safe equality on ties)."""
     options = []
     for i, (expr, desc) in enumerate(keys):
         ties = [k.is_not_distinct_from(v) for (k, _), v in zip(keys[:i], values[:i], strict=True)]
+        if values[i] is None:  # nothing sorts after NULL here: its flag key came first
+            continue
         beyond = expr < values[i] if desc else expr > values[i]
         options.append(sa.and_(*ties, beyond))
     condition = sa.or_(*options)

@@ -164,7 +164,10 @@ class TrackingClient(ArtifactsMixin):
         if run_name is None and tags.get("mlflow.runName"):
             run_name = str(tags["mlflow.runName"])
         with self._on_store() as store:
-            info = store.create_run(str(experiment_id), run_name=run_name, tags=tags, start_time=start_time)
+            parent = tags.get("mlflow.parentRunId") or None
+            info = store.create_run(
+                str(experiment_id), run_name=run_name, tags=tags, start_time=start_time, parent_run_id=parent
+            )
             return store.get_run(info.run_id)
 
     def get_run(self, run_id: str) -> Run:
@@ -175,7 +178,8 @@ class TrackingClient(ArtifactsMixin):
     def get_parent_run(self, run_id: str) -> Run | None:
         """The parent of a nested run, or ``None`` for a top-level run."""
         with self._on_store() as store:
-            parent = store.get_run(run_id).info.parent_run_id
+            run = store.get_run(run_id)
+            parent = run.info.parent_run_id or run.data.tags.get("mlflow.parentRunId")
             return None if parent is None else store.get_run(parent)
 
     def search_runs(
