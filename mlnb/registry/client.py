@@ -121,9 +121,11 @@ class MlflowClient(TrackingClient):
 
         ``source`` is ``runs:/<run_id>/<path>``, a ``models:/`` URI, or the location of a
         logged model directory inside a run's artifacts (``f"{run.info.artifact_uri}/model"``).
-        The registered model is created on first use.
+        The registered model must exist (:meth:`create_registered_model`), as in MLflow;
+        ``mlnb.register_model`` creates it on first use instead.
         """
         with self._on_store() as store:
+            versions.get_registered_model(name)
             uri = _model_uri(store.artifact_root, source, run_id)
             return versions.register_model(uri, name, tags, description=description)
 
