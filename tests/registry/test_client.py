@@ -7,13 +7,11 @@ tags and descriptions, stages with archive_existing_versions, aliases, paging.
 
 from __future__ import annotations
 
-import inspect
-
 import pytest
 
 import mlnb
 from tests.tracking import client_backends
-from tests.tracking.client_backends import Api
+from tests.tracking.client_backends import Api, all_pages, check_signature
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*registry stages will be removed:FutureWarning")
 
@@ -56,12 +54,7 @@ def _versions(api: Api, name: str, count: int) -> str:
 @pytest.mark.mlflow
 @pytest.mark.parametrize("method", REGISTRY_METHODS)
 def test_method_signature_matches_mlflow(method: str) -> None:
-    mlflow = pytest.importorskip("mlflow")
-    ours = inspect.signature(getattr(mlnb.MlflowClient, method))
-    theirs = inspect.signature(getattr(mlflow.MlflowClient, method))
-    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
-        (p.name, p.kind, p.default) for p in theirs.parameters.values()
-    ]
+    check_signature(method)
 
 
 def test_create_and_get_registered_model(api: Api) -> None:
@@ -71,12 +64,8 @@ def test_create_and_get_registered_model(api: Api) -> None:
     assert list(model.latest_versions) == [] and model.aliases == {}
     got = api.client.get_registered_model("churn")
     assert (got.name, got.creation_timestamp) == ("churn", model.creation_timestamp)
-    with pytest.raises(api.error) as exc:
-        api.client.create_registered_model("churn")
-    assert api.code(exc) == "RESOURCE_ALREADY_EXISTS"
-    with pytest.raises(api.error) as exc:
-        api.client.get_registered_model("nope")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.create_registered_model, "churn") == "RESOURCE_ALREADY_EXISTS"
+    assert api.fails(api.client.get_registered_model, "nope") == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_create_model_version(api: Api) -> None:
@@ -95,9 +84,9 @@ def test_create_model_version(api: Api) -> None:
 
 def test_create_model_version_needs_the_registered_model(api: Api) -> None:
     source, run_id = _model_source(api)
-    with pytest.raises(api.error) as exc:
-        api.client.create_model_version("not-created", source, run_id)
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert (
+        api.fails(api.client.create_model_version, "not-created", source, run_id) == "RESOURCE_DOES_NOT_EXIST"
+    )
 
 
 def test_create_model_version_from_the_artifact_location(store: object) -> None:
@@ -116,9 +105,7 @@ def test_create_model_version_from_the_artifact_location(store: object) -> None:
 def test_missing_versions(api: Api) -> None:
     _versions(api, "churn", 1)
     for name, version in [("churn", "9"), ("nope", "1")]:
-        with pytest.raises(api.error) as exc:
-            api.client.get_model_version(name, version)
-        assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+        assert api.fails(api.client.get_model_version, name, version) == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_rename_registered_model(api: Api) -> None:
@@ -133,12 +120,8 @@ def test_rename_registered_model(api: Api) -> None:
     assert renamed.name == "new" and renamed.tags == {"k": "v"} and renamed.aliases == {"champion": 2}
     assert api.client.get_model_version("new", 1).tags == {"vt": "x"}
     assert int(api.client.get_model_version_by_alias("new", "champion").version) == 2
-    with pytest.raises(api.error) as exc:
-        api.client.get_registered_model("old")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
-    with pytest.raises(api.error) as exc:
-        api.client.rename_registered_model("old", "other")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.get_registered_model, "old") == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.rename_registered_model, "old", "other") == "RESOURCE_DOES_NOT_EXIST"
     source, run_id = _model_source(api)
     assert int(api.client.create_model_version("new", source, run_id).version) == 3
 
@@ -146,9 +129,7 @@ def test_rename_registered_model(api: Api) -> None:
 def test_rename_to_a_taken_name(api: Api) -> None:
     api.client.create_registered_model("a")
     api.client.create_registered_model("b")
-    with pytest.raises(api.error) as exc:
-        api.client.rename_registered_model("a", "b")
-    assert api.code(exc) == "RESOURCE_ALREADY_EXISTS"
+    assert api.fails(api.client.rename_registered_model, "a", "b") == "RESOURCE_ALREADY_EXISTS"
 
 
 def test_descriptions(api: Api) -> None:
@@ -174,9 +155,9 @@ def test_stages_and_latest_versions(api: Api) -> None:
     api.client.transition_model_version_stage("churn", 3, "Production", archive_existing_versions=True)
     stages = {int(v): api.client.get_model_version("churn", v).current_stage for v in ("1", "2", "3")}
     assert stages == {1: "Archived", 2: "Staging", 3: "Production"}
-    with pytest.raises(api.error) as exc:
-        api.client.transition_model_version_stage("churn", 1, "bogus")
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert (
+        api.fails(api.client.transition_model_version_stage, "churn", 1, "bogus") == "INVALID_PARAMETER_VALUE"
+    )
     assert api.client.get_model_version_stages("churn", 1) == ["None", "Staging", "Production", "Archived"]
 
 
@@ -190,9 +171,10 @@ def test_aliases(api: Api) -> None:
     assert list(api.client.get_model_version("churn", 2).aliases) == ["champion"]
     api.client.delete_registered_model_alias("churn", "challenger")
     assert api.client.get_registered_model("churn").aliases == {"champion": 2}
-    with pytest.raises(api.error) as exc:
-        api.client.get_model_version_by_alias("churn", "challenger")
-    assert api.code(exc) == DIFFERENT_CODES["missing alias"][api.name]
+    assert (
+        api.fails(api.client.get_model_version_by_alias, "churn", "challenger")
+        == DIFFERENT_CODES["missing alias"][api.name]
+    )
 
 
 def test_tags(api: Api) -> None:
@@ -215,19 +197,11 @@ def test_tags(api: Api) -> None:
 def test_delete_version_and_model(api: Api) -> None:
     _versions(api, "churn", 2)
     api.client.delete_model_version("churn", 1)
-    with pytest.raises(api.error) as exc:
-        api.client.get_model_version("churn", 1)
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
-    with pytest.raises(api.error) as exc:
-        api.client.delete_model_version("churn", 1)
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.get_model_version, "churn", 1) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.delete_model_version, "churn", 1) == "RESOURCE_DOES_NOT_EXIST"
     api.client.delete_registered_model("churn")
-    with pytest.raises(api.error) as exc:
-        api.client.get_registered_model("churn")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
-    with pytest.raises(api.error) as exc:
-        api.client.delete_registered_model("churn")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.get_registered_model, "churn") == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.delete_registered_model, "churn") == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_search_registered_models_pages(api: Api) -> None:
@@ -235,15 +209,8 @@ def test_search_registered_models_pages(api: Api) -> None:
         api.client.create_registered_model(f"model-{i}", tags={"even": str(i % 2 == 0)})
     whole = api.client.search_registered_models()
     assert whole.token is None and [m.name for m in whole] == [f"model-{i}" for i in range(7)]
-    names, token, pages = [], None, 0
-    while True:
-        page = api.client.search_registered_models(max_results=3, page_token=token)
-        names += [m.name for m in page]
-        pages += 1
-        token = page.token
-        if token is None:
-            break
-    assert names == [m.name for m in whole] and pages == 3
+    found, pages = all_pages(api.client.search_registered_models, 3)
+    assert [m.name for m in found] == [m.name for m in whole] and pages == 3
     evens = api.client.search_registered_models("tags.even = 'True'")
     assert [m.name for m in evens] == ["model-0", "model-2", "model-4", "model-6"]
     by_name = api.client.search_registered_models("name LIKE 'model-%'", order_by=["name DESC"])
@@ -256,21 +223,19 @@ def test_search_model_versions_pages(api: Api) -> None:
     found = api.client.search_model_versions("name = 'a'")
     assert sorted(int(v.version) for v in found) == [1, 2, 3]
     assert {v.run_id for v in found} == {run_id}
-    seen, token = [], None
-    while True:
-        page = api.client.search_model_versions(max_results=2, page_token=token)
-        assert len(page) <= 2
-        seen += [(v.name, int(v.version)) for v in page]
-        token = page.token
-        if token is None:
-            break
-    assert sorted(seen) == [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2)]
+    found, pages = all_pages(api.client.search_model_versions, 2)
+    assert pages == 3
+    assert sorted((v.name, int(v.version)) for v in found) == [
+        ("a", 1),
+        ("a", 2),
+        ("a", 3),
+        ("b", 1),
+        ("b", 2),
+    ]
 
 
 def test_search_refuses_a_bad_token(api: Api) -> None:
-    with pytest.raises(api.error) as exc:
-        api.client.search_registered_models(page_token="garbage!")
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert api.fails(api.client.search_registered_models, page_token="garbage!") == "INVALID_PARAMETER_VALUE"
 
 
 def test_copy_model_version(store: object) -> None:

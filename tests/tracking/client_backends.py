@@ -23,8 +23,39 @@ class Api:
     error: type[Exception]
     entities: Any
 
-    def code(self, exc: pytest.ExceptionInfo[Exception]) -> str:
+    def fails(self, call: Any, *args: Any, **kwargs: Any) -> str:
+        """The ``error_code`` of the error ``call(*args, **kwargs)`` raises (it must raise)."""
+        with pytest.raises(self.error) as exc:
+            call(*args, **kwargs)
         return str(exc.value.error_code)
+
+
+def all_pages(search: Any, size: int, *args: Any, **kwargs: Any) -> tuple[list[Any], int]:
+    """Every item of a paged search, following page tokens, and the number of pages read."""
+    items: list[Any] = []
+    token, pages = None, 0
+    while True:
+        page = search(*args, max_results=size, page_token=token, **kwargs)
+        assert len(page) <= size
+        items += page
+        pages += 1
+        token = page.token
+        if token is None:
+            return items, pages
+
+
+def check_signature(method: str) -> None:
+    """Our ``MlflowClient.<method>`` takes MLflow's parameters: names, kinds and defaults."""
+    import inspect
+
+    import mlnb
+
+    mlflow = pytest.importorskip("mlflow")
+    ours = inspect.signature(getattr(mlnb.MlflowClient, method))
+    theirs = inspect.signature(getattr(mlflow.MlflowClient, method))
+    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.parameters.values()
+    ]
 
 
 @pytest.fixture(scope="session")

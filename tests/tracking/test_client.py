@@ -6,7 +6,6 @@ tests/store/tracking/test_sqlalchemy_store.py (search paging, max_results, deter
 
 from __future__ import annotations
 
-import inspect
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 
 import mlnb
 from tests.tracking import client_backends
-from tests.tracking.client_backends import Api
+from tests.tracking.client_backends import Api, all_pages, check_signature
 
 # the fixtures, shared with tests/registry/test_client.py
 api = client_backends.api
@@ -48,12 +47,7 @@ def _exp(api: Api, name: str = "exp") -> str:
 @pytest.mark.mlflow
 @pytest.mark.parametrize("method", TRACKING_METHODS)
 def test_method_signature_matches_mlflow(method: str) -> None:
-    mlflow = pytest.importorskip("mlflow")
-    ours = inspect.signature(getattr(mlnb.MlflowClient, method))
-    theirs = inspect.signature(getattr(mlflow.MlflowClient, method))
-    assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == [
-        (p.name, p.kind, p.default) for p in theirs.parameters.values()
-    ]
+    check_signature(method)
 
 
 def test_client_is_exported_under_mlflow_names() -> None:
@@ -86,12 +80,8 @@ def test_create_and_get_experiment(api: Api) -> None:
 
 def test_experiment_errors(api: Api) -> None:
     _exp(api, "dup")
-    with pytest.raises(api.error) as exc:
-        api.client.create_experiment("dup")
-    assert api.code(exc) == "RESOURCE_ALREADY_EXISTS"
-    with pytest.raises(api.error) as exc:
-        api.client.get_experiment("987654")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.create_experiment, "dup") == "RESOURCE_ALREADY_EXISTS"
+    assert api.fails(api.client.get_experiment, "987654") == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_rename_experiment(api: Api) -> None:
@@ -99,9 +89,10 @@ def test_rename_experiment(api: Api) -> None:
     api.client.rename_experiment(exp_id, "new")
     assert api.client.get_experiment(exp_id).name == "new"
     assert api.client.get_experiment_by_name("old") is None
-    with pytest.raises(api.error) as exc:
-        api.client.rename_experiment(exp_id, "Default")
-    assert api.code(exc) == DIFFERENT_CODES["rename to a taken name"][api.name]
+    assert (
+        api.fails(api.client.rename_experiment, exp_id, "Default")
+        == DIFFERENT_CODES["rename to a taken name"][api.name]
+    )
 
 
 def test_delete_and_restore_experiment(api: Api) -> None:
@@ -121,9 +112,7 @@ def test_experiment_tags(api: Api) -> None:
     api.client.set_experiment_tag(exp_id, "b", "x")
     api.client.delete_experiment_tag(exp_id, "a")
     assert api.client.get_experiment(exp_id).tags == {"b": "x"}
-    with pytest.raises(api.error) as exc:
-        api.client.delete_experiment_tag(exp_id, "a")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.delete_experiment_tag, exp_id, "a") == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_search_experiments_pages(api: Api) -> None:
@@ -131,16 +120,9 @@ def test_search_experiments_pages(api: Api) -> None:
         _exp(api, f"e{i}")
     everything = api.client.search_experiments()
     assert isinstance(everything, list) and everything.token is None
-    seen, token, pages = [], None, 0
-    while True:
-        page = api.client.search_experiments(max_results=2, page_token=token)
-        seen += [e.experiment_id for e in page]
-        pages += 1
-        token = page.token
-        if token is None:
-            break
+    found, pages = all_pages(api.client.search_experiments, 2)
     assert pages == 3
-    assert seen == [e.experiment_id for e in everything] and len(everything) == 6
+    assert [e.experiment_id for e in found] == [e.experiment_id for e in everything] and len(everything) == 6
     named = api.client.search_experiments(filter_string="name LIKE 'e%'", max_results=10)
     assert sorted(e.name for e in named) == [f"e{i}" for i in range(5)]
 
@@ -169,24 +151,18 @@ def test_create_run_takes_its_name_from_the_run_name_tag(api: Api) -> None:
 
 
 def test_get_missing_run(api: Api) -> None:
-    with pytest.raises(api.error) as exc:
-        api.client.get_run("f" * 32)
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.get_run, "f" * 32) == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_create_run_in_missing_experiment(api: Api) -> None:
-    with pytest.raises(api.error) as exc:
-        api.client.create_run("987654")
-    assert api.code(exc) == "RESOURCE_DOES_NOT_EXIST"
+    assert api.fails(api.client.create_run, "987654") == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_params_are_immutable(api: Api) -> None:
     run_id = api.client.create_run(_exp(api)).info.run_id
     assert api.client.log_param(run_id, "C", 0.5) == 0.5
     api.client.log_param(run_id, "C", 0.5)  # the same value again is fine
-    with pytest.raises(api.error) as exc:
-        api.client.log_param(run_id, "C", 1.0)
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert api.fails(api.client.log_param, run_id, "C", 1.0) == "INVALID_PARAMETER_VALUE"
     assert api.client.get_run(run_id).data.params == {"C": "0.5"}
 
 
@@ -201,9 +177,7 @@ def test_metric_history(api: Api) -> None:
     assert history[0].value == 0.5 and history[2].value != history[2].value
     acc = api.client.get_metric_history(run_id, "acc")[0]
     assert acc.step == 0 and abs(acc.timestamp - time.time() * 1000) < 60_000
-    with pytest.raises(api.error) as exc:
-        api.client.log_metric(run_id, "bad", "abc")
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert api.fails(api.client.log_metric, run_id, "bad", "abc") == "INVALID_PARAMETER_VALUE"
 
 
 def test_log_batch(api: Api) -> None:
@@ -227,9 +201,12 @@ def test_log_batch_refuses_a_conflicting_param_and_writes_nothing(api: Api) -> N
     e = api.entities
     run_id = api.client.create_run(_exp(api)).info.run_id
     api.client.log_param(run_id, "p", "1")
-    with pytest.raises(api.error) as exc:
-        api.client.log_batch(run_id, metrics=[e.Metric("m", 1.0, 1, 0)], params=[e.Param("p", "2")])
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert (
+        api.fails(
+            api.client.log_batch, run_id, metrics=[e.Metric("m", 1.0, 1, 0)], params=[e.Param("p", "2")]
+        )
+        == "INVALID_PARAMETER_VALUE"
+    )
     assert api.client.get_run(run_id).data.metrics == {}
 
 
@@ -241,9 +218,10 @@ def test_set_and_delete_tag(api: Api) -> None:
     api.client.delete_tag(run_id, "gone")
     tags = api.client.get_run(run_id).data.tags
     assert tags["team"] == "b" and "gone" not in tags
-    with pytest.raises(api.error) as exc:
-        api.client.delete_tag(run_id, "gone")
-    assert api.code(exc) == DIFFERENT_CODES["delete a missing run tag"][api.name]
+    assert (
+        api.fails(api.client.delete_tag, run_id, "gone")
+        == DIFFERENT_CODES["delete a missing run tag"][api.name]
+    )
 
 
 @pytest.mark.parametrize("status", ["FINISHED", "FAILED", "KILLED"])
@@ -278,9 +256,9 @@ def test_delete_and_restore_run(api: Api) -> None:
     assert api.client.get_run(run_id).info.lifecycle_stage == "deleted"
     assert api.client.search_runs([exp_id]) == []
     assert [r.info.run_id for r in api.client.search_runs([exp_id], run_view_type=2)] == [run_id]
-    with pytest.raises(api.error) as exc:
-        api.client.log_param(run_id, "p", 1)
-    assert api.code(exc) == DIFFERENT_CODES["log to a deleted run"][api.name]
+    assert (
+        api.fails(api.client.log_param, run_id, "p", 1) == DIFFERENT_CODES["log to a deleted run"][api.name]
+    )
     api.client.restore_run(run_id)
     assert [r.info.run_id for r in api.client.search_runs([exp_id])] == [run_id]
 
@@ -295,16 +273,8 @@ def test_get_parent_run(api: Api) -> None:
 
 # --- search_runs ----------------------------------------------------------------------------------
 def _all_pages(api: Api, exp_id: str, size: int, **kwargs: object) -> tuple[list[str], int]:
-    seen: list[str] = []
-    token, pages = None, 0
-    while True:
-        page = api.client.search_runs([exp_id], max_results=size, page_token=token, **kwargs)
-        assert len(page) <= size
-        seen += [r.info.run_id for r in page]
-        pages += 1
-        token = page.token
-        if token is None:
-            return seen, pages
+    runs, pages = all_pages(api.client.search_runs, size, [exp_id], **kwargs)
+    return [r.info.run_id for r in runs], pages
 
 
 def test_search_runs_returns_runs_newest_first(api: Api) -> None:
@@ -390,15 +360,13 @@ def test_search_runs_data(api: Api) -> None:
 
 @pytest.mark.parametrize("max_results", [0, -1, 50_001])
 def test_search_runs_max_results_is_checked(api: Api, max_results: int) -> None:
-    with pytest.raises(api.error) as exc:
-        api.client.search_runs([_exp(api)], max_results=max_results)
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert (
+        api.fails(api.client.search_runs, [_exp(api)], max_results=max_results) == "INVALID_PARAMETER_VALUE"
+    )
 
 
 def test_search_runs_refuses_a_bad_token(api: Api) -> None:
-    with pytest.raises(api.error) as exc:
-        api.client.search_runs([_exp(api)], page_token="garbage!")
-    assert api.code(exc) == "INVALID_PARAMETER_VALUE"
+    assert api.fails(api.client.search_runs, [_exp(api)], page_token="garbage!") == "INVALID_PARAMETER_VALUE"
 
 
 def test_page_token_of_another_query_is_refused(store: object) -> None:
