@@ -18,18 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.entities import PagedList, Run, RunData
+from mlnb.entities import PagedList, Run, RunData, RunInfo
 from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
 from mlnb.store._common import _stages
 from mlnb.store.filters import ATTR, METRIC, PARAM, parse_filter, parse_order_by
-from mlnb.store.query import RUN_COLUMNS, _Compiler, _run_column, drives_search, split_driver
+from mlnb.store.query import _Compiler, _run_column, drives_search, split_driver
 from mlnb.store.search_details import read_details
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
 
 MAX_PAGE = 50_000  # MLflow's limit for one page of search_runs
+# the run columns a page reads, in RunInfo's order of arguments
+_INFO_COLUMNS = ("run_id", "name", "experiment_id", "status", "start_time", "end_time",
+                 "lifecycle_stage", "user_id", "parent_run_id")  # fmt: skip
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -107,7 +110,7 @@ def _statement(
             value = value.collate("C")
         keys.append((value, key.descending))
     keys += [(r.c.start_time, True), (r.c.run_id, False)]
-    columns = [r.c[c] for c in RUN_COLUMNS] + [expr.label(f"k{i}") for i, (expr, _) in enumerate(keys)]
+    columns = [r.c[c] for c in _INFO_COLUMNS] + [expr.label(f"k{i}") for i, (expr, _) in enumerate(keys)]
     ordering = [expr.desc() if desc else expr.asc() for expr, desc in keys]
     stmt = sa.select(*columns).select_from(source).where(*where).order_by(*ordering)
     return stmt, keys
@@ -170,14 +173,17 @@ def search_page(
             if ids
             else ({}, {}, {}, None)
         )
-    n = len(RUN_COLUMNS)
+    n = len(_INFO_COLUMNS)
+    base = store.artifact_root.as_uri() + "/"  # run_dir(run_id).as_uri() without a Path per run
     runs = []
     for i, row in enumerate(rows):
+        run_id, name, exp, status, start, end, stage, user, parent = row[:n]
+        info = RunInfo(run_id, name, str(exp), status, start, end, stage, base + run_id, user, parent)
         data = RunData(
             {k: v[i] for k, v in params.items() if v[i] is not None},
             {k: v[i] for k, v in metrics.items() if v[i] is not None},
             {k: v[i] for k, v in tags.items() if v[i] is not None},
         )
-        runs.append(Run(store._run_info(row), data))
+        runs.append(Run(info, data))
     token = encode_token(digest, list(rows[-1][n:])) if more and rows else None
     return PagedList(runs, token)
