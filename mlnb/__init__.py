@@ -154,6 +154,15 @@ _EXPORTS: dict[str, str] = {
     "MlflowException": "mlnb.exceptions",
     "NotSupportedByMlnb": "mlnb.errors",
     "ModuleNotSupportedByMlnb": "mlnb.errors",
+    # client: MLflow's MlflowClient, its entities and module names
+    "MlflowClient": "mlnb.registry.client",
+    "client": "mlnb",
+    "tracking": "mlnb",
+    "entities": "mlnb",
+    "Param": "mlnb.entities",
+    "RunTag": "mlnb.entities",
+    "ExperimentTag": "mlnb.entities",
+    "FileInfo": "mlnb.entities",
 }
 
 __all__ = sorted(_EXPORTS)

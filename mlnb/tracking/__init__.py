@@ -1,7 +1,9 @@
-"""The fluent tracking API, the active run and search_runs as DataFrames.
+"""The fluent tracking API, the active run, search_runs as DataFrames and ``MlflowClient``.
 
-Like ``mlflow.tracking``, this package also exposes a few public names itself (lazily, so that
-importing a submodule stays cheap).
+As ``mlflow.tracking`` does, this package offers ``MlflowClient`` by name.  The names are
+resolved on first access (PEP 562) from a table of module paths, like :mod:`mlnb`'s own public
+names, so ``import mlnb.tracking`` stays cheap; the client itself is assembled on the registry
+layer (it has the registry's methods), and nothing inside mlnb reaches it through here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ _EXPORTS: dict[str, str] = {
     "is_tracking_uri_set": "mlnb.tracking.state",
     "set_registry_uri": "mlnb.tracking.state",
     "get_registry_uri": "mlnb.tracking.state",
+    # client
+    "MlflowClient": "mlnb.registry.client",
 }
 
 

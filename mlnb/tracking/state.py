@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +69,9 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
 def get_store() -> SqlStore:
     """The active store, opened on first use (see :func:`set_tracking_uri` for the precedence)."""
     global _store, _store_env, experiment_id
+    bound = _bound_store.get()
+    if bound is not None:
+        return bound
     env = _env()
     store = _store
     if store is not None and (_explicit_uri is not None or env == _store_env):
@@ -178,3 +184,19 @@ def get_registry_uri() -> str:
         except Exception:  # the tracking store moved since: the registry follows it
             pass
     return get_tracking_uri()
+# --- a store bound for one block of code (MlflowClient(tracking_uri=...)) ---------------------
+_bound_store: ContextVar[SqlStore | None] = ContextVar("mlnb_bound_store", default=None)
+
+
+@contextmanager
+def using_store(store: SqlStore) -> Iterator[SqlStore]:
+    """Make :func:`get_store` return ``store`` inside the block, in this thread/task only.
+
+    A client opened on another tracking URI runs the shared API functions through this, so
+    they write to its store without touching the active one of the session.
+    """
+    token = _bound_store.set(store)
+    try:
+        yield store
+    finally:
+        _bound_store.reset(token)

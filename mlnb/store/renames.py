@@ -1,0 +1,75 @@
+"""Renames and tag deletions that MLflow's client offers: experiments, experiment tags and
+registered models (a model's versions, tags, aliases and alias history follow its new name)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from mlnb.errors import AlreadyExists, ExperimentNotFound, ModelNotFound, NotFound
+from mlnb.store import schema as t
+from mlnb.store._common import now_ms
+from mlnb.store.values import check_text
+
+if TYPE_CHECKING:
+    from mlnb.store.sql import SqlStore
+
+
+def rename_experiment(store: SqlStore, experiment_id: str, new_name: str) -> None:
+    e = t.experiments
+    key = store._experiment_key(experiment_id)
+    if not isinstance(new_name, str) or not new_name.strip():
+        from mlnb.errors import InvalidParameter
+
+        raise InvalidParameter(f"experiment name {new_name!r} must be a non-empty string")
+    new_name = check_text(new_name, "experiment name")
+    with store.atomic() as conn:
+        row = conn.execute(sa.select(e.c.name).where(e.c.experiment_id == key)).first()
+        if row is None:
+            raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+        taken = conn.execute(sa.select(e.c.experiment_id).where(e.c.name == new_name)).first()
+        if taken is not None and taken[0] != key:
+            raise AlreadyExists(
+                f"cannot rename experiment {row[0]!r} to {new_name!r}: experiment {taken[0]} has that "
+                "name; pick another name"
+            )
+        conn.execute(
+            e.update().where(e.c.experiment_id == key).values(name=new_name, last_update_time=now_ms())
+        )
+
+
+def delete_experiment_tag(store: SqlStore, experiment_id: str, key: str) -> None:
+    tg = t.experiment_tags
+    exp = store._experiment_key(experiment_id)
+    with store.atomic() as conn:
+        store.get_experiment(experiment_id)
+        if conn.execute(tg.delete().where(tg.c.experiment_id == exp, tg.c.key == key)).rowcount == 0:
+            raise NotFound(f"experiment {experiment_id} has no tag {key!r} to delete")
+
+
+def rename_registered_model(store: SqlStore, name: str, new_name: str) -> None:
+    """Give a registered model a new name in one transaction; versions keep their numbers."""
+    rm, mv, mvt = t.registered_models, t.model_versions, t.model_version_tags
+    with store.atomic() as conn:
+        old = conn.execute(sa.select(rm).where(rm.c.name == name)).first()
+        if old is None:
+            raise ModelNotFound(
+                f"no registered model named {name!r}; list them with mlnb.search_registered_models()"
+            )
+        if conn.execute(sa.select(rm.c.name).where(rm.c.name == new_name)).first() is not None:
+            raise AlreadyExists(
+                f"cannot rename registered model {name!r} to {new_name!r}: that name is taken; pick another"
+            )
+        # children reference the name: copy the parents under the new name, move the children,
+        # then drop the old parents (foreign keys hold at every step)
+        row = dict(old._mapping)
+        conn.execute(rm.insert().values({**row, "name": new_name, "last_updated_time": now_ms()}))
+        versions = [dict(v._mapping) for v in conn.execute(sa.select(mv).where(mv.c.name == name))]
+        if versions:
+            conn.execute(mv.insert(), [{**v, "name": new_name} for v in versions])
+        conn.execute(mvt.update().where(mvt.c.name == name).values(name=new_name))
+        conn.execute(mv.delete().where(mv.c.name == name))
+        for table in (t.registered_model_tags, t.aliases, t.alias_history):
+            conn.execute(table.update().where(table.c.name == name).values(name=new_name))
+        conn.execute(rm.delete().where(rm.c.name == name))
