@@ -126,6 +126,8 @@ _EXPORTS: dict[str, str] = {
     "resolve_model_uri": "mlnb.registry.uris",
     "RegisteredModel": "mlnb.registry.entities",
     "ModelVersion": "mlnb.registry.entities",
+    # autolog
+    "autolog": "mlnb.capture.autolog",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sys
 
+from mlnb.capture.autolog import autolog
 from mlnb.registry.loading import load_model
 from mlnb.tracking.model_logging import ModelInfo, log_model
 
-__all__ = ["ModelInfo", "load_model", "log_model"]
+__all__ = ["ModelInfo", "autolog", "load_model", "log_model"]
 
 # mlnb/__init__.py exports names as attributes of modules; this one exports the module itself.
 sklearn = sys.modules[__name__]
