@@ -73,6 +73,8 @@ class _Cell:
     recorder: _Recorder
     user_ns: dict[str, Any]
     transformed: bool = False
+    before_seconds: float = 0.0
+    instrument_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -86,12 +88,14 @@ class _AstHook:
         cell = self.hooks.cell
         if cell is None or cell.transformed:
             return node
+        t0 = time.perf_counter()
         try:
             tree = instrument(copy.deepcopy(node), cell.plan)
         except Exception as exc:  # autolog must never break the cell
             front.warn(f"could not instrument the cell ({type(exc).__name__}: {exc})")
             return node
         cell.transformed = True
+        cell.instrument_seconds = time.perf_counter() - t0
         cell.recorder.fit_sites = frozenset(s.id for s in cell.plan.sites.values() if s.kind == "fit")
         return tree
 
@@ -103,6 +107,8 @@ class _Hooks:
         # variable -> (dataset, estimator variable, id of its value): predictions of earlier cells
         self.origins: dict[str, tuple[str, str | None, int]] = {}
         self.ast_hook = _AstHook(self)
+        # seconds autolog spent in the last cell it logged: "before", "instrumenting", "after"
+        self.timings: dict[str, float] = {}
 
     # --- events ---------------------------------------------------------------------------
     def pre_execute(self) -> None:
@@ -114,6 +120,7 @@ class _Hooks:
         global _recording
         from mlnb.capture import autolog_patch
 
+        t0 = time.perf_counter()
         autolog_patch.uninstall()  # cells are instrumented from now on
         if front.current_config() is None or self.cell is not None:
             return
@@ -131,11 +138,13 @@ class _Hooks:
         probe.install(recorder)
         self.cell = _Cell(plan, recorder, ns)
         _recording += 1
+        self.cell.before_seconds = time.perf_counter() - t0
 
     def post_run_cell(self, result: Any) -> None:
         global _recording
         from mlnb.capture import autolog_patch
 
+        t0 = time.perf_counter()
         autolog_patch.uninstall()
         cell, self.cell = self.cell, None
         if cell is None:
@@ -156,6 +165,11 @@ class _Hooks:
             finish_cell(cell, error)
         except Exception as exc:
             front.warn(f"logging this cell failed ({type(exc).__name__}: {exc})")
+        self.timings = {
+            "before": cell.before_seconds,
+            "instrumenting": cell.instrument_seconds,
+            "after": time.perf_counter() - t0,
+        }
 
 
 def _status(error: BaseException | None) -> str:
