@@ -107,7 +107,9 @@ def main() -> None:
     theirs_all = [t for _, _, _, t in rows]
     print(f"bare cell median                     {_ms([b for b, _, _, _ in rows])}  ({args.rounds} rounds)")
     print(f"mlnb autolog overhead (cell wall)    {_ms(ours_all)}")
-    print(f"  of which autolog's own hooks       {_ms(hook_rows)}  (before + instrumenting + after the cell)")
+    print(
+        f"  of which autolog's own hooks       {_ms(hook_rows)}  (before + instrumenting + runs at fit + after the cell)"
+    )
     print(f"mlnb background work (next cell waits) {_ms(after_all)}")
     print(f"mlflow autolog overhead              {_ms(theirs_all)}")
     ratios = [t / max(o, 1e-4) for _, o, _, t in rows]

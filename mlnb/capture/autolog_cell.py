@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from mlnb.capture import autolog as front
@@ -31,6 +30,7 @@ from mlnb.capture import autolog_log as log
 from mlnb.capture import probe
 from mlnb.capture.instrument import CellPlan, instrument
 from mlnb.capture.metrics import _is_sklearn_metric, as_number
+from mlnb.capture.params import is_estimator
 
 _hooks: dict[int, _Hooks] = {}
 _recording = 0  # cells being instrumented right now (the patched fit stays out of their way)
@@ -42,13 +42,16 @@ def recording() -> bool:
 
 
 class _Recorder(probe.Recorder):
-    """A probe recorder that also notes when each fit started and which run was active."""
+    """A probe recorder that starts a fit's run as soon as the fit returns (as MLflow does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, plan: CellPlan) -> None:
         super().__init__()
+        self.plan = plan
         self.fit_sites: frozenset[int] = frozenset()
-        self.fit_meta: dict[int, tuple[int, str | None]] = {}  # id(estimator) -> (start ms, run)
+        self.fits: list[log.Fit] = []
+        self.problems: list[str] = []
         self._starts: dict[int, int] = {}
+        self.seconds = 0.0  # time spent starting runs after fits, during the cell
 
     def _event(self, site: int) -> probe.Event:
         if site in self.fit_sites and site not in self._open:
@@ -58,13 +61,39 @@ class _Recorder(probe.Recorder):
     def finish(self, site: int, value: Any) -> None:
         if site in self.fit_sites:
             event = self._open.get(site)
-            if event is not None and event.receiver is not None:
-                from mlnb.tracking import state
-
-                active = state.run_stack[-1].info.run_id if state.run_stack else None
-                start = self._starts.pop(site, time.time_ns() // 1_000_000)
-                self.fit_meta[id(event.receiver)] = (start, active)
+            if event is not None and is_estimator(event.receiver):
+                try:
+                    self._fitted(site, event)
+                except Exception as exc:  # never the cell's problem
+                    self.problems.append(
+                        f"{type(event.receiver).__name__} not logged ({type(exc).__name__}: {exc})"
+                    )
         super().finish(site, value)
+
+    def _fitted(self, site: int, event: probe.Event) -> None:
+        from mlnb.tracking import state
+
+        config = front.current_config()
+        start = self._starts.pop(site, None)
+        if config is None:
+            return
+        active = state.run_stack[-1].info.run_id if state.run_stack else None
+        if active is not None and config.exclusive:
+            return
+        estimator = event.receiver
+        run_id = active or log.start_run(estimator, config, start)
+        spec = self.plan.sites.get(site)
+        fit = log.Fit(
+            estimator,
+            event.args.get(0, event.args.get("X")),
+            event.args.get(1, event.args.get("y")),
+            run_id,
+            active is None,
+            spec.args[0] if spec is not None and spec.args else None,
+        )
+        log.log_pretraining(fit, config)
+        front.remember(estimator, run_id)
+        self.fits.append(fit)
 
 
 @dataclass
@@ -107,7 +136,7 @@ class _Hooks:
         # variable -> (dataset, estimator variable, id of its value): predictions of earlier cells
         self.origins: dict[str, tuple[str, str | None, int]] = {}
         self.ast_hook = _AstHook(self)
-        # seconds autolog spent in the last cell it logged: "before", "instrumenting", "after"
+        # seconds autolog spent in the last cell: "before", "instrumenting", "during", "after"
         self.timings: dict[str, float] = {}
 
     # --- events ---------------------------------------------------------------------------
@@ -134,7 +163,7 @@ class _Hooks:
                 plan.origins[var] = dataset
                 if model is not None:
                     plan.models[var] = model
-        recorder = _Recorder()
+        recorder = _Recorder(plan)
         probe.install(recorder)
         self.cell = _Cell(plan, recorder, ns)
         _recording += 1
@@ -158,7 +187,7 @@ class _Hooks:
             for var, ds in cell.plan.origins.items()
             if var in ns
         }
-        if not cell.transformed or front.current_config() is None:
+        if not cell.transformed:
             return
         error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
         try:
@@ -168,6 +197,7 @@ class _Hooks:
         self.timings = {
             "before": cell.before_seconds,
             "instrumenting": cell.instrument_seconds,
+            "during": cell.recorder.seconds,
             "after": time.perf_counter() - t0,
         }
 
@@ -181,27 +211,12 @@ def _status(error: BaseException | None) -> str:
 
 
 def finish_cell(cell: _Cell, error: BaseException | None) -> list[log.Fit]:
-    """Log the cell's fits and metrics; the rest is written in the background."""
-    from mlnb.capture.runlog import fitted_estimators
-
+    """Log the cell's post-training metrics; the rest is written in the background."""
     config = front.current_config()
-    if config is None:
-        return []
-    view = SimpleNamespace(recorder=cell.recorder, plan=cell.plan, user_ns=cell.user_ns)
-    fits: list[log.Fit] = []
-    for item in fitted_estimators(view):  # type: ignore[arg-type]
-        start, active = cell.recorder.fit_meta.get(id(item.estimator), (None, None))
-        if active is not None:
-            if config.exclusive:
-                continue
-            fit = log.Fit(item.estimator, item.X, item.y, active, False, item.x_name)
-        else:
-            run_id = log.start_run(item.estimator, config, start)
-            fit = log.Fit(item.estimator, item.X, item.y, run_id, True, item.x_name)
-        log.log_pretraining(fit, config)
-        front.remember(item.estimator, fit.run_id)
-        fits.append(fit)
-    if config.log_post_training_metrics:
+    fits = cell.recorder.fits
+    for message in cell.recorder.problems:
+        front.warn(message)
+    if config is not None and config.log_post_training_metrics:
         log_post_training_metrics(cell, fits)
     if fits:
         _write_in_background(fits, config, _status(error))
@@ -255,7 +270,12 @@ def log_post_training_metrics(cell: _Cell, fits: list[log.Fit]) -> None:
         store.log_batch(run_id, metrics=metrics)
 
 
-def _write_in_background(fits: list[log.Fit], config: log.AutologConfig, status: str) -> None:
+def _write_in_background(fits: list[log.Fit], config: log.AutologConfig | None, status: str) -> None:
+    """Training metrics, search results, datasets, models; then end the runs autolog started.
+
+    ``config`` None (autolog disabled during the cell): only end the runs.  An estimator fitted
+    several times in the cell gets these for its last fit only (it holds only that state).
+    """
     from mlnb.capture import session
 
     err = sys.stderr
@@ -264,7 +284,10 @@ def _write_in_background(fits: list[log.Fit], config: log.AutologConfig, status:
         from mlnb.tracking.state import get_store
 
         problems: list[str] = []
+        last = {id(fit.estimator): fit for fit in fits}
         for fit in fits:
+            if config is None or last[id(fit.estimator)] is not fit:
+                continue
             try:
                 log.log_posttraining(fit, config, problems)
             except Exception as exc:
@@ -288,7 +311,7 @@ def _write_in_background(fits: list[log.Fit], config: log.AutologConfig, status:
                     listener(fit.run_id)
                 except Exception:
                     pass
-        if not config.silent:
+        if config is None or not config.silent:
             for message in problems:
                 print(f"mlnb autolog: {message}", file=err)
 
@@ -324,9 +347,11 @@ def unregister_all() -> None:
                 pass
         if hooks.ast_hook in shell.ast_transformers:
             shell.ast_transformers.remove(hooks.ast_hook)
-        if hooks.cell is not None:
-            if probe._recorder is hooks.cell.recorder:
+        if hooks.cell is not None:  # autolog(disable=True) inside a cell: end what it started
+            cell, hooks.cell = hooks.cell, None
+            if probe._recorder is cell.recorder:
                 probe.install(None)
-            hooks.cell = None
             _recording -= 1
+            if cell.recorder.fits:
+                _write_in_background(cell.recorder.fits, None, _status(None))
     _hooks.clear()

@@ -88,10 +88,13 @@ def test_cell_fit_gets_its_own_run_in_mlflows_vocabulary(shell: Any) -> None:
         "model = LogisticRegression(max_iter=300).fit(X_train, y_train)\n"
         "acc = accuracy_score(y_test, model.predict(X_test))\n"
         "test_score = model.score(X_test, y_test)\n"
-        "active_after_fit = mlnb.active_run()",
+        "active_after_fit = mlnb.active_run()\n"
+        "last = mlnb.last_active_run()",
     )
     assert shell.user_ns["active_after_fit"] is None  # like MLflow: the fit's run is not active
     (run,) = all_runs()
+    assert shell.user_ns["last"].info.run_id == run.info.run_id  # MLflow's docs read it right after fit
+    assert shell.user_ns["last"].info.status == "RUNNING"  # open during its cell, ended with it
     assert run.info.status == "FINISHED"
     model = shell.user_ns["model"]
     assert run.data.params == {k: str(v) for k, v in model.get_params(deep=True).items()}
@@ -255,6 +258,16 @@ def test_disable_undoes_everything(shell: Any) -> None:
     assert not hasattr(LogisticRegression.fit, "__mlnb_autolog_original__")
     run_cells(shell, "model = LogisticRegression(max_iter=300).fit(X_train, y_train)")
     assert all_runs() == []
+
+
+def test_disable_inside_a_cell_ends_its_runs(shell: Any) -> None:
+    run_cells(
+        shell,
+        SETUP + "import mlnb\nmlnb.sklearn.autolog(log_models=False)",
+        "model = LogisticRegression(max_iter=300).fit(X_train, y_train)\nmlnb.sklearn.autolog(disable=True)",
+    )
+    (run,) = all_runs()
+    assert run.info.status == "FINISHED"
 
 
 def test_input_examples_and_models(shell: Any) -> None:
@@ -437,3 +450,40 @@ def test_parity_with_mlflow_autolog(shell: Any, tmp_path: Path) -> None:
         assert got["tags"] == expected["tags"], name
         assert got["children"] == expected["children"], name
     assert mlnb.active_run() is None
+
+
+SHELL_SCRIPT = """
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()  # no %load_ext mlnb: importing mlnb is enough
+cells = [
+    "import mlnb\\nmlnb.sklearn.autolog(log_models=False)",
+    "from sklearn.datasets import load_iris\\nfrom sklearn.linear_model import LogisticRegression\\n"
+    "X, y = load_iris(return_X_y=True)",
+    "model = LogisticRegression(max_iter=300).fit(X, y)\\nstatus = mlnb.get_run(mlnb.last_active_run().info.run_id).info.status",
+    "runs = [mlnb.get_run(r) for r in mlnb.search_runs()['run_id']]",
+]
+for code in cells:
+    assert shell.run_cell(code).success, code
+ns = shell.user_ns
+json.dump({"during": ns["status"], "after": [(r.info.status, r.data.tags.get("estimator_name")) for r in ns["runs"]]},
+          sys.stdout)
+"""
+
+
+def test_plain_ipython_without_the_extension(tmp_path: Path) -> None:
+    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", SHELL_SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["during"] == "RUNNING"  # the cell's run is open while the cell runs ...
+    assert result["after"] == [["FINISHED", "LogisticRegression"]]  # ... and ends with it
