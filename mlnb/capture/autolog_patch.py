@@ -18,9 +18,14 @@ from typing import Any
 
 from mlnb.capture.instrument import FIT_METHODS
 
-_patched: list[tuple[type, str, Any]] = []
+_patched: list[tuple[Any, str, Any]] = []  # (class or module, attribute, original)
+PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
+# id(prediction) -> (weak reference to it, run id, dataset name): metrics on it go to that run
+_predictions: dict[int, tuple[Any, str, str]] = {}
+MAX_PREDICTIONS = 1000
 _lock = threading.RLock()
 _depth = 0  # > 0 while an autologged fit runs: fits it makes are not logged separately
+_scoring = 0  # > 0 inside a patched score()
 
 
 def _wrap(original: Any) -> Any:
@@ -30,7 +35,7 @@ def _wrap(original: Any) -> Any:
         from mlnb.capture import autolog, autolog_cell
 
         config = autolog.current_config()
-        if config is None or _depth > 0 or autolog_cell.recording():
+        if config is None or _depth > 0 or _scoring > 0 or autolog_cell.recording():
             return original(self, *args, **kwargs)
         _depth += 1
         try:
@@ -86,15 +91,165 @@ def _fit_and_log(original: Any, estimator: Any, args: tuple, kwargs: dict, confi
     return result
 
 
+def _wrap_predict(original: Any) -> Any:
+    @functools.wraps(original)
+    def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        global _scoring
+        _scoring += 1  # fits made while predicting (rare) are not the user's
+        try:
+            result = original(self, *args, **kwargs)
+        finally:
+            _scoring -= 1
+        if _depth == 0 and _scoring == 0:
+            try:
+                _note_prediction(self, result, args[0] if args else kwargs.get("X"))
+            except Exception:
+                pass
+        return result
+
+    predict.__mlnb_autolog_original__ = original  # type: ignore[attr-defined]
+    return predict
+
+
+def _wrap_score(original: Any) -> Any:
+    @functools.wraps(original)
+    def score(self: Any, *args: Any, **kwargs: Any) -> Any:
+        global _scoring
+        _scoring += 1  # the metric functions score() calls are not post-training metrics
+        try:
+            value = original(self, *args, **kwargs)
+        finally:
+            _scoring -= 1
+        if _depth == 0 and _scoring == 0:
+            try:
+                _log_metric(self, f"{type(self).__name__}_score", args[0] if args else kwargs.get("X"), value)
+            except Exception:
+                pass
+        return value
+
+    score.__mlnb_autolog_original__ = original  # type: ignore[attr-defined]
+    return score
+
+
+def _wrap_metric(original: Any) -> Any:
+    @functools.wraps(original)
+    def metric(*args: Any, **kwargs: Any) -> Any:
+        global _scoring
+        _scoring += 1  # metrics fit encoders internally: not the user's fits
+        try:
+            value = original(*args, **kwargs)
+        finally:
+            _scoring -= 1
+        if _depth == 0 and _scoring == 0 and _predictions:
+            try:
+                _metric_on_prediction(original.__name__, [*args, *kwargs.values()], value)
+            except Exception:
+                pass
+        return value
+
+    metric.__mlnb_autolog_original__ = original  # type: ignore[attr-defined]
+    return metric
+
+
+def dataset_name(data: Any, frame: Any) -> str:
+    """The variable the caller's code holds ``data`` in (outermost frame passing it down)."""
+    name = "unknown_dataset"
+    while frame is not None:
+        code = frame.f_code
+        n_args = code.co_argcount + code.co_kwonlyargcount
+        n_args += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+        local = frame.f_locals
+        passed = [local.get(v) for v in code.co_varnames[:n_args]]
+        if any(
+            data is a
+            or (
+                isinstance(a, tuple | dict)
+                and any(data is x for x in (a.values() if isinstance(a, dict) else a))
+            )
+            for a in passed
+        ):
+            frame = frame.f_back
+            continue
+        for key, value in local.items():
+            if value is data and not key.startswith("_"):
+                return key
+        return name
+    return name
+
+
+def _note_prediction(estimator: Any, result: Any, X: Any) -> None:
+    import sys
+    import weakref
+
+    from mlnb.capture import autolog
+
+    run_id = autolog.run_of(estimator)
+    if run_id is None:
+        return
+    try:
+        ref = weakref.ref(result)
+    except TypeError:
+        return
+    if len(_predictions) >= MAX_PREDICTIONS:
+        _predictions.clear()
+    _predictions[id(result)] = (ref, run_id, dataset_name(X, sys._getframe(2)))
+
+
+def _metric_on_prediction(name: str, args: list[Any], value: Any) -> None:
+    for arg in args:
+        entry = _predictions.get(id(arg))
+        if entry is not None and entry[0]() is arg:
+            _log_value(entry[1], name, entry[2], value)
+            return
+
+
+def _log_metric(estimator: Any, name: str, X: Any, value: Any) -> None:
+    import sys
+
+    from mlnb.capture import autolog
+
+    run_id = autolog.run_of(estimator)
+    if run_id is not None:
+        _log_value(run_id, name, dataset_name(X, sys._getframe(2)), value)
+
+
+def _log_value(run_id: str, name: str, dataset: str, value: Any) -> None:
+    from mlnb.capture import autolog
+    from mlnb.capture.metrics import as_number
+    from mlnb.entities import Metric
+    from mlnb.tracking.state import get_store
+
+    config = autolog.current_config()
+    number = as_number(value)
+    if config is None or not config.log_post_training_metrics or number is None:
+        return
+    key = autolog.metric_key(run_id, name, dataset)
+    get_store().log_batch(run_id, metrics=[Metric(key, number, time.time_ns() // 1_000_000, 0)])
+
+
 def _patch_class(cls: type) -> None:
     if not (cls.__module__ or "").startswith("sklearn."):
         return
-    for name in FIT_METHODS:
-        method = cls.__dict__.get(name)
-        if method is None or not callable(method) or hasattr(method, "__mlnb_autolog_original__"):
-            continue
-        setattr(cls, name, _wrap(method))
-        _patched.append((cls, name, method))
+    for names, wrap in ((FIT_METHODS, _wrap), (PREDICT_METHODS, _wrap_predict), (("score",), _wrap_score)):
+        for name in names:
+            method = cls.__dict__.get(name)
+            if method is None or not callable(method) or hasattr(method, "__mlnb_autolog_original__"):
+                continue
+            setattr(cls, name, wrap(method))
+            _patched.append((cls, name, method))
+
+
+def _patch_metrics() -> None:
+    import sklearn.metrics
+
+    from mlnb.capture.instrument import _METRIC_NAME
+
+    for name in dir(sklearn.metrics):
+        func = getattr(sklearn.metrics, name)
+        metric = _METRIC_NAME.match(name) and callable(func) and not isinstance(func, type)
+        if metric and not hasattr(func, "__mlnb_autolog_original__"):
+            setattr(sklearn.metrics, name, _wrap_metric(func))
+            _patched.append((sklearn.metrics, name, func))
 
 
 def _subclasses(root: type) -> list[type]:
@@ -114,7 +269,8 @@ def _on_subclass(cls: type, **kwargs: Any) -> None:
     super(BaseEstimator, cls).__init_subclass__(**kwargs)
     with _lock:
         if _patched:
-            _patch_class(cls)
+            for base in cls.__mro__:
+                _patch_class(base)
 
 
 def install() -> None:
@@ -129,7 +285,9 @@ def install() -> None:
             if isinstance(value, type):
                 _patch_class(value)
         for cls in _subclasses(BaseEstimator):
-            _patch_class(cls)
+            for base in cls.__mro__:  # mixins (LinearClassifierMixin.predict, ...) included
+                _patch_class(base)
+        _patch_metrics()
         BaseEstimator.__init_subclass__ = classmethod(_on_subclass)  # type: ignore[assignment]
 
 
@@ -140,9 +298,10 @@ def uninstall() -> None:
     with _lock:
         from sklearn.base import BaseEstimator
 
-        for cls, name, original in reversed(_patched):
-            setattr(cls, name, original)
+        for owner, name, original in reversed(_patched):
+            setattr(owner, name, original)
         _patched.clear()
+        _predictions.clear()
         if "__init_subclass__" in BaseEstimator.__dict__:
             del BaseEstimator.__init_subclass__
 

@@ -310,9 +310,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 X, y = load_iris(return_X_y=True, as_frame=True)
+import sklearn.metrics
 mlnb.autolog(log_models=False)
+from sklearn.metrics import accuracy_score  # imported after autolog(), as MLflow needs it
 solo = LogisticRegression(max_iter=300).fit(X, y)
 assert mlnb.active_run() is None
+X_test, y_test = X.iloc[:50], y[:50]
+acc = accuracy_score(y_test, solo.predict(X_test))
+f1 = sklearn.metrics.f1_score(y_test, solo.predict(X_test), average="macro")
+score = solo.score(X_test, y_test)
 with mlnb.start_run(run_name="mine") as mine:
     make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
     assert mlnb.active_run().info.run_id == mine.info.run_id
@@ -326,8 +332,8 @@ out = []
 for rid in mlnb.search_runs(order_by=["attributes.start_time ASC"])["run_id"]:
     run = mlnb.get_run(rid)
     out.append({"name": run.info.run_name, "status": run.info.status, "tags": run.data.tags,
-                "metrics": sorted(run.data.metrics), "params": sorted(run.data.params)})
-json.dump(out, sys.stdout)
+                "metrics": run.data.metrics, "params": sorted(run.data.params)})
+json.dump({"runs": out, "acc": acc, "f1": f1, "score": score}, sys.stdout)
 """
 
 
@@ -337,13 +343,18 @@ def test_plain_script(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRIPT], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    solo, mine, failed = json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    solo, mine, failed = result["runs"]
     assert solo["status"] == "FINISHED" and solo["tags"]["mlflow.autologging"] == "sklearn"
-    assert set(solo["metrics"]) == TRAINING_CLASSIFIER
+    post = {"accuracy_score_X_test", "f1_score_X_test", "LogisticRegression_score_X_test"}
+    assert set(solo["metrics"]) == TRAINING_CLASSIFIER | post  # logged after the run ended, as MLflow does
+    assert solo["metrics"]["accuracy_score_X_test"] == result["acc"]
+    assert solo["metrics"]["f1_score_X_test"] == result["f1"]
+    assert solo["metrics"]["LogisticRegression_score_X_test"] == result["score"]
     assert mine["name"] == "mine" and mine["status"] == "FINISHED"
     assert "mlflow.autologging" not in mine["tags"] and mine["tags"]["estimator_name"] == "Pipeline"
     assert "logisticregression__C" in mine["params"]  # the pipeline's run, not its steps'
-    assert failed["status"] == "FAILED" and failed["metrics"] == []
+    assert failed["status"] == "FAILED" and failed["metrics"] == {}
 
 
 # --- parity with real MLflow ------------------------------------------------------------------
@@ -400,9 +411,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.mlflow
-def test_parity_with_mlflow_autolog(shell: Any, tmp_path: Path) -> None:
-    pytest.importorskip("mlflow")
+def _mlflow_runs(tmp_path: Path) -> dict[str, Any]:
     script = (
         "import json, sys, warnings\nwarnings.filterwarnings('ignore')\nimport mlflow, mlflow.sklearn\n"
         f"mlflow.set_tracking_uri({'sqlite:///' + str(tmp_path / 'mlflow.db')!r})\n"
@@ -416,17 +425,42 @@ def test_parity_with_mlflow_autolog(shell: Any, tmp_path: Path) -> None:
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    theirs = _summary(json.loads(done.stdout))
+    return _summary(json.loads(done.stdout))
 
-    run_cells(
-        shell,
-        "import mlnb, sklearn.metrics\nmlnb.sklearn.autolog(log_models=False, silent=True)",
-        PARITY_BODY,
+
+def _mlnb_script_runs(tmp_path: Path) -> dict[str, Any]:
+    script = (
+        "import json, sys\nimport mlnb\nmlnb.sklearn.autolog(log_models=False, silent=True)\nimport sklearn.metrics\n"
+        + PARITY_BODY
+        + DUMP
+        + "json.dump(dump([mlnb.get_run(r) for r in mlnb.search_runs()['run_id']]), sys.stdout)\n"
     )
-    import mlnb
+    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _summary(json.loads(done.stdout))
 
-    exec(DUMP, ns := {})
-    ours = _summary(ns["dump"](all_runs()))
+
+@pytest.mark.mlflow
+@pytest.mark.parametrize("front_end", ["notebook", "script"])
+def test_parity_with_mlflow_autolog(shell: Any, tmp_path: Path, front_end: str) -> None:
+    pytest.importorskip("mlflow")
+    theirs = _mlflow_runs(tmp_path)
+    if front_end == "script":
+        ours = _mlnb_script_runs(tmp_path)
+    else:
+        run_cells(
+            shell,
+            "import mlnb, sklearn.metrics\nmlnb.sklearn.autolog(log_models=False, silent=True)",
+            PARITY_BODY,
+        )
+        exec(DUMP, ns := {})
+        ours = _summary(ns["dump"](all_runs()))
+        import mlnb
+
+        assert mlnb.active_run() is None
     assert (
         set(ours)
         == set(theirs)
@@ -449,7 +483,6 @@ def test_parity_with_mlflow_autolog(shell: Any, tmp_path: Path) -> None:
         assert got["params"] == expected["params"], name
         assert got["tags"] == expected["tags"], name
         assert got["children"] == expected["children"], name
-    assert mlnb.active_run() is None
 
 
 SHELL_SCRIPT = """
