@@ -163,6 +163,8 @@ _EXPORTS: dict[str, str] = {
     "RunTag": "mlnb.entities",
     "ExperimentTag": "mlnb.entities",
     "FileInfo": "mlnb.entities",
+    # autolog
+    "autolog": "mlnb.capture.autolog",
 }
 
 __all__ = sorted(_EXPORTS)

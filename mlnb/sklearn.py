@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 
+from mlnb.capture.autolog import autolog
 from mlnb.flavors.model import ModelInfo
 from mlnb.flavors.skops_io import CLOUDPICKLE, PICKLE, SKOPS
 from mlnb.registry.loading import load_sklearn_model as load_model
@@ -34,6 +35,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_SKOPS",
     "SUPPORTED_SERIALIZATION_FORMATS",
     "ModelInfo",
+    "autolog",
     "load_model",
     "log_model",
     "save_model",

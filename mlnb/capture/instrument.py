@@ -41,6 +41,7 @@ class Site:
     target: str | None = None  # variable the call's result is assigned to
     receiver: str | None = None  # root variable of the receiver (``pipe`` in ``pipe.fit``)
     dataset: str | None = None  # dataset name for metric keys
+    model: str | None = None  # metric sites: root variable of the estimator that predicted the data
     args: tuple[str | None, ...] = ()  # root variable of the probed arguments (X, y)
     lineno: int = 0
 
@@ -53,6 +54,8 @@ class CellPlan:
     literals: dict[str, Any] = field(default_factory=dict)
     # variable -> dataset its values were predicted from; kept across the cells of a session
     origins: dict[str, str] = field(default_factory=dict)
+    # variable -> root variable of the estimator that predicted it (autolog's metric -> run link)
+    models: dict[str, str] = field(default_factory=dict)
     next_id: int = 0
 
     def new_site(self, **kwargs: Any) -> Site:
@@ -154,60 +157,72 @@ class _Instrumenter(ast.NodeTransformer):
             return "fit"
         return None
 
-    def _origin_of(self, value: ast.expr) -> str | None:
+    def _source_of(self, value: ast.expr) -> tuple[str | None, str | None]:
+        """(dataset, estimator variable) the values of ``value`` were predicted from."""
         for node in ast.walk(value):
             if isinstance(node, ast.Call) and _method(node) in PREDICT_METHODS and node.args:
-                return root_name(node.args[0]) or "unknown_dataset"
+                model = root_name(node.func.value)  # type: ignore[attr-defined]
+                return root_name(node.args[0]) or "unknown_dataset", model
         for node in ast.walk(value):
             if isinstance(node, ast.Name) and node.id in self.plan.origins:
-                return self.plan.origins[node.id]
-        return None
+                return self.plan.origins[node.id], self.plan.models.get(node.id)
+        return None, None
 
-    def _apply_origin(self, target: ast.expr, origin: str | None) -> None:
+    def _origin_of(self, value: ast.expr) -> str | None:
+        return self._source_of(value)[0]
+
+    def _apply_origin(self, target: ast.expr, source: tuple[str | None, str | None]) -> None:
+        origin, model = source
         if isinstance(target, ast.Name):
             if origin is None:
                 self.plan.origins.pop(target.id, None)
             else:
                 self.plan.origins[target.id] = origin
+            if model is None:
+                self.plan.models.pop(target.id, None)
+            else:
+                self.plan.models[target.id] = model
             return
         for node in ast.walk(target):
             if isinstance(node, ast.Name):
                 self.plan.origins.pop(node.id, None)
+                self.plan.models.pop(node.id, None)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
         if len(node.targets) == 1:
             self._note_targets(node.targets[0], node.value)
-        origin = self._origin_of(node.value)  # before the value is rewritten
+        source = self._source_of(node.value)  # before the value is rewritten
         self.generic_visit(node)
         for target in node.targets:
-            self._apply_origin(target, origin)
+            self._apply_origin(target, source)
         return node
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
-        origin = None
+        source: tuple[str | None, str | None] = (None, None)
         if node.value is not None:
             self._note_targets(node.target, node.value)
-            origin = self._origin_of(node.value)
+            source = self._source_of(node.value)
         self.generic_visit(node)
-        self._apply_origin(node.target, origin)
+        self._apply_origin(node.target, source)
         return node
 
     def visit_For(self, node: ast.For) -> ast.AST:
-        self._apply_origin(node.target, None)
+        self._apply_origin(node.target, (None, None))
         self.generic_visit(node)
         return node
 
     visit_AsyncFor = visit_For
 
     # -- calls --------------------------------------------------------------------------------
-    def _dataset_for_metric(self, call: ast.Call) -> str:
+    def _metric_source(self, call: ast.Call) -> tuple[str, str | None]:
+        """(dataset, estimator variable) of a metric call's predictions."""
         exprs = [*call.args, *(k.value for k in call.keywords)]
         for expr in exprs:
-            origin = self._origin_of(expr)
+            origin, model = self._source_of(expr)
             if origin is not None:
-                return origin
+                return origin, model
         fallback = root_name(call.args[1]) if len(call.args) > 1 else None
-        return fallback or "unknown_dataset"
+        return fallback or "unknown_dataset", None
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         method = _method(node)
@@ -225,11 +240,13 @@ class _Instrumenter(ast.NodeTransformer):
                 lineno=getattr(node, "lineno", 0),
             )
         elif _is_metric_call(node):
+            dataset, model = self._metric_source(node)
             site = self.plan.new_site(
                 kind="metric",
                 name=_callee_name(node) or "metric",
                 target=self.targets.get(id(node)),
-                dataset=self._dataset_for_metric(node),
+                dataset=dataset,
+                model=model,
                 lineno=getattr(node, "lineno", 0),
             )
         self.generic_visit(node)

@@ -62,12 +62,19 @@ def collect(plan: CellPlan, events: Iterable[Event]) -> dict[str, list[float]]:
     return out
 
 
-def training_metrics(estimator: Any, X: Any, y: Any, prefix: str = "") -> dict[str, float]:
-    """MLflow autolog's ``training_*`` metrics of a fitted estimator on its fit data."""
+def training_metrics(
+    estimator: Any, X: Any, y: Any, prefix: str = "", *, pos_label: Any = None, sample_weight: Any = None
+) -> dict[str, float]:
+    """MLflow autolog's ``training_*`` metrics of a fitted estimator on its fit data.
+
+    Precision, recall and F1 are weighted averages, or binary ones for ``pos_label`` when it is
+    given; ``sample_weight`` (the one given to ``fit``) weights every metric, as MLflow does.
+    """
     from sklearn import metrics
     from sklearn.base import is_classifier, is_regressor
 
     found: dict[str, Any] = {}
+    weight = {} if sample_weight is None else {"sample_weight": sample_weight}
 
     def attempt(key: str, compute: Any) -> None:
         try:
@@ -81,31 +88,35 @@ def training_metrics(estimator: Any, X: Any, y: Any, prefix: str = "") -> dict[s
         return {}
     if is_classifier(estimator):
         y_pred = estimator.predict(X)
-        average = "weighted"
-        attempt(
-            "precision_score", lambda: metrics.precision_score(y, y_pred, average=average, zero_division=0)
-        )
-        attempt("recall_score", lambda: metrics.recall_score(y, y_pred, average=average, zero_division=0))
-        attempt("f1_score", lambda: metrics.f1_score(y, y_pred, average=average, zero_division=0))
-        attempt("accuracy_score", lambda: metrics.accuracy_score(y, y_pred))
+        average = "weighted" if pos_label is None else "binary"
+        label = {} if pos_label is None else {"pos_label": pos_label}
+        for name, func in (
+            ("precision_score", metrics.precision_score),
+            ("recall_score", metrics.recall_score),
+            ("f1_score", metrics.f1_score),
+        ):
+            attempt(name, lambda f=func: f(y, y_pred, average=average, zero_division=0, **label, **weight))
+        attempt("accuracy_score", lambda: metrics.accuracy_score(y, y_pred, **weight))
         if hasattr(estimator, "predict_proba"):
             try:
                 proba = estimator.predict_proba(X)
             except Exception:
                 proba = None
             if proba is not None:
-                attempt("log_loss", lambda: metrics.log_loss(y, proba, labels=estimator.classes_))
+                attempt("log_loss", lambda: metrics.log_loss(y, proba, labels=estimator.classes_, **weight))
                 scores = proba[:, 1] if proba.shape[1] == 2 else proba
                 attempt(
                     "roc_auc",
-                    lambda: metrics.roc_auc_score(y, scores, average="weighted", multi_class="ovo"),
+                    lambda: metrics.roc_auc_score(y, scores, average="weighted", multi_class="ovo", **weight),
                 )
     elif is_regressor(estimator):
         y_pred = estimator.predict(X)
-        attempt("mean_squared_error", lambda: metrics.mean_squared_error(y, y_pred))
-        attempt("root_mean_squared_error", lambda: math.sqrt(metrics.mean_squared_error(y, y_pred)))
-        attempt("mean_absolute_error", lambda: metrics.mean_absolute_error(y, y_pred))
-        attempt("r2_score", lambda: metrics.r2_score(y, y_pred))
+        attempt("mean_squared_error", lambda: metrics.mean_squared_error(y, y_pred, **weight))
+        if f"{prefix}training_mean_squared_error" in found:
+            mse = found[f"{prefix}training_mean_squared_error"]
+            attempt("root_mean_squared_error", lambda: math.sqrt(mse))
+        attempt("mean_absolute_error", lambda: metrics.mean_absolute_error(y, y_pred, **weight))
+        attempt("r2_score", lambda: metrics.r2_score(y, y_pred, **weight))
     if hasattr(estimator, "score"):
-        attempt("score", lambda: estimator.score(X, y))
+        attempt("score", lambda: estimator.score(X, y, **weight))
     return found
