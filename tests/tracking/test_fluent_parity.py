@@ -211,6 +211,25 @@ def test_delete_and_restore_experiment(api: ModuleType) -> None:
     assert api.set_experiment("gone").experiment_id == exp_id
 
 
+def test_runs_cannot_start_in_a_deleted_experiment(api: ModuleType) -> None:
+    exp = api.set_experiment("short-lived")
+    with api.start_run():
+        pass
+    api.delete_experiment(exp.experiment_id)
+    with pytest.raises(raises_like_mlflow(api)):
+        api.start_run(experiment_id=exp.experiment_id)
+    api.delete_experiment("0")
+    with pytest.raises(raises_like_mlflow(api)):
+        api.start_run()
+    assert api.active_run() is None
+
+
+def test_run_name_comes_from_the_tag_when_not_given(api: ModuleType) -> None:
+    with api.start_run(tags={"mlflow.runName": "from-tag"}) as run:
+        pass
+    assert api.get_run(run.info.run_id).info.run_name == "from-tag"
+
+
 def _three_experiments(module: ModuleType) -> int:
     module.create_experiment("alpha", tags={"team": "x", "k": "v"})
     time.sleep(0.005)
@@ -437,8 +456,9 @@ def test_a_scripts_system_tags_are_mlflows(tmp_path) -> None:
         "GIT_COMMITTER_EMAIL": "t@example.com",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    for key in ("MLNB_STORE", "MLNB_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
-        env.pop(key, None)
+    for key in os.environ:
+        if key.startswith(("MLNB_", "MLFLOW_")):
+            env.pop(key, None)
     (repo / "train.py").write_text(_SCRIPT)
     for cmd in (
         ["git", "init", "-q", "-b", "feature"],
