@@ -495,3 +495,30 @@ def test_a_scripts_system_tags_are_mlflows(tmp_path) -> None:
     assert {k: ours[k] for k in same} == {k: theirs[k] for k in same}
     assert ours["mlflow.source.git.commit"] == commit
     assert ours["mlflow.source.git.repoURL"] == "https://example.com/org/repo.git"
+
+
+def test_load_table_reads_tables_across_runs(both) -> None:
+    pytest.importorskip("pandas")
+
+    def body(module: ModuleType) -> tuple[list, list, bool, dict, str]:
+        ids = []
+        for i in range(2):
+            with module.start_run() as run:
+                module.log_table({"a": [i, i + 10], "b": ["x", "y"]}, "t.json")
+                time.sleep(0.002)
+            ids.append(run.info.run_id)
+        with module.start_run():  # a run without the table
+            pass
+        frame = module.load_table("t.json", extra_columns=["run_id"])
+        one = module.load_table("t.json", run_ids=[ids[1]]).to_dict("list")
+        try:
+            module.load_table("missing.json")
+            missing = "loaded"
+        except Exception:
+            missing = "refused"
+        same_runs = sorted(set(frame["run_id"])) == sorted(ids)
+        return list(frame.columns), list(frame["a"]), same_runs, one, missing
+
+    ours, theirs = both(body)
+    assert ours == theirs
+    assert ours[2] and ours[4] == "refused"
