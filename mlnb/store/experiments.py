@@ -17,6 +17,7 @@ class ExperimentsMixin:
     """Needs ``atomic``, ``reading``, ``_insert`` and ``artifact_root`` from the store."""
 
     artifact_root: Any
+    _active_experiments: set[int]
     atomic: Any
     reading: Any
     _insert: Any
@@ -110,6 +111,8 @@ class ExperimentsMixin:
             ).rowcount
             if not done:
                 raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+        # run creation checks the stage once per experiment; a deleted one must be checked again
+        self._active_experiments.discard(key)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         exp = self._experiment_key(experiment_id)

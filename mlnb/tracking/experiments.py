@@ -110,15 +110,16 @@ def set_experiment(
 
 def current_experiment_id() -> str:
     """The active experiment: ``set_experiment`` > ``MLNB_EXPERIMENT_NAME`` /
-    ``MLFLOW_EXPERIMENT_NAME`` > ``MLFLOW_EXPERIMENT_ID`` > the Default experiment ("0")."""
+    ``MLFLOW_EXPERIMENT_NAME`` > the Default experiment ("0").
+
+    ``MLFLOW_EXPERIMENT_ID`` is not read: MLflow's own ``set_experiment`` writes it into the
+    environment, with an id of MLflow's store that means nothing in mlnb's.
+    """
     if state.experiment_id is not None:
         return state.experiment_id
     name = os.environ.get("MLNB_EXPERIMENT_NAME") or os.environ.get("MLFLOW_EXPERIMENT_NAME")
     if name:
         return set_experiment(name).experiment_id
-    exp_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
-    if exp_id:
-        return set_experiment(experiment_id=exp_id).experiment_id
     return "0"
 
 

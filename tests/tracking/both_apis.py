@@ -109,6 +109,8 @@ def tracking_with(name: str, tmp_path: Path, base: Path) -> Iterator[ModuleType]
             _reset_mlflow(mlflow)
     finally:
         os.chdir(saved_cwd)
+        for key in _ENV:  # (mlflow.set_experiment writes MLFLOW_EXPERIMENT_ID into os.environ)
+            os.environ.pop(key, None)
         os.environ.update(saved_env)
 
 

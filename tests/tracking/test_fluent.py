@@ -204,3 +204,27 @@ def test_log_input_records_fingerprint(store: object) -> None:
     assert mlnb.log_input.__module__  # public
     other = mlnb.log_input(df.assign(a=[1, 2, 4]), run_id=run.info.run_id)
     assert other.digest != info.digest
+
+
+def test_experiment_from_mlflow_experiment_name_not_from_its_id(
+    store: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MLflow's set_experiment writes MLFLOW_EXPERIMENT_ID with an id of its own store
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "12345")
+    with mlnb.start_run() as run:
+        pass
+    assert run.info.experiment_id == "0"
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "from-env")
+    with mlnb.start_run() as run:
+        pass
+    assert mlnb.get_experiment(run.info.experiment_id).name == "from-env"
+
+
+def test_log_system_metrics_warns_that_none_are_recorded(store: object) -> None:
+    with pytest.warns(UserWarning, match="system metrics"), mlnb.start_run(log_system_metrics=True):
+        pass
+
+
+def test_start_run_refuses_unknown_keywords(store: object) -> None:
+    with pytest.raises(TypeError, match="start_time"):
+        mlnb.start_run(start_time=5)

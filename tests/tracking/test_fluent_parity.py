@@ -211,6 +211,25 @@ def test_delete_and_restore_experiment(api: ModuleType) -> None:
     assert api.set_experiment("gone").experiment_id == exp_id
 
 
+def test_runs_cannot_start_in_a_deleted_experiment(api: ModuleType) -> None:
+    exp = api.set_experiment("short-lived")
+    with api.start_run():
+        pass
+    api.delete_experiment(exp.experiment_id)
+    with pytest.raises(raises_like_mlflow(api)):
+        api.start_run(experiment_id=exp.experiment_id)
+    api.delete_experiment("0")
+    with pytest.raises(raises_like_mlflow(api)):
+        api.start_run()
+    assert api.active_run() is None
+
+
+def test_run_name_comes_from_the_tag_when_not_given(api: ModuleType) -> None:
+    with api.start_run(tags={"mlflow.runName": "from-tag"}) as run:
+        pass
+    assert api.get_run(run.info.run_id).info.run_name == "from-tag"
+
+
 def _three_experiments(module: ModuleType) -> int:
     module.create_experiment("alpha", tags={"team": "x", "k": "v"})
     time.sleep(0.005)
@@ -437,8 +456,9 @@ def test_a_scripts_system_tags_are_mlflows(tmp_path) -> None:
         "GIT_COMMITTER_EMAIL": "t@example.com",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    for key in ("MLNB_STORE", "MLNB_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
-        env.pop(key, None)
+    for key in os.environ:
+        if key.startswith(("MLNB_", "MLFLOW_")):
+            env.pop(key, None)
     (repo / "train.py").write_text(_SCRIPT)
     for cmd in (
         ["git", "init", "-q", "-b", "feature"],
@@ -475,3 +495,30 @@ def test_a_scripts_system_tags_are_mlflows(tmp_path) -> None:
     assert {k: ours[k] for k in same} == {k: theirs[k] for k in same}
     assert ours["mlflow.source.git.commit"] == commit
     assert ours["mlflow.source.git.repoURL"] == "https://example.com/org/repo.git"
+
+
+def test_load_table_reads_tables_across_runs(both) -> None:
+    pytest.importorskip("pandas")
+
+    def body(module: ModuleType) -> tuple[list, list, bool, dict, str]:
+        ids = []
+        for i in range(2):
+            with module.start_run() as run:
+                module.log_table({"a": [i, i + 10], "b": ["x", "y"]}, "t.json")
+                time.sleep(0.002)
+            ids.append(run.info.run_id)
+        with module.start_run():  # a run without the table
+            pass
+        frame = module.load_table("t.json", extra_columns=["run_id"])
+        one = module.load_table("t.json", run_ids=[ids[1]]).to_dict("list")
+        try:
+            module.load_table("missing.json")
+            missing = "loaded"
+        except Exception:
+            missing = "refused"
+        same_runs = sorted(set(frame["run_id"])) == sorted(ids)
+        return list(frame.columns), list(frame["a"]), same_runs, one, missing
+
+    ours, theirs = both(body)
+    assert ours == theirs
+    assert ours[2] and ours[4] == "refused"
