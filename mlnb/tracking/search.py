@@ -7,8 +7,8 @@ from functools import cache, lru_cache
 from itertools import chain
 from typing import Any
 
-from mlnb.entities import Experiment, Run, RunData, RunInfo, ViewType
-from mlnb.errors import FilterSyntaxError, InvalidParameter
+from mlnb.entities import Run, RunData, RunInfo, ViewType
+from mlnb.errors import InvalidParameter
 from mlnb.tracking.state import get_store
 
 
@@ -263,56 +263,3 @@ def _as_frame_from_lists(store: Any, result: Any) -> Any:
         data[f"tags.{key}"] = list(result.tags[key])
     return pd.DataFrame(data)
 
-
-def filter_experiments(
-    experiments: list[Experiment], filter_string: str | None, order_by: Sequence[str] | None
-) -> list[Experiment]:
-    """Apply a filter on ``name`` and ``tags.<key>`` to experiments (a handful: done in Python)."""
-    from mlnb.store.filters import ATTR, STRING, TAG, BoolOp, parse_filter
-    from mlnb.store.query import like_match
-
-    node = parse_filter(filter_string or None, {"name": STRING}, {})
-
-    def holds(n: Any, exp: Experiment) -> bool:
-        if isinstance(n, BoolOp):
-            results = (holds(item, exp) for item in n.items)
-            return all(results) if n.op == "AND" else any(results)
-        if n.kind == ATTR and n.key == "name":
-            value: str | None = exp.name
-        elif n.kind == TAG:
-            value = exp.tags.get(n.key)
-        else:
-            raise FilterSyntaxError(
-                f"experiments can be filtered by name and tags.<key> only, not {n.kind}.{n.key}"
-            )
-        if n.op == "IS NULL":
-            return value is None
-        if n.op == "IS NOT NULL":
-            return value is not None
-        if value is None:
-            return False
-        if n.op in ("LIKE", "ILIKE"):
-            return bool(like_match(value, n.value, n.op == "ILIKE"))
-        if n.op == "IN":
-            return value in n.value
-        if n.op == "NOT IN":
-            return value not in n.value
-        return (value == n.value) if n.op == "=" else (value != n.value)
-
-    found = [e for e in experiments if node is None or holds(node, e)]
-    for clause in reversed(list(order_by or [])):
-        field, _, direction = clause.strip().partition(" ")
-        field = field.removeprefix("attributes.").removeprefix("attribute.")
-        if field not in ("name", "experiment_id", "creation_time", "last_update_time"):
-            raise FilterSyntaxError(
-                f"experiments can be ordered by name, experiment_id, creation_time or "
-                f"last_update_time, not {field!r}"
-            )
-        desc = direction.strip().upper() == "DESC"
-        keyf = (
-            (lambda e, f=field: int(e.experiment_id))
-            if field == "experiment_id"
-            else (lambda e, f=field: getattr(e, f))
-        )
-        found.sort(key=keyf, reverse=desc)
-    return found
