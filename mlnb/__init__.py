@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "types": "mlnb",
     "data": "mlnb",
     "artifacts": "mlnb",
+    "log_inputs": "mlnb.tracking.datasets",
     # entities
     "Run": "mlnb.entities",
     "RunInfo": "mlnb.entities",
