@@ -265,3 +265,15 @@ def test_log_inputs_records_parallel_lists(store: object) -> None:
     recorded = {d.name: d for d in mlnb.get_run(run.info.run_id).inputs}
     assert recorded["train"].context == "training" and recorded["test"].context == "test"
     assert InputTag("k", "v") in recorded["test"].tags
+
+
+@pytest.mark.mlflow
+def test_an_mlflow_dataset_is_recorded_unchanged(store: object) -> None:
+    import mlflow.data
+
+    theirs = mlflow.data.from_pandas(pd.DataFrame({"a": [1.0, 2.0]}), source="s3://b/k.csv", name="ext")
+    with mlnb.start_run() as run:
+        mlnb.log_input(theirs, context="training")
+    (recorded,) = mlnb.get_run(run.info.run_id).inputs
+    assert recorded.dataset.to_dictionary() == theirs._to_mlflow_entity().to_dictionary()
+    assert mlnb.data.get_source(recorded).uri == "s3://b/k.csv"
