@@ -220,7 +220,7 @@ def test_store_written_before_typed_sources_is_upgraded(tmp_path: Path) -> None:
     root.mkdir()
     engine = sa.create_engine(f"sqlite:///{root / 'mlnb.db'}")
     old_inputs = [
-        c.copy()
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
         for c in t.inputs.columns
         if c.name not in ("source_type", "dataset_schema", "profile", "tags")
     ]
