@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "types": "mlnb",
     "data": "mlnb",
     "artifacts": "mlnb",
+    "log_inputs": "mlnb.tracking.datasets",
     # entities
     "Run": "mlnb.entities",
     "RunInfo": "mlnb.entities",

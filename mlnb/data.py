@@ -16,14 +16,14 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "from_pandas": "mlnb.tracking.datasets",
-    "from_numpy": "mlnb.tracking.datasets",
-    "PandasDataset": "mlnb.tracking.datasets",
-    "NumpyDataset": "mlnb.tracking.datasets",
-    "TensorDatasetSchema": "mlnb.tracking.datasets",
+    "from_pandas": "mlnb.tracking.dataset_types",
+    "from_numpy": "mlnb.tracking.dataset_types",
+    "PandasDataset": "mlnb.tracking.dataset_types",
+    "NumpyDataset": "mlnb.tracking.dataset_types",
+    "TensorDatasetSchema": "mlnb.tracking.dataset_types",
     "DatasetSource": "mlnb.tracking.dataset_sources",
-    "Dataset": "mlnb.tracking.datasets",
-    "get_source": "mlnb.tracking.datasets",
+    "Dataset": "mlnb.tracking.dataset_types",
+    "get_source": "mlnb.tracking.dataset_types",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -181,3 +181,17 @@ def test_validate_serving_input_predicts_or_says_why_not(logged) -> None:
         mlnb.models.validate_serving_input(
             info.model_uri, {"dataframe_split": {"columns": ["a"], "data": [[1.0]]}}
         )
+
+
+@pytest.mark.mlflow
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [("mlnb.models.signature", "mlflow.models.signature"), ("mlnb.types.schema", "mlflow.types.schema")],
+)
+def test_deeper_module_paths_of_mlflow_work(ours: str, theirs: str) -> None:
+    from importlib import import_module
+
+    facade, mlflow_module = import_module(ours), import_module(theirs)
+    for name in facade.__all__:
+        assert hasattr(mlflow_module, name), name
+        assert getattr(facade, name) is not None

@@ -59,9 +59,18 @@ def is_missing(value: Any) -> bool:
 
 def _required(value: Any) -> bool:
     pd = sys.modules.get("pandas")
+    if (pd is not None and isinstance(value, pd.Series) and value.dtype.kind != "O") or _is_text(value):
+        # the values iterate as Python scalars, NaN/NA/NaT: isna says exactly what is_missing says
+        return not bool(value.isna().any())
     if isinstance(value, list) or (pd is not None and isinstance(value, pd.Series)):
         return not any(is_missing(v) for v in value)
     return not is_missing(value)
+
+
+def _is_text(col: Any) -> bool:
+    """A pandas ``str``/``string`` column (values are str or a missing marker)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(getattr(col, "dtype", None), pd.StringDtype)
 
 
 def numpy_type(dtype: Any) -> DataType:
@@ -150,10 +159,14 @@ def pandas_column_type(col: Any) -> Any:
 
     if col.array.ndim > 1:
         raise InvalidParameter(f"column {col.name!r} is not one-dimensional (shape {col.shape})")
+    if _is_text(col):  # the values are str or missing: what value-by-value inference concludes
+        return DataType.string if len(col) == 0 or col.notna().any() else AnyType()
     if col.dtype.kind == "O":
         col = col.infer_objects()
     if col.dtype.kind != "O":
         return numpy_type(col.dtype)
+    if pd.api.types.infer_dtype(col, skipna=True) == "string" and col.notna().any():
+        return DataType.string
     try:
         values = _determined(col.to_list())
         if not isinstance(values, Array):  # no values at all: the dtype alone must say

@@ -38,7 +38,10 @@ def _text_columns(df: Any) -> Any:
             keep.append(False)
             continue
         values = df.iloc[:, position]
-        keep.append(all(type(v) is str for v in values))
+        if dtype.kind == "O" and dtype.name in ("str", "string"):  # pandas text: str unless missing
+            keep.append(not bool(values.isna().any()))
+        else:
+            keep.append(all(type(v) is str for v in values))
     return df.columns[np.array(keep, dtype=bool)]
 
 

@@ -33,6 +33,14 @@ def _examples() -> dict[str, object]:
         "pandas3_str": pd.DataFrame(
             {"s": ["a", "b"], "n": ["x", None], "e": pd.Series([], dtype="str").reindex([0, 1])}
         ),
+        "text_all_missing": pd.DataFrame(
+            {
+                "str": pd.Series([None, None], dtype="str"),
+                "string": pd.Series([None, None], dtype="string"),
+                "obj": pd.Series(["x", None], dtype=object),
+                "cat_missing": pd.Categorical(["a", None]),
+            }
+        ),
         "ints": pd.DataFrame(
             {
                 "i64": np.array([1, 2], dtype="int64"),

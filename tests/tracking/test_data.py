@@ -39,6 +39,14 @@ def _frames() -> dict[str, pd.DataFrame]:
             {"I": pd.array([1, None], dtype="Int64"), "s": pd.array(["a", "b"], dtype="string")}
         ),
         "custom_index": pd.DataFrame({"a": [1, 2]}, index=[5, 7]),
+        "text_with_missing": pd.DataFrame(
+            {
+                "str": pd.Series(["a", None], dtype="str"),
+                "string": pd.Series(["a", "b"], dtype="string"),
+                "cat": pd.Categorical(["a", None]),
+                "obj": pd.Series(["a", np.str_("b")], dtype=object),
+            }
+        ),
     }
 
 
@@ -212,7 +220,7 @@ def test_store_written_before_typed_sources_is_upgraded(tmp_path: Path) -> None:
     root.mkdir()
     engine = sa.create_engine(f"sqlite:///{root / 'mlnb.db'}")
     old_inputs = [
-        c.copy()
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
         for c in t.inputs.columns
         if c.name not in ("source_type", "dataset_schema", "profile", "tags")
     ]
@@ -245,3 +253,27 @@ def test_store_written_before_typed_sources_is_upgraded(tmp_path: Path) -> None:
         store.close()
     assert recorded.context == "train"
     assert (recorded.dataset.source_type, recorded.dataset.source) == ("local", '{"uri": "data/x.csv"}')
+
+
+def test_log_inputs_records_parallel_lists(store: object) -> None:
+    train = mlnb.data.from_pandas(pd.DataFrame({"a": [1, 2]}), name="train")
+    test = mlnb.data.from_numpy(np.zeros((2, 2)), name="test")
+    with mlnb.start_run() as run:
+        mlnb.log_inputs([train, test], contexts=["training", "test"], tags_list=[None, {"k": "v"}])
+        with pytest.raises(InvalidParameter, match="same length"):
+            mlnb.log_inputs([train], contexts=[])
+    recorded = {d.name: d for d in mlnb.get_run(run.info.run_id).inputs}
+    assert recorded["train"].context == "training" and recorded["test"].context == "test"
+    assert InputTag("k", "v") in recorded["test"].tags
+
+
+@pytest.mark.mlflow
+def test_an_mlflow_dataset_is_recorded_unchanged(store: object) -> None:
+    import mlflow.data
+
+    theirs = mlflow.data.from_pandas(pd.DataFrame({"a": [1.0, 2.0]}), source="s3://b/k.csv", name="ext")
+    with mlnb.start_run() as run:
+        mlnb.log_input(theirs, context="training")
+    (recorded,) = mlnb.get_run(run.info.run_id).inputs
+    assert recorded.dataset.to_dictionary() == theirs._to_mlflow_entity().to_dictionary()
+    assert mlnb.data.get_source(recorded).uri == "s3://b/k.csv"
