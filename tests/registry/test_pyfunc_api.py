@@ -109,6 +109,10 @@ def test_signature_enforcement_orders_converts_and_names_missing_columns(store, 
         model.predict(frame[["a"]])
     with pytest.raises(InvalidParameter, match="Incompatible input types for column b"):
         model.predict(frame.assign(b=[1.5, 2.5, 3.5]))
+    with pytest.raises(InvalidParameter, match="Incompatible input types for column a"):
+        model.predict(frame.assign(a=["x", "y", "z"]))
+    nullable = frame.astype({"b": "Int64"})
+    pd.testing.assert_series_equal(model.predict(nullable), expected)
 
 
 def test_registered_and_loaded_by_alias(store, code_model) -> None:
