@@ -288,8 +288,10 @@ def mlflow_version_installed() -> str:
 class ModelInfo:
     """What logging a model returns: MLflow's ``ModelInfo`` fields plus how mlnb saved it.
 
-    ``model_uri`` is ``runs:/<run_id>/<artifact_path>`` (mlnb keeps models in their run, so
-    ``model_id`` is None unless the caller passed one).  ``signature`` is a ``ModelSignature``;
+    ``model_uri`` is ``runs:/<run_id>/<artifact_path>`` and ``artifact_path`` is the model's
+    path inside its run (MLflow 2's meaning): mlnb keeps models in their run rather than as
+    MLflow 3's separate logged-model entities, so ``model_id`` is None unless the caller passed
+    one.  ``signature`` is a ``ModelSignature``;
     ``signature_dict`` is the same in the MLmodel dict form.  ``flavor`` and ``serialization``
     are mlnb's: the flavor name (``"sklearn"``, ``"python_function"``) and how its model file
     was written (``"skops"``, ``"cloudpickle"``, ``"pickle"``, ``"code"``).

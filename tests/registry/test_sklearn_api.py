@@ -105,6 +105,13 @@ def test_signature_objects_are_accepted_and_model_load_reads_uris(store, fitted)
     assert Model.load("models:/sig/1").model_uuid == info.model_uuid
 
 
+def test_signature_false_logs_without_one(store, fitted) -> None:
+    X, model = fitted
+    with mlnb.start_run():
+        info = mlnb.sklearn.log_model(model, name="m", input_example=X, signature=False)
+    assert info.signature is None and info.saved_input_example_info is not None
+
+
 def test_signature_given_as_a_dict_is_kept(store, fitted) -> None:
     model = fitted[1]
     sig = {
