@@ -54,25 +54,23 @@ def _convert(series: Any, spec: dict[str, Any]) -> Any:
     import numpy as np
     import pandas as pd
 
-    kind, name, dtype = spec["type"], spec["name"], series.dtype
+    kind, name = spec["type"], spec["name"]
+    dtype = getattr(series.dtype, "numpy_dtype", series.dtype)  # pandas nullable Int64/Float64
+    if isinstance(series.dtype, pd.StringDtype):
+        dtype = series.dtype
     if kind in _FLOAT:
         target = np.dtype(_FLOAT[kind])
         if dtype.kind in "iub" or (dtype.kind == "f" and dtype.itemsize <= target.itemsize):
             return series.astype(target)
-        if dtype.kind == "f":  # float64 -> float32 loses precision
-            raise _incompatible(name, dtype, target)
-    elif kind in _INTEGER:
+        raise _incompatible(name, dtype, target)  # float64 -> float32 loses precision; text is not a number
+    if kind in _INTEGER:
         target = np.dtype(_INTEGER[kind])
         if dtype.kind in "iu" and np.can_cast(dtype, target):
             return series.astype(target)
-        if dtype.kind in "iuf" or dtype.kind == "O":
-            if (
-                dtype.kind == "O"
-                and series.map(lambda v: isinstance(v, int) and not isinstance(v, bool)).all()
-            ):
-                return series.astype(target)
-            raise _incompatible(name, dtype, target)
-    elif kind == "boolean":
+        if dtype.kind == "O" and series.map(lambda v: isinstance(v, int) and not isinstance(v, bool)).all():
+            return series.astype(target)
+        raise _incompatible(name, dtype, target)
+    if kind == "boolean":
         if dtype.kind == "b" or isinstance(dtype, pd.BooleanDtype):
             return series
         raise _incompatible(name, dtype, "bool")

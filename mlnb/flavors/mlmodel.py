@@ -233,10 +233,10 @@ def build_model(
 
     data, trusted, serialization, model_file = serialize(model, serialization_format, allow_pickle)
     files: list[tuple[str, bytes]] = [(model_file, data)]
-    sig = normalize_signature(signature)
+    sig = None if signature is False else normalize_signature(signature)
     rows, example, info = example_files(input_example)
     files.extend(example)
-    if rows is not None and sig is None:
+    if rows is not None and signature is None:  # signature=False: no signature, as in MLflow
         sig = _infer_quietly(model, rows, output_example)
     code = bundle.read_paths(code_paths, bundle.CODE_DIR, "code path")
     extra = bundle.read_paths(extra_files, bundle.EXTRA_FILES_DIR, "extra file")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,17 @@ _KNOWN = (
     "model_id",
     "env_vars",
 )
+
+
+# How Model.load turns a runs:/ or models:/ URI into a verified local directory.  The registry
+# layer (which resolves URIs and checks hashes) installs it when it is imported; this layer
+# cannot import it.
+_uri_opener: list[Callable[[str], Path]] = []
+
+
+def set_uri_opener(opener: Callable[[str], Path]) -> None:
+    """Install the function :meth:`Model.load` uses for ``runs:/``/``models:/`` URIs."""
+    _uri_opener[:] = [opener]
 
 
 def dump_mlmodel(meta: dict[str, Any]) -> bytes:
@@ -136,19 +148,22 @@ class Model:
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
-        """Read the ``MLmodel`` file of a local model directory (or the file itself).
+        """Read the ``MLmodel`` file of a model directory (or the file itself).
 
-        Raises :class:`mlnb.errors.ModelNotFound` when there is no such file.  For a
-        ``runs:/`` or ``models:/`` URI use ``mlnb.pyfunc.load_model(uri).metadata``, which
-        verifies the files first.
+        ``path`` is a local directory or file, or a ``runs:/``/``models:/`` URI once the
+        registry is loaded (``mlnb.models``, ``mlnb.pyfunc`` and ``mlnb.sklearn`` load it):
+        then every file of the model is checked against its recorded sha256 first.  Raises
+        :class:`mlnb.errors.ModelNotFound` when there is no such file.
         """
         text = str(path)
         if text.startswith("file://"):
             text = text[len("file://") :]
+        elif text.startswith(("runs:/", "models:/")) and _uri_opener:
+            text = str(_uri_opener[0](text))
         elif "://" in text or text.startswith(("runs:/", "models:/")):
             raise InvalidParameter(
-                f"Model.load reads a local directory, not {text!r}; load a logged model with "
-                "mlnb.pyfunc.load_model(uri).metadata (it checks every file's sha256 first)"
+                f"Model.load reads a local directory or a runs:/ or models:/ URI, not {text!r}; "
+                "for a logged model use mlnb.pyfunc.load_model(uri).metadata"
             )
         target = Path(text)
         file = target / MLMODEL_FILE if target.is_dir() else target
@@ -273,8 +288,10 @@ def mlflow_version_installed() -> str:
 class ModelInfo:
     """What logging a model returns: MLflow's ``ModelInfo`` fields plus how mlnb saved it.
 
-    ``model_uri`` is ``runs:/<run_id>/<artifact_path>`` (mlnb keeps models in their run, so
-    ``model_id`` is None unless the caller passed one).  ``signature`` is a ``ModelSignature``;
+    ``model_uri`` is ``runs:/<run_id>/<artifact_path>`` and ``artifact_path`` is the model's
+    path inside its run (MLflow 2's meaning): mlnb keeps models in their run rather than as
+    MLflow 3's separate logged-model entities, so ``model_id`` is None unless the caller passed
+    one.  ``signature`` is a ``ModelSignature``;
     ``signature_dict`` is the same in the MLmodel dict form.  ``flavor`` and ``serialization``
     are mlnb's: the flavor name (``"sklearn"``, ``"python_function"``) and how its model file
     was written (``"skops"``, ``"cloudpickle"``, ``"pickle"``, ``"code"``).

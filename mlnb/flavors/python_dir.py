@@ -119,7 +119,7 @@ def build_python_model(
     art_files, art_entry, art_local = _artifacts(artifacts)
     code = bundle.read_paths(code_paths, bundle.CODE_DIR, "code path")
     files.extend(art_files + code)
-    sig = normalize_signature(signature)
+    sig = None if signature is False else normalize_signature(signature)
     rows, example, info = example_files(input_example)
     files.extend(example)
     if rows is not None and sig is None and live is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
 from mlnb.flavors import skops_io
-from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel
+from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel, set_uri_opener
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
@@ -251,3 +251,10 @@ def load_sklearn_model(
     loaded = load_verified(model, allow_pickle=allow_pickle)
     copy_to(model, dst_path)
     return loaded
+
+
+def _verified_directory(model_uri: str) -> Path:
+    return verify_model(model_uri).directory
+
+
+set_uri_opener(_verified_directory)

@@ -205,5 +205,6 @@ def test_signature_matches_mlflow_for_a_code_model(affine, tmp_path) -> None:
     theirs = mlflow.models.Model.load(str(tmp_path / "theirs"))
     ours = mlnb.pyfunc.load_model(tmp_path / "ours").metadata
     assert ours.get_input_schema().to_dict() == theirs.get_input_schema().to_dict()
+    assert ours.get_output_schema().to_dict() == theirs.get_output_schema().to_dict()
     flavor_keys = set(theirs.flavors["python_function"]) - {"model_code_path"}
     assert flavor_keys <= set(ours.flavors["python_function"])

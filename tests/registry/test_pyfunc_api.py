@@ -109,6 +109,10 @@ def test_signature_enforcement_orders_converts_and_names_missing_columns(store, 
         model.predict(frame[["a"]])
     with pytest.raises(InvalidParameter, match="Incompatible input types for column b"):
         model.predict(frame.assign(b=[1.5, 2.5, 3.5]))
+    with pytest.raises(InvalidParameter, match="Incompatible input types for column a"):
+        model.predict(frame.assign(a=["x", "y", "z"]))
+    nullable = frame.astype({"b": "Int64"})
+    pd.testing.assert_series_equal(model.predict(nullable), expected)
 
 
 def test_registered_and_loaded_by_alias(store, code_model) -> None:
@@ -207,3 +211,31 @@ def test_a_python_model_serves(store, code_model) -> None:
         r = httpx.post(server.url + "/invocations", json=body)
     assert r.status_code == 200
     assert r.json() == {"predictions": (frame["a"] * 3 + frame["b"] + 100).tolist()}
+
+
+def test_a_plain_function_set_as_the_model_predicts(store, tmp_path) -> None:
+    source = textwrap.dedent(
+        """
+        from mlnb.flavors.python_model import set_model
+
+
+        def shout(model_input: list[str]) -> list[str]:
+            return [text.upper() for text in model_input]
+
+
+        set_model(shout)
+        """
+    )
+    (tmp_path / "shout.py").write_text(source)
+    with mlnb.start_run():
+        info = mlnb.pyfunc.log_model(name="m", python_model=str(tmp_path / "shout.py"))
+    assert mlnb.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"t": ["ab", "c"]})) == ["AB", "C"]
+
+
+def test_set_model_refuses_a_path_and_non_models() -> None:
+    from mlnb.flavors.python_model import set_model
+
+    with pytest.raises(InvalidParameter, match="not a path"):
+        set_model("model.py")
+    with pytest.raises(InvalidParameter, match="predict"):
+        set_model(42)

@@ -92,6 +92,26 @@ def test_registered_model_name_registers_and_every_models_uri_loads(store, fitte
         _same(mlnb.sklearn.load_model(uri), model, X)
 
 
+def test_signature_objects_are_accepted_and_model_load_reads_uris(store, fitted) -> None:
+    from mlnb.flavors.model import Model
+    from mlnb.flavors.schema import infer_signature
+
+    X, model = fitted
+    sig = infer_signature(X, model.predict(X))
+    with mlnb.start_run():
+        info = mlnb.sklearn.log_model(model, name="m", signature=sig, registered_model_name="sig")
+    assert info.signature == sig
+    assert Model.load(info.model_uri).signature == sig
+    assert Model.load("models:/sig/1").model_uuid == info.model_uuid
+
+
+def test_signature_false_logs_without_one(store, fitted) -> None:
+    X, model = fitted
+    with mlnb.start_run():
+        info = mlnb.sklearn.log_model(model, name="m", input_example=X, signature=False)
+    assert info.signature is None and info.saved_input_example_info is not None
+
+
 def test_signature_given_as_a_dict_is_kept(store, fitted) -> None:
     model = fitted[1]
     sig = {
