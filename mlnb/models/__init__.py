@@ -22,7 +22,10 @@ _EXPORTS = {
     "validate_serving_input": "mlnb.serve.validation",
     "convert_input_example_to_serving_input": "mlnb.flavors.serving_input",
     "evaluate": "mlnb",  # whatever mlnb.evaluate is, one function under both names
+    "set_model": "mlnb.flavors.python_model",
 }
+# Model.load("runs:/...") resolves URIs through a resolver that the registry layer installs
+_NEEDS_REGISTRY = {"Model", "ModelInfo", "set_signature"}
 
 __all__ = sorted(_EXPORTS)
 
@@ -31,6 +34,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mlnb.models' has no attribute {name!r}")
+    if name in _NEEDS_REGISTRY:
+        import_module("mlnb.registry.loading")
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value

@@ -16,7 +16,7 @@ mlflow = pytest.importorskip("mlflow")
 MLNB_CODE = textwrap.dedent(
     """
     import mlnb
-    from mlnb.flavors.python_model import set_model
+    from mlnb.models import set_model
 
 
     class Affine(mlnb.pyfunc.PythonModel):

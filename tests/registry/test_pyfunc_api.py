@@ -16,7 +16,7 @@ from mlnb.flavors.python_model import PythonModel
 SCALER = textwrap.dedent(
     """
     import mlnb
-    from mlnb.flavors.python_model import set_model
+    from mlnb.models import set_model
 
 
     class Scale(mlnb.pyfunc.PythonModel):
@@ -36,7 +36,7 @@ SCALER = textwrap.dedent(
 HINTED = textwrap.dedent(
     """
     import mlnb
-    from mlnb.flavors.python_model import set_model
+    from mlnb.models import set_model
 
 
     class Lengths(mlnb.pyfunc.PythonModel):
@@ -216,7 +216,7 @@ def test_a_python_model_serves(store, code_model) -> None:
 def test_a_plain_function_set_as_the_model_predicts(store, tmp_path) -> None:
     source = textwrap.dedent(
         """
-        from mlnb.flavors.python_model import set_model
+        from mlnb.models import set_model
 
 
         def shout(model_input: list[str]) -> list[str]:
@@ -233,7 +233,7 @@ def test_a_plain_function_set_as_the_model_predicts(store, tmp_path) -> None:
 
 
 def test_set_model_refuses_a_path_and_non_models() -> None:
-    from mlnb.flavors.python_model import set_model
+    from mlnb.models import set_model
 
     with pytest.raises(InvalidParameter, match="not a path"):
         set_model("model.py")
