@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +23,7 @@ from tests.compat.examples import (
     EXAMPLES,
     SIDES,
     ExampleRun,
+    copy_mlflow_template,
     format_table,
     make_mlflow_template,
     run_examples,
@@ -41,18 +40,6 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, empty MLflow database (creating MLflow's tables costs seconds each time)."""
     pytest.importorskip("mlflow")
     return make_mlflow_template(tmp_path_factory.mktemp("mlflow-template"))
-
-
-def copy_mlflow_template(template: Path, db: Path) -> Path:
-    """A fresh MLflow database at ``db``, copied from the template, artifacts beside it."""
-    shutil.copyfile(template, db)
-    with sqlite3.connect(db) as conn:  # the default experiment's artifacts go beside ``db``
-        conn.execute(
-            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
-            (str(db.parent / "mlruns" / "0"),),
-        )
-    conn.close()
-    return db
 
 
 def _fresh_mlflow(tmp_path: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
