@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +23,7 @@ from tests.compat.examples import (
     EXAMPLES,
     SIDES,
     ExampleRun,
+    copy_mlflow_template,
     format_table,
     make_mlflow_template,
     run_examples,
@@ -43,26 +42,11 @@ def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_mlflow_template(tmp_path_factory.mktemp("mlflow-template"))
 
 
-def copy_mlflow_template(template: Path, db: Path) -> Path:
-    """A fresh MLflow database at ``db``, copied from the template, artifacts beside it."""
-    shutil.copyfile(template, db)
-    with sqlite3.connect(db) as conn:  # the default experiment's artifacts go beside ``db``
-        conn.execute(
-            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
-            (str(db.parent / "mlruns" / "0"),),
-        )
-    conn.close()
-    return db
-
-
 def _fresh_mlflow(tmp_path: Path, template: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     import mlflow
     import mlflow.tracking.fluent as fluent
 
     db = copy_mlflow_template(template, tmp_path / "mlflow.db")
-    for name in list(os.environ):
-        if name.startswith("MLFLOW_"):
-            monkeypatch.delenv(name)
     while mlflow.active_run() is not None:
         mlflow.end_run()
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
@@ -89,6 +73,12 @@ def mlf(
 ) -> Iterator[ModuleType]:
     """``mlnb`` or ``mlflow``, tracking to a fresh store in ``tmp_path``, no run active."""
     monkeypatch.chdir(tmp_path)
+    # MLflow writes some of its state into the environment (set_experiment sets
+    # MLFLOW_EXPERIMENT_ID), which mlnb reads as a user's setting: each test starts without any
+    # and leaves none behind
+    saved = {k: v for k, v in os.environ.items() if k.startswith(("MLFLOW_", "MLNB_"))}
+    for name in saved:
+        monkeypatch.delenv(name)
     if request.param == "mlflow":
         module = _fresh_mlflow(tmp_path, request.getfixturevalue("mlflow_template_db"), monkeypatch)
     else:
@@ -96,6 +86,8 @@ def mlf(
     yield module
     while module.active_run() is not None:
         module.end_run()
+    for name in [k for k in os.environ if k.startswith(("MLFLOW_", "MLNB_"))]:
+        del os.environ[name]  # monkeypatch's undo then puts back what was there before the test
 
 
 @pytest.fixture

@@ -119,6 +119,19 @@ def make_mlflow_template(directory: Path) -> Path:
     return db
 
 
+def copy_mlflow_template(template: Path, db: Path) -> Path:
+    """A fresh MLflow database at ``db``, copied from ``template``, its default experiment's
+    artifacts beside it (the template's would point into the directory it was made in)."""
+    shutil.copyfile(template, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            (str(db.parent / "mlruns" / "0"),),
+        )
+    conn.close()
+    return db
+
+
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLNB_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -135,14 +148,7 @@ def _prepare(script: str, side: str, workdir: Path, template: Path | None) -> di
         (workdir / path.name).write_text(rewrite_for_mlnb(text) if side == "mlnb" else text)
     db = workdir / "mlflow.db"
     if side == "mlflow" and template is not None:
-        shutil.copyfile(template, db)
-        # the default experiment keeps artifacts under the directory the database was made in
-        with sqlite3.connect(db) as conn:
-            conn.execute(
-                "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
-                (str(workdir / "mlruns" / "0"),),
-            )
-        conn.close()
+        copy_mlflow_template(template, db)
     env = _clean_env()
     env["PYTHONPATH"] = os.pathsep.join([str(workdir), env["PYTHONPATH"]])
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{db}"

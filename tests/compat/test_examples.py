@@ -16,6 +16,7 @@ from tests.compat.examples import EXAMPLES, rewrite_for_mlnb
 MLFLOW_FAILS: dict[str, set[str]] = {}
 
 
+@pytest.mark.slow
 @pytest.mark.mlflow
 @pytest.mark.parametrize("script", EXAMPLES)
 def test_example_runs_on_mlflow(script, example_runs):
@@ -25,6 +26,7 @@ def test_example_runs_on_mlflow(script, example_runs):
     assert set(run.failed) == MLFLOW_FAILS.get(script, set()), run.describe()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES)
 def test_example_runs_on_mlnb_with_only_the_import_changed(script, example_runs):
     run = example_runs("mlnb")[script]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.compat.conftest import client_of
 from tests.compat.normalize import normalize
 
@@ -128,6 +130,7 @@ def test_experiment_tags_delete_and_restore(mlf, agree):
 
 def test_search_experiments_default_order_and_filter(mlf, agree):
     for name in ("alpha", "beta", "gamma"):
+        time.sleep(0.005)  # distinct creation times: the default order depends on them
         mlf.create_experiment(name, tags={"kind": "demo" if name != "beta" else "other"})
     names = [e.name for e in mlf.search_experiments()]
     demo = [e.name for e in mlf.search_experiments(filter_string="tags.kind = 'demo'")]

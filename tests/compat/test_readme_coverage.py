@@ -22,7 +22,9 @@ def _table(heading: str) -> list[list[str]]:
     body = section.split(f"### {heading}\n", 1)[1].split("\n### ", 1)[0]
     rows = [line for line in body.splitlines() if line.startswith("| ") and "`" in line]
     # a cell's names are its backticked words before any parenthesised remark
-    return [[re.findall(r"`([^`]+)`", cell.split("(")[0]) for cell in row.strip("|").split("|")] for row in rows]
+    return [
+        [re.findall(r"`([^`]+)`", cell.split("(")[0]) for cell in row.strip("|").split("|")] for row in rows
+    ]
 
 
 def _covered() -> list[tuple[str, str]]:

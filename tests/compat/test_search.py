@@ -3,6 +3,8 @@ ordering and the list output, compared between mlnb and MLflow."""
 
 from __future__ import annotations
 
+import time
+
 from tests.compat.normalize import frame_shape
 
 LEADING = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
@@ -15,6 +17,7 @@ def _three_runs(mlf):
             mlf.log_metric("acc", acc)
             mlf.log_param("model", model)
             mlf.set_tag("team", "churn")
+        time.sleep(0.005)  # distinct start times: the default order is by start time
     return exp_id
 
 

@@ -84,6 +84,15 @@ for run_name, model in models.items():
         mlflow.log_metrics(metrics)
     with step(f"{run_name}.set_tags"):
         mlflow.set_tags({"model_type": type(model).__name__, "course": "churn"})
+    with step(f"{run_name}.log_input"):
+        training = mlflow.data.from_pandas(
+            X_train.assign(Target=y_train), name="customer-travel", targets="Target"
+        )
+        mlflow.log_input(training, context="training")
+    with step(f"{run_name}.log_artifact"):
+        report = pd.DataFrame({"actual": y_test.values, "predicted": y_pred})
+        report.to_csv("predictions.csv", index=False)
+        mlflow.log_artifact("predictions.csv", artifact_path="reports")
     with step(f"{run_name}.log_model"):
         signature = infer_signature(X_train, model.predict(X_train))
         # MLflow's default skops format refuses a forest's tree objects: the course's pickled
@@ -106,6 +115,14 @@ with step("search_runs_best"):
         if runs.iloc[0]["tags.mlflow.runName"] == "logistic_regression"
         else "params.max_depth"
     ]
+
+with step("get_run_inputs_and_artifacts"):
+    forest_run = mlflow.get_run(run_ids["random_forest"])
+    (dataset_input,) = forest_run.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "customer-travel"
+    assert [(t.key, t.value) for t in dataset_input.tags] == [("mlflow.data.context", "training")]
+    files = [f.path for f in MlflowClient().list_artifacts(run_ids["random_forest"], "reports")]
+    assert files == ["reports/predictions.csv"]
 
 with step("search_runs_filter"):
     forests = mlflow.search_runs(
