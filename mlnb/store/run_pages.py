@@ -122,10 +122,10 @@ def _flag(condition: Any) -> Any:
 
 
 def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
-    """Rows strictly after ``values`` in the order of ``keys`` (NULL-safe equality on ties)."""
+    """Rows strictly after ``values`` in the order of ``keys`` (a tie on NULL is ``IS NULL``)."""
     options = []
     for i, (expr, desc) in enumerate(keys):
-        ties = [k.is_not_distinct_from(v) for (k, _), v in zip(keys[:i], values[:i], strict=True)]
+        ties = [k.is_(None) if v is None else k == v for (k, _), v in zip(keys[:i], values[:i], strict=True)]
         if values[i] is None:  # nothing sorts after NULL here: its flag key came first
             continue
         beyond = expr < values[i] if desc else expr > values[i]

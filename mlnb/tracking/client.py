@@ -26,12 +26,16 @@ _stores: dict[str, SqlStore] = {}
 
 
 def _store_at(uri: str) -> SqlStore:
-    """One open store per tracking URI for every client of this process."""
+    """One open store per tracking URI for every client of this process (the session's own
+    store when it is the same one, so both see each other's buffered writes at once)."""
     from mlnb.store import location
     from mlnb.store.sql import SqlStore
 
     where = location.resolve(uri)
     with state.lock:
+        active = state.open_store()
+        if active is not None and active.location.db_url == where.db_url:
+            return active
         store = _stores.get(where.db_url)
         if store is None:
             store = _stores[where.db_url] = SqlStore(where)
@@ -83,7 +87,7 @@ class TrackingClient(ArtifactsMixin):
         '1'
         """
         with self._on_store():
-            return fluent.create_experiment(name, artifact_location, tags)
+            return fluent.create_experiment(name, artifact_location=artifact_location, tags=tags)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The experiment with this id, or :class:`mlnb.ExperimentNotFound`."""
@@ -114,7 +118,9 @@ class TrackingClient(ArtifactsMixin):
         from mlnb.tracking.paging import page_of
 
         with self._on_store():
-            found = fluent.search_experiments(view_type, None, filter_string, order_by)
+            found = fluent.search_experiments(
+                view_type=view_type, max_results=None, filter_string=filter_string, order_by=order_by
+            )
         return page_of(found, max_results, page_token, ("experiments", view_type, filter_string, order_by))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -219,7 +225,7 @@ class TrackingClient(ArtifactsMixin):
     def set_terminated(self, run_id: str, status: str | None = None, end_time: int | None = None) -> None:
         """End a run: ``status`` FINISHED by default (or FAILED, KILLED), ``end_time`` now."""
         with self._on_store():
-            fluent.set_terminated(run_id, status or RunStatus.FINISHED, end_time)
+            fluent.set_terminated(run_id, status=status or RunStatus.FINISHED, end_time=end_time)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status and/or name."""
@@ -238,7 +244,7 @@ class TrackingClient(ArtifactsMixin):
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         """Log one param and return its value; params are immutable once logged."""
         with self._on_store():
-            return fluent.log_param(key, value, run_id)
+            return fluent.log_param(key, value, run_id=run_id)
 
     def log_metric(
         self,
@@ -257,7 +263,9 @@ class TrackingClient(ArtifactsMixin):
         ``dataset_name``, ``dataset_digest`` and ``model_id`` are accepted and not stored.
         """
         with self._on_store():
-            fluent.log_metric(key, value, step, synchronous, timestamp, run_id)
+            fluent.log_metric(
+                key, value, step=step, synchronous=synchronous, timestamp=timestamp, run_id=run_id
+            )
 
     def log_batch(
         self,
@@ -282,11 +290,11 @@ class TrackingClient(ArtifactsMixin):
 
     def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
         with self._on_store():
-            fluent.set_tag(key, value, run_id)
+            fluent.set_tag(key, value, run_id=run_id)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._on_store():
-            fluent.delete_tag(key, run_id)
+            fluent.delete_tag(key, run_id=run_id)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point logged for metric ``key`` of the run, by step then time."""

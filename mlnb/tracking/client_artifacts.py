@@ -25,24 +25,24 @@ class ArtifactsMixin:
     ) -> None:
         """Copy a local file into the run's artifacts, under the directory ``artifact_path``."""
         with self._on_store():
-            artifacts.log_artifact(local_path, artifact_path, run_id)
+            artifacts.log_artifact(local_path, artifact_path, run_id=run_id)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy every file below a local directory into the run's artifacts."""
         with self._on_store():
-            artifacts.log_artifacts(local_dir, artifact_path, run_id)
+            artifacts.log_artifacts(local_dir, artifact_path, run_id=run_id)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Save ``text`` as a UTF-8 artifact file, e.g. ``"reports/summary.md"``."""
         with self._on_store():
-            artifacts.log_text(text, artifact_file, run_id)
+            artifacts.log_text(text, artifact_file, run_id=run_id)
 
     def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
         """Save a dict as JSON (or YAML when ``artifact_file`` ends in .yaml/.yml)."""
         with self._on_store():
-            artifacts.log_dict(dictionary, artifact_file, run_id)
+            artifacts.log_dict(dictionary, artifact_file, run_id=run_id)
 
     def log_figure(
         self, run_id: str, figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
@@ -80,10 +80,10 @@ class ArtifactsMixin:
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and directories directly under ``path`` (the run's root by default)."""
         with self._on_store():
-            return artifacts.list_artifacts(run_id, path)
+            return artifacts.list_artifacts(run_id=run_id, path=path)
 
     def download_artifacts(self, run_id: str, path: str, dst_path: str | None = None) -> str:
         """Copy an artifact file or directory to ``dst_path`` (a new temp directory by default)
         and return the local path; every file is checked against its recorded sha256."""
         with self._on_store():
-            return artifacts.download_artifacts(run_id, path, dst_path)
+            return artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=dst_path)

@@ -188,6 +188,11 @@ def get_registry_uri() -> str:
 _bound_store: ContextVar[SqlStore | None] = ContextVar("mlnb_bound_store", default=None)
 
 
+def open_store() -> SqlStore | None:
+    """The session's store if it is open already (never opens one)."""
+    return _store
+
+
 @contextmanager
 def using_store(store: SqlStore) -> Iterator[SqlStore]:
     """Make :func:`get_store` return ``store`` inside the block, in this thread/task only.

@@ -542,3 +542,10 @@ def test_entities_have_mlflows_fields_and_types(tmp_path: Path, store: object, _
 
 def _shape(entity: object, fields: list[str]) -> dict[str, str]:
     return {f: type(getattr(entity, f)).__name__ for f in fields}
+
+
+def test_client_on_the_session_store_sees_its_buffered_writes(store_dir: Path, store: object) -> None:
+    client = mlnb.MlflowClient(tracking_uri=str(store_dir))
+    with mlnb.start_run() as run:
+        mlnb.log_metric("m", 1.0)  # buffered: written within 0.2 s, read at once by the same store
+        assert client.get_run(run.info.run_id).data.metrics == {"m": 1.0}
