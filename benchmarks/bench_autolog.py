@@ -8,7 +8,7 @@ its median minus the bare median of the same round.  mlnb writes training metric
 and models in a background thread that the next cell waits for: that time is reported on its
 own ("after the cell"), outside the cell's wall time, as in ``bench_track.py``.
 
-    .venv/bin/python benchmarks/bench_autolog.py [--repeat 5] [--rounds 3]
+    .venv/bin/python benchmarks/bench_autolog.py [--repeat 5] [--rounds 3] [--no-models]
 """
 
 from __future__ import annotations
@@ -59,7 +59,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-models",
+        action="store_true",
+        help="both front ends with log_models=False (MLflow's model logging excluded)",
+    )
     args = parser.parse_args()
+    options = "silent=True, log_models=False" if args.no_models else "silent=True"
     tmp = tempfile.mkdtemp(prefix="bench-autolog-")
     os.environ["MLNB_STORE"] = os.path.join(tmp, ".mlnb")
     os.chdir(tmp)  # MLflow puts its artifacts (mlruns/) in the working directory
@@ -82,10 +88,10 @@ def main() -> None:
     hook_rows: list[float] = []
     for r in range(args.rounds):
         bare, _, _ = _time(shell, BODY, args.repeat)
-        shell.run_cell("mlnb.sklearn.autolog(silent=True)")
+        shell.run_cell(f"mlnb.sklearn.autolog({options})")
         mlnb_cell, mlnb_after, mlnb_hooks = _time(shell, BODY, args.repeat)
         shell.run_cell("mlnb.sklearn.autolog(disable=True)")
-        shell.run_cell("mlflow.sklearn.autolog(silent=True)")
+        shell.run_cell(f"mlflow.sklearn.autolog({options})")
         mlflow_cell, _, _ = _time(shell, BODY, args.repeat)
         shell.run_cell("mlflow.sklearn.autolog(disable=True)")
         b = statistics.median(bare)

@@ -33,12 +33,6 @@ from mlnb.capture.metrics import _is_sklearn_metric, as_number
 from mlnb.capture.params import is_estimator
 
 _hooks: dict[int, _Hooks] = {}
-_recording = 0  # cells being instrumented right now (the patched fit stays out of their way)
-
-
-def recording() -> bool:
-    """True while an autolog cell is instrumented (its fits are logged after the cell)."""
-    return _recording > 0
 
 
 class _Recorder(probe.Recorder):
@@ -146,7 +140,6 @@ class _Hooks:
         wait()  # the previous cell's runs are complete before anything else runs
 
     def pre_run_cell(self, info: Any) -> None:
-        global _recording
         from mlnb.capture import autolog_patch
 
         t0 = time.perf_counter()
@@ -166,11 +159,9 @@ class _Hooks:
         recorder = _Recorder(plan)
         probe.install(recorder)
         self.cell = _Cell(plan, recorder, ns)
-        _recording += 1
         self.cell.before_seconds = time.perf_counter() - t0
 
     def post_run_cell(self, result: Any) -> None:
-        global _recording
         from mlnb.capture import autolog_patch
 
         t0 = time.perf_counter()
@@ -178,7 +169,6 @@ class _Hooks:
         cell, self.cell = self.cell, None
         if cell is None:
             return
-        _recording -= 1
         if probe._recorder is cell.recorder:
             probe.install(None)
         ns = cell.user_ns
@@ -337,7 +327,6 @@ def register(shell: Any) -> None:
 
 def unregister_all() -> None:
     """Remove the hooks from every shell (``autolog(disable=True)``)."""
-    global _recording
     for hooks in list(_hooks.values()):
         shell = hooks.shell
         for event in _EVENTS:
@@ -351,7 +340,6 @@ def unregister_all() -> None:
             cell, hooks.cell = hooks.cell, None
             if probe._recorder is cell.recorder:
                 probe.install(None)
-            _recording -= 1
             if cell.recorder.fits:
                 _write_in_background(cell.recorder.fits, None, _status(None))
     _hooks.clear()

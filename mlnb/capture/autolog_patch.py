@@ -32,10 +32,11 @@ def _wrap(original: Any) -> Any:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         global _depth
-        from mlnb.capture import autolog, autolog_cell
+        from mlnb.capture import autolog, probe
 
         config = autolog.current_config()
-        if config is None or _depth > 0 or _scoring > 0 or autolog_cell.recording():
+        # a cell being recorded (by autolog's cell hooks or %%track) is logged after it ends
+        if config is None or _depth > 0 or _scoring > 0 or probe._recorder is not None:
             return original(self, *args, **kwargs)
         _depth += 1
         try:

@@ -118,5 +118,27 @@ def training_metrics(
         attempt("mean_absolute_error", lambda: metrics.mean_absolute_error(y, y_pred, **weight))
         attempt("r2_score", lambda: metrics.r2_score(y, y_pred, **weight))
     if hasattr(estimator, "score"):
-        attempt("score", lambda: estimator.score(X, y, **weight))
+        default = _default_score(estimator)
+        if default is not None and f"{prefix}training_{default}" in found:
+            # score() would predict again only to compute the same accuracy / R² (a third pass
+            # of a forest over the training data)
+            found[f"{prefix}training_score"] = found[f"{prefix}training_{default}"]
+        else:
+            attempt("score", lambda: estimator.score(X, y, **weight))
     return found
+
+
+def _default_score(estimator: Any) -> str | None:
+    """``"accuracy_score"``/``"r2_score"`` when ``estimator.score`` is scikit-learn's default one."""
+    from sklearn.base import ClassifierMixin, RegressorMixin
+    from sklearn.pipeline import Pipeline
+
+    final = estimator
+    if type(estimator) is Pipeline:  # its score() is the final step's on the transformed data
+        final = estimator.steps[-1][1]
+    method = getattr(type(final), "score", None)
+    if method is ClassifierMixin.score:
+        return "accuracy_score"
+    if method is RegressorMixin.score:
+        return "r2_score"
+    return None

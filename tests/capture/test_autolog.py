@@ -201,6 +201,21 @@ def test_track_cell_is_logged_once_by_track(shell: Any) -> None:
     assert "mlflow.autologging" not in run.data.tags
 
 
+def test_autolog_called_inside_a_track_cell(shell: Any) -> None:
+    run_cells(
+        shell,
+        SETUP,
+        "%%track -n tracked --no-models\nimport mlnb\nmlnb.sklearn.autolog(log_models=False)\n"
+        "model = LogisticRegression(max_iter=300).fit(X_train, y_train)",
+    )
+    (run,) = all_runs()
+    assert run.info.run_name == "tracked"
+    run_cells(shell, "again = LogisticRegression(max_iter=300).fit(X_train, y_train)")
+    first, autologged = all_runs()
+    assert first.info.run_id == run.info.run_id
+    assert autologged.data.tags["mlflow.autologging"] == "sklearn"
+
+
 def test_search_cv_parent_and_best_children(shell: Any) -> None:
     run_cells(
         shell,
