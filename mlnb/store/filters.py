@@ -17,18 +17,14 @@ as in MLflow)::
 What each entity accepts (what MLflow accepts; anything else is a :class:`FilterSyntaxError`
 naming the problem):
 
-================  =========================================  ==================================
-entity            operators                                  values
-================  =========================================  ==================================
-metrics           = != < <= > >=                             numbers (``-`` sign allowed)
-params, tags      = != LIKE ILIKE, IS NULL, IS NOT NULL       quoted strings
-attributes        run_id: = != LIKE ILIKE IN NOT IN;          quoted strings
-                  run_name, status, user_id, artifact_uri:
-                  = != LIKE ILIKE
-                  start_time, end_time: = != < <= > >=        numbers (epoch milliseconds)
-datasets          name, digest, context:                     quoted strings
-                  = != LIKE ILIKE IN NOT IN
-================  =========================================  ==================================
+- ``metrics``: ``= != < <= > >=`` with a number (a ``-`` sign is allowed, ``+`` is not);
+- ``params``, ``tags``: ``= != LIKE ILIKE`` with a quoted string, ``IS NULL``, ``IS NOT NULL``;
+- ``attributes``: ``run_id`` takes ``= != LIKE ILIKE`` with a quoted string and ``IN`` /
+  ``NOT IN`` with a list of them; ``run_name``, ``status``, ``user_id``, ``artifact_uri`` take
+  ``= != LIKE ILIKE``; ``start_time``, ``end_time`` take ``= != < <= > >=`` with a number of
+  epoch milliseconds;
+- ``datasets``: ``name``, ``digest``, ``context`` take ``= != LIKE ILIKE`` with a quoted
+  string and ``IN`` / ``NOT IN`` with a list.
 
 Attribute spellings: ``created`` / ``Created`` mean ``start_time``; ``run name``, ``Run name``
 and ``Run Name`` (quoted or backticked) mean ``run_name``.
