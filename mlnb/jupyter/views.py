@@ -101,7 +101,7 @@ def search_runs(
         experiment_ids = [e.experiment_id for e in store.list_experiments()]
     result = store.search_runs(
         experiment_ids,
-        filter_string or None,
+        (filter_string or "").strip() or None,
         order_by or None,
         max_results=offset + size + 1,
         run_ids=run_ids,

@@ -17,25 +17,22 @@ as in MLflow)::
 What each entity accepts (what MLflow accepts; anything else is a :class:`FilterSyntaxError`
 naming the problem):
 
-================  =========================================  ==================================
-entity            operators                                  values
-================  =========================================  ==================================
-metrics           = != < <= > >=                             numbers (``-`` sign allowed)
-params, tags      = != LIKE ILIKE, IS NULL, IS NOT NULL       quoted strings
-attributes        run_id: = != LIKE ILIKE IN NOT IN;          quoted strings
-                  run_name, status, user_id, artifact_uri:
-                  = != LIKE ILIKE
-                  start_time, end_time: = != < <= > >=        numbers (epoch milliseconds)
-datasets          name, digest, context:                     quoted strings
-                  = != LIKE ILIKE IN NOT IN
-================  =========================================  ==================================
+- ``metrics``: ``= != < <= > >=`` with a number (a ``-`` sign is allowed, ``+`` is not);
+- ``params``, ``tags``: ``= != LIKE ILIKE`` with a quoted string, ``IS NULL``, ``IS NOT NULL``;
+- ``attributes``: ``run_id`` takes ``= != LIKE ILIKE`` with a quoted string and ``IN`` /
+  ``NOT IN`` with a list of them; ``run_name``, ``status``, ``user_id``, ``artifact_uri`` take
+  ``= != LIKE ILIKE``; ``start_time``, ``end_time`` take ``= != < <= > >=`` with a number of
+  epoch milliseconds;
+- ``datasets``: ``name``, ``digest``, ``context`` take ``= != LIKE ILIKE`` with a quoted
+  string and ``IN`` / ``NOT IN`` with a list.
 
 Attribute spellings: ``created`` / ``Created`` mean ``start_time``; ``run name``, ``Run name``
 and ``Run Name`` (quoted or backticked) mean ``run_name``.
 
-mlnb's extensions, refused by MLflow: ``OR`` and parentheses.  Known differences: a doubled
-quote inside a string stands for one quote (``'it''s'`` is ``it's``; MLflow keeps both
-characters), and a filter ending in a dangling ``AND`` is an error (MLflow ignores it).
+mlnb's extensions, refused by MLflow: ``OR`` and parentheses.  One deliberate difference: a
+doubled quote inside a string stands for one quote, as in SQL (``'it''s'`` is ``it's``; MLflow
+has no escape and keeps both characters).  As in MLflow, stray ``AND`` s are ignored and a
+blank (whitespace-only) filter is an error, while ``''`` and ``None`` mean no filter.
 
 Metrics compare with numbers (IEEE semantics: NaN is only ``!=`` anything).  A run that lacks
 the key never matches a comparison on it, ``!=`` included; ``IS NULL`` finds it.  A dataset
@@ -230,7 +227,13 @@ class _Parser:
     # --- boolean structure -------------------------------------------------------------------
     def parse_filter(self) -> Node | None:
         if not self.tokens:
+            if self.text:
+                raise FilterSyntaxError(
+                    f"the filter {self.text!r} is blank: pass '' or None to search every run"
+                )
             return None
+        if all(tok.kind == "keyword" and tok.text == "AND" for tok in self.tokens):
+            return None  # nothing but stray ANDs, which MLflow ignores
         node = self.parse_or()
         if self.peek() is not None:
             raise self.fail("AND, OR or the end of the filter")
@@ -243,8 +246,17 @@ class _Parser:
         return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
 
     def parse_and(self) -> Node:
+        # MLflow ignores stray ANDs (leading, doubled, trailing), as left by joining conditions
+        # of which some were empty; so does mlnb
+        while self.take_keyword("AND"):
+            pass
         items = [self.parse_atom()]
         while self.take_keyword("AND"):
+            while self.take_keyword("AND"):
+                pass
+            tok = self.peek()
+            if tok is None or tok.kind == "rparen" or (tok.kind == "keyword" and tok.text == "OR"):
+                break
             items.append(self.parse_atom())
         return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 

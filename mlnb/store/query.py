@@ -10,6 +10,7 @@ tags join.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from mlnb.store.filters import (
     parse_order_by,
 )
 from mlnb.store.search_details import bind_list, ids_in, read_details, sql_dialect
+
+_logger = logging.getLogger(__name__)
 
 RUN_COLUMNS = (
     "run_id",
@@ -304,10 +307,20 @@ def _all_names_query(dialect: str) -> CompiledStatement:
     return CompiledStatement(sa.select(e.name).order_by(e.experiment_id), sql_dialect(dialect))
 
 
-def experiment_keys_of(conn: sa.Connection, dialect: str, names: Sequence[str]) -> list[int]:
-    """Ids of the experiments named ``names`` (deleted ones too), read in the search's snapshot."""
+def experiment_keys_of(
+    conn: sa.Connection, dialect: str, names: Sequence[str], strict: bool = True
+) -> list[int]:
+    """Ids of the experiments named ``names`` (deleted ones too), read in the search's snapshot.
+
+    A name no experiment has raises :class:`ExperimentNotFound`, or with ``strict=False`` is
+    logged and skipped (what MLflow's ``search_runs`` does).
+    """
     found = dict(_names_query(dialect).rows(conn, mlnb_names=bind_list(dialect, names)))
     missing = [name for name in names if name not in found]
+    if missing and not strict:
+        for name in missing:
+            _logger.warning("no experiment named %r: its runs are left out of the search", name)
+        return [found[name] for name in names if name in found]
     if missing:
         known = ", ".join(repr(row[0]) for row in _all_names_query(dialect).rows(conn))
         raise ExperimentNotFound(f"no experiment named {missing[0]!r}; known experiments: {known}")
@@ -340,7 +353,10 @@ def search(
         parse_filter(filter_string)  # raises the clear error
     exp_keys = tuple(experiment_keys)
     if experiment_names:
-        exp_keys += tuple(experiment_keys_of(conn, dialect, experiment_names))
+        named = experiment_keys_of(conn, dialect, experiment_names, strict=False)
+        if not named and not exp_keys:  # no keys would mean every experiment
+            return SearchResult([])
+        exp_keys += tuple(named)
     stage_keys = tuple(stages)
     main = _main_query(
         dialect, exp_keys, filter_string, tuple(order_by), max_results, stage_keys, run_ids is not None

@@ -18,7 +18,11 @@ def _experiment_scope(
     search_all: bool,
 ) -> tuple[list[str], list[str]]:
     """``(ids, names)`` to search; the store resolves names in the search's own read."""
-    if search_all:
+    if experiment_ids and experiment_names:
+        raise InvalidParameter(
+            "pass experiment_ids or experiment_names to search_runs, not both (as in MLflow)"
+        )
+    if search_all and not experiment_ids and not experiment_names:
         return [], []  # the store searches every experiment when given none
     if isinstance(experiment_ids, (str, int)):
         experiment_ids = [str(experiment_ids)]
@@ -41,7 +45,7 @@ def _experiment_ids(
     """The experiment ids a search covers, names resolved now (the compare panel's helper)."""
     ids, names = _experiment_scope(experiment_ids, experiment_names, search_all)
     store = get_store()
-    if search_all:
+    if not ids and not names:  # search_all
         return [e.experiment_id for e in store.list_experiments(ViewType.ALL)]
     if names:
         from mlnb.store.query import experiment_keys_of

@@ -148,7 +148,7 @@ class ComparePanel(w.VBox):
         store.flush()
         return store.search_runs(
             self._experiments,
-            filter_string or None,
+            filter_string.strip() or None,  # a blank search box is no filter (MLflow refuses blank text)
             None,
             limit,
             ViewType.ACTIVE_ONLY,

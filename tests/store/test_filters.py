@@ -111,6 +111,7 @@ def test_mlflow_identifier_forms(text: str, expected: Comparison) -> None:
         ("datasets.name > 'x'", "for datasets.name"),
         ("attributes.start_time LIKE '1%'", "for attributes.start_time"),
         ("attributes.status = RUNNING", "quote it"),
+        ("  ", "is blank"),
     ],
 )
 def test_what_mlflow_refuses_is_refused_with_the_reason(text: str, fragment: str) -> None:
@@ -138,7 +139,7 @@ def test_experiment_attributes_replace_run_attributes() -> None:
         ("(metrics.a > 1", "')'"),
         ("foo.bar = 1", "metrics., params., tags., attributes. or datasets."),
         ("params.a = 'x", "closing quote"),
-        ("metrics.a > 1 AND", "an identifier"),
+        ("metrics.a > 1 OR", "an identifier"),
         ("metrics.a > 1 metrics.b > 2", "AND, OR"),
         ("attributes.color = 'x'", "an attribute among"),
     ],

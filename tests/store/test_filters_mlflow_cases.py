@@ -157,7 +157,10 @@ PARSE_CASES: list[tuple[str, Any]] = [
     ("run.name = 'x'", ERR),
     ("metrics.a > 1 or metrics.b < 2", OR_TREE),
     ("(metrics.a > 1)", ((M, "a", ">", 1),)),
-    ("params.a = 'x' AND", ERR),
+    ("params.a = 'x' AND", ((P, "a", "=", "x"),)),
+    ("AND params.a = 'x' and AND params.b = 'y' AND", ((P, "a", "=", "x"), (P, "b", "=", "y"))),
+    ("AND", ()),
+    ("   ", ERR),
     ("params.a = 'it''s'", ((P, "a", "=", "it's"),)),
 ]
 
@@ -167,10 +170,6 @@ PARSE_DIFFERENCES: dict[str, tuple[Any, str]] = {
     "metrics.a > 1 or metrics.b < 2": (ERR, "OR is an mlnb extension"),
     "metrics.A > 0.1 AND (params.B = 'LR')": (ERR, "parentheses are an mlnb extension"),
     "(metrics.a > 1)": (ERR, "parentheses are an mlnb extension"),
-    "params.a = 'x' AND": (
-        ((P, "a", "=", "x"),),
-        "MLflow ignores a dangling AND; mlnb reports the missing comparison",
-    ),
     "params.a = 'it''s'": (
         ((P, "a", "=", "it''s"),),
         "mlnb reads a doubled quote as one quote, as SQL does; MLflow keeps both",

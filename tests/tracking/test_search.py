@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import mlnb
-from mlnb.errors import ExperimentNotFound, FilterSyntaxError, InvalidParameter
+from mlnb.errors import FilterSyntaxError, InvalidParameter
 
 
 def test_frame_has_mlflow_columns_and_types(store: object) -> None:
@@ -43,8 +43,8 @@ def test_default_order_is_newest_first_and_max_results_limits(store: object) -> 
 
 
 def test_errors_are_clear(store: object) -> None:
-    with pytest.raises(ExperimentNotFound, match="known experiments"):
-        mlnb.search_runs(experiment_names=["nope"])
+    with pytest.raises(InvalidParameter, match="not both"):
+        mlnb.search_runs(experiment_ids=["0"], experiment_names=["Default"])
     with pytest.raises(FilterSyntaxError, match="column"):
         mlnb.search_runs(filter_string="metrics.a >")
     with pytest.raises(InvalidParameter, match="max_results"):

@@ -231,9 +231,25 @@ def test_order_and_max_results_match_mlflow(
         {"search_all_experiments": True, "run_view_type": 2},  # DELETED_ONLY
         {"search_all_experiments": True, "run_view_type": 3},  # ALL
         {"experiment_names": ["cases"], "run_view_type": 3, "filter_string": "metrics.key1 > 122"},
+        {"experiment_names": ["nope", "other"]},
+        {"experiment_names": ["nope"]},
+        {"experiment_ids": ["424242"]},
+        {"experiment_names": ["other"], "search_all_experiments": True},
     ],
 )
 def test_experiment_scope_and_view_type_match_mlflow(worlds: Any, scope: dict) -> None:
     ours, theirs = (api.search_runs(**scope) for api in worlds)
     assert _run_names(ours) == _run_names(theirs)
     assert list(ours.columns[:6]) == list(theirs.columns[:6])
+
+
+def test_ids_and_names_together_are_refused_as_in_mlflow(worlds: Any) -> None:
+    from mlflow.exceptions import MlflowException
+
+    from mlnb.errors import InvalidParameter
+
+    ours, theirs = worlds
+    with pytest.raises(InvalidParameter):
+        ours.search_runs(experiment_ids=["1"], experiment_names=["other"])
+    with pytest.raises(MlflowException):
+        theirs.search_runs(experiment_ids=["1"], experiment_names=["other"])

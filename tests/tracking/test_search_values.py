@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlnb
-from mlnb.errors import ExperimentNotFound
+from mlnb.errors import InvalidParameter
 from mlnb.store import search_details
 from mlnb.tracking.state import get_store
 from tests.conftest import _reset_tracking_state
@@ -134,12 +134,27 @@ def test_experiments_by_name_and_id_together(store: Any) -> None:
         mlnb.set_experiment(name)
         with mlnb.start_run():
             mlnb.log_param("exp", name)
-    both = mlnb.search_runs(experiment_ids=[one], experiment_names=["two"])
+    with pytest.raises(InvalidParameter, match="not both"):  # as MLflow
+        mlnb.search_runs(experiment_ids=[one], experiment_names=["two"])
+    both = mlnb.search_runs(experiment_names=["one", "two"])
     assert sorted(both["params.exp"]) == ["one", "two"]
     everything = mlnb.search_runs(search_all_experiments=True)
     assert sorted(everything["params.exp"]) == ["one", "two"]
-    with pytest.raises(ExperimentNotFound, match=r"'nope'.*known experiments: 'Default', 'one', 'two'"):
-        mlnb.search_runs(experiment_names=["one", "nope"])
+    only_one = mlnb.search_runs(experiment_ids=[one], search_all_experiments=True)
+    assert list(only_one["params.exp"]) == ["one"]
+
+
+def test_a_missing_experiment_name_is_left_out_as_mlflow_does(
+    store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    mlnb.set_experiment("one")
+    with mlnb.start_run():
+        mlnb.log_param("exp", "one")
+    assert list(mlnb.search_runs(experiment_names=["one", "nope"])["params.exp"]) == ["one"]
+    assert "no experiment named 'nope'" in caplog.text
+    nothing = mlnb.search_runs(experiment_names=["nope"])
+    assert nothing.shape == (0, 6)
+    assert mlnb.search_runs(experiment_names=["nope"], output_format="list") == []
 
 
 def test_a_deleted_experiment_is_still_searched_by_name(store: Any) -> None:
