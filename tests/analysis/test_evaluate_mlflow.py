@@ -238,3 +238,24 @@ def test_without_an_active_run_a_finished_run_is_created(store) -> None:
     assert mlnb.active_run() is None
     assert mlnb.get_run(r.run_id).info.status == "FINISHED"
     assert r.artifacts["confusion_matrix"].uri.startswith("file:")
+
+
+def test_model_explainability_on_request_logs_mlflow_shap_plot_names(store, churn) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tests.analysis.conftest import pipeline
+
+    X_train, X_test, y_train, y_test = churn
+    model = pipeline(RandomForestClassifier(n_estimators=10, random_state=0)).fit(X_train, y_train)
+    names = {"shap_beeswarm_plot", "shap_summary_plot", "shap_feature_importance_plot"}
+    plain = mlnb.evaluate(model, X_test, targets=y_test, model_type="classifier")
+    assert not names & set(plain.artifacts)
+    r = mlnb.evaluate(
+        model,
+        X_test,
+        targets=y_test,
+        model_type="classifier",
+        evaluator_config={"log_model_explainability": True},
+    )
+    assert names <= set(r.artifacts)
+    assert {f"{n}.png" for n in names} <= {a.path for a in mlnb.list_artifacts(r.run_id)}
