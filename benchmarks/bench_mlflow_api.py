@@ -69,7 +69,7 @@ def main() -> None:
 
     mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
     experiment = mlflow.create_experiment("bench", artifact_location=f"file://{root}/mlflow-artifacts")
-    pipe, X_train, X_test, y_train, y_test = _fitted()
+    pipe, X_train, X_test, _, y_test = _fitted()
     forest, matrix = pipe[-1], pipe[:-1].transform(X_train)
     n = len(matrix)
 
