@@ -83,3 +83,49 @@ def figures(model_type: str, curves: dict) -> dict[str, Any]:
         if curves.get("probabilities"):
             out["calibration_curve_plot"] = _calibration(curves)
     return out
+
+
+def _one_vs_rest(curves: dict, kind: str) -> Any:
+    import numpy as np
+    from sklearn import metrics as skm
+
+    fig = _figure(4.2, 3.8)
+    ax = fig.add_subplot()
+    y_true, proba = np.asarray(curves["y_true"]), np.asarray(curves["proba"])
+    for i, label in enumerate(curves["classes"]):
+        is_pos = (y_true == label).astype(int)
+        if kind == "roc":
+            x, y, _ = skm.roc_curve(is_pos, proba[:, i])
+            ax.plot(x, y, label=f"{label} (AUC={skm.auc(x, y):.3f})")
+        elif kind == "pr":
+            precision, recall, _ = skm.precision_recall_curve(is_pos, proba[:, i])
+            ap = skm.average_precision_score(is_pos, proba[:, i])
+            ax.plot(recall, precision, label=f"{label} (AP={ap:.3f})")
+        else:
+            from sklearn.calibration import calibration_curve
+
+            prob_true, prob_pred = calibration_curve(is_pos, proba[:, i], n_bins=10)
+            ax.plot(prob_pred, prob_true, marker=".", label=str(label))
+    if kind != "pr":
+        ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--")
+    labels = {
+        "roc": ("false positive rate", "true positive rate", "ROC (one vs rest)"),
+        "pr": ("recall", "precision", "Precision-recall (one vs rest)"),
+        "calibration": ("mean predicted probability", "fraction of positives", "Calibration"),
+    }[kind]
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(labels[2], fontsize=10)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def multiclass_figures(curves: dict, max_classes: int = 10) -> dict[str, Any]:
+    """Per-class (one-vs-rest) curves for a multiclass model with probabilities, as MLflow logs them."""
+    if curves.get("proba") is None:
+        return {}
+    out = {"calibration_curve_plot": _one_vs_rest(curves, "calibration")}
+    if len(curves["classes"]) <= max_classes:
+        out["roc_curve_plot"] = _one_vs_rest(curves, "roc")
+        out["precision_recall_curve_plot"] = _one_vs_rest(curves, "pr")
+    return out
