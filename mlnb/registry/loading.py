@@ -8,6 +8,12 @@ come from the run's ``mlnb.model.<path>`` tag in the database, never from the ``
 A local model directory (a path or ``file://`` URI, e.g. one written by ``save_model`` or by
 MLflow) has no recorded hashes; its skops file is loaded trusting only the scientific stack's
 types (the types listed in its ``MLmodel`` are not trusted), and pickles need ``allow_pickle``.
+
+Pickles: a model logged into the store with an explicit pickle format (``serialization_format=
+"cloudpickle"``, ``allow_pickle=True`` or ``%%track --allow-pickle``) loads like any other once its
+files match their recorded hashes — that logging call was the opt-in, and the bytes are the ones it
+wrote.  ``allow_pickle=False`` refuses it anyway; a pickle in a directory outside the store loads only
+with ``allow_pickle=True``.
 """
 
 from __future__ import annotations
@@ -164,7 +170,12 @@ def _local_trusted(path: Path) -> list[str]:
     return untrusted
 
 
-def load_verified(model: VerifiedModel, *, allow_pickle: bool = False) -> Any:
+def pickle_allowed(model: VerifiedModel, allow_pickle: bool | None) -> bool:
+    """Whether a pickled ``model`` may be unpickled: the caller's choice, else only a stored one."""
+    return model.in_store if allow_pickle is None else allow_pickle
+
+
+def load_verified(model: VerifiedModel, *, allow_pickle: bool | None = None) -> Any:
     """Deserialize a verified model with the database's serialization and trusted types."""
     if model.flavor != "sklearn":
         raise InvalidParameter(
@@ -172,9 +183,10 @@ def load_verified(model: VerifiedModel, *, allow_pickle: bool = False) -> Any:
             "with mlnb.pyfunc.load_model"
         )
     if model.serialization in (skops_io.CLOUDPICKLE, skops_io.PICKLE):
-        if not allow_pickle:
+        if not pickle_allowed(model, allow_pickle):
+            where = "" if model.in_store else " outside the store (no recorded hashes)"
             raise InvalidParameter(
-                f"the model {model.uri} was saved with {model.serialization}, "
+                f"the model {model.uri}{where} was saved with {model.serialization}, "
                 "which can run arbitrary code when loaded; pass allow_pickle=True if you trust it"
             )
         return skops_io.load_pickle(_model_file(model, skops_io.PICKLE_FILE))
@@ -193,7 +205,7 @@ def load_verified(model: VerifiedModel, *, allow_pickle: bool = False) -> Any:
         ) from None
 
 
-def load_model(model_uri: str, *, allow_pickle: bool = False) -> Any:
+def load_model(model_uri: str, *, allow_pickle: bool | None = None) -> Any:
     """Load a logged scikit-learn model after verifying every file of its directory.
 
     Parameters
@@ -201,8 +213,10 @@ def load_model(model_uri: str, *, allow_pickle: bool = False) -> Any:
     model_uri : str
         ``runs:/<run_id>/<path>``, ``models:/<name>/<version>``, ``models:/<name>/<stage>``,
         ``models:/<name>@<alias>`` or ``models:/<name>/latest``.
-    allow_pickle : bool
-        Needed for models saved with cloudpickle (``log_model(..., allow_pickle=True)``).
+    allow_pickle : bool, optional
+        ``None`` (default): a model logged with cloudpickle or pickle loads after its hash check
+        (logging it so was the opt-in); ``False`` refuses it; ``True`` also allows a pickle in a
+        local directory.
 
     Raises
     ------
@@ -228,7 +242,7 @@ def copy_to(model: VerifiedModel, dst_path: str | Path | None) -> None:
 
 
 def load_sklearn_model(
-    model_uri: str | Path, dst_path: str | Path | None = None, *, allow_pickle: bool = False
+    model_uri: str | Path, dst_path: str | Path | None = None, *, allow_pickle: bool | None = None
 ) -> Any:
     """MLflow's ``mlflow.sklearn.load_model``: a stored model by URI, or a local model directory.
 
@@ -240,8 +254,10 @@ def load_sklearn_model(
         one written by ``mlnb.sklearn.save_model`` or ``mlflow.sklearn.save_model``.
     dst_path : str or Path, optional
         Also copy the (verified) model directory there, as MLflow downloads it.
-    allow_pickle : bool
-        mlnb's opt-in for models saved with cloudpickle or pickle.
+    allow_pickle : bool, optional
+        mlnb's opt-in for pickles: ``None`` (default) loads a stored model logged with a pickle
+        format after its hash check and refuses one in a local directory; ``True`` allows both,
+        ``False`` neither.
 
     Examples
     --------

@@ -103,7 +103,8 @@ def log_sklearn_model(
         The model's path in the run (``name`` is MLflow 3's spelling); ``"model"`` by default.
     serialization_format : {"skops", "cloudpickle", "pickle"}, optional
         ``"skops"`` (mlnb's default) cannot run code when loaded; the two pickle formats are
-        the caller's explicit opt-in, and loading them needs ``allow_pickle=True``.
+        the caller's explicit opt-in: the stored model then loads after its hash check (pass
+        ``allow_pickle=False`` to refuse it), a saved directory needs ``allow_pickle=True``.
     registered_model_name : str, optional
         Register the model as the next version of this name before returning.
     signature : ModelSignature or dict, optional

@@ -3,7 +3,7 @@
 Loading goes through :func:`mlnb.registry.loading.open_model` (every file checked against its
 recorded sha256 for stored models), then picks the loader the ``MLmodel`` names:
 ``mlflow.sklearn`` (skops with the database's trusted types), models-from-code, or a
-cloudpickled Python model (only with ``allow_pickle=True``).
+cloudpickled Python model (a stored one logged so by choice, or any with ``allow_pickle=True``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mlnb.flavors.environment import Requirements
 from mlnb.flavors.model import ModelInfo
 from mlnb.flavors.pyfunc_model import PyFuncModel, SklearnImpl
 from mlnb.flavors.python_dir import CODE_LOADER, PICKLE_LOADER, build_python_model, open_python_model
-from mlnb.registry.loading import copy_to, load_verified, open_model
+from mlnb.registry.loading import copy_to, load_verified, open_model, pickle_allowed
 from mlnb.registry.model_api import model_name, refuse_unknown, register, write_directory
 from mlnb.tracking.fluent import _run_id_or_active
 from mlnb.tracking.model_logging import write_model
@@ -45,7 +45,7 @@ def load_pyfunc(
     dst_path: str | Path | None = None,
     model_config: str | Path | dict[str, Any] | None = None,
     *,
-    allow_pickle: bool = False,
+    allow_pickle: bool | None = None,
 ) -> PyFuncModel:
     """Load any logged or saved model as a :class:`PyFuncModel` (``mlflow.pyfunc.load_model``).
 
@@ -60,8 +60,10 @@ def load_pyfunc(
         Also copy the verified model directory there.
     model_config : dict or path to a YAML file, optional
         Overrides the ``model_config`` saved with a Python model (``context.model_config``).
-    allow_pickle : bool
-        mlnb's opt-in to load models saved with cloudpickle or pickle.
+    allow_pickle : bool, optional
+        mlnb's opt-in for pickles: ``None`` (default) loads a stored model logged with cloudpickle
+        or pickle after its hash check and refuses one in a local directory; ``True`` allows
+        both, ``False`` neither.
 
     Raises
     ------
@@ -94,7 +96,7 @@ def load_pyfunc(
             model.directory,
             meta,
             model.serialization if model.in_store else None,
-            allow_pickle=allow_pickle,
+            allow_pickle=pickle_allowed(model, allow_pickle),
             model_config=_config(model_config),
         )
     else:

@@ -117,17 +117,30 @@ def test_unsupported_model_names_the_type(store) -> None:
         mlnb.log_model(model, "fn")
 
 
-def test_pickled_model_needs_allow_pickle_to_load(store) -> None:
+def test_model_logged_with_pickle_loads_after_its_hash_check_unless_refused(store) -> None:
     from sklearn.preprocessing import FunctionTransformer
 
     model = FunctionTransformer(lambda x: x * 2).fit(np.ones((3, 2)))
     with mlnb.start_run():
         info = mlnb.log_model(model, "fn", allow_pickle=True)
     assert info.serialization == "cloudpickle"
-    with pytest.raises(InvalidParameter, match="allow_pickle=True"):
-        mlnb.load_model(info.model_uri)
-    loaded = mlnb.load_model(info.model_uri, allow_pickle=True)
+    loaded = mlnb.load_model(info.model_uri)  # logging it with pickle was the opt-in
     np.testing.assert_array_equal(loaded.transform(np.ones((2, 2))), np.full((2, 2), 2.0))
+    with pytest.raises(InvalidParameter, match="allow_pickle=True"):
+        mlnb.load_model(info.model_uri, allow_pickle=False)
+
+
+def test_model_logged_with_pickle_is_refused_once_its_file_changed(store) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    model = FunctionTransformer(lambda x: x * 2).fit(np.ones((3, 2)))
+    with mlnb.start_run():
+        info = mlnb.log_model(model, "fn", allow_pickle=True)
+    directory = store.location.artifact_root / info.run_id / "fn"
+    pickled = next(p for p in directory.iterdir() if p.suffix in (".pkl", ".pickle"))
+    pickled.write_bytes(pickled.read_bytes() + b"\x00")
+    with pytest.raises(IntegrityError):
+        mlnb.load_model(info.model_uri)
 
 
 def test_missing_model_and_bad_uri(store, logged) -> None:

