@@ -8,6 +8,13 @@ size (1,000) and with 100, in the default order and ordered by a metric; the fir
 page of a walk alone (keyset paging makes them cost the same; OFFSET paging makes the last one
 scan everything before it).  MLflow gets a store of ``--mlflow`` runs (creating runs through
 its client is slow, so it is smaller by default).
+
+Measured on a 2-core box (other jobs running; MLflow 3.17, SQLite), whole walk / per page:
+mlnb 50,200 runs, default order: pages of 1,000 10.2 s (~0.2 s/page, first ~ last), pages of
+100 8.9 s (~18 ms/page); by ``metrics.m1 DESC``: pages of 1,000 23 s, pages of 100 186 s
+(~0.35 s/page: a metric order sorts every run of the experiment for each page).
+10,200 runs, mlnb vs MLflow: default order, pages of 100: 2.5 s vs 7.3 s; by metric, pages of
+1,000: 1.1 s vs 85 s (MLflow ~7 s per page).
 """
 
 from __future__ import annotations
