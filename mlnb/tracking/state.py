@@ -72,9 +72,11 @@ def get_store() -> SqlStore:
     bound = _bound_store.get()
     if bound is not None:
         return bound
-    env = _env()
     store = _store
-    if store is not None and (_explicit_uri is not None or env == _store_env):
+    if store is not None and _explicit_uri is not None:  # the hot path of every log call
+        return store
+    env = _env()
+    if store is not None and env == _store_env:
         return store
     with lock:
         if _store is not None and (_explicit_uri is not None or env == _store_env):
