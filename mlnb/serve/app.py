@@ -206,7 +206,7 @@ def build_app(
     return _Guard(app, bind_host)
 
 
-def load_for_serving(model_uri: str, *, allow_pickle: bool = False) -> tuple[Any, dict[str, Any] | None]:
+def load_for_serving(model_uri: str, *, allow_pickle: bool | None = None) -> tuple[Any, dict[str, Any] | None]:
     """Verify and load the model at ``model_uri``; return it with its signature."""
     from mlnb.registry.loading import load_verified, verify_model
 
@@ -218,7 +218,7 @@ def load_for_serving(model_uri: str, *, allow_pickle: bool = False) -> tuple[Any
     return load_verified(verified, allow_pickle=allow_pickle), verified.signature
 
 
-def create_app(model_uri: str, *, bind_host: str = "127.0.0.1", allow_pickle: bool = False) -> ASGIApp:
+def create_app(model_uri: str, *, bind_host: str = "127.0.0.1", allow_pickle: bool | None = None) -> ASGIApp:
     """Load the model at ``model_uri`` (integrity-checked) and return the scoring app.
 
     Examples

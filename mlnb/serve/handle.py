@@ -118,7 +118,7 @@ def serve(
     port: int | None = None,
     *,
     host: str = "127.0.0.1",
-    allow_pickle: bool = False,
+    allow_pickle: bool | None = None,
     timeout: float = 30.0,
 ) -> ServerHandle:
     """Serve a model over MLflow's REST protocol from a background thread.
@@ -131,6 +131,9 @@ def serve(
         TCP port; a free one is chosen when omitted.
     host : str
         Address to bind, loopback by default.
+    allow_pickle : bool, optional
+        As for :func:`mlnb.load_model`: a stored model logged with a pickle format is served after
+        its hash check unless this is False.
 
     Examples
     --------
