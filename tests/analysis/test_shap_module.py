@@ -164,8 +164,9 @@ def test_without_an_active_run_a_run_is_started_and_left_active(store) -> None:
     from sklearn.linear_model import LinearRegression
 
     X, y, _ = _data()
+    X = X.to_numpy()
     assert mlnb.active_run() is None
-    uri = mlnb.shap.log_explanation(LinearRegression().fit(X, y).predict, X.to_numpy())
+    uri = mlnb.shap.log_explanation(LinearRegression().fit(X, y).predict, X)
     try:
         run = mlnb.active_run()
         assert run is not None
