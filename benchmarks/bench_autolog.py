@@ -3,8 +3,8 @@
 The cell (from ``bench_track.py``) fits a LogisticRegression Pipeline and a RandomForest (100
 trees) Pipeline on the 954-row travel_churn table and scores both.  In one IPython
 InteractiveShell, each round times the bare cell, the cell under mlnb's autolog and the cell
-under MLflow's autolog (``--repeat`` runs each, after a warm-up); the overhead of a front end is
-its median minus the bare median of the same round.  mlnb writes training metrics, datasets
+under MLflow's autolog (``--repeat`` runs each, interleaved, after a warm-up); the overhead of a
+front end is the median of its paired differences with the bare cell.  mlnb writes training metrics, datasets
 and models in a background thread that the next cell waits for: that time is reported on its
 own ("after the cell"), outside the cell's wall time, as in ``bench_track.py``.
 
@@ -25,30 +25,46 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_track import BODY, SETUP
 
 
-def _time(shell, code: str, repeat: int) -> tuple[list[float], list[float], list[float]]:
-    """Wall times of ``code``, of the background work it left, and of mlnb autolog's own hooks."""
+def _run(shell, code: str) -> float:
+    t0 = time.perf_counter()
+    result = shell.run_cell(code)
+    elapsed = time.perf_counter() - t0
+    if not result.success:
+        raise RuntimeError(f"cell failed: {result.error_in_exec or result.error_before_exec}")
+    return elapsed
+
+
+def _round(shell, repeat: int, options: str) -> dict[str, list[float]]:
+    """Bare, mlnb-autolog and MLflow-autolog runs of the cell, interleaved so drift hits all alike.
+
+    Per repeat: ``bare``, ``mlnb`` (cell wall time), ``after`` (mlnb's background work, waited
+    for outside the cell), ``hooks`` (autolog's own time, timed inside its hooks), ``mlflow``.
+    The first repeat is a warm-up and is dropped.
+    """
     from IPython.utils.capture import capture_output
 
     from mlnb.capture import autolog_cell
     from mlnb.capture.session import wait
 
-    cell, after, hooks = [], [], []
+    out: dict[str, list[float]] = {k: [] for k in ("bare", "mlnb", "after", "hooks", "mlflow")}
     with capture_output():
-        shell.run_cell(code)  # warm-up
-        wait()
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            result = shell.run_cell(code)
-            cell.append(time.perf_counter() - t0)
+        for i in range(repeat + 1):
+            bare = _run(shell, BODY)
+            shell.run_cell(f"mlnb.sklearn.autolog({options})")
+            ours = _run(shell, BODY)
             t0 = time.perf_counter()
             wait()
-            after.append(time.perf_counter() - t0)
-            for h in autolog_cell._hooks.values():
-                hooks.append(sum(h.timings.values()))
-                h.timings = {}
-            if not result.success:
-                raise RuntimeError(f"cell failed: {result.error_in_exec or result.error_before_exec}")
-    return cell, after, hooks
+            after = time.perf_counter() - t0
+            hooks = sum(sum(h.timings.values()) for h in autolog_cell._hooks.values())
+            shell.run_cell("mlnb.sklearn.autolog(disable=True)")
+            wait()
+            shell.run_cell(f"mlflow.sklearn.autolog({options})")
+            theirs = _run(shell, BODY)
+            shell.run_cell("mlflow.sklearn.autolog(disable=True)")
+            if i:
+                for key, value in zip(out, (bare, ours, after, hooks, theirs), strict=True):
+                    out[key].append(value)
+    return out
 
 
 def _ms(values: list[float]) -> str:
@@ -87,25 +103,19 @@ def main() -> None:
     rows = []
     hook_rows: list[float] = []
     for r in range(args.rounds):
-        bare, _, _ = _time(shell, BODY, args.repeat)
-        shell.run_cell(f"mlnb.sklearn.autolog({options})")
-        mlnb_cell, mlnb_after, mlnb_hooks = _time(shell, BODY, args.repeat)
-        shell.run_cell("mlnb.sklearn.autolog(disable=True)")
-        shell.run_cell(f"mlflow.sklearn.autolog({options})")
-        mlflow_cell, _, _ = _time(shell, BODY, args.repeat)
-        shell.run_cell("mlflow.sklearn.autolog(disable=True)")
-        b = statistics.median(bare)
-        hooks = statistics.median(mlnb_hooks)
-        # wall-time differences drown in noise on a busy machine: never below the hooks' own time
-        ours = max(statistics.median(mlnb_cell) - b, hooks)
-        theirs = statistics.median(mlflow_cell) - b
-        after = statistics.median(mlnb_after)
+        t = _round(shell, args.repeat, options)
+        b = statistics.median(t["bare"])
+        hooks = statistics.median(t["hooks"])
+        # paired differences; never below the hooks' own time (wall-time noise on a busy machine)
+        ours = max(statistics.median(m - x for m, x in zip(t["mlnb"], t["bare"], strict=True)), hooks)
+        theirs = statistics.median(m - x for m, x in zip(t["mlflow"], t["bare"], strict=True))
+        after = statistics.median(t["after"])
         rows.append((b, ours, after, theirs))
         hook_rows.append(hooks)
         print(
             f"round {r + 1}: bare {b * 1000:7.1f} ms | mlnb autolog overhead {ours * 1000:6.1f} ms "
-            f"(hooks {hooks * 1000:.1f} ms) "
-            f"(+{after * 1000:.1f} ms after the cell) | mlflow autolog overhead {theirs * 1000:7.1f} ms "
+            f"(hooks {hooks * 1000:.1f} ms) (+{after * 1000:.1f} ms after the cell) "
+            f"| mlflow autolog overhead {theirs * 1000:7.1f} ms "
             f"| ratio {theirs / max(ours, 1e-4):6.1f}x (incl. after-cell work {theirs / (ours + after):5.1f}x)"
         )
     ours_all = [o for _, o, _, _ in rows]
