@@ -23,7 +23,7 @@ class ModelVersion:
         Where the model directory lives; ``source`` is ``runs:/<run_id>/<artifact_path>``.
     current_stage : str
         ``"None"``, ``"Staging"``, ``"Production"`` or ``"Archived"``.
-    aliases : tuple of str
+    aliases : list of str
         Aliases pointing at this version (``"champion"``, ...).
     """
 
@@ -37,7 +37,7 @@ class ModelVersion:
     creation_timestamp: int | None = None
     last_updated_timestamp: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
+    aliases: list[str] = field(default_factory=list)
     status: str = "READY"
 
     @property
@@ -62,7 +62,7 @@ class ModelVersion:
             creation_timestamp=row["creation_timestamp"],
             last_updated_timestamp=row["last_updated_timestamp"],
             tags=dict(row["tags"]),
-            aliases=tuple(sorted(row["aliases"])),
+            aliases=sorted(row["aliases"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class RegisteredModel:
     last_updated_timestamp: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)
-    latest_versions: tuple[ModelVersion, ...] = ()
+    latest_versions: list[ModelVersion] = field(default_factory=list)
 
     @property
     def latest_version(self) -> int | None:

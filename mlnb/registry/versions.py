@@ -80,7 +80,7 @@ def _model(row: dict[str, Any]) -> RegisteredModel:
         last_updated_timestamp=row["last_updated_timestamp"],
         tags=dict(row["tags"]),
         aliases=dict(row["aliases"]),
-        latest_versions=tuple(ModelVersion._from_row(v) for v in row["latest_versions"]),
+        latest_versions=[ModelVersion._from_row(v) for v in row["latest_versions"]],
     )
 
 

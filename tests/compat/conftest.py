@@ -86,6 +86,8 @@ def mlf(
     yield module
     while module.active_run() is not None:
         module.end_run()
+    if request.param == "mlflow":
+        module.set_registry_uri(None)  # a process-wide setting: later tests must not inherit it
     for name in [k for k in os.environ if k.startswith(("MLFLOW_", "MLNB_"))]:
         del os.environ[name]  # monkeypatch's undo then puts back what was there before the test
 

@@ -27,8 +27,8 @@ def test_alias_moves_and_history_records_each_period(three_versions) -> None:
     mlnb.set_registered_model_alias("churn", "challenger", 3)
     mlnb.set_registered_model_alias("churn", "champion", 2)
     assert mlnb.get_model_version_by_alias("churn", "champion").version == 2
-    assert mlnb.get_model_version("churn", 2).aliases == ("champion",)
-    assert mlnb.get_model_version("churn", 1).aliases == ()
+    assert mlnb.get_model_version("churn", 2).aliases == ["champion"]
+    assert mlnb.get_model_version("churn", 1).aliases == []
     assert mlnb.get_registered_model("churn").aliases == {"challenger": 3, "champion": 2}
 
     history = mlnb.get_alias_history("churn", "champion")

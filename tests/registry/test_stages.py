@@ -52,4 +52,4 @@ def test_get_latest_versions_per_stage(four_versions) -> None:
     ]
     assert mlnb.get_latest_versions("churn", ["Archived"]) == []
     assert mlnb.get_model_version("churn", 2).model_uri == "models:/churn/2"
-    assert mlnb.get_registered_model("churn").latest_versions == tuple(mlnb.get_latest_versions("churn"))
+    assert mlnb.get_registered_model("churn").latest_versions == mlnb.get_latest_versions("churn")

@@ -102,7 +102,7 @@ class Registry(RuleBasedStateMachine):
         want = {}
         for name, model in self.models.items():
             for version, stage in model["versions"].items():
-                held = tuple(sorted(a for a, v in model["aliases"].items() if v == version))
+                held = sorted(a for a, v in model["aliases"].items() if v == version)
                 want[(name, version)] = (stage, held)
         assert got == want
         assert sorted(m.name for m in mlnb.search_registered_models()) == sorted(self.models)

@@ -82,7 +82,7 @@ def test_version_numbers_are_not_reused_after_delete(log_candidate) -> None:
 def test_create_registered_model_twice_is_refused(store) -> None:
     model = mlnb.create_registered_model("churn", tags={"team": "risk"}, description="travel churn")
     assert model.tags == {"team": "risk"} and model.description == "travel churn"
-    assert model.latest_versions == () and model.latest_version is None
+    assert model.latest_versions == [] and model.latest_version is None
     with pytest.raises(AlreadyExists):
         mlnb.create_registered_model("churn")
 
