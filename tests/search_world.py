@@ -136,7 +136,7 @@ class World:
 
 def build_mlnb(store: Any, experiment: str = "cases") -> tuple[str, World]:
     """Write :data:`RUNS` into an mlnb store; ``(experiment_id, world)``."""
-    from mlnb.entities import DatasetInput, Metric
+    from mlnb.entities import DATASET_CONTEXT_TAG, Dataset, DatasetInput, InputTag, Metric
 
     exp_id = store.create_experiment(experiment)
     ids, uris = {}, {}
@@ -151,7 +151,11 @@ def build_mlnb(store: Any, experiment: str = "cases") -> tuple[str, World]:
             buffered=False,
         )
         if spec.datasets:
-            store.log_inputs(run_id, [DatasetInput(n, d, c, [1], [], None) for n, d, c in spec.datasets])
+            inputs = [
+                DatasetInput(Dataset(n, d, "code", "{}"), (InputTag(DATASET_CONTEXT_TAG, c),), (1,))
+                for n, d, c in spec.datasets
+            ]
+            store.log_inputs(run_id, inputs)
         if spec.status != "RUNNING":
             store.update_run(run_id, status=spec.status, end_time=spec.end_time)
         ids[label] = run_id
