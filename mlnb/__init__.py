@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "open_artifact": "mlnb.tracking.artifacts",
     "load_text": "mlnb.tracking.artifacts",
     "load_dict": "mlnb.tracking.artifacts",
+    "log_stream": "mlnb.tracking.artifacts",
+    "get_artifact_uri": "mlnb.tracking.artifacts",
     # data
     "datasets": "mlnb",
     # MLflow's modules: models, types, data, artifacts (facades)
@@ -107,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "ExperimentNotFound": "mlnb.errors",
     "ArtifactNotFound": "mlnb.errors",
     "ModelNotFound": "mlnb.errors",
+    "AliasNotFound": "mlnb.errors",
     "AlreadyExists": "mlnb.errors",
     "InvalidState": "mlnb.errors",
     "StoreError": "mlnb.errors",

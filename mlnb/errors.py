@@ -63,6 +63,13 @@ class ModelNotFound(NotFound):
     pass
 
 
+class AliasNotFound(ModelNotFound):
+    """A registered model has no such alias (MLflow answers this one as a bad parameter)."""
+
+    http_status = 400
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
 class AlreadyExists(MlnbError):
     http_status = 409
     error_code = "RESOURCE_ALREADY_EXISTS"

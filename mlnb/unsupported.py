@@ -56,6 +56,15 @@ _FEATURES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("projects", "run"),
     ),
     "MLflow Recipes (removed in MLflow 3)": (_USE_MLFLOW, ("recipes",)),
+    "MLflow's Image class (images logged over steps)": (
+        "pass a numpy array or a PIL image to mlnb.log_image, with key= and step= for a series",
+        ("Image",),
+    ),
+    "MLflow's validate_evaluation_results": (
+        "pass validation_thresholds={metric: mlnb.models.MetricThreshold(...)} (and baseline_model=) "
+        "to mlnb.evaluate, which checks them and reports every failed threshold",
+        ("validate_evaluation_results",),
+    ),
     "Spark": (
         f"mlnb models predict in-process (model.predict) or over REST (mlnb.serve); for Spark, {_USE_MLFLOW}",
         ("spark", "pyspark", "pyfunc.spark_udf"),

@@ -24,7 +24,6 @@ _EXPORTS = {
     "evaluate": "mlnb",  # whatever mlnb.evaluate is, one function under both names
     "set_model": "mlnb.flavors.python_model",
     "make_metric": "mlnb.analysis.eval_metrics",
-    "MetricValue": "mlnb.analysis.eval_metrics",
 }
 # Model.load("runs:/...") resolves URIs through a resolver that the registry layer installs
 _NEEDS_REGISTRY = {"Model", "ModelInfo", "set_signature"}

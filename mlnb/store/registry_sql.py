@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import AlreadyExists, ModelNotFound, NotFound
+from mlnb.errors import AliasNotFound, AlreadyExists, ModelNotFound, NotFound
 from mlnb.store import schema as t
 from mlnb.store._common import now_ms
 
@@ -189,7 +189,8 @@ def locate_version(
             what = f"no alias {alias!r}; set it with mlnb.set_registered_model_alias({name!r}, {alias!r}, version)"
         else:
             what = f"no version in stage {stage!r}" if stage is not None else "no version"
-        raise ModelNotFound(
+        error = AliasNotFound if version is None and alias is not None else ModelNotFound
+        raise error(
             f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`"
         )
     return int(row[0]), str(row[1]), str(row[2]), row[3]

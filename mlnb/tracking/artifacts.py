@@ -47,6 +47,40 @@ def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> Non
     files.write_files(get_store(), _run_id_or_active(run_id), [(artifact_file, bytes(data))])
 
 
+def log_stream(stream: IO[bytes], artifact_file: str, run_id: str | None = None) -> None:
+    """Log what a binary file-like object (``io.BytesIO``, an open file) reads as one artifact.
+
+    Examples
+    --------
+    >>> mlnb.log_stream(io.BytesIO(b"\\x00\\x01"), "data/blob.bin")  # doctest: +SKIP
+    """
+    read = getattr(stream, "read", None)
+    if read is None:
+        raise InvalidParameter(
+            f"log_stream needs a binary file-like object with .read(), got {type(stream).__name__}; "
+            "wrap bytes in io.BytesIO or use log_text for str"
+        )
+    data = read()
+    if isinstance(data, str):
+        raise InvalidParameter("log_stream needs a binary stream (it read str); open the file in 'rb' mode")
+    log_bytes(data, artifact_file, run_id)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The artifact URI of the active run, or of ``artifact_path`` inside it.
+
+    Examples
+    --------
+    >>> with mlnb.start_run():  # doctest: +SKIP
+    ...     mlnb.get_artifact_uri("model")
+    'file:///.../.mlnb/artifacts/<run_id>/model'
+    """
+    base = get_store().get_run(_run_id_or_active(None)).info.artifact_uri.rstrip("/")
+    if not artifact_path:
+        return base
+    return f"{base}/{check_relpath(artifact_path)}"
+
+
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Save ``text`` as a UTF-8 file artifact, e.g. ``log_text(report, "reports/summary.md")``."""
     if not isinstance(text, str):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlnb.entities import Experiment, ViewType
-from mlnb.errors import InvalidParameter, InvalidState
+from mlnb.errors import InvalidParameter
 from mlnb.tracking import state
 from mlnb.tracking.state import get_store
 
@@ -100,7 +100,7 @@ def set_experiment(
         if exp is None:  # created atomically: another process may be creating it too
             exp = store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))  # type: ignore[arg-type]
     if exp.lifecycle_stage != "active":
-        raise InvalidState(
+        raise InvalidParameter(
             f"experiment {exp.name!r} is deleted; restore it with "
             f"mlnb.restore_experiment({exp.experiment_id!r}) or choose another name"
         )
