@@ -204,41 +204,46 @@ def _head(X: Any, n: int = 5) -> Any:
 
 
 def log_estimator_model(fit: Fit, config: AutologConfig, warnings: list[str]) -> None:
-    """The fitted estimator as the run's ``model`` (skops unless the user chose pickle)."""
-    try:
-        from mlnb.tracking.model_logging import log_model
-    except ImportError:  # model logging not part of this build
-        return
+    """The fitted estimator as the run's ``model`` (skops unless the user chose pickle); a search
+    CV's refitted best estimator also as ``best_estimator``, as MLflow's autolog logs it."""
     from mlnb.errors import MlnbError
+    from mlnb.tracking.model_logging import log_model
 
     head = _head(fit.X)
     example = head if config.log_input_examples else None
-    signature = None
-    if (
-        config.log_model_signatures
-        and example is None
-        and head is not None
-        and hasattr(fit.estimator, "predict")
-    ):
-        try:
-            from mlnb.flavors.signature import infer_signature
+    models = [("model", fit.estimator)]
+    best = getattr(fit.estimator, "best_estimator_", None)
+    if best is not None and searchcv.is_search(fit.estimator):
+        models.append(("best_estimator", best))
+    info = None
+    for path, estimator in models:
+        signature = None
+        if (
+            config.log_model_signatures
+            and example is None
+            and head is not None
+            and hasattr(estimator, "predict")
+        ):
+            try:
+                from mlnb.flavors.signature import infer_signature
 
-            signature = infer_signature(head, fit.estimator.predict(head))
-        except Exception:
-            signature = None
-    try:
-        info = log_model(
-            fit.estimator,
-            "model",
-            input_example=example,
-            signature=signature,
-            run_id=fit.run_id,
-            allow_pickle=config.serialization_format != "skops",
-        )
-    except MlnbError as exc:
-        warnings.append(f"model of {type(fit.estimator).__name__} not logged: {exc}")
-        return
-    if config.registered_model_name:
+                signature = infer_signature(head, estimator.predict(head))
+            except Exception:
+                signature = None
+        try:
+            logged = log_model(
+                estimator,
+                path,
+                input_example=example,
+                signature=signature,
+                run_id=fit.run_id,
+                allow_pickle=config.serialization_format != "skops",
+            )
+        except MlnbError as exc:
+            warnings.append(f"{path} of {type(estimator).__name__} not logged: {exc}")
+            continue
+        info = info or (logged if path == "model" else None)
+    if config.registered_model_name and info is not None:
         from mlnb.registry.versions import register_model
 
         try:
