@@ -62,7 +62,7 @@ class ArtifactsMixin:
         synchronous: bool | None = None,
     ) -> None:
         """Save a numpy array or PIL image as a PNG artifact (MLflow's arguments)."""
-        from mlnb.tracking.artifacts import log_image
+        from mlnb.tracking.media import log_image
 
         with self._on_store():
             log_image(
@@ -72,7 +72,7 @@ class ArtifactsMixin:
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Save a dict of columns or a DataFrame as a JSON table artifact, as MLflow does."""
-        from mlnb.tracking.artifacts import log_table
+        from mlnb.tracking.media import log_table
 
         with self._on_store():
             log_table(data, artifact_file, run_id=run_id)
