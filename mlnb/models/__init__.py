@@ -10,7 +10,8 @@ Examples
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+
+from mlnb.lazy import exports
 
 _EXPORTS = {
     "infer_signature": "mlnb.flavors.schema",
@@ -31,16 +32,9 @@ _NEEDS_REGISTRY = {"Model", "ModelInfo", "set_signature"}
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlnb.models' has no attribute {name!r}")
+def _load_registry(name: str) -> None:
     if name in _NEEDS_REGISTRY:
         import_module("mlnb.registry.loading")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = exports(globals(), _EXPORTS, before=_load_registry)

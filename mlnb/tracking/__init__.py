@@ -8,8 +8,7 @@ layer (it has the registry's methods), and nothing inside mlnb reaches it throug
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mlnb.lazy import exports
 
 _EXPORTS: dict[str, str] = {
     # the store's address, as mlflow.tracking exposes it
@@ -23,14 +22,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlnb.tracking' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = exports(globals(), _EXPORTS)

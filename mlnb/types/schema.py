@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from mlnb.lazy import exports
 
 _EXPORTS = {
     name: "mlnb.flavors.specs"
@@ -24,14 +23,4 @@ _EXPORTS.update({"ParamSchema": "mlnb.flavors.paramspec", "ParamSpec": "mlnb.fla
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlnb.types.schema' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = exports(globals(), _EXPORTS)
