@@ -110,6 +110,8 @@ _EXPORTS: dict[str, str] = {
     "ArtifactNotFound": "mlnb.errors",
     "ModelNotFound": "mlnb.errors",
     "AliasNotFound": "mlnb.errors",
+    "TagNotFound": "mlnb.errors",
+    "RunDeleted": "mlnb.errors",
     "AlreadyExists": "mlnb.errors",
     "InvalidState": "mlnb.errors",
     "StoreError": "mlnb.errors",

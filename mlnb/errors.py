@@ -51,6 +51,10 @@ class RunNotFound(NotFound):
     pass
 
 
+class TagNotFound(NotFound):
+    """A tag to delete is not set."""
+
+
 class ExperimentNotFound(NotFound):
     pass
 
@@ -79,6 +83,12 @@ class InvalidState(MlnbError):
     """The operation does not fit the current state (e.g. a run is already active)."""
 
     error_code = "INVALID_STATE"
+
+
+class RunDeleted(InvalidState):
+    """A write to a deleted run (MLflow answers it as a bad parameter)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class StoreError(MlnbError):

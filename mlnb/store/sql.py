@@ -41,8 +41,10 @@ from mlnb.errors import (
     InvalidParameter,
     InvalidState,
     ParamConflict,
+    RunDeleted,
     RunNotFound,
     StoreError,
+    TagNotFound,
 )
 from mlnb.store import schema as t
 from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, random_run_name
@@ -453,7 +455,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
         with self.reading() as conn:
             row = self._run_row(conn, run_id)
         if row.lifecycle_stage != "active":
-            raise InvalidState(
+            raise RunDeleted(
                 f"run {run_id} is deleted; restore it with mlnb.restore_run({run_id!r}) to log to it"
             )
         self._writable_runs.add(run_id)
@@ -556,7 +558,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
                 t.tags.delete().where(t.tags.c.run_id == run_id, t.tags.c.key == key)
             ).rowcount
             if not done:
-                raise InvalidParameter(f"run {run_id} has no tag {key!r} to delete")
+                raise TagNotFound(f"run {run_id} has no tag {key!r} to delete")
 
     def flush(self) -> None:
         """Commit every buffered write now, in one transaction."""
