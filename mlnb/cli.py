@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mlnb.errors import MlnbError
+from mlnb.errors import ExperimentNotFound, MlnbError
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -25,6 +25,11 @@ def _runs_ls(args: argparse.Namespace) -> int:
 
     store = _store(args)
     names = [args.experiment] if args.experiment else None
+    if args.experiment and store.get_experiment_by_name(args.experiment) is None:
+        known = ", ".join(sorted(e.name for e in store.list_experiments())) or "none yet"
+        raise ExperimentNotFound(
+            f"no experiment named {args.experiment!r} in {store.location.uri} (experiments: {known})"
+        )
     frame = search_runs(
         experiment_names=names,
         search_all_experiments=names is None,

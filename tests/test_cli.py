@@ -39,3 +39,10 @@ def test_cli_errors_are_one_line(store: object, capsys) -> None:
 def test_console_script_runs(store_dir) -> None:
     out = subprocess.run([sys.executable, "-m", "mlnb", "verify"], capture_output=True, text=True)
     assert out.returncode == 0 and "OK" in out.stdout
+
+
+def test_runs_ls_names_an_unknown_experiment(store, capsys) -> None:
+    mlnb.set_experiment("cli")
+    assert main(["runs", "ls", "--experiment", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no experiment named 'nope'" in err and "cli" in err
