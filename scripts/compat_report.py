@@ -1,5 +1,5 @@
 """Run MLflow's examples and the churn course's code on MLflow and on mlnb (only the import
-changed) and print how many steps each side ran: the figures of issue 14's closing note.
+changed) and print how many steps each side ran.
 
     .venv/bin/python scripts/compat_report.py                 # every script, both sides
     .venv/bin/python scripts/compat_report.py --side mlnb     # mlnb only (no mlflow needed)

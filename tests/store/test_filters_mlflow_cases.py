@@ -3,7 +3,7 @@
 The cases come from MLflow's public tests (``tests/utils/test_search_utils.py``: parse, error,
 quoting, comparator and sorting cases; ``tests/store/tracking/test_sqlalchemy_store.py``: which
 runs a filter matches, ``order_by``), restated for the runs of :mod:`tests.search_world`, plus
-the spellings issue 14 names.  Every table is checked against mlnb, and (``mlflow`` marker)
+the spellings MLflow accepts.  Every table is checked against mlnb, and (``mlflow`` marker)
 against real MLflow on a temp SQLite store, so a row is an agreement between the two unless it
 is listed in a ``*_DIFFERENCES`` table with the reason (mlnb's documented extensions).
 """
@@ -120,7 +120,7 @@ PARSE_CASES: list[tuple[str, Any]] = [
     *[(f"attributes.status {op} 'my-tag-value'", ERR) for op in (">", "<", ">=", "<=", "~")],
     *[(f"attributes.start_time {op} 1234", ERR) for op in ("LIKE", "ILIKE")],
     *[(f"datasets.name {op} 'my-dataset-name'", ERR) for op in (">", "<", ">=", "<=", "~")],
-    # the spellings issue 14 names, and where IN / IS NULL / numbers are allowed
+    # the spellings MLflow accepts, and where IN / IS NULL / numbers are allowed
     ("attr.status = 'RUNNING'", ((A, "status", "=", "RUNNING"),)),
     ("attributes.`Run name` = 'x'", ((A, "run_name", "=", "x"),)),
     ("attributes.`run name` = 'x'", ((A, "run_name", "=", "x"),)),
