@@ -58,7 +58,7 @@ def _load(uri: str, run_id: str, path: str) -> ResolvedModel:
             _LOADED[key] = model
             while len(_LOADED) > _LOADED_SIZE:
                 _LOADED.popitem(last=False)
-    return ResolvedModel(model, run_id, uri, key)
+    return ResolvedModel(unwrap_search(model), run_id, uri, key)
 
 
 def _model_paths(run_id: str) -> list[str]:
@@ -68,12 +68,33 @@ def _model_paths(run_id: str) -> list[str]:
     return sorted(k[len("mlnb.model.") :] for k in tags if k.startswith("mlnb.model."))
 
 
+def unwrap_search(estimator: Any) -> Any:
+    """A fitted search CV (GridSearchCV, RandomizedSearchCV, ...) as its refitted best estimator;
+    any other estimator as is."""
+    name = type(estimator).__name__
+    if not (name.endswith("SearchCV") or hasattr(estimator, "best_estimator_")):
+        return estimator
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if not hasattr(estimator, "cv_results_"):
+        raise InvalidParameter(
+            f"the {name} is not fitted; fit it first (explain and evaluate use its best_estimator_)"
+        )
+    raise InvalidParameter(
+        f"the {name} was fitted with refit=False, so it has no best_estimator_ to explain or "
+        "evaluate; fit it with refit=True, or pass an estimator fitted with its best_params_"
+    )
+
+
 def resolve(model: Any) -> ResolvedModel:
-    """An estimator as is; a ``runs:/``/``models:/`` URI or a run (id, Run, ActiveRun) loaded."""
+    """An estimator as is (a fitted search CV as its best estimator); a ``runs:/``/``models:/``
+    URI or a run (id, Run, ActiveRun) loaded."""
     info = getattr(model, "info", None)
     if info is not None and getattr(info, "run_id", None):
         model = info.run_id
     if not isinstance(model, str):
+        model = unwrap_search(model)
         if not (hasattr(model, "predict") or callable(model)):
             raise InvalidParameter(
                 f"cannot explain a {type(model).__name__}: give a fitted estimator, a model URI "

@@ -159,3 +159,17 @@ def test_a_logged_model_is_evaluated_into_the_active_run(store, churn) -> None:
     assert r.run_id == eval_run.info.run_id != train_run.info.run_id
     assert r.metrics["f1_score"] == pytest.approx(skm.f1_score(y_test, model.predict(X_test)))
     assert mlnb.get_run(eval_run.info.run_id).data.metrics["f1_score"] == pytest.approx(r.metrics["f1_score"])
+
+
+def test_a_fitted_search_cv_is_evaluated_as_its_best_estimator(churn) -> None:
+    from sklearn.model_selection import GridSearchCV
+
+    X_train, X_test, y_train, y_test = churn
+    grid = GridSearchCV(pipeline(LogisticRegression(max_iter=500)), {"clf__C": [0.1, 1.0]}, cv=2)
+    grid.fit(X_train, y_train)
+    data = X_test.assign(Target=y_test)
+    ours = mlnb.evaluate(grid, data, targets="Target", run=False).metrics
+    best = mlnb.evaluate(grid.best_estimator_, data, targets="Target", run=False).metrics
+    assert ours.keys() == best.keys()
+    for name, value in best.items():
+        assert ours[name] == pytest.approx(value, nan_ok=True), name

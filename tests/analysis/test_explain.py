@@ -192,3 +192,27 @@ def test_bad_inputs_say_what_to_do() -> None:
         mlnb.explain("not-a-model", np.zeros((2, 2)))
     with pytest.raises(InvalidParameter, match="explainer must be"):
         mlnb.explain(Ridge().fit(np.eye(3), [1, 2, 3]), np.eye(3), explainer="magic", run=False)
+
+
+def test_a_fitted_search_cv_is_explained_as_its_best_estimator(churn) -> None:
+    from sklearn.model_selection import GridSearchCV
+
+    X_train, _, y_train, _ = churn
+    grid = GridSearchCV(pipeline(LogisticRegression(max_iter=500)), {"clf__C": [0.1, 1.0]}, cv=2)
+    grid.fit(X_train, y_train)
+    ours = mlnb.explain(grid, X_train, run=False)
+    best = mlnb.explain(grid.best_estimator_, X_train, run=False)
+    assert ours.explainer == best.explainer
+    np.testing.assert_allclose(ours.values, best.values)
+
+
+def test_a_search_cv_without_a_best_estimator_says_what_to_pass(churn) -> None:
+    from sklearn.model_selection import GridSearchCV
+
+    X_train, _, y_train, _ = churn
+    grid = GridSearchCV(pipeline(LogisticRegression(max_iter=500)), {"clf__C": [0.1, 1.0]}, cv=2)
+    with pytest.raises(InvalidParameter, match="not fitted"):
+        mlnb.explain(grid, X_train, run=False)
+    grid.set_params(refit=False).fit(X_train, y_train)
+    with pytest.raises(InvalidParameter, match="refit=True"):
+        mlnb.explain(grid, X_train, run=False)
