@@ -17,6 +17,7 @@ from typing import Any
 
 from mlnb.capture import metrics as metric_rules
 from mlnb.capture import searchcv
+from mlnb.capture.runlog import head_rows
 
 AUTOLOGGING_TAG = "mlflow.autologging"
 FLAVOR = "sklearn"
@@ -192,24 +193,13 @@ def log_children(search: Any, parent_run_id: str, config: AutologConfig, train: 
     return ids
 
 
-def _head(X: Any, n: int = 5) -> Any:
-    if X is None:
-        return None
-    if hasattr(X, "iloc"):
-        return X.iloc[:n]
-    try:
-        return X[:n]
-    except Exception:
-        return None
-
-
 def log_estimator_model(fit: Fit, config: AutologConfig, warnings: list[str]) -> None:
     """The fitted estimator as the run's ``model`` (skops unless the user chose pickle); a search
     CV's refitted best estimator also as ``best_estimator``, as MLflow's autolog logs it."""
     from mlnb.errors import MlnbError
     from mlnb.tracking.model_logging import log_model
 
-    head = _head(fit.X)
+    head = head_rows(fit.X)
     example = head if config.log_input_examples else None
     models = [("model", fit.estimator)]
     best = getattr(fit.estimator, "best_estimator_", None)

@@ -22,7 +22,8 @@ def _store() -> Any:
     return get_store()
 
 
-def _head(X: Any, n: int = 5) -> Any:
+def head_rows(X: Any, n: int = 5) -> Any:
+    """The first ``n`` rows of a frame or array (a model's input example), None if it has none."""
     if X is None:
         return None
     if hasattr(X, "iloc"):
@@ -256,7 +257,7 @@ def write_models(
             log_model(
                 estimator,
                 name,
-                input_example=_head(X),
+                input_example=head_rows(X),
                 run_id=run_id,
                 allow_pickle=allow_pickle,
                 training_data=X,
