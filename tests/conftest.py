@@ -35,6 +35,7 @@ def _reset_tracking_state() -> None:
         state._store = None
         state._explicit_uri = None
         state._registry_uri = None
+        state._registry_uri = None
 
 
 @pytest.fixture

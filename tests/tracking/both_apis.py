@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import mlnb
-from mlnb.tracking import state
+from tests.conftest import _reset_tracking_state
 
 _TEMPLATE: dict[str, Path] = {}
 _ENV = (
@@ -36,18 +36,7 @@ _ENV = (
 
 
 def _reset_mlnb() -> None:
-    with state.lock:
-        state.run_stack.clear()
-        state.experiment_id = None
-        state.last_run_id = None
-        if state._store is not None:
-            try:
-                state._store.close()
-            except Exception:
-                pass
-        state._store = None
-        state._explicit_uri = None
-        state._registry_uri = None
+    _reset_tracking_state()
 
 
 def _reset_mlflow(mlflow: ModuleType) -> None:
