@@ -2,7 +2,7 @@
 
 Supported inputs, each giving the same specs MLflow gives: pandas DataFrames and Series (column
 types from the dtype; object columns from their values; a column holding a missing value is
-optional), numpy arrays and dicts of arrays (tensor specs, first axis variable), scipy sparse
+optional, unless it is an unnamed Series), numpy arrays and dicts of arrays (tensor specs, first axis variable), scipy sparse
 matrices, dicts of JSON-like values, lists of dicts (one column per key), lists of scalars and
 single scalars.  pandas 3's ``str`` columns are ``string``.
 """
@@ -232,7 +232,9 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, dict):
         return _dict(data)
     if pd is not None and isinstance(data, pd.Series):
-        return Schema([ColSpec(pandas_column_type(data), data.name, _required(data))])
+        # an unnamed column cannot be optional in a Schema, so it is required whatever it holds
+        required = data.name is None or _required(data)
+        return Schema([ColSpec(pandas_column_type(data), data.name, required)])
     if pd is not None and isinstance(data, pd.DataFrame):
         return Schema([ColSpec(pandas_column_type(data[c]), c, _required(data[c])) for c in data.columns])
     if isinstance(data, np.ndarray):

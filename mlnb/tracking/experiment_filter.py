@@ -2,7 +2,8 @@
 
 Experiments are few, so a filter is checked in Python on the listed experiments.  The grammar
 is MLflow's: comparisons joined by ``AND``; the keys are the attributes ``name``,
-``experiment_id``, ``creation_time`` and ``last_update_time`` (bare or prefixed ``attribute.``)
+``experiment_id``, ``creation_time`` and ``last_update_time`` (bare or prefixed ``attribute.`` or
+``attributes.``)
 and ``tags.<key>`` (or ``tag.<key>``, the key optionally in backticks or double quotes);
 ``name`` and tags compare with ``=``, ``!=``, ``LIKE`` and ``ILIKE`` against a quoted string,
 tags also with ``IS NULL`` / ``IS NOT NULL``, times numerically with ``= != < <= > >=``, and
@@ -83,12 +84,12 @@ def _identifier(raw: str) -> tuple[str, str]:
                 f"experiments have no attribute {key!r}; filter on {', '.join(ATTRIBUTES)} or tags.<key>"
             )
         return "attribute", key
-    if head not in ("attribute", "tag", "tags"):
+    if head not in ("attribute", "attributes", "tag", "tags"):
         raise FilterSyntaxError(
             f"{head!r} is not a key prefix for experiments; use attribute.<name> or tags.<key>"
         )
     key = _unquote(rest)
-    if head == "attribute":
+    if head in ("attribute", "attributes"):
         if key not in ATTRIBUTES:
             raise FilterSyntaxError(
                 f"experiments have no attribute {key!r}; use one of {', '.join(ATTRIBUTES)}"
@@ -144,12 +145,12 @@ def parse_experiment_filter(text: str) -> tuple[_Clause, ...]:
         if i >= len(tokens):
             raise FilterSyntaxError(f"expected a comparison after {raw!r} in {text!r}", text)
         op_kind, op, _ = tokens[i]
-        if op_kind == "ident" and op.upper() in ("LIKE", "ILIKE") and op.isupper():
+        if op_kind == "ident" and op.upper() in ("LIKE", "ILIKE"):
             op = op.upper()
         elif op_kind != "op":
             raise FilterSyntaxError(
-                f"expected a comparison operator after {raw!r}, got {op!r} (operators are "
-                "upper case: =, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL)",
+                f"expected a comparison operator after {raw!r}, got {op!r} (one of "
+                "=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL)",
                 text,
             )
         op = "!=" if op == "<>" else op

@@ -175,11 +175,21 @@ def test_mlflow_signature_dict_round_trips(case: str) -> None:
     assert MlflowSignature.from_dict(ours.to_dict()).to_dict() == theirs
 
 
-def test_unnamed_optional_input_falls_back_to_any_with_a_warning(caplog) -> None:
+def test_unnamed_series_with_a_missing_value_is_a_required_column(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="mlnb"):
         sig = infer_signature(pd.Series([1.0, np.nan]))
+    assert sig.inputs == Schema([ColSpec("double")])
+    assert caplog.text == ""
+    assert infer_signature(pd.Series([1.0, np.nan], name="s")).inputs == Schema(
+        [ColSpec("double", "s", required=False)]
+    )
+
+
+def test_uninferable_input_falls_back_to_any_with_a_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="mlnb"):
+        sig = infer_signature([{1, 2}])
     assert sig.inputs == Schema([ColSpec(AnyType())])
-    assert "inputs" in caplog.text
+    assert "inputs" in caplog.text and "set" in caplog.text
 
 
 def test_signature_needs_one_part_and_typed_parts() -> None:

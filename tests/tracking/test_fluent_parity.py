@@ -267,8 +267,13 @@ FILTERS = [
     "experiment_id IN ('1', '2')",
     "experiment_id NOT IN ('1', '2')",
     "",
-    # refused by both
     "attributes.name = 'Beta'",
+    "attributes.creation_time > 0",
+    "name like 'a%'",
+    "name ilike 'A%'",
+    "tags.team like 'x'",
+    "tags.team is not null",
+    # refused by both
     "name = 'alpha' OR name = 'Beta'",
     "name IN ('alpha', 'Beta')",
     "`tags`.team = 'x'",
@@ -282,7 +287,6 @@ FILTERS = [
     "name IS NULL",
     "creation_time LIKE '1%'",
     "Name = 'alpha'",
-    "name like 'a%'",
 ]
 
 
@@ -314,6 +318,7 @@ ORDERS = [
     ["tags.team"],
     ["foo"],
     ["attributes.name"],
+    ["attributes.name DESC"],
 ]
 
 
