@@ -31,7 +31,7 @@ class RegistryView(anywidget.AnyWidget):
     """Versions table and alias timeline of one registered model (state only)."""
 
     _esm = _base.STATIC / "registry.js"
-    _css = _base.STATIC / "compare.css"
+    _css = _base.STATIC / "registry.css"
 
     model = tl.Dict().tag(sync=True)
     versions = tl.List().tag(sync=True)

@@ -1,3 +1,5 @@
+// @ts-nocheck
+import "./compare.css";
 // mlnb compare panel: a virtualized runs table and plots, drawn from columnar arrays.
 // Every user string goes through textContent (never innerHTML), so a run named
 // "<img src=x onerror=...>" stays text.

@@ -1,3 +1,5 @@
+// @ts-nocheck
+import "./explain.css";
 // mlnb explain panel: SHAP bar, beeswarm, waterfall and dependence plots drawn as SVG.
 // User strings (feature and class names) only ever go through textContent.
 

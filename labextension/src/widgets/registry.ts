@@ -1,3 +1,5 @@
+// @ts-nocheck
+import "./compare.css";
 // mlnb registry panel: versions table and alias history timeline of one registered model.
 // User strings (names, descriptions, aliases, users) are set with textContent only.
 
