@@ -54,6 +54,9 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 SERVER_START_TIMEOUT = 90.0
+AXE_JS = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -377,6 +380,41 @@ class Lab:
                 return nb.widgets.map(c => c.model.sharedModel.getSource());
             }"""
         )
+
+    # -- themes and accessibility ----------------------------------------------------------
+    def set_theme(self, theme: str) -> None:
+        """Switch JupyterLab's theme (``"light"``, ``"dark"`` or a full theme name) and wait for it."""
+        name = THEMES.get(theme, theme)
+        self.command("apputils:change-theme", {"theme": name})
+        light = "false" if "Dark" in name else "true"
+        self.page.wait_for_function(
+            f"() => document.body.dataset.jpThemeLight === '{light}' && "
+            f"document.body.dataset.jpThemeName === {json.dumps(name)}"
+        )
+        self.page.wait_for_timeout(300)  # the theme's CSS variables settle
+
+    def axe(self, selector: str, *, rules: tuple[str, ...] = AXE_TAGS) -> list[dict[str, Any]]:
+        """Run axe-core on the elements matching ``selector``; return its violations.
+
+        Each violation is ``{"id", "impact", "help", "nodes": [html snippets]}``; an accessible
+        panel returns ``[]``.  axe-core comes from the lab extension's node_modules (a dev
+        dependency the build installs).
+        """
+        if self.page.locator(selector).count() == 0:
+            pytest.fail(f"axe: nothing on the page matches {selector!r}")
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            if not AXE_JS.exists():
+                pytest.fail(f"{AXE_JS} is missing: build the lab extension (pip install -e .)")
+            self.page.add_script_tag(path=str(AXE_JS))
+        result = self.page.evaluate(
+            """([selector, tags]) => window.axe.run(
+                   { include: Array.from(document.querySelectorAll(selector)) },
+                   { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+                 .then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.map(n => n.html + ' :: ' + n.failureSummary) })))""",
+            [selector, list(rules)],
+        )
+        return list(result)
 
     # -- evidence --------------------------------------------------------------------------
     def screenshot(self, name: str, locator: Any = None) -> Path:
