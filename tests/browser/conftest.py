@@ -152,6 +152,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     env["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
     env["IPYTHONDIR"] = str(base / "ipython")
     env["PYTHONUNBUFFERED"] = "1"
+    # serve this checkout's own build of the lab extension (JUPYTER_PATH is searched first),
+    # not whichever copy an earlier `pip install` left in the environment's share/
+    built = Path(__file__).resolve().parents[2] / "mlnb" / "labextension"
+    if (built / "package.json").exists():
+        (base / "jupyter" / "labextensions").mkdir(parents=True)
+        (base / "jupyter" / "labextensions" / "mlnb").symlink_to(built, target_is_directory=True)
+        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(base / "jupyter"), env.get("JUPYTER_PATH")]))
     args = [
         sys.executable,
         "-m",
