@@ -125,6 +125,7 @@ export function formatBytes(n: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** The last eight characters of a run id: ids start with their creation time, the tail is random. */
 export function shortId(runId: string): string {
-  return runId.slice(0, 8);
+  return runId.slice(-8);
 }

@@ -16,6 +16,7 @@ The rules:
 - **Timestamps**: ``2026-12-07 16:53:09`` in local time (UTC on request); relative ages as
   ``12 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``, then the date.
 - **Counts**: ``1 run``, ``2 runs``, ``10,000 runs``.
+- **Run ids** in tables: their last eight characters (the random part).
 """
 
 from __future__ import annotations
@@ -164,5 +165,9 @@ def size(n: int) -> str:
 
 
 def short_id(run_id: str) -> str:
-    """The first eight characters of a run id, as the panels show it."""
-    return run_id[:8]
+    """The last eight characters of a run id, as the panels show it.
+
+    Run ids start with their creation time (see ``mlnb.store._common.new_run_id``), so runs made
+    within a minute share their first characters; the random tail tells them apart.
+    """
+    return run_id[-8:]
