@@ -28,6 +28,7 @@ __all__ = [
     "ago",
     "count",
     "delta",
+    "distinct",
     "duration",
     "number",
     "short_id",
@@ -82,6 +83,21 @@ def number(value: float | int | None) -> str:
     if a >= _INT_FROM:
         return str(int(_round(x, 0)))
     return _shortest(float(_round(x, exp - 3)))
+
+
+def distinct(value: float, other: float) -> tuple[str, str]:
+    """Two numbers compared in a message: as :func:`number` reads them, in full when that would
+    make different values read alike ("0.8 needs >= 0.8" explains nothing).
+
+    Examples
+    --------
+    >>> distinct(0.845188, 0.7), distinct(0.79995, 0.8)
+    (('0.8452', '0.7'), ('0.79995', '0.8'))
+    """
+    a, b = number(value), number(other)
+    if a == b and value != other:
+        return _shortest(float(value)), _shortest(float(other))
+    return a, b
 
 
 def delta(value: float | None) -> str:
