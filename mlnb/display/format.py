@@ -56,7 +56,7 @@ def number(value: float | int | None) -> str:
 
     Examples
     --------
-    >>> [number(v) for v in (0.845188, 100, 12345.678, 2.5e-05, 1234567.0, None)]
+    >>> [number(v) for v in (0.845188, 100, 12345.678, 2.5e-05, 1234567.8, None)]
     ['0.8452', '100', '12346', '2.5e-5', '1.235e6', '']
     """
     if value is None:
