@@ -80,7 +80,10 @@ def runs_table(frame: Any, metrics: int) -> str:
     numeric = set(range(5, len(headers)))  # metric columns align right, like numbers do
     lines = []
     for row in [headers, *rows]:
-        cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 

@@ -84,12 +84,12 @@ function deltaCell(row: IMetricRow): HTMLElement {
   if (row.delta === null || row.delta === undefined) {
     return h('td', { class: 'mlnb-delta' });
   }
-  const arrow = row.delta > 0 ? '▲' : row.delta < 0 ? '▼' : '=';
   const cls = row.better === true ? 'mlnb-better' : row.better === false ? 'mlnb-worse' : '';
+  const arrow = row.delta > 0 ? '▲' : '▼';
   return h(
     'td',
     { class: `mlnb-delta ${cls}`.trim(), title: `previous: ${formatNumber(row.previous)}` },
-    `${arrow} ${formatDelta(row.delta)} vs previous`
+    row.delta === 0 ? '= same as previous' : `${arrow} ${formatDelta(row.delta)} vs previous`
   );
 }
 

@@ -204,10 +204,10 @@ def _badge(status: str) -> str:
 def _delta_html(m: dict[str, Any]) -> str:
     if m["delta"] is None:
         return "" if m["previous"] is not None else f'<span style="{_MUTED}">new</span>'
-    arrow = "▲" if m["delta"] > 0 else "▼" if m["delta"] < 0 else "="
     kind = {True: "success", False: "error", None: "neutral"}[m["better"]]
     title = f"previous: {fmt.number(m['previous'])}"
-    return f'<span style="{tone(kind)}" title="{esc(title)}">{arrow} {esc(fmt.delta(m["delta"]))}</span>'
+    text = "= same" if m["delta"] == 0 else f"{'▲' if m['delta'] > 0 else '▼'} {fmt.delta(m['delta'])}"
+    return f'<span style="{tone(kind)}" title="{esc(title)}">{esc(text)}</span>'
 
 
 def card_html(p: dict[str, Any]) -> str:
@@ -259,6 +259,10 @@ def default_summary(n: int) -> str:
     return fmt.count(n, "default param")
 
 
+def _change_text(delta: float) -> str:
+    return "same as previous" if delta == 0 else f"{fmt.delta(delta)} vs previous"
+
+
 def card_text(p: dict[str, Any]) -> str:
     lines = [
         f"Run {p['run_name']} ({p['run_id']}) {p['status']} · {duration_text(p)}"
@@ -269,7 +273,7 @@ def card_text(p: dict[str, Any]) -> str:
     if p["metrics"]:
         shown = [
             f"{m['key']}={fmt.number(m['value'])}"
-            + (f" ({fmt.delta(m['delta'])} vs previous)" if m["delta"] is not None else "")
+            + ("" if m["delta"] is None else f" ({_change_text(m['delta'])})")
             for m in p["metrics"]
         ]
         lines.append("  metrics: " + ", ".join(shown))
