@@ -65,21 +65,14 @@ def _typescript_results(tmp_path: Path) -> dict[str, list[str]]:
     if node is None or not esbuild.exists():
         pytest.fail("node and labextension's esbuild are needed (pip install -e . builds them)")
     subprocess.run(
-        [
-            str(esbuild),
-            str(ROOT / "labextension" / "src" / "format.ts"),
-            "--format=esm",
-            f"--outfile={tmp_path / 'format.mjs'}",
-            "--log-level=warning",
-        ],
+        [str(esbuild), str(ROOT / "labextension" / "src" / "format.ts"), "--format=esm",
+         f"--outfile={tmp_path / 'format.mjs'}", "--log-level=warning"],
         check=True,
     )
     (tmp_path / "driver.mjs").write_text(_NODE_DRIVER, encoding="utf-8")
     done = subprocess.run(
         [node, str(tmp_path / "driver.mjs"), str(Path(__file__).parent / "format_cases.json")],
-        check=True,
-        capture_output=True,
-        text=True,
+        check=True, capture_output=True, text=True,
     )
     return json.loads(done.stdout)
 
@@ -96,9 +89,7 @@ def test_typescript_follows_the_same_table(tmp_path: Path) -> None:
     ours = _typescript_results(tmp_path)
     for kind, expected in _expected().items():
         inputs = [row[:-1] for row in CASES[kind]]
-        wrong = [
-            (i, got, want) for i, got, want in zip(inputs, ours[kind], expected, strict=True) if got != want
-        ]
+        wrong = [(i, got, want) for i, got, want in zip(inputs, ours[kind], expected, strict=True) if got != want]
         assert not wrong, f"{kind}: (input, typescript, table) {wrong}"
 
 
