@@ -72,6 +72,24 @@ def test_card_is_redrawn_with_the_runs_duration_once_models_are_saved(lab, card)
     compare = card.locator("button.mlnb-card-compare")
     assert "jp-Button" in (compare.get_attribute("class") or "")
 
+    # "Compare earlier runs" inserts code that reads as a user would write it, and it runs
+    compare.click()
+    lab.page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.widgets.length === 3")
+    code = lab.cell_sources()[2]
+    assert re.fullmatch(
+        r"import mlnb\n\nmlnb\.compare\(experiment=\"Default\", filter=\"tags\.mlnb\.cell = '[0-9a-f]{16}'\"\)",
+        code,
+    ), code
+    outputs = lab.page.wait_for_function(
+        """() => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[2];
+            const outs = cell.model.outputs.toJSON();
+            return cell.model.executionCount && outs.length ? outs : null;
+        }""",
+        timeout=60_000,
+    ).json_value()
+    assert all(o["output_type"] != "error" for o in outputs), outputs
+
 
 def test_toggle_pressed_state_is_the_active_cells_state(lab):
     lab.open_notebook(lab.write_notebook("toggle.ipynb", [SETUP, TRACKED]))
