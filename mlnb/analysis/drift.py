@@ -152,13 +152,13 @@ def _refs(reference: Any, columns: list[str] | None) -> tuple[dict[str, T.Ref], 
     if is_profile(reference):
         profile = check_profile(reference)
         refs = {c["name"]: T.ref_from_profile(c) for c in profile["columns"]}
-        label = f"profile of {profile['n_rows']} rows"
+        label = f"profile of {fmt.count(int(profile['n_rows']), 'row')}"
     else:
         from mlnb.flavors.profile import as_frame
 
         frame = as_frame(reference)
         refs = {str(c): T.ref_from_series(str(c), frame[c], column_kind(frame[c])) for c in frame.columns}
-        label = f"data of {len(frame)} rows"
+        label = f"data of {fmt.count(len(frame), 'row')}"
     if columns is not None:
         unknown = [c for c in columns if c not in refs]
         if unknown:
@@ -202,7 +202,8 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                         "out_of_range",
                         out,
                         out / n,
-                        f"{out} values outside the reference range [{ref.min:g}, {ref.max:g}]",
+                        f"{fmt.count(int(out), 'value')} outside the reference range "
+                        f"[{fmt.number(ref.min)}, {fmt.number(ref.max)}]",
                     )
                 )
     elif ref.counts is not None and not ref.other_count:
@@ -216,7 +217,7 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                     "new_categories",
                     len(new),
                     len(new) / n,
-                    f"{len(new)} rows with values not seen in the reference: {', '.join(names)}",
+                    f"{fmt.count(len(new), 'row')} with values not seen in the reference: {', '.join(names)}",
                 )
             )
     return issues

@@ -173,9 +173,9 @@ def _describe(t: MetricThreshold) -> str:
     op = ">=" if t.greater_is_better else "<="
     parts = []
     if t.threshold is not None:
-        parts.append(f"{op} {t.threshold:g}")
+        parts.append(f"{op} {fmt.number(t.threshold)}")
     if t.min_absolute_change is not None:
-        parts.append(f"{'+' if t.greater_is_better else '-'}{t.min_absolute_change:g} vs baseline")
+        parts.append(f"{'+' if t.greater_is_better else '-'}{fmt.number(t.min_absolute_change)} vs baseline")
     if t.min_relative_change is not None:
         parts.append(f"{'+' if t.greater_is_better else '-'}{t.min_relative_change:.0%} vs baseline")
     return ", ".join(parts) or "(no bound)"
