@@ -141,3 +141,36 @@ def test_card_is_accessible_in_light_and_dark(lab, card):
         lab.screenshot(f"run-card-{theme}", card)
         lab.screenshot(f"run-card-page-{theme}")
     assert lab.page_errors == []
+
+
+def test_static_card_reads_in_a_dark_lab(lab):
+    """The text/html fallback (what an export keeps) in JupyterLab's dark theme: axe-clean."""
+    import nbformat
+
+    import mlnb
+    from mlnb.display.cards import DEFAULTS_TAG, card_html, card_payload
+    from mlnb.tracking import state
+
+    state.set_store(str(lab.dir / ".mlnb"))
+    try:
+        for accuracy in (0.9, 0.85):
+            with mlnb.start_run(run_name="static", tags={"mlnb.cell": "c", DEFAULTS_TAG: '["tol"]'}) as run:
+                mlnb.log_params({"C": "0.5", "tol": "0.0001"})
+                mlnb.log_metric("accuracy", accuracy)
+                mlnb.log_metric("log_loss", 1 - accuracy)
+        html = card_html(card_payload(run.info.run_id, cell_key="c"))
+    finally:
+        state.set_store(None)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell("# exported card")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "card"})]
+    nb.cells.append(cell)
+    nbformat.write(nb, lab.dir / "static.ipynb")
+    lab.goto(f"{lab.rel}/static.ipynb")
+    static = lab.page.locator(".jp-OutputArea-output .mlnb-run-card")
+    static.wait_for(timeout=60_000)
+    for theme in ("dark", "light"):
+        lab.set_theme(theme)
+        assert lab.axe(".mlnb-run-card") == [], theme
+        lab.screenshot(f"static-card-{theme}", static)
