@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from mlnb.display import format as fmt
 from mlnb.errors import ExperimentNotFound, MlnbError
 
 
@@ -19,8 +20,6 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _runs_ls(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from mlnb.tracking.search import search_runs
 
     store = _store(args)
@@ -37,17 +36,73 @@ def _runs_ls(args: argparse.Namespace) -> int:
         order_by=args.order_by or None,
         max_results=args.max_results,
     )
+    if args.format == "csv":  # machine-readable: exact values, every column
+        frame.to_csv(sys.stdout, index=False)
+        return 0
+    if args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", double_precision=15) + "\n")
+        return 0
     if frame.empty:
         print(f"no runs match in {store.location.uri}")
         return 0
-    cols = ["run_id", "tags.mlflow.runName", "status", "start_time"]
-    cols += [c for c in frame.columns if c.startswith("metrics.")][: args.metrics]
-    shown = frame[[c for c in cols if c in frame.columns]].rename(
-        columns=lambda c: c.replace("tags.mlflow.runName", "name").replace("metrics.", "")
-    )
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(shown.to_string(index=False))
+    print(runs_table(frame, args.metrics))
+    print(fmt.count(len(frame), "run"))
     return 0
+
+
+def runs_table(frame: Any, metrics: int) -> str:
+    """``mlnb runs ls``: one row per run, numbers and times as every mlnb surface shows them."""
+    metric_cols = [c for c in frame.columns if c.startswith("metrics.")][:metrics]
+    headers = [
+        "run_id",
+        "name",
+        "status",
+        "start",
+        "duration",
+        *(c.removeprefix("metrics.") for c in metric_cols),
+    ]
+    rows = []
+    for _, run in frame.iterrows():
+        start, end = _ms(run.get("start_time")), _ms(run.get("end_time"))
+        rows.append(
+            [
+                str(run["run_id"]),
+                _text(run.get("tags.mlflow.runName")),
+                _text(run.get("status")),
+                fmt.timestamp(start),
+                "running"
+                if end is None and run.get("status") == "RUNNING"
+                else fmt.duration(None if start is None or end is None else end - start),
+                *(fmt.number(_float(run.get(c))) for c in metric_cols),
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    numeric = set(range(5, len(headers)))  # metric columns align right, like numbers do
+    lines = []
+    for row in [headers, *rows]:
+        cells = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or value != value else str(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def _ms(value: Any) -> int | None:
+    """A start/end time of the runs frame (a pandas Timestamp, or missing) in epoch milliseconds."""
+    if value is None or value != value or str(value) == "NaT":
+        return None
+    if hasattr(value, "value"):  # pandas Timestamp: nanoseconds
+        return int(value.value // 1_000_000)
+    return int(value)
 
 
 def _runs_show(args: argparse.Namespace) -> int:
@@ -55,22 +110,25 @@ def _runs_show(args: argparse.Namespace) -> int:
 
     store = _store(args)
     run = store.get_run(args.run_id)
+    if args.json:  # machine-readable: exact values only
+        print(json.dumps(run.to_dict(), default=str, indent=2))
+        return 0
     info = run.info
+    took = "running" if info.end_time is None else fmt.duration(info.end_time - info.start_time)
     print(f"run {info.run_id}  {info.run_name!r}  {info.status}  experiment {info.experiment_id}")
-    for title, values in (
-        ("params", run.data.params),
-        ("metrics", run.data.metrics),
-        ("tags", run.data.tags),
+    print(f"started {fmt.timestamp(info.start_time)} · {took}")
+    for title, values, show in (
+        ("params", run.data.params, str),
+        ("metrics", run.data.metrics, fmt.number),
+        ("tags", run.data.tags, str),
     ):
         print(f"{title}:")
         for key in sorted(values):
-            print(f"  {key} = {values[key]}")
+            print(f"  {key} = {show(values[key])}")
     arts = store.artifact_rows(info.run_id)
-    print("artifacts:")
+    print(f"artifacts ({fmt.count(len(arts), 'file')}):")
     for path, (sha, size) in arts.items():
-        print(f"  {path}  {size} B  sha256 {sha[:12]}")
-    if args.json:
-        print(json.dumps(run.to_dict(), default=str, indent=2))
+        print(f"  {path}  {fmt.size(size)}  sha256 {sha[:12]}")
     return 0
 
 
@@ -83,8 +141,9 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for problem in report.problems:
         print(f"PROBLEM: {problem}")
-    verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
-    print(f"{store.location.uri}: {report.runs} runs, {report.artifacts} artifacts checked: {verdict}")
+    verdict = "OK" if report.ok else fmt.count(len(report.problems), "problem")
+    checked = f"{fmt.count(report.runs, 'run')}, {fmt.count(report.artifacts, 'artifact')} checked"
+    print(f"{store.location.uri}: {checked}: {verdict}")
     return 0 if report.ok else 1
 
 
@@ -94,9 +153,11 @@ def _gc(args: argparse.Namespace) -> int:
     store = _store(args)
     report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
-    print(f"{verb} {len(report.purged_runs)} deleted run(s) and {len(report.removed_files)} orphan file(s)")
+    purged = fmt.count(len(report.purged_runs), "deleted run")
+    print(f"{verb} {purged} and {fmt.count(len(report.removed_files), 'orphan file')}")
     if report.kept_for_registry:
-        print(f"kept {report.kept_for_registry} deleted run(s) whose models are registered versions")
+        kept = fmt.count(report.kept_for_registry, "deleted run")
+        print(f"kept {kept} whose models are registered versions")
     for path in report.removed_files:
         print(f"  {path}")
     return 0
@@ -116,10 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--order-by", "-o", action="append", help="e.g. 'metrics.f1 DESC' (repeatable)")
     ls.add_argument("--max-results", "-n", type=int, default=50)
     ls.add_argument("--metrics", type=int, default=5, help="how many metric columns to show")
+    ls.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table (for people, rounded) or csv/json (every column, exact values)",
+    )
     ls.set_defaults(func=_runs_ls)
     show = runs.add_parser("show", help="params, metrics, tags and artifacts of one run")
     show.add_argument("run_id")
-    show.add_argument("--json", action="store_true", help="also print the run as JSON")
+    show.add_argument("--json", action="store_true", help="print the run as JSON instead (exact values)")
     show.set_defaults(func=_runs_show)
 
     verify = sub.add_parser("verify", help="check the database and every artifact's sha256")

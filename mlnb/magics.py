@@ -194,10 +194,13 @@ class MlnbMagics(Magics):
         try:
             from IPython.display import display
 
-            from mlnb.display.cards import run_card_bundle
+            from mlnb.display.cards import MIME_TYPE, run_card_bundle
 
             t0 = time.perf_counter()
-            display(run_card_bundle(result.run_id, result), raw=True)
+            bundle = run_card_bundle(result.run_id, result)
+            handle = display(bundle, raw=True, display_id=True)
+            if handle is not None and bundle[MIME_TYPE]["duration_ms"] is None:
+                _pending_cards[result.run_id] = (handle, result)  # redrawn by _update_card
             result.timings["run card"] = time.perf_counter() - t0
         except Exception as exc:
             _warn(f"could not show the run card ({type(exc).__name__}: {exc})")
@@ -327,6 +330,23 @@ def _compact(table: Any) -> Any:
     return table[info + metrics + params[:20]]
 
 
+_pending_cards: dict[str, tuple[Any, Any]] = {}
+
+
+def _update_card(run_id: str) -> None:
+    """Redraw a card shown while its run was still saving models, now that the run has ended."""
+    pending = _pending_cards.pop(run_id, None)
+    if pending is None:
+        return
+    from mlnb.display.cards import run_card_bundle
+
+    handle, result = pending
+    try:
+        handle.update(run_card_bundle(run_id, result), raw=True)
+    except Exception as exc:
+        _warn(f"could not update the run card ({type(exc).__name__}: {exc})")
+
+
 def _notify_panels(run_id: str) -> None:
     """Open compare/registry panels refresh when a tracked run ends."""
     from mlnb.widgets import notify_run_finished
@@ -371,8 +391,9 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(magics)
     from mlnb.capture import session as _session
 
-    if _notify_panels not in _session.run_end_listeners:
-        _session.run_end_listeners.append(_notify_panels)
+    for listener in (_update_card, _notify_panels):
+        if listener not in _session.run_end_listeners:
+            _session.run_end_listeners.append(listener)
     ipython.input_transformers_cleanup.append(magics.strip_track_line)
     ipython.ast_transformers.append(magics.ast_hook)
     for event in _EVENTS:

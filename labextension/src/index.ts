@@ -51,6 +51,8 @@ const trackPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: TOGGLE_TRACK, category: 'mlnb' });
+    // menus and palette show the toggled state of the cell that is active now
+    tracker.activeCellChanged.connect(() => app.commands.notifyCommandChanged(TOGGLE_TRACK));
     app.docRegistry.addWidgetExtension(
       'Notebook',
       new TrackButtonExtension(() => void app.commands.execute(TOGGLE_TRACK))

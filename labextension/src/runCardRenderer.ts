@@ -8,25 +8,27 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import { button, copyText, formatDuration, formatNumber, h, kvTable, pngDataUrl, statusBadge } from './dom';
+import { button, copyText, h, kvTable, pngDataUrl, statusBadge } from './dom';
+import { formatCount, formatDelta, formatDuration, formatNumber, shortId } from './format';
 
 export const RUN_MIME = 'application/vnd.mlnb.run+json';
 /** DOM event a card dispatches to ask for a compare panel of the runs of its cell. */
 export const COMPARE_EVENT = 'mlnb-compare-request';
+/** JupyterLab's button class; base.css sizes it for the card. */
+const BUTTON = 'jp-Button';
 
 export interface ICompareRequest {
   filter: string;
   experiment_id: string;
+  /** The experiment's name, used in the inserted code when known (reads better than an id). */
+  experiment?: string | null;
 }
 
 /** Python for a compare panel of the runs a card's compare filter selects. */
 export function compareFilterCode(req: ICompareRequest): string {
   // JSON string literals are valid Python string literals
-  return (
-    'import mlnb\n\n' +
-    `mlnb.compare(experiment=mlnb.get_experiment(${JSON.stringify(req.experiment_id)}), ` +
-    `filter=${JSON.stringify(req.filter)})`
-  );
+  const experiment = req.experiment ? req.experiment : req.experiment_id;
+  return `import mlnb\n\nmlnb.compare(experiment=${JSON.stringify(experiment)}, filter=${JSON.stringify(req.filter)})`;
 }
 
 interface IMetricRow {
@@ -34,6 +36,15 @@ interface IMetricRow {
   value: number | null;
   previous: number | null;
   delta: number | null;
+  /** Whether the change is an improvement (decided in Python: lower is better for losses). */
+  better?: boolean | null;
+}
+
+interface IParamRow {
+  key: string;
+  value: string;
+  /** Left at the estimator's default by the cell (decided in Python). */
+  default?: boolean;
 }
 
 export interface IRunCard {
@@ -43,17 +54,19 @@ export interface IRunCard {
   experiment_id: string;
   experiment_name: string;
   status: string;
+  /** The cell's outcome while the run is still RUNNING (saving its models). */
+  cell_status?: string | null;
   start_time: number;
   end_time: number | null;
   duration_ms: number | null;
-  params: { key: string; value: string }[];
+  params: IParamRow[];
   metrics: IMetricRow[];
   models: { name: string; uri: string; flavor: string }[];
   figures: { path: string; png: string }[];
   error: { type: string; message: string } | null;
   source: { notebook: string | null; cell_id: string | null; code_hash: string | null };
   store: string;
-  compare: { filter: string; experiment_id: string } | null;
+  compare: ICompareRequest | null;
 }
 
 function text(value: unknown): string {
@@ -65,16 +78,48 @@ function list<T>(value: unknown): T[] {
 }
 
 function deltaCell(row: IMetricRow): HTMLElement {
-  if (row.delta === null || row.delta === undefined || row.previous === null) {
-    return h('td', { class: 'mlnb-delta' }, row.previous === null ? 'new' : '');
+  if (row.previous === null || row.previous === undefined) {
+    return h('td', { class: 'mlnb-delta', title: 'no earlier run of this cell has this metric' }, 'new');
   }
-  const sign = row.delta > 0 ? '▲ +' : row.delta < 0 ? '▼ ' : '= ';
-  const cls = row.delta > 0 ? 'mlnb-up' : row.delta < 0 ? 'mlnb-down' : '';
+  if (row.delta === null || row.delta === undefined) {
+    return h('td', { class: 'mlnb-delta' });
+  }
+  const cls = row.better === true ? 'mlnb-better' : row.better === false ? 'mlnb-worse' : '';
+  const arrow = row.delta > 0 ? '▲' : '▼';
   return h(
     'td',
-    { class: `mlnb-delta ${cls}`, title: `previous: ${formatNumber(row.previous)}` },
-    `${sign}${formatNumber(row.delta)}`
+    { class: `mlnb-delta ${cls}`.trim(), title: `previous: ${formatNumber(row.previous)}` },
+    row.delta === 0 ? '= same as previous' : `${arrow} ${formatDelta(row.delta)} vs previous`
   );
+}
+
+/** The run's duration (end − start), or "running" until the run has ended. */
+export function durationText(data: Partial<IRunCard>): string {
+  if (data.duration_ms === null || data.duration_ms === undefined) {
+    return data.cell_status ? 'running · saving models' : 'running';
+  }
+  return formatDuration(data.duration_ms);
+}
+
+function paramsSection(params: IParamRow[]): HTMLElement {
+  const own = params.filter(p => !p.default);
+  const defaults = params.filter(p => p.default);
+  const rows = (list: IParamRow[]): [string, string][] => list.map(p => [text(p.key), text(p.value)]);
+  const section = h('div', { class: 'mlnb-card-section mlnb-card-params-section' }, h('h4', {}, 'Params'));
+  if (own.length) {
+    section.appendChild(kvTable(rows(own), 'mlnb-card-params'));
+  }
+  if (defaults.length) {
+    section.appendChild(
+      h(
+        'details',
+        { class: 'mlnb-card-defaults' },
+        h('summary', {}, formatCount(defaults.length, 'default param')),
+        kvTable(rows(defaults), 'mlnb-card-params mlnb-card-default-params')
+      )
+    );
+  }
+  return section;
 }
 
 /** Build the card's DOM (exported for reuse by the sidebar's detail view and for tests). */
@@ -86,21 +131,25 @@ export function renderRunCard(data: Partial<IRunCard>): HTMLElement {
     { class: 'mlnb-card-header' },
     statusBadge(text(data.status)),
     h('span', { class: 'mlnb-card-name', title: 'run name' }, text(data.run_name)),
-    h('span', { class: 'mlnb-card-id', title: runId }, runId.slice(0, 8)),
+    h('span', { class: 'mlnb-card-id', title: runId }, shortId(runId)),
     h('span', { class: 'mlnb-card-exp', title: 'experiment' }, text(data.experiment_name)),
-    h('span', { class: 'mlnb-card-duration' }, formatDuration(data.duration_ms ?? null))
+    h('span', { class: 'mlnb-card-duration', title: 'duration of the run (end − start)' }, durationText(data))
   );
-  header.appendChild(button('Copy id', () => void copyText(runId), 'mlnb-copy-id', 'Copy the run id'));
+  header.appendChild(button('Copy id', () => void copyText(runId), `${BUTTON} mlnb-copy-id`, 'Copy the run id'));
   const compare = data.compare;
   if (compare && typeof compare === 'object' && compare.filter) {
     // the card cannot reach the notebook: the Runs plugin listens for this event and inserts
     // mlnb.compare(...) below the card's cell
-    const detail: ICompareRequest = { filter: text(compare.filter), experiment_id: text(compare.experiment_id) };
+    const detail: ICompareRequest = {
+      filter: text(compare.filter),
+      experiment_id: text(compare.experiment_id),
+      experiment: compare.experiment ? text(compare.experiment) : null
+    };
     header.appendChild(
       button(
         'Compare earlier runs',
         ev => (ev.target as HTMLElement).dispatchEvent(new CustomEvent(COMPARE_EVENT, { bubbles: true, detail })),
-        'mlnb-card-compare',
+        `${BUTTON} mlnb-card-compare`,
         "Insert and run mlnb.compare() for this cell's runs"
       )
     );
@@ -119,22 +168,19 @@ export function renderRunCard(data: Partial<IRunCard>): HTMLElement {
   if (metrics.length) {
     const table = h('table', { class: 'mlnb-kv mlnb-card-metrics' });
     const tbody = h('tbody');
+    // the change column only once an earlier run of the cell exists (a first run is all "new")
+    const compared = metrics.some(row => row.previous !== null && row.previous !== undefined);
     for (const row of metrics) {
-      tbody.appendChild(h('tr', {}, h('th', {}, text(row.key)), h('td', {}, formatNumber(row.value)), deltaCell(row)));
+      tbody.appendChild(
+        h('tr', {}, h('th', {}, text(row.key)), h('td', {}, formatNumber(row.value)), compared ? deltaCell(row) : null)
+      );
     }
     table.appendChild(tbody);
     body.appendChild(h('div', { class: 'mlnb-card-section' }, h('h4', {}, 'Metrics'), table));
   }
-  const params = list<{ key: string; value: string }>(data.params);
+  const params = list<IParamRow>(data.params);
   if (params.length) {
-    body.appendChild(
-      h(
-        'div',
-        { class: 'mlnb-card-section' },
-        h('h4', {}, 'Params'),
-        kvTable(params.map(p => [text(p.key), text(p.value)]), 'mlnb-card-params')
-      )
-    );
+    body.appendChild(paramsSection(params));
   }
   const models = list<{ name: string; uri: string; flavor: string }>(data.models);
   if (models.length) {
@@ -148,7 +194,7 @@ export function renderRunCard(data: Partial<IRunCard>): HTMLElement {
           ' ',
           h('code', { class: 'mlnb-model-uri' }, text(m.uri)),
           m.flavor ? h('span', { class: 'mlnb-model-flavor' }, ` (${text(m.flavor)})`) : null,
-          button('Copy URI', () => void copyText(text(m.uri)), 'mlnb-copy-uri')
+          button('Copy URI', () => void copyText(text(m.uri)), `${BUTTON} mlnb-copy-uri`, `Copy ${text(m.uri)}`)
         )
       );
     }

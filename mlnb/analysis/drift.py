@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mlnb.analysis import _drift_tests as T
+from mlnb.display import format as fmt
+from mlnb.display.html import tone
 from mlnb.errors import InvalidParameter
 
 
@@ -110,11 +112,11 @@ class DriftReport:
 
     def _repr_html_(self) -> str:
         verdict = "DRIFT detected" if self.dataset_drift else "no dataset drift"
-        colour = "#cf222e" if self.dataset_drift else "#1a7f37"
+        colour = tone("error" if self.dataset_drift else "success")
         rows = "".join(
             f"<tr><td>{html.escape(c.column)}</td><td>{c.kind}</td><td>{c.test}</td>"
-            f"<td>{c.statistic:.4g}</td><td>{'-' if c.p_value is None else f'{c.p_value:.4g}'}</td>"
-            f"<td>{c.threshold:g}</td><td style='color:{'#cf222e' if c.drifted else '#1a7f37'}'>"
+            f"<td>{fmt.number(c.statistic)}</td><td>{'-' if c.p_value is None else fmt.number(c.p_value)}</td>"
+            f"<td>{fmt.number(c.threshold)}</td><td style='{tone('error' if c.drifted else 'success')}'>"
             f"{'drift' if c.drifted else 'ok'}</td></tr>"
             for c in self.columns
         )
@@ -123,8 +125,8 @@ class DriftReport:
             for q in self.quality
         )
         return (
-            f"<div class='mlnb-drift'><p style='color:{colour}'><b>{verdict}</b>: "
-            f"{len(self.drifted_columns)} of {len(self.columns)} columns drifted "
+            f"<div class='mlnb-drift'><p style='{colour}'><b>{verdict}</b>: "
+            f"{len(self.drifted_columns)} of {fmt.count(len(self.columns), 'column')} drifted "
             f"(dataset threshold {self.drift_share:.0%}) · reference: {html.escape(self.reference)}</p>"
             "<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th>"
             f"<th>threshold</th><th>result</th></tr>{rows}</table>"
@@ -135,8 +137,8 @@ class DriftReport:
     def __repr__(self) -> str:
         verdict = "DRIFT" if self.dataset_drift else "no drift"
         return (
-            f"<DriftReport {verdict}: {len(self.drifted_columns)}/{len(self.columns)} columns "
-            f"{self.drifted_columns}, {len(self.quality)} quality issues>"
+            f"<DriftReport {verdict}: {len(self.drifted_columns)}/{fmt.count(len(self.columns), 'column')} "
+            f"{self.drifted_columns}, {fmt.count(len(self.quality), 'quality issue')}>"
         )
 
 
@@ -150,13 +152,13 @@ def _refs(reference: Any, columns: list[str] | None) -> tuple[dict[str, T.Ref], 
     if is_profile(reference):
         profile = check_profile(reference)
         refs = {c["name"]: T.ref_from_profile(c) for c in profile["columns"]}
-        label = f"profile of {profile['n_rows']} rows"
+        label = f"profile of {fmt.count(int(profile['n_rows']), 'row')}"
     else:
         from mlnb.flavors.profile import as_frame
 
         frame = as_frame(reference)
         refs = {str(c): T.ref_from_series(str(c), frame[c], column_kind(frame[c])) for c in frame.columns}
-        label = f"data of {len(frame)} rows"
+        label = f"data of {fmt.count(len(frame), 'row')}"
     if columns is not None:
         unknown = [c for c in columns if c not in refs]
         if unknown:
@@ -200,7 +202,8 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                         "out_of_range",
                         out,
                         out / n,
-                        f"{out} values outside the reference range [{ref.min:g}, {ref.max:g}]",
+                        f"{fmt.count(int(out), 'value')} outside the reference range "
+                        f"[{fmt.number(ref.min)}, {fmt.number(ref.max)}]",
                     )
                 )
     elif ref.counts is not None and not ref.other_count:
@@ -214,7 +217,7 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                     "new_categories",
                     len(new),
                     len(new) / n,
-                    f"{len(new)} rows with values not seen in the reference: {', '.join(names)}",
+                    f"{fmt.count(len(new), 'row')} with values not seen in the reference: {', '.join(names)}",
                 )
             )
     return issues

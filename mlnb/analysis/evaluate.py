@@ -10,6 +10,7 @@ from typing import Any
 from mlnb.analysis import _builtin_metrics, _evalinputs, _evalplots, _models, eval_artifacts
 from mlnb.analysis.eval_metrics import Context, as_metric_values, compute_extra
 from mlnb.analysis.thresholds import MetricThreshold, MetricValidation, html_table, raise_if_failed, validate
+from mlnb.display import format as fmt
 from mlnb.errors import InvalidParameter
 
 MODEL_TYPES = _evalinputs.MODEL_TYPES
@@ -53,9 +54,9 @@ class EvaluationResult:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{float(v):.6g}</td>"
+            f"<tr><td>{html.escape(k)}</td><td>{fmt.number(float(v))}</td>"
             + (
-                f"<td>{self.baseline_metrics[k]:.6g}</td>"
+                f"<td>{fmt.number(self.baseline_metrics[k])}</td>"
                 if self.baseline_metrics and k in self.baseline_metrics
                 else ("<td>-</td>" if self.baseline_metrics is not None else "")
             )
@@ -79,7 +80,7 @@ class EvaluationResult:
         )
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={float(v):.4g}" for k, v in list(self.metrics.items())[:6])
+        shown = ", ".join(f"{k}={fmt.number(float(v))}" for k, v in list(self.metrics.items())[:6])
         gates = "" if not self.validation else (" passed" if self.passed else " FAILED")
         return f"<EvaluationResult {self.model_type}{gates}: {shown}>"
 

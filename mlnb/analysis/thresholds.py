@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlnb.display import format as fmt
+from mlnb.display.html import tone
 from mlnb.errors import InvalidParameter, ValidationFailed
 
 
@@ -70,23 +72,24 @@ class MetricThreshold:
         op = ">=" if up else "<="
         failures = []
         if self.threshold is not None and not (value >= self.threshold if up else value <= self.threshold):
-            failures.append(f"value {value:.6g} {op} threshold {self.threshold:.6g} is false")
+            shown, bound = fmt.distinct(value, self.threshold)
+            failures.append(f"value {shown} {op} threshold {bound} is false")
         if self.needs_baseline and baseline is None:
             failures.append("baseline metric missing")
             return failures
         if self.min_absolute_change is not None:
             bound = baseline + self.min_absolute_change if up else baseline - self.min_absolute_change
             if not (value >= bound if up else value <= bound):
-                failures.append(
-                    f"value {value:.6g} {op} baseline {baseline:.6g} ± {self.min_absolute_change:g} is false"
-                )
+                shown, needed = fmt.distinct(value, bound)
+                how = f"baseline {fmt.number(baseline)} {'+' if up else '-'} {fmt.number(self.min_absolute_change)}"
+                failures.append(f"value {shown} {op} {needed} ({how}) is false")
         if self.min_relative_change is not None:
             step = self.min_relative_change * abs(baseline) if baseline != 0 else 1e-10
             bound = baseline + step if up else baseline - step
             if not (value >= bound if up else value <= bound):
-                failures.append(
-                    f"value {value:.6g} {op} baseline {baseline:.6g} changed by {self.min_relative_change:.0%} is false"
-                )
+                shown, needed = fmt.distinct(value, bound)
+                how = f"baseline {fmt.number(baseline)} {'+' if up else '-'} {self.min_relative_change:.0%}"
+                failures.append(f"value {shown} {op} {needed} ({how}) is false")
         return failures
 
 
@@ -137,8 +140,8 @@ def table(results: list[MetricValidation]) -> str:
         rows.append(
             (
                 r.metric,
-                "-" if r.value is None else f"{r.value:.6g}",
-                "-" if r.baseline is None else f"{r.baseline:.6g}",
+                "-" if r.value is None else fmt.number(r.value),
+                "-" if r.baseline is None else fmt.number(r.baseline),
                 gate,
                 "pass" if r.passed else "FAIL: " + "; ".join(r.failures),
             )
@@ -152,15 +155,15 @@ def table(results: list[MetricValidation]) -> str:
 def html_table(results: list[MetricValidation]) -> str:
     cells = []
     for r in results:
-        colour = "#1a7f37" if r.passed else "#cf222e"
+        colour = tone("success" if r.passed else "error")
         verdict = "pass" if r.passed else "FAIL: " + "; ".join(r.failures)
         cells.append(
             "<tr>"
             f"<td>{html.escape(r.metric)}</td>"
-            f"<td>{'-' if r.value is None else f'{r.value:.6g}'}</td>"
-            f"<td>{'-' if r.baseline is None else f'{r.baseline:.6g}'}</td>"
+            f"<td>{'-' if r.value is None else fmt.number(r.value)}</td>"
+            f"<td>{'-' if r.baseline is None else fmt.number(r.baseline)}</td>"
             f"<td>{html.escape(_describe(r.threshold))}</td>"
-            f"<td style='color:{colour}'>{html.escape(verdict)}</td></tr>"
+            f"<td style='{colour}'>{html.escape(verdict)}</td></tr>"
         )
     head = "<tr><th>metric</th><th>value</th><th>baseline</th><th>gate</th><th>result</th></tr>"
     return f"<table>{head}{''.join(cells)}</table>"
@@ -170,9 +173,9 @@ def _describe(t: MetricThreshold) -> str:
     op = ">=" if t.greater_is_better else "<="
     parts = []
     if t.threshold is not None:
-        parts.append(f"{op} {t.threshold:g}")
+        parts.append(f"{op} {fmt.number(t.threshold)}")
     if t.min_absolute_change is not None:
-        parts.append(f"{'+' if t.greater_is_better else '-'}{t.min_absolute_change:g} vs baseline")
+        parts.append(f"{'+' if t.greater_is_better else '-'}{fmt.number(t.min_absolute_change)} vs baseline")
     if t.min_relative_change is not None:
         parts.append(f"{'+' if t.greater_is_better else '-'}{t.min_relative_change:.0%} vs baseline")
     return ", ".join(parts) or "(no bound)"

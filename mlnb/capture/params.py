@@ -70,3 +70,41 @@ def literal_params(literals: Mapping[str, Any]) -> dict[str, str]:
         if text is not None:
             out[key] = text
     return out
+
+
+def default_keys(estimator: Any, logged: Mapping[str, str], prefix: str = "", source: str = "") -> list[str]:
+    """The keys of ``logged`` (from :func:`estimator_params`) that hold the estimator's defaults.
+
+    A param is the user's when its value differs from its ``__init__`` default, when it has no
+    default, or when the cell's source passes it by keyword (``max_depth=5`` even if 5 is the
+    default); the run card lists those first and folds the rest.
+    """
+    import inspect
+    import re
+
+    try:
+        raw = estimator.get_params(deep=True)
+    except Exception:
+        return []
+    owners: dict[str, Any] = {"": estimator}
+    found = []
+    for key in raw:
+        full = f"{prefix}{key}"
+        if full not in logged:
+            continue
+        path, _, name = key.rpartition("__")
+        owner = owners.get(path)
+        if owner is None:
+            owner = owners[path] = raw.get(path)
+        try:
+            parameter = inspect.signature(type(owner).__init__).parameters.get(name)
+        except (TypeError, ValueError):
+            continue
+        if parameter is None or parameter.default is inspect.Parameter.empty:
+            continue
+        if param_value(parameter.default) != logged[full]:
+            continue
+        if source and re.search(rf"\b{re.escape(name)}\s*=(?!=)", source):
+            continue
+        found.append(full)
+    return found

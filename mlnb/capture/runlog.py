@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from mlnb.capture import metrics as metric_rules
 from mlnb.capture import outputs, searchcv
-from mlnb.capture.params import estimator_params, is_estimator, literal_params
+from mlnb.capture.params import default_keys, estimator_params, is_estimator, literal_params
 
 if TYPE_CHECKING:
     from mlnb.capture.session import TrackSession, _Fitted
 
 
 MAX_INPUTS = 20
+DEFAULTS_TAG = "mlnb.params.defaults"
+MAX_DEFAULTS_TAG = 8000  # MLflow's tag value limit
 
 
 def _store() -> Any:
@@ -81,9 +83,12 @@ def _existing_params(session: TrackSession) -> dict[str, str]:
 def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
     params: dict[str, str] = literal_params(session.plan.literals)
     several = len(fitted) > 1
+    defaults: set[str] = set()
     for item in fitted:
         prefix = f"{item.name}." if several else ""
-        params.update(estimator_params(item.estimator, prefix))
+        own = estimator_params(item.estimator, prefix)
+        defaults.update(default_keys(item.estimator, own, prefix, session.source))
+        params.update(own)
         if searchcv.is_search(item.estimator):
             params.update(searchcv.parent_data(item.estimator, prefix)[0])
     params.update(session.options.params)
@@ -93,6 +98,14 @@ def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
         return
     from mlnb.errors import InvalidParameter
 
+    defaults -= set(literal_params(session.plan.literals)) | set(session.options.params)
+    if defaults & set(params):  # which params the run card folds away (see default_keys)
+        import json
+
+        keys = sorted(defaults & set(params))
+        while len(text := json.dumps(keys, separators=(",", ":"))) > MAX_DEFAULTS_TAG:
+            keys.pop()  # a default left out of the tag is merely shown among the user's params
+        _store().log_batch(session.run_id, tags={DEFAULTS_TAG: text})
     try:
         _store().log_batch(session.run_id, params=params)
     except InvalidParameter:  # one bad key must not lose the others

@@ -13,11 +13,12 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mlnb.display.html import delta_colour, esc, fmt_delta, fmt_duration, fmt_number, table
+from mlnb.display import format as fmt
+from mlnb.display.html import better, esc, table, tone
 
 MIME_TYPE = "application/vnd.mlnb.run+json"
 THUMBNAIL_WIDTH = 320
-_SHOWN_PARAMS = 12
+DEFAULTS_TAG = "mlnb.params.defaults"  # written by mlnb.capture.runlog: keys left at their default
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -43,17 +44,32 @@ def thumbnail_b64(png: bytes, max_width: int = THUMBNAIL_WIDTH) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-def compare_filter(cell_key: str | None, run_id: str, start_time: int | None = None) -> str:
-    """The filter selecting the runs of the same cell up to this one (this run included).
+def compare_filter(cell_key: str | None, run_id: str) -> str:
+    """The filter a user would write for "the runs of this cell": ``tags.mlnb.cell = '…'``.
 
-    Keys and ids are hex strings, so quoting them is safe.
+    Cell keys and run ids are hex strings, so quoting them is safe.  No time bound: the panel
+    it opens is live and shows the cell's later runs as they finish.
     """
     if not cell_key:
         return f"attributes.run_id = '{run_id}'"
-    text = f"tags.mlnb.cell = '{cell_key}'"
-    if start_time is not None:
-        text += f" AND attributes.start_time <= {int(start_time)}"
-    return text
+    return f"tags.mlnb.cell = '{cell_key}'"
+
+
+def default_keys(tags: dict[str, str]) -> frozenset[str]:
+    """The params the run's cell left at their default (none known: every param is the user's)."""
+    import json
+
+    try:
+        keys = json.loads(tags.get(DEFAULTS_TAG) or "[]")
+    except ValueError:
+        return frozenset()
+    return frozenset(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else frozenset()
+
+
+def ordered_params(params: dict[str, str], defaults: frozenset[str]) -> list[dict[str, Any]]:
+    """The user's params first, then the defaults, each group by name; a ``default`` flag on each."""
+    rows = [{"key": k, "value": params[k], "default": k in defaults} for k in sorted(params)]
+    return sorted(rows, key=lambda row: row["default"])
 
 
 def _previous_metrics(store: Any, experiment_id: str, cell_key: str | None, run: Any) -> dict[str, float]:
@@ -61,8 +77,9 @@ def _previous_metrics(store: Any, experiment_id: str, cell_key: str | None, run:
         return {}
     found = store.search_runs(
         [experiment_id],
-        filter_string=compare_filter(cell_key, run.info.run_id, run.info.start_time)
-        + f" AND attributes.run_id != '{run.info.run_id}'",
+        filter_string=f"{compare_filter(cell_key, run.info.run_id)}"
+        f" AND attributes.start_time <= {int(run.info.start_time)}"
+        f" AND attributes.run_id != '{run.info.run_id}'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
@@ -83,11 +100,14 @@ def card_payload(
 ) -> dict[str, Any]:
     """The ``application/vnd.mlnb.run+json`` payload of a run.
 
-    ``status``/``end_time`` give the cell's outcome while the run itself is still RUNNING
-    (its models are being saved).
+    The duration is the run's own, ``end_time - start_time``, as the sidebar shows it.  A run
+    still RUNNING (its models are being saved after the cell) has no duration yet; ``status``
+    (the cell's outcome) then goes to ``cell_status`` and the card is redrawn when the run ends.
+    ``end_time`` is accepted for older callers and ignored.
     """
     from mlnb.tracking.state import get_store
 
+    del end_time
     store = get_store()
     run = store.get_run(run_id)
     info, data = run.info, run.data
@@ -101,22 +121,23 @@ def card_payload(
         value = _finite_or_none(data.metrics[key])
         before = _finite_or_none(previous.get(key))
         delta = None if value is None or before is None else value - before
-        metrics.append({"key": key, "value": value, "previous": before, "delta": delta})
-    run_status, run_end = info.status, info.end_time
-    if run_status == "RUNNING" and status is not None:
-        run_status, run_end = status, end_time
-    duration = None if run_end is None else int(run_end - info.start_time)
+        metrics.append(
+            {"key": key, "value": value, "previous": before, "delta": delta, "better": better(key, delta)}
+        )
+    running = info.status == "RUNNING" or info.end_time is None
+    duration = None if running else int(info.end_time - info.start_time)
     return {
         "version": 1,
         "run_id": info.run_id,
         "run_name": info.run_name,
         "experiment_id": info.experiment_id,
         "experiment_name": experiment_name,
-        "status": run_status,
+        "status": info.status,
+        "cell_status": status if running and status is not None else None,
         "start_time": info.start_time,
-        "end_time": run_end,
+        "end_time": None if running else info.end_time,
         "duration_ms": duration,
-        "params": [{"key": k, "value": data.params[k]} for k in sorted(data.params)],
+        "params": ordered_params(data.params, default_keys(data.tags)),
         "metrics": metrics,
         "models": [
             {"name": m["name"], "uri": m["uri"], "flavor": m.get("flavor", "sklearn")} for m in models
@@ -132,57 +153,96 @@ def card_payload(
         },
         "store": str(store.location.uri),
         "compare": {
-            "filter": compare_filter(cell_key, info.run_id, info.start_time),
+            "filter": compare_filter(cell_key, info.run_id),
             "experiment_id": info.experiment_id,
+            "experiment": experiment_name,
         },
     }
 
 
-def _chips(params: list[dict[str, str]]) -> str:
-    chip = "display:inline-block;margin:1px 4px 1px 0;padding:0 4px;border-radius:3px;background:#f3f4f6"
+def duration_text(p: dict[str, Any]) -> str:
+    """``4.4 s``; ``running`` (or ``running · saving models``) until the run has ended."""
+    if p.get("duration_ms") is None:
+        return "running · saving models" if p.get("cell_status") else "running"
+    return fmt.duration(p["duration_ms"])
+
+
+_STATUS_TONE = {"FINISHED": "success", "FAILED": "error", "KILLED": "warn", "RUNNING": "brand"}
+_CARD = (
+    "border:1px solid var(--jp-border-color1, #bdbdbd);border-radius:4px;padding:6px 10px;"
+    "max-width:760px;background:var(--jp-layout-color0, transparent);"
+    "color:var(--jp-content-font-color1, inherit);"
+    "font-family:var(--jp-ui-font-family, system-ui, -apple-system, sans-serif);"
+    "font-size:var(--jp-ui-font-size1, 13px)"
+)
+_MUTED = "color:var(--jp-content-font-color2, inherit)"
+_CHIP = (
+    "display:inline-block;margin:1px 4px 1px 0;padding:0 4px;border-radius:3px;"
+    "border:1px solid var(--jp-border-color2, rgba(127, 127, 127, 0.35))"
+)
+_CODE = "font-family:var(--jp-code-font-family, ui-monospace, monospace)"
+
+
+def _chips(params: list[dict[str, Any]]) -> str:
     return (
         "<div>"
         + "".join(
-            f'<span style="{chip}"><span style="color:#6b7280">{esc(x["key"])}=</span>{esc(x["value"])}</span>'
+            f'<span style="{_CHIP}"><span style="{_MUTED}">{esc(x["key"])}=</span>'
+            f'<span style="{_CODE}">{esc(x["value"])}</span></span>'
             for x in params
         )
         + "</div>"
     )
 
 
-_STATUS_COLOUR = {"FINISHED": "#15803d", "FAILED": "#b91c1c", "KILLED": "#b45309", "RUNNING": "#1d4ed8"}
+def _badge(status: str) -> str:
+    colour = tone(_STATUS_TONE.get(status, "neutral"))
+    style = f"{colour};border:1px solid currentColor;border-radius:3px;padding:0 4px;font-size:11px;font-weight:600"
+    return f'<span style="{style}">{esc(status)}</span>'
+
+
+def _delta_html(m: dict[str, Any]) -> str:
+    if m["delta"] is None:
+        return "" if m["previous"] is not None else f'<span style="{_MUTED}">new</span>'
+    kind = {True: "success", False: "error", None: "neutral"}[m["better"]]
+    title = f"previous: {fmt.number(m['previous'])}"
+    text = "= same" if m["delta"] == 0 else f"{'▲' if m['delta'] > 0 else '▼'} {fmt.delta(m['delta'])}"
+    return f'<span style="{tone(kind)}" title="{esc(title)}">{esc(text)}</span>'
 
 
 def card_html(p: dict[str, Any]) -> str:
     """A compact, self-contained HTML card (escaped; inline styles; no scripts)."""
-    colour = _STATUS_COLOUR.get(p["status"], "#374151")
     parts = [
-        '<div class="mlnb-run-card" style="border:1px solid #d1d5db;border-radius:6px;'
-        'padding:6px 10px;font-family:system-ui,sans-serif;font-size:13px;max-width:760px">',
-        f'<div><b>{esc(p["run_name"])}</b> <code style="font-size:11px">{esc(p["run_id"])}</code> '
-        f'<span style="color:{colour};font-weight:600">{esc(p["status"])}</span> '
-        f"· {esc(fmt_duration(p['duration_ms']))} · experiment {esc(p['experiment_name'] or p['experiment_id'])}</div>",
+        f'<div class="mlnb-run-card" style="{_CARD}">',
+        f"<div>{_badge(p['status'])} <b>{esc(p['run_name'])}</b> "
+        f'<code style="font-size:11px;{_MUTED}" title="{esc(p["run_id"])}">{esc(fmt.short_id(p["run_id"]))}</code>'
+        f' <span style="{_MUTED}">· {esc(duration_text(p))}'
+        f" · experiment {esc(p['experiment_name'] or p['experiment_id'])}</span></div>",
     ]
     if p["error"]:
         parts.append(
-            f'<div style="color:#b91c1c">{esc(p["error"]["type"])}: {esc(p["error"]["message"])}</div>'
+            f'<div style="{tone("error")};{_CODE};white-space:pre-wrap">'
+            f"{esc(p['error']['type'])}: {esc(p['error']['message'])}</div>"
         )
     if p["metrics"]:
-        has_change = any(m["delta"] is not None for m in p["metrics"])
+        has_change = any(m["previous"] is not None for m in p["metrics"])
         rows = []
         for m in p["metrics"]:
-            row = [m["key"], fmt_number(m["value"])]
+            row = [esc(m["key"]), esc(fmt.number(m["value"]))]
             if has_change:
-                delta = fmt_delta(m["delta"])
-                row.append(f'<span style="color:{delta_colour(m["key"], m["delta"])}">{esc(delta)}</span>')
+                row.append(_delta_html(m))
             rows.append(row)
-        headers = ("metric", "value", "change") if has_change else ("metric", "value")
-        parts.append(table(headers, rows, raw_columns=frozenset({2})))
-    if p["params"]:
-        parts.append(_chips(p["params"][:_SHOWN_PARAMS]))
-        if len(p["params"]) > _SHOWN_PARAMS:
-            rest = p["params"][_SHOWN_PARAMS:]
-            parts.append(f"<details><summary>{len(rest)} more params</summary>{_chips(rest)}</details>")
+        headers = ("metric", "value", "vs previous") if has_change else ("metric", "value")
+        parts.append(table(headers, rows, raw_columns=frozenset({0, 1, 2})))
+    own = [x for x in p["params"] if not x.get("default")]
+    defaults = [x for x in p["params"] if x.get("default")]
+    if own:
+        parts.append(_chips(own))
+    if defaults:
+        parts.append(
+            f'<details><summary style="cursor:pointer;{_MUTED}">{esc(default_summary(len(defaults)))}'
+            f"</summary>{_chips(defaults)}</details>"
+        )
     if p["models"]:
         parts.append(table(("model", "uri"), [(m["name"], m["uri"]) for m in p["models"]]))
     for fig in p["figures"]:
@@ -194,24 +254,34 @@ def card_html(p: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def default_summary(n: int) -> str:
+    """The disclosure's label: ``1 default param``, ``38 default params``."""
+    return fmt.count(n, "default param")
+
+
+def _change_text(delta: float) -> str:
+    return "same as previous" if delta == 0 else f"{fmt.delta(delta)} vs previous"
+
+
 def card_text(p: dict[str, Any]) -> str:
     lines = [
-        f"Run {p['run_name']} ({p['run_id']}) {p['status']} in {fmt_duration(p['duration_ms'])}"
+        f"Run {p['run_name']} ({p['run_id']}) {p['status']} · {duration_text(p)}"
         f" · experiment {p['experiment_name'] or p['experiment_id']}"
     ]
     if p["error"]:
         lines.append(f"  error: {p['error']['type']}: {p['error']['message']}")
     if p["metrics"]:
         shown = [
-            f"{m['key']}={fmt_number(m['value'])}"
-            + (f" ({fmt_delta(m['delta'])})" if m["delta"] is not None else "")
+            f"{m['key']}={fmt.number(m['value'])}"
+            + ("" if m["delta"] is None else f" ({_change_text(m['delta'])})")
             for m in p["metrics"]
         ]
         lines.append("  metrics: " + ", ".join(shown))
-    if p["params"]:
-        shown = [f"{x['key']}={x['value']}" for x in p["params"][:_SHOWN_PARAMS]]
-        more = len(p["params"]) - _SHOWN_PARAMS
-        lines.append("  params: " + ", ".join(shown) + (f", … {more} more" if more > 0 else ""))
+    own = [f"{x['key']}={x['value']}" for x in p["params"] if not x.get("default")]
+    folded = sum(1 for x in p["params"] if x.get("default"))
+    if own or folded:
+        more = f"{', ' if own else ''}+ {default_summary(folded)}" if folded else ""
+        lines.append("  params: " + ", ".join(own) + more)
     for m in p["models"]:
         lines.append(f"  model {m['name']}: {m['uri']}")
     if p["figures"]:

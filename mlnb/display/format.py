@@ -29,6 +29,7 @@ __all__ = [
     "ago",
     "count",
     "delta",
+    "distinct",
     "duration",
     "number",
     "short_id",
@@ -56,7 +57,7 @@ def number(value: float | int | None) -> str:
 
     Examples
     --------
-    >>> [number(v) for v in (0.845188, 100, 12345.678, 2.5e-05, 1234567.0, None)]
+    >>> [number(v) for v in (0.845188, 100, 12345.678, 2.5e-05, 1234567.8, None)]
     ['0.8452', '100', '12346', '2.5e-5', '1.235e6', '']
     """
     if value is None:
@@ -83,6 +84,21 @@ def number(value: float | int | None) -> str:
     if a >= _INT_FROM:
         return str(int(_round(x, 0)))
     return _shortest(float(_round(x, exp - 3)))
+
+
+def distinct(value: float, other: float) -> tuple[str, str]:
+    """Two numbers compared in a message: as :func:`number` reads them, in full when that would
+    make different values read alike ("0.8 needs >= 0.8" explains nothing).
+
+    Examples
+    --------
+    >>> distinct(0.845188, 0.7), distinct(0.79995, 0.8)
+    (('0.8452', '0.7'), ('0.79995', '0.8'))
+    """
+    a, b = number(value), number(other)
+    if a == b and value != other:
+        return _shortest(float(value)), _shortest(float(other))
+    return a, b
 
 
 def delta(value: float | None) -> str:

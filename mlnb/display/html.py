@@ -1,13 +1,27 @@
-"""Small HTML helpers: every user string goes through :func:`esc`; no scripts, inline styles only."""
+"""Small HTML helpers: every user string goes through :func:`esc`; no scripts, inline styles only.
+
+Colours are JupyterLab's theme variables with a fallback for hosts that lack them (nbconvert,
+VS Code, GitHub), so an exported card reads in a light and a dark page alike.  Numbers are
+formatted by :mod:`mlnb.display.format` before they get here.
+"""
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "deviance", "time")
+
+# a status colour mixed with the theme's text colour: darker on a light page, lighter on a dark
+# one, so it keeps its contrast in every theme without a per-theme rule
+_TONES = {
+    "success": ("var(--jp-success-color1, #388e3c)", "#2e7d32"),
+    "error": ("var(--jp-error-color1, #d32f2f)", "#c62828"),
+    "warn": ("var(--jp-warn-color1, #f57c00)", "#a84300"),
+    "brand": ("var(--jp-brand-color1, #1976d2)", "#1565c0"),
+    "neutral": ("var(--jp-content-font-color2, currentColor)", "#616161"),
+}
 
 
 def esc(value: Any) -> str:
@@ -21,40 +35,23 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def fmt_number(value: float | None) -> str:
-    if value is None:
-        return "NaN"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.4g}"
+def tone(name: str) -> str:
+    """A readable text colour of a status tone (``success``, ``error``, ``warn``, ``brand``).
+
+    Two declarations: a plain colour for renderers without ``color-mix``, then the theme-aware
+    mix that overrides it where supported.
+    """
+    theme, plain = _TONES.get(name, _TONES["neutral"])
+    mixed = f"color-mix(in srgb, {theme} 70%, var(--jp-content-font-color0, currentColor))"
+    return f"color:{plain};color:{mixed}"
 
 
-def fmt_delta(delta: float | None) -> str:
-    if delta is None:
-        return ""
-    return ("+" if delta >= 0 else "") + fmt_number(delta)
-
-
-def delta_colour(key: str, delta: float | None) -> str:
-    """Green when the change is an improvement, red when it is not, grey when none."""
+def better(key: str, delta: float | None) -> bool | None:
+    """Whether a change of metric ``key`` by ``delta`` is an improvement (None: no change)."""
     if delta is None or delta == 0:
-        return "#6b7280"
-    better_low = any(word in key.lower() for word in LOWER_IS_BETTER)
-    improved = (delta < 0) if better_low else (delta > 0)
-    return "#15803d" if improved else "#b91c1c"
-
-
-def fmt_duration(ms: int | None) -> str:
-    if ms is None:
-        return "running"
-    if ms < 1000:
-        return f"{ms} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+        return None
+    lower = any(word in key.lower() for word in LOWER_IS_BETTER)
+    return (delta < 0) if lower else (delta > 0)
 
 
 def table(

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mlnb.display import format as fmt
 from mlnb.errors import ValidationFailed
 
 
 def _when(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
+    return "-" if ms is None else fmt.timestamp(ms)  # local time, as `mlnb runs ls` shows it
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -59,7 +57,7 @@ def _show(args: argparse.Namespace) -> int:
     model = get_registered_model(args.name)
     versions = [ModelVersion._from_row(r) for r in _sql().list_model_versions(store, model.name)]
     print(
-        f"registered model {model.name!r}: {len(versions)} version(s), created {_when(model.creation_timestamp)}"
+        f"registered model {model.name!r}: {fmt.count(len(versions), 'version')}, created {_when(model.creation_timestamp)}"
     )
     if model.description:
         print(f"description: {model.description}")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlnb.display import format as fmt
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
 from mlnb.registry.uris import check_alias, check_model_name
 from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
@@ -142,10 +143,13 @@ class PromotionResult:
         for c in self.checks:
             verdict = "pass" if c.passed else "FAIL"
             if not c.passed and c.bound is not None:
-                verdict += f" (needs {c.op} {_fmt(c.bound)})"
+                verdict += f" (needs {c.op} {_fmt(c.bound, c.candidate)})"
             if c.note:
                 verdict += f" - {c.note}"
-            rows.append([f"metrics.{c.metric}", c.condition, _fmt(c.candidate), _fmt(c.current), verdict])
+            other = c.bound if not c.passed else None
+            rows.append(
+                [f"metrics.{c.metric}", c.condition, _fmt(c.candidate, other), _fmt(c.current), verdict]
+            )
         return rows
 
     def table(self) -> str:
@@ -176,10 +180,12 @@ class PromotionResult:
         return pd.DataFrame([c.__dict__ for c in self.checks])
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, other: float | None = None) -> str:
+    """A value as every mlnb table shows it; in full when it would read the same as ``other``
+    (a failed check's candidate and bound), so that the failure explains itself."""
     if value is None:
         return "-"
-    return f"{value:.6g}"
+    return fmt.number(value) if other is None else fmt.distinct(value, other)[0]
 
 
 def _finite(value: float | None) -> float | None:
@@ -268,8 +274,8 @@ def promote(
         failed = len(result.failures)
         keep = "has no holder" if holder is None else f"still points at version {holder}"
         exc = ValidationFailed(
-            f"version {number} of {name!r} was not promoted to @{alias}: {failed} of {len(checks)} "
-            f"gate condition(s) failed; the alias {keep}.\n{result.table()}\n"
+            f"version {number} of {name!r} was not promoted to @{alias}: {failed} of "
+            f"{fmt.count(len(checks), 'gate condition')} failed; the alias {keep}.\n{result.table()}\n"
             "Improve the model or relax the gate; mlnb.promote(..., dry_run=True) shows the checks."
         )
         exc.result = result  # type: ignore[attr-defined]

@@ -157,3 +157,25 @@ def test_user_strings_are_escaped_and_bad_tests_refused() -> None:
     assert "<img" not in page and "&lt;img src=y&gt;" in page
     with pytest.raises(mlnb.InvalidParameter, match="needs a numeric column"):
         mlnb.drift(ref, cur, tests={"<b>x</b>": "ks"}, run=False)
+
+
+def test_report_reads_numbers_by_the_shared_rules_and_counts_in_the_singular() -> None:
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    from mlnb.display import format as fmt
+
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"x": rng.normal(size=1500)})
+    report = mlnb.drift(ref, pd.DataFrame({"x": rng.normal(size=1500) + 0.7}), run=False)
+    assert repr(report).endswith("1/1 column ['x'], 1 quality issue>")  # values beyond the range
+    issue = report.quality[0].detail
+    assert re.fullmatch(r"[\d,]+ values? outside the reference range \[-?[\d.]+, [\d.]+\]", issue), issue
+    assert report.reference == "data of 1,500 rows"
+    page = report._repr_html_()
+    assert "1 of 1 column drifted" in page
+    assert f"<td>{fmt.number(report.columns[0].statistic)}</td>" in page
+    assert "#cf222e" not in page and "var(--jp-error-color1" in page
+    assert not re.search(r"\d\.\d{5,}", page)  # no raw floats

@@ -47,3 +47,18 @@ def test_missing_values_fail() -> None:
 def test_invalid_gates_are_refused(kwargs) -> None:
     with pytest.raises(InvalidParameter):
         MetricThreshold(**kwargs)
+
+
+def test_failure_messages_read_like_tables_and_near_misses_in_full() -> None:
+    from mlnb.analysis.thresholds import table, validate
+
+    gate = MetricThreshold(threshold=0.8, greater_is_better=True)
+    assert gate.check(0.7123456) == ["value 0.7123 >= threshold 0.8 is false"]
+    # 0.79996 would read 0.8: shown in full, or the message would contradict itself
+    assert gate.check(0.79996) == ["value 0.79996 >= threshold 0.8 is false"]
+    near = MetricThreshold(min_absolute_change=0.05, greater_is_better=False)
+    assert near.check(0.46, 0.5) == ["value 0.46 <= 0.45 (baseline 0.5 - 0.05) is false"]
+    rows = table(
+        validate({"f1": 0.845188}, {"f1": MetricThreshold(threshold=0.9, greater_is_better=True)}, None)
+    )
+    assert "0.8452" in rows and "0.845188" not in rows.split("FAIL")[0]

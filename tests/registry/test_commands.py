@@ -17,6 +17,16 @@ def _setup(log_candidate) -> None:
     mlnb.transition_model_version_stage("churn", 1, "Production")
 
 
+def test_models_show_counts_one_version_and_uses_the_shared_timestamp(log_candidate, capsys) -> None:
+    from mlnb.display import format as fmt
+
+    version = mlnb.register_model(log_candidate(f1=0.70), "solo")
+    assert main(["models", "show", "solo"]) == 0
+    out = capsys.readouterr().out
+    assert "registered model 'solo': 1 version, created " in out
+    assert fmt.timestamp(version.creation_timestamp) in out
+
+
 def test_models_ls_and_show(log_candidate, capsys) -> None:
     assert main(["models", "ls"]) == 0
     assert "no registered models" in capsys.readouterr().out
@@ -30,7 +40,7 @@ def test_models_ls_and_show(log_candidate, capsys) -> None:
     assert "no registered models" in capsys.readouterr().out
     assert main(["models", "show", "churn"]) == 0
     out = capsys.readouterr().out
-    assert "registered model 'churn': 3 version(s)" in out
+    assert "registered model 'churn': 3 versions" in out
     version_rows = [ln.split() for ln in out.splitlines() if ln[:1].isdigit()]
     assert [r[:2] for r in version_rows] == [["3", "None"], ["2", "None"], ["1", "Production"]]
     assert "champion" in out and "alias history:" in out and "nan" not in out

@@ -37,7 +37,7 @@ def test_gate_failure_refuses_with_a_table(champion, log_candidate) -> None:
     with pytest.raises(ValidationFailed) as info:
         mlnb.promote("churn", 2, gate=GATE)
     message = str(info.value)
-    assert "2 of 2 gate condition(s) failed" in message and "still points at version 1" in message
+    assert "2 of 2 gate conditions failed" in message and "still points at version 1" in message
     lines = message.splitlines()
     header = next(line for line in lines if line.startswith("metric"))
     assert "condition" in header and "candidate v2" in header and "current v1" in header
@@ -49,6 +49,18 @@ def test_gate_failure_refuses_with_a_table(champion, log_candidate) -> None:
     assert not result.promoted and len(result.failures) == 2
     assert mlnb.get_model_version_by_alias("churn", "champion").version == 1
     assert list(mlnb.get_alias_history("churn", "champion")["version"]) == [1]
+
+
+def test_gate_table_reads_like_every_table_but_a_near_miss_shows_in_full(champion, log_candidate) -> None:
+    mlnb.register_model(log_candidate(f1=0.845188, roc_auc=0.79995), "churn")
+    result = mlnb.promote(
+        "churn", 2, gate={"metrics.f1": ">= 0.7", "metrics.roc_auc": ">= 0.8"}, dry_run=True
+    )
+    f1 = next(line for line in result.table().splitlines() if "metrics.f1" in line)
+    auc = next(line for line in result.table().splitlines() if "metrics.roc_auc" in line)
+    assert "0.8452" in f1 and "0.845188" not in f1  # four significant digits, as everywhere
+    # 0.79995 rounds to 0.8: the failure shows both values in full so that it explains itself
+    assert "0.79995" in auc and "FAIL (needs >= 0.8)" in auc
 
 
 def test_missing_or_nan_candidate_metric_fails(champion, log_candidate) -> None:
