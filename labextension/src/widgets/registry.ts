@@ -89,7 +89,7 @@ function versionRow(model: Model, v: VersionRow, keys: string[], chosen: number)
     h('td', { class: 'mlnb-num' }, `v${v.version}`),
     h('td', {}, stageBadge(v.stage)),
     aliases,
-    h('td', { class: 'mlnb-run', title: v.source }, v.run_name, ' ', h('span', { class: 'mlnb-dim' }, shortId(v.run_id))),
+    h('td', { class: 'mlnb-source', title: v.source }, v.run_name, ' ', h('span', { class: 'mlnb-dim' }, shortId(v.run_id))),
     ...keys.map(k => h('td', { class: 'mlnb-num mlnb-metric', attrs: { 'data-metric': k } }, formatNumber(v.metrics[k]))),
     h('td', { class: 'mlnb-desc', title: v.description }, v.description),
     h('td', { class: 'mlnb-dim mlnb-when' }, formatTimestamp(v.created))
@@ -215,7 +215,14 @@ function render({ model, el }: RenderProps<RegistryState>): () => void {
       return;
     }
     const versions = model.get('versions') ?? [];
+    // a redraw replaces the rows: keep the keyboard on the row it was on
+    const focused = root.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement).dataset.version
+      : undefined;
     root.replaceChildren(title(info, versions), versionsTable(model));
+    if (focused !== undefined) {
+      root.querySelector<HTMLElement>(`.mlnb-version-row[data-version="${focused}"]`)?.focus();
+    }
     const chart = timeline(model);
     if (chart) {
       root.appendChild(h('div', { class: 'mlnb-timeline-wrap' }, chart));
