@@ -91,7 +91,7 @@ function drawBar(p: Payload, out: Output): SVGSVGElement {
     root.appendChild(
       svg('rect', { x: left, y: y(k) - 7, width: Math.max(1, x(v) - left), height: 14, class: 'mlnb-shap-pos' })
     );
-    root.appendChild(text(x(v) + 3, y(k) + 3, formatNumber(v)));
+    root.appendChild(text(x(v) + 3, y(k) + 3, formatNumber(v), 'start', 'mlnb-value'));
   });
   axisLabels(root, p.features, idx, y, left);
   root.appendChild(text((left + W) / 2, H - 4, 'mean(|SHAP value|)', 'middle'));
