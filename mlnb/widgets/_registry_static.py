@@ -11,14 +11,51 @@ import time
 from typing import Any
 
 from mlnb.display import format as _format
-from mlnb.widgets._base import esc, figure_png, html_table, img_tag
+from mlnb.widgets._base import esc, figure_png, img_tag
 
 #: metric columns shown (as in the live panel); the rest are left out of the static table
 MAX_METRICS = 6
 
 
 def _metric_keys(versions: list[dict[str, Any]]) -> list[str]:
-    return sorted({k for r in versions for k in r["metrics"]})[:MAX_METRICS]
+    """The metrics most versions have (ties by name), as the live panel picks them."""
+    counts: dict[str, int] = {}
+    for r in versions:
+        for k in r["metrics"]:
+            counts[k] = counts.get(k, 0) + 1
+    return sorted(counts, key=lambda k: (-counts[k], k))[:MAX_METRICS]
+
+
+_CELL = "border:1px solid var(--jp-border-color2,#ddd);padding:2px 6px;text-align:left;vertical-align:top"
+_NUM = "text-align:right;font-variant-numeric:tabular-nums"
+
+
+def _table(
+    header: list[str], rows: list[list[str]], *, wide: set[str], numeric: set[str], caption: str = ""
+) -> str:
+    """An escaped HTML table: every column on one line except the ``wide`` (free text) ones,
+    which wrap within a readable measure; ``numeric`` columns align right."""
+    out = ['<table class="mlnb-static" style="border-collapse:collapse;font-size:12px;margin:4px 0">']
+    if caption:
+        out.append(f'<caption style="text-align:left;font-weight:bold">{esc(caption)}</caption>')
+
+    def style(col: str) -> str:
+        fit = "min-width:12em;max-width:32em" if col in wide else "white-space:nowrap"
+        return f"{_CELL};{fit}" + (f";{_NUM}" if col in numeric else "")
+
+    out.append(
+        "<thead><tr>"
+        + "".join(f'<th style="{style(h)}">{esc(h)}</th>' for h in header)
+        + "</tr></thead><tbody>"
+    )
+    for row in rows:
+        out.append(
+            "<tr>"
+            + "".join(f'<td style="{style(h)}">{esc(v)}</td>' for h, v in zip(header, row, strict=True))
+            + "</tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _timeline(history: list[dict[str, Any]], now_ms: int) -> str | None:
@@ -94,12 +131,14 @@ def render_html(panel: Any) -> str:
         parts.append(f"<p>{esc(model['description'])}</p>")
     keys = _metric_keys(versions)
     header = ["version", "stage", "aliases", "source run", *keys, "description", "created"]
-    parts.append(html_table(header, _version_rows(versions, keys)))
+    parts.append(_table(header, _version_rows(versions, keys), wide={"description"}, numeric=set(keys)))
     if view.history:
         parts.append(
-            html_table(
+            _table(
                 ["alias", "version", "set", "by", "until", "why"],
                 _history_rows(list(view.history)),
+                wide={"why"},
+                numeric=set(),
                 caption="alias history",
             )
         )

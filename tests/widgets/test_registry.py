@@ -128,8 +128,14 @@ def _cells(html: str) -> list[list[str]]:
     import re
     from html import unescape
 
-    rows = re.findall(r"<tr>(.*?)</tr>", html)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html)
     return [[unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows if "<td" in row]
+
+
+def _header(html: str) -> list[str]:
+    import re
+
+    return re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", html.split("</thead>")[0])
 
 
 def test_static_fallback_numbers_times_and_ids_follow_the_format_rules(store):
@@ -144,9 +150,11 @@ def test_static_fallback_numbers_times_and_ids_follow_the_format_rules(store):
     assert "rf · 2 versions" in html
     rows = {r[0]: r for r in _cells(html) if r[0].startswith("v")}
     stored = {r["version"]: r for r in panel.view.versions}
-    # header: version, stage, aliases, source run, accuracy, f1, description, created
-    assert rows[f"v{v1}"][4:6] == [fmt.number(0.912345678), fmt.number(0.845188)] == ["0.9123", "0.8452"]
-    assert rows[f"v{v2}"][4:6] == ["", "12346"]
+    # metric columns: those most versions have first, then by name
+    header = _header(html)
+    assert header == ["version", "stage", "aliases", "source run", "f1", "accuracy", "description", "created"]
+    assert rows[f"v{v1}"][4:6] == [fmt.number(0.845188), fmt.number(0.912345678)] == ["0.8452", "0.9123"]
+    assert rows[f"v{v2}"][4:6] == ["12346", ""]
     assert rows[f"v{v1}"][7] == fmt.timestamp(stored[v1]["created"])
     run_id = stored[v1]["run_id"]
     assert rows[f"v{v1}"][3] == f"first {run_id[:8]}" and run_id not in html

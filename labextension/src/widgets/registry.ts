@@ -48,14 +48,15 @@ const MAX_METRICS = 6;
 const PALETTE_SIZE = 8;
 const STAGES = ['none', 'staging', 'production', 'archived'];
 
+/** Every metric key, those most versions have first (ties by name). */
 function metricKeys(versions: VersionRow[]): string[] {
-  const keys = new Set<string>();
+  const counts = new Map<string, number>();
   for (const v of versions) {
     for (const key of Object.keys(v.metrics)) {
-      keys.add(key);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
-  return [...keys].sort();
+  return [...counts.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function selectVersion(model: Model, version: number): void {
