@@ -1,5 +1,5 @@
 """The explain panel in a real JupyterLab: bar and beeswarm drawn, class/row/feature choosers
-live, numbers by the shared format rules, readable (axe-core) in the light and the dark theme."""
+live, numbers by the shared format rules, readable (axe-core) in the light, dark and high-contrast themes."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_explain_panel_renders_bar_and_beeswarm(lab):
     root.locator("select.mlnb-explain-row").select_option("5")
     root.get_by_text("Waterfall · row 5").wait_for()
 
-    for theme in ("light", "dark"):
+    for theme in ("light", "dark", "JupyterLab Dark High Contrast"):
         lab.set_theme(theme)
         assert lab.axe(".mlnb-explain") == [], theme
         install(page)
@@ -95,6 +95,6 @@ def test_explain_panel_renders_bar_and_beeswarm(lab):
         )
         assert min(ratios) >= 3, (theme, ratios)
         root.evaluate("(el) => el.scrollIntoView({block: 'start'})")
-        lab.screenshot(f"explain-panel-{theme}", root)
+        lab.screenshot(f"explain-panel-{theme.split()[-1].lower()}", root)
     lab.set_theme("light")
     assert lab.page_errors == []

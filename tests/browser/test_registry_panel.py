@@ -1,5 +1,5 @@
 """The registry panel in a real JupyterLab: move an alias with the panel's buttons; the panel
-reads well (axe-core, contrast of the chosen row) in the light and the dark theme."""
+reads well (axe-core, contrast of the chosen row) in the light, dark and high-contrast themes."""
 
 from __future__ import annotations
 
@@ -89,10 +89,10 @@ def _check_theme(lab, panel, theme: str) -> None:
         assert width[0] <= width[1] + 1, (theme, name, width)
 
     panel.evaluate("(el) => el.scrollIntoView({block: 'start'})")
-    lab.screenshot(f"registry-panel-{theme}", panel)
+    lab.screenshot(f"registry-panel-{theme.split()[-1].lower()}", panel)
 
 
-def test_registry_panel_moves_an_alias_and_reads_well_in_both_themes(lab):
+def test_registry_panel_moves_an_alias_and_reads_well_in_every_theme(lab):
     path = lab.write_notebook("registry.ipynb", [SETUP, SHOW, NUMBERS, READ])
     lab.open_notebook(path)
     lab.run_all()
@@ -123,7 +123,7 @@ def test_registry_panel_moves_an_alias_and_reads_well_in_both_themes(lab):
     assert page.locator('.mlnb-period[data-alias="champion"]').count() == 2  # v1 then v2
     assert page.locator(".mlnb-version-row.mlnb-chosen").get_attribute("data-version") == "2"
 
-    for theme in ("light", "dark"):
+    for theme in ("light", "dark", "JupyterLab Dark High Contrast"):
         _check_theme(lab, panel, theme)
     lab.set_theme("light")
 
