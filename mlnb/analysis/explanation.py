@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from mlnb.analysis import _plots
+from mlnb.display import format as _format
 from mlnb.errors import InvalidParameter
 
 
@@ -328,12 +329,26 @@ class Explanation:
         bar = base64.b64encode(_plots.to_png(self.plot_bar())).decode()
         swarm = base64.b64encode(_plots.to_png(self.plot_beeswarm())).decode()
         top = self.importance().head(5)
-        items = "".join(f"<li>{html.escape(str(k))}: {v:.4g}</li>" for k, v in top.items())
+        items = "".join(
+            f"<li>{html.escape(str(k))}: {html.escape(_format.number(float(v)))}</li>" for k, v in top.items()
+        )
+        summary = " · ".join(
+            [
+                f"{html.escape(self.explainer)} explainer",
+                _format.count(len(self.values), "row"),
+                _format.count(len(self.feature_names), "feature"),
+                f"output: {html.escape(self.output)}",
+            ]
+        )
         text = (
-            f"<div class='mlnb-explanation'><b>SHAP explanation</b> ({html.escape(self.explainer)} explainer, "
-            f"{len(self.values)} rows, {len(self.feature_names)} features, output: "
-            f"{html.escape(self.output)})<ol>{items}</ol>"
-            f"<img src='data:image/png;base64,{bar}'/><img src='data:image/png;base64,{swarm}'/></div>"
+            "<div class='mlnb-explanation' style='max-width:100%;overflow-x:auto'>"
+            f"<b>SHAP explanation</b> ({summary})"
+            f"<p style='margin:4px 0 0'>mean |SHAP value|, top {_format.count(len(top), 'feature')}:</p>"
+            f"<ol style='margin-top:2px'>{items}</ol>"
+            f"<img alt='mean absolute SHAP value per feature' style='max-width:100%' "
+            f"src='data:image/png;base64,{bar}'/>"
+            f"<img alt='SHAP beeswarm: value of every row per feature' style='max-width:100%' "
+            f"src='data:image/png;base64,{swarm}'/></div>"
         )
         return {"text/plain": repr(self), "text/html": text, "image/png": bar}
 
@@ -349,7 +364,7 @@ class Explanation:
 
     def __repr__(self) -> str:
         shape = "x".join(str(s) for s in self.values.shape)
-        top = ", ".join(f"{k}={v:.3g}" for k, v in self.importance().head(3).items())
+        top = ", ".join(f"{k}={_format.number(float(v))}" for k, v in self.importance().head(3).items())
         return f"<Explanation {self.explainer} {shape} output={self.output} top: {top}>"
 
 

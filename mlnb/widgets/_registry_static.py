@@ -1,22 +1,61 @@
 """Static fallback of the registry panel: versions and alias history as escaped HTML tables,
-and the alias timeline as a PNG."""
+and the alias timeline as a PNG.
+
+Every number, time and count reads as in the live panel (:mod:`mlnb.display.format`); a missing
+value is a blank cell, run ids are short, metrics get one column each.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from typing import Any
 
-from mlnb.widgets._base import esc, figure_png, fmt, html_table, img_tag
+from mlnb.display import format as _format
+from mlnb.widgets._base import esc, figure_png, img_tag
+
+#: metric columns shown (as in the live panel); the rest are left out of the static table
+MAX_METRICS = 6
 
 
-def _when(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _metric_keys(versions: list[dict[str, Any]]) -> list[str]:
+    """The metrics most versions have (ties by name), as the live panel picks them."""
+    counts: dict[str, int] = {}
+    for r in versions:
+        for k in r["metrics"]:
+            counts[k] = counts.get(k, 0) + 1
+    return sorted(counts, key=lambda k: (-counts[k], k))[:MAX_METRICS]
 
 
-def _metrics(metrics: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={fmt(v)}" for k, v in list(metrics.items())[:8])
+_CELL = "border:1px solid var(--jp-border-color2,#ddd);padding:2px 6px;text-align:left;vertical-align:top"
+_NUM = "text-align:right;font-variant-numeric:tabular-nums"
+
+
+def _table(
+    header: list[str], rows: list[list[str]], *, wide: set[str], numeric: set[str], caption: str = ""
+) -> str:
+    """An escaped HTML table: every column on one line except the ``wide`` (free text) ones,
+    which wrap within a readable measure; ``numeric`` columns align right."""
+    out = ['<table class="mlnb-static" style="border-collapse:collapse;font-size:12px;margin:4px 0">']
+    if caption:
+        out.append(f'<caption style="text-align:left;font-weight:bold">{esc(caption)}</caption>')
+
+    def style(col: str) -> str:
+        fit = "min-width:12em;max-width:32em" if col in wide else "white-space:nowrap"
+        return f"{_CELL};{fit}" + (f";{_NUM}" if col in numeric else "")
+
+    out.append(
+        "<thead><tr>"
+        + "".join(f'<th style="{style(h)}">{esc(h)}</th>' for h in header)
+        + "</tr></thead><tbody>"
+    )
+    for row in rows:
+        out.append(
+            "<tr>"
+            + "".join(f'<td style="{style(h)}">{esc(v)}</td>' for h, v in zip(header, row, strict=True))
+            + "</tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _timeline(history: list[dict[str, Any]], now_ms: int) -> str | None:
@@ -32,14 +71,49 @@ def _timeline(history: list[dict[str, Any]], now_ms: int) -> str | None:
             for h in (h for h in history if h["alias"] == alias):
                 start = (h["set_time"] - t0) / span
                 end = ((h["removed_time"] or now_ms) - t0) / span
-                ax.broken_barh([(start, max(end - start, 0.004))], (lane - 0.35, 0.7), alpha=0.7)
+                current = h["removed_time"] is None
+                ax.broken_barh(
+                    [(start, max(end - start, 0.004))],
+                    (lane - 0.35, 0.7),
+                    facecolors=f"C{h['version'] % 10}",
+                    alpha=0.8 if current else 0.45,
+                )
                 ax.text(start, lane, f" v{h['version']}", va="center", fontsize=8)
         ax.set_yticks(range(len(aliases)), [f"@{a}" for a in aliases])
-        ax.set_xticks([0, 1], [_when(t0), _when(now_ms)], fontsize=7)
+        ax.set_xticks([0, 1], [_format.timestamp(t0), "now"], fontsize=7)
         ax.set_xlim(0, 1.02)
         ax.set_title("alias history", fontsize=9)
 
     return figure_png(draw, size=(6.0, 0.9 + 0.5 * len(aliases)))
+
+
+def _version_rows(versions: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
+    return [
+        [
+            f"v{r['version']}",
+            r["stage"],
+            " ".join(f"@{a}" for a in r["aliases"]),
+            f"{r['run_name']} {_format.short_id(r['run_id'])}",
+            *(_format.number(r["metrics"].get(k)) for k in keys),
+            r["description"] or "",
+            _format.timestamp(r["created"]),
+        ]
+        for r in versions
+    ]
+
+
+def _history_rows(history: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            f"@{h['alias']}",
+            f"v{h['version']}",
+            _format.timestamp(h["set_time"]),
+            h["set_by"] or "",
+            _format.timestamp(h["removed_time"]),
+            h["reason"] or ("current" if h["removed_time"] is None else ""),
+        ]
+        for h in history
+    ]
 
 
 def render_html(panel: Any) -> str:
@@ -48,39 +122,26 @@ def render_html(panel: Any) -> str:
     model = view.model or {}
     if not model:
         return '<div class="mlnb-registry-static"><p>No registered models yet.</p></div>'
-    parts = ['<div class="mlnb-registry-static">']
-    parts.append(f"<h4>registered model {esc(model.get('name'))}</h4>")
+    versions = list(view.versions)
+    parts = ['<div class="mlnb-registry-static" style="max-width:100%;overflow-x:auto">']
+    parts.append(
+        f"<h4>registered model {esc(model.get('name'))} · {esc(_format.count(len(versions), 'version'))}</h4>"
+    )
     if model.get("description"):
         parts.append(f"<p>{esc(model['description'])}</p>")
-    rows = [
-        [
-            r["version"],
-            r["stage"],
-            " ".join(f"@{a}" for a in r["aliases"]),
-            f"{r['run_name']} ({r['run_id'][:8]})",
-            _metrics(r["metrics"]),
-            r["description"],
-        ]
-        for r in view.versions
-    ]
-    parts.append(html_table(["version", "stage", "aliases", "source run", "metrics", "description"], rows))
+    keys = _metric_keys(versions)
+    header = ["version", "stage", "aliases", "source run", *keys, "description", "created"]
+    parts.append(_table(header, _version_rows(versions, keys), wide={"description"}, numeric=set(keys)))
     if view.history:
-        hist_rows = [
-            [
-                f"@{h['alias']}",
-                h["version"],
-                _when(h["set_time"]),
-                h["set_by"],
-                _when(h["removed_time"]),
-                h["reason"] or ("current" if h["removed_time"] is None else ""),
-            ]
-            for h in view.history
-        ]
         parts.append(
-            html_table(["alias", "version", "set", "by", "until", "why"], hist_rows, caption="alias history")
+            _table(
+                ["alias", "version", "set", "by", "until", "why"],
+                _history_rows(list(view.history)),
+                wide={"why"},
+                numeric=set(),
+                caption="alias history",
+            )
         )
-        import time
-
         png = _timeline(list(view.history), int(time.time() * 1000))
         if png:
             parts.append(img_tag(png, "alias history timeline"))

@@ -16,6 +16,7 @@ import anywidget
 import ipywidgets as w
 import traitlets as tl
 
+from mlnb.display import format as _format
 from mlnb.errors import MlnbError, ValidationFailed
 from mlnb.registry import aliases as _aliases
 from mlnb.registry import gates as _gates
@@ -48,6 +49,22 @@ def _ms(stamp: Any) -> int | None:
         return None
 
 
+def _text(value: Any) -> str | None:
+    """A history cell as text, or None when missing (pandas gives NaN for missing strings)."""
+    return None if value is None or value != value or value == "" else str(value)
+
+
+def _button(label: str, *, caution: bool = False, **kwargs: Any) -> w.Button:
+    """A button as wide as its label, themed by registry.css (``mlnb-rp-button``)."""
+    button = w.Button(
+        description=label, tooltip=label, layout=w.Layout(width="auto", flex="0 0 auto"), **kwargs
+    )
+    button.add_class("mlnb-rp-button")
+    if caution:
+        button.add_class("mlnb-rp-caution")
+    return button
+
+
 def _gate_lines(gate: Any) -> str:
     if gate is None:
         return ""
@@ -64,23 +81,32 @@ class RegistryPanel(w.VBox):
     def __init__(self, name: str | None = None, *, gate: Any = None) -> None:
         self.view = RegistryView()
         self.models = w.Dropdown(description="model", options=[], layout=w.Layout(width="320px"))
-        self.refresh_button = w.Button(description="refresh", icon="refresh", layout=w.Layout(width="90px"))
+        self.refresh_button = _button("refresh", icon="refresh")
         self.model_description = w.Textarea(placeholder="model description", layout=w.Layout(width="100%"))
-        self.save_model_description = w.Button(description="save model description")
+        self.save_model_description = _button("save model description")
         self.version = w.Dropdown(description="version", options=[], layout=w.Layout(width="180px"))
-        self.alias = w.Combobox(placeholder="alias, e.g. champion", value="champion", ensure_option=False)
-        self.set_alias_button = w.Button(description="set / move alias", button_style="primary")
-        self.delete_alias_button = w.Button(description="delete alias")
+        self.alias = w.Combobox(
+            description="alias",
+            placeholder="alias, e.g. champion",
+            value="champion",
+            ensure_option=False,
+            layout=w.Layout(width="260px"),
+        )
+        # "primary" is the theme's brand colour with its inverse text (readable in every theme);
+        # ipywidgets' "warning" puts white text on orange, so the cautious buttons get an
+        # outline from registry.css instead
+        self.set_alias_button = _button("set / move alias", button_style="primary")
+        self.delete_alias_button = _button("delete alias", caution=True)
         self.stage = w.Dropdown(
             options=STAGES, value="Staging", description="stage", layout=w.Layout(width="200px")
         )
         self.archive_existing = w.Checkbox(value=False, description="archive others in stage", indent=False)
-        self.transition_button = w.Button(description="transition stage")
-        self.archive_button = w.Button(description="archive version", button_style="warning")
+        self.transition_button = _button("transition stage")
+        self.archive_button = _button("archive version", caution=True)
         self.version_description = w.Textarea(
             placeholder="version description", layout=w.Layout(width="100%")
         )
-        self.save_version_description = w.Button(description="save version description")
+        self.save_version_description = _button("save version description")
         self.gate = w.Textarea(
             value=_gate_lines(gate),
             placeholder="promotion gate for alias moves, one condition a line, e.g.\n"
@@ -181,10 +207,10 @@ class RegistryPanel(w.VBox):
                 "alias": r.alias,
                 "version": int(r.version),
                 "set_time": _ms(r.set_time),
-                "set_by": r.set_by,
+                "set_by": _text(r.set_by),
                 "removed_time": _ms(r.removed_time),
-                "removed_by": None if r.removed_by is None or r.removed_by != r.removed_by else r.removed_by,
-                "reason": None if r.removed_reason != r.removed_reason else r.removed_reason,
+                "removed_by": _text(r.removed_by),
+                "reason": _text(r.removed_reason),
             }
             for r in frame.itertuples(index=False)
         ]
@@ -225,10 +251,10 @@ class RegistryPanel(w.VBox):
         return lines or None
 
     def _say(self, kind: str, text: str, detail: str = "") -> None:
-        color = {"ok": "#1b5e20", "refused": "#b00020", "error": "#b00020"}[kind]
-        body = f'<div class="mlnb-registry-msg mlnb-{kind}" style="color:{color}">{html.escape(text)}'
+        # colours come from registry.css (theme variables): the kind is a class, not a style
+        body = f'<div class="mlnb-registry-msg mlnb-{kind}">{html.escape(text)}'
         if detail:
-            body += f'\n<pre style="color:inherit;margin:2px 0">{html.escape(detail)}</pre>'
+            body += f"\n<pre>{html.escape(detail)}</pre>"
         self.message.value = body + "</div>"
 
     def _run(self, action: Any, done: Any) -> Any:
@@ -347,7 +373,7 @@ class RegistryPanel(w.VBox):
         return data
 
     def __repr__(self) -> str:
-        return f"<RegistryPanel: {self.name!r}, {len(self.view.versions)} versions>"
+        return f"<RegistryPanel: {self.name!r}, {_format.count(len(self.view.versions), 'version')}>"
 
 
 def registry_panel(name: str | None = None, *, gate: Any = None) -> RegistryPanel:

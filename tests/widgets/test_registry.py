@@ -121,3 +121,81 @@ def test_static_fallback_escapes_user_text(churn):
     html = panel._repr_mimebundle_()["text/html"]
     assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<table" in html and "alias history" in html and "data:image/png;base64," in html
+
+
+def _cells(html: str) -> list[list[str]]:
+    """The body rows of every table in ``html`` as lists of unescaped cell texts."""
+    import re
+    from html import unescape
+
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html)
+    return [[unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows if "<td" in row]
+
+
+def _header(html: str) -> list[str]:
+    import re
+
+    return re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", html.split("</thead>")[0])
+
+
+def test_static_fallback_numbers_times_and_ids_follow_the_format_rules(store):
+    from mlnb.display import format as fmt
+
+    mlnb.set_experiment("registry-static")
+    v1 = _version("rf", "first", f1=0.845188, accuracy=0.912345678)
+    v2 = _version("rf", "second", f1=12345.678)  # no accuracy: a blank cell, not NaN
+    mlnb.set_registered_model_alias("rf", "champion", v1)
+    panel = registry_panel("rf")
+    html = panel._repr_mimebundle_()["text/html"]
+    assert "rf · 2 versions" in html
+    rows = {r[0]: r for r in _cells(html) if r[0].startswith("v")}
+    stored = {r["version"]: r for r in panel.view.versions}
+    # metric columns: those most versions have first, then by name
+    header = _header(html)
+    assert header == ["version", "stage", "aliases", "source run", "f1", "accuracy", "description", "created"]
+    assert rows[f"v{v1}"][4:6] == [fmt.number(0.845188), fmt.number(0.912345678)] == ["0.8452", "0.9123"]
+    assert rows[f"v{v2}"][4:6] == ["12346", ""]
+    assert rows[f"v{v1}"][7] == fmt.timestamp(stored[v1]["created"])
+    run_id = stored[v1]["run_id"]
+    assert rows[f"v{v1}"][3] == f"first {run_id[:8]}" and run_id not in html
+    cells = [c for row in _cells(html) for i, c in enumerate(row) if not (row[0].startswith("v") and i == 1)]
+    assert not {"NaN", "nan", "None"} & set(cells)  # (the stage column's "None" is a stage name)
+    history = [r for r in _cells(html) if r[0] == "@champion"]
+    assert history == [
+        [
+            "@champion",
+            f"v{v1}",
+            fmt.timestamp(panel.view.history[0]["set_time"]),
+            history[0][3],
+            "",
+            "current",
+        ]
+    ]
+
+
+def test_one_version_reads_singular(store):
+    mlnb.set_experiment("registry-one")
+    _version("solo", "only", f1=0.5)
+    panel = registry_panel("solo")
+    assert repr(panel).endswith("1 version>")
+    assert "solo · 1 version<" in panel._repr_mimebundle_()["text/html"]
+
+
+def test_buttons_fit_their_labels_and_take_colours_from_the_theme(churn):
+    panel = registry_panel("churn")
+    buttons = [
+        panel.refresh_button,
+        panel.save_model_description,
+        panel.set_alias_button,
+        panel.delete_alias_button,
+        panel.transition_button,
+        panel.archive_button,
+        panel.save_version_description,
+    ]
+    for button in buttons:
+        assert button.layout.width == "auto", button.description  # sized to the text, never cut
+        assert "mlnb-rp-button" in button._dom_classes
+        assert button.button_style in ("", "primary")  # "warning" is white text on orange
+    assert "mlnb-rp-caution" in panel.archive_button._dom_classes
+    panel.transition(2, "Shipped")
+    assert "mlnb-error" in panel.message.value and "style=" not in panel.message.value

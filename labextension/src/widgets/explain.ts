@@ -1,215 +1,306 @@
-// @ts-nocheck
-import "./explain.css";
+import './explain.css';
 // mlnb explain panel: SHAP bar, beeswarm, waterfall and dependence plots drawn as SVG.
-// User strings (feature and class names) only ever go through textContent.
+// User strings (feature and class names) only ever go through textContent. Colours are CSS
+// classes (explain.css) built from JupyterLab's theme variables.
+import { h } from '../dom';
+import { formatCount, formatDelta, formatNumber } from '../format';
+import { RenderProps, WidgetModel, svg } from './panelKit';
 
-const SVGNS = "http://www.w3.org/2000/svg";
-const RED = "#ff0051";
-const BLUE = "#008bfb";
+interface Output {
+  name: string;
+  importance: number[];
+  values: number[][];
+  base: number[];
+}
+
+interface Payload {
+  features: string[];
+  rows: number[];
+  data: (number | null)[][];
+  outputs: Output[];
+  default_output: number;
+  explainer: string;
+  output: string;
+}
+
+interface ExplainState {
+  payload: Payload | Record<string, never>;
+  output_index: number;
+  row: number;
+  feature: number;
+}
+
+type Model = WidgetModel<ExplainState>;
+type Scale = (x: number) => number;
+
 const TOP = 12;
+/** Steps of the beeswarm's low → high colour ramp (classes mlnb-shap-c0 … c10). */
+const RAMP = 10;
 
-function h(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  if (text !== null) node.textContent = String(text);
-  return node;
-}
-
-function s(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(SVGNS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = String(text);
-  return node;
-}
-
-function fmt(x) {
-  if (x === null || x === undefined || Number.isNaN(x)) return "–";
-  return Math.abs(x) >= 1000 || (Math.abs(x) < 0.001 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(3)).toString();
-}
-
-function labelWidth(labels) {
+function labelWidth(labels: string[]): number {
   // room for the longest label (about 6 px per character at 10 px), within reason
-  const longest = Math.max(0, ...labels.map((t) => String(t).length));
+  const longest = Math.max(0, ...labels.map(t => t.length));
   return Math.min(300, Math.max(80, 12 + 6 * longest));
 }
 
-function order(importance, n) {
-  return importance.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, n).map((p) => p[1]);
+function order(importance: number[], n: number): number[] {
+  return importance
+    .map((v, i): [number, number] => [v, i])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, n)
+    .map(p => p[1]);
 }
 
-function scale(lo, hi, a, b) {
+function scale(lo: number, hi: number, a: number, b: number): Scale {
   const span = hi - lo || 1;
-  return (x) => a + ((x - lo) / span) * (b - a);
+  return x => a + ((x - lo) / span) * (b - a);
 }
 
-function colour(t) {
-  // blue (low) -> purple -> red (high); grey when unknown
-  if (t === null || Number.isNaN(t)) return "#aaa";
-  const c0 = [0, 139, 251], c1 = [255, 0, 81];
-  const mix = c0.map((v, i) => Math.round(v + (c1[i] - v) * t));
-  return `rgb(${mix[0]},${mix[1]},${mix[2]})`;
+function rampClass(t: number | null): string {
+  return t === null || Number.isNaN(t) ? 'mlnb-shap-missing' : `mlnb-shap-c${Math.round(t * RAMP)}`;
 }
 
-function svgBox(width, height, cls) {
-  return s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: cls });
+function svgBox(width: number, height: number, cls: string, label: string): SVGSVGElement {
+  return svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: cls, role: 'img', 'aria-label': label });
 }
 
-function axisLabels(svg, names, idx, y, left) {
-  idx.forEach((j, k) => {
-    const label = s("text", { x: left - 4, y: y(k) + 3, "text-anchor": "end" }, names[j]);
-    svg.appendChild(label);
-  });
+function text(x: number, y: number, content: string, anchor = 'start', cls = ''): SVGTextElement {
+  const attrs: Record<string, string | number> = { x, y, 'text-anchor': anchor };
+  if (cls) {
+    attrs.class = cls;
+  }
+  return svg('text', attrs, content);
 }
 
-function drawBar(p, out) {
+function axisLabels(root: SVGSVGElement, names: string[], idx: number[], y: Scale, left: number): void {
+  idx.forEach((j, k) => root.appendChild(text(left - 4, y(k) + 3, names[j], 'end')));
+}
+
+function drawBar(p: Payload, out: Output): SVGSVGElement {
   const idx = order(out.importance, TOP);
-  const left = labelWidth(idx.map((j) => p.features[j]));
-  const W = left + 250, rowH = 20, H = idx.length * rowH + 30;
-  const svg = svgBox(W, H, "mlnb-explain-bar");
-  const max = Math.max(...idx.map((j) => out.importance[j]), 1e-12);
+  const left = labelWidth(idx.map(j => p.features[j]));
+  const W = left + 250;
+  const rowH = 20;
+  const H = idx.length * rowH + 30;
+  const root = svgBox(W, H, 'mlnb-explain-bar', `mean absolute SHAP value of the top ${formatCount(idx.length, 'feature')}`);
+  const max = Math.max(...idx.map(j => out.importance[j]), 1e-12);
   const x = scale(0, max, left, W - 40);
-  const y = (k) => 6 + k * rowH + rowH / 2;
+  const y: Scale = k => 6 + k * rowH + rowH / 2;
   idx.forEach((j, k) => {
-    svg.appendChild(s("rect", { x: left, y: y(k) - 7, width: Math.max(1, x(out.importance[j]) - left), height: 14, fill: RED }));
-    svg.appendChild(s("text", { x: x(out.importance[j]) + 3, y: y(k) + 3 }, fmt(out.importance[j])));
+    const v = out.importance[j];
+    root.appendChild(
+      svg('rect', { x: left, y: y(k) - 7, width: Math.max(1, x(v) - left), height: 14, class: 'mlnb-shap-pos' })
+    );
+    root.appendChild(text(x(v) + 3, y(k) + 3, formatNumber(v), 'start', 'mlnb-value'));
   });
-  axisLabels(svg, p.features, idx, y, left);
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, "mean(|SHAP value|)"));
-  return svg;
+  axisLabels(root, p.features, idx, y, left);
+  root.appendChild(text((left + W) / 2, H - 4, 'mean(|SHAP value|)', 'middle'));
+  return root;
 }
 
-function columnRange(p, j) {
-  const col = p.data.map((r) => r[j]).filter((v) => v !== null).sort((a, b) => a - b);
-  if (!col.length) return [0, 1];
+function columnRange(p: Payload, j: number): [number, number] {
+  const col = p.data
+    .map(r => r[j])
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
+  if (!col.length) {
+    return [0, 1];
+  }
   return [col[Math.floor(col.length * 0.05)], col[Math.floor((col.length - 1) * 0.95)]];
 }
 
-function drawBeeswarm(p, out) {
+function drawBeeswarm(p: Payload, out: Output): SVGSVGElement {
   const idx = order(out.importance, TOP);
-  const left = labelWidth(idx.map((j) => p.features[j]));
-  const W = left + 280, rowH = 24, H = idx.length * rowH + 44;
-  const svg = svgBox(W, H, "mlnb-explain-beeswarm");
-  let lo = 0, hi = 0;
-  for (const j of idx) for (const r of out.values) { lo = Math.min(lo, r[j]); hi = Math.max(hi, r[j]); }
+  const left = labelWidth(idx.map(j => p.features[j]));
+  const W = left + 280;
+  const rowH = 24;
+  const H = idx.length * rowH + 44;
+  const root = svgBox(W, H, 'mlnb-explain-beeswarm', 'SHAP value of every row for the top features');
+  let lo = 0;
+  let hi = 0;
+  for (const j of idx) {
+    for (const r of out.values) {
+      lo = Math.min(lo, r[j]);
+      hi = Math.max(hi, r[j]);
+    }
+  }
   const x = scale(lo, hi, left + 4, W - 10);
-  const y = (k) => 6 + k * rowH + rowH / 2;
-  svg.appendChild(s("line", { x1: x(0), x2: x(0), y1: 0, y2: H - 36, stroke: "#999" }));
+  const y: Scale = k => 6 + k * rowH + rowH / 2;
+  root.appendChild(svg('line', { x1: x(0), x2: x(0), y1: 0, y2: H - 36, class: 'mlnb-axis' }));
   let seed = 1;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rand = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5;
   idx.forEach((j, k) => {
     const [clo, chi] = columnRange(p, j);
     out.values.forEach((r, i) => {
       const v = p.data[i][j];
       const t = v === null ? null : Math.min(1, Math.max(0, (v - clo) / (chi - clo || 1)));
-      svg.appendChild(s("circle", { cx: x(r[j]), cy: y(k) + rand() * rowH * 0.6, r: 2, fill: colour(t), "fill-opacity": 0.8 }));
+      root.appendChild(svg('circle', { cx: x(r[j]), cy: y(k) + rand() * rowH * 0.6, r: 2, class: rampClass(t) }));
     });
   });
-  axisLabels(svg, p.features, idx, y, left);
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 18, "text-anchor": "middle" }, "SHAP value"));
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, "colour: feature value, blue low → red high"));
-  return svg;
+  axisLabels(root, p.features, idx, y, left);
+  root.appendChild(text((left + W) / 2, H - 18, 'SHAP value', 'middle'));
+  root.appendChild(text((left + W) / 2, H - 4, 'colour: feature value, low → high (grey: missing)', 'middle'));
+  return root;
 }
 
-function drawWaterfall(p, out, row) {
-  const vals = out.values[row], base = out.base[row];
-  const idx = vals.map((v, i) => [Math.abs(v), i]).sort((a, b) => b[0] - a[0]).map((q) => q[1]);
-  const shown = idx.slice(0, 10), rest = idx.slice(10);
-  const items = shown.map((j) => [`${p.features[j]} = ${fmt(p.data[row][j])}`, vals[j]]);
-  if (rest.length) items.push([`${rest.length} other features`, rest.reduce((a, j) => a + vals[j], 0)]);
-  const left = labelWidth(items.map((it) => it[0]));
-  const W = left + 260, rowH = 20, H = items.length * rowH + 34;
-  const svg = svgBox(W, H, "mlnb-explain-waterfall");
+function drawWaterfall(p: Payload, out: Output, row: number): SVGSVGElement {
+  const vals = out.values[row];
+  const base = out.base[row];
+  const idx = vals
+    .map((v, i): [number, number] => [Math.abs(v), i])
+    .sort((a, b) => b[0] - a[0])
+    .map(q => q[1]);
+  const shown = idx.slice(0, 10);
+  const rest = idx.slice(10);
+  const items: [string, number][] = shown.map(j => [`${p.features[j]} = ${formatNumber(p.data[row][j])}`, vals[j]]);
+  if (rest.length) {
+    items.push([formatCount(rest.length, 'other feature'), rest.reduce((a, j) => a + vals[j], 0)]);
+  }
+  const left = labelWidth(items.map(it => it[0]));
+  const W = left + 260;
+  const rowH = 20;
+  const H = items.length * rowH + 34;
+  const root = svgBox(W, H, 'mlnb-explain-waterfall', `SHAP contributions for row ${p.rows[row]}`);
   // cumulative from the base value at the bottom to f(x) at the top
-  const lefts = [];
+  const lefts: number[] = [];
   let acc = base;
-  for (let k = items.length - 1; k >= 0; k--) { lefts[k] = acc; acc += items[k][1]; }
+  for (let k = items.length - 1; k >= 0; k--) {
+    lefts[k] = acc;
+    acc += items[k][1];
+  }
   const fx = acc;
   const all = [base, fx, ...lefts, ...lefts.map((l, k) => l + items[k][1])];
   const x = scale(Math.min(...all), Math.max(...all), left, W - 50);
-  const y = (k) => 6 + k * rowH + rowH / 2;
+  const y: Scale = k => 6 + k * rowH + rowH / 2;
   items.forEach(([label, v], k) => {
-    const a = x(lefts[k]), b = x(lefts[k] + v);
-    svg.appendChild(s("rect", { x: Math.min(a, b), y: y(k) - 7, width: Math.max(1, Math.abs(b - a)), height: 14, fill: v >= 0 ? RED : BLUE }));
-    svg.appendChild(s("text", { x: Math.max(a, b) + 3, y: y(k) + 3 }, (v >= 0 ? "+" : "") + fmt(v)));
-    svg.appendChild(s("text", { x: left - 4, y: y(k) + 3, "text-anchor": "end" }, label));
+    const a = x(lefts[k]);
+    const b = x(lefts[k] + v);
+    root.appendChild(
+      svg('rect', {
+        x: Math.min(a, b),
+        y: y(k) - 7,
+        width: Math.max(1, Math.abs(b - a)),
+        height: 14,
+        class: v >= 0 ? 'mlnb-shap-pos' : 'mlnb-shap-neg'
+      })
+    );
+    root.appendChild(text(Math.max(a, b) + 3, y(k) + 3, formatDelta(v)));
+    root.appendChild(text(left - 4, y(k) + 3, label, 'end'));
   });
-  svg.appendChild(s("line", { x1: x(base), x2: x(base), y1: 0, y2: H - 24, stroke: "#999", "stroke-dasharray": "3 2" }));
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, `E[f(X)] = ${fmt(base)} → f(x) = ${fmt(fx)}`));
-  return svg;
+  root.appendChild(svg('line', { x1: x(base), x2: x(base), y1: 0, y2: H - 24, class: 'mlnb-axis mlnb-dashed' }));
+  root.appendChild(
+    text((left + W) / 2, H - 4, `E[f(X)] = ${formatNumber(base)} → f(x) = ${formatNumber(fx)}`, 'middle')
+  );
+  return root;
 }
 
-function drawDependence(p, out, j) {
-  const W = 420, H = 260, left = 50, bottom = 34;
-  const svg = svgBox(W, H, "mlnb-explain-dependence");
-  const pts = out.values.map((r, i) => [p.data[i][j], r[j]]).filter((q) => q[0] !== null);
-  const xs = pts.map((q) => q[0]), ys = pts.map((q) => q[1]);
+function drawDependence(p: Payload, out: Output, j: number): SVGSVGElement {
+  const W = 420;
+  const H = 260;
+  const left = 50;
+  const bottom = 34;
+  const root = svgBox(W, H, 'mlnb-explain-dependence', `SHAP value against the value of ${p.features[j]}`);
+  const pts = out.values
+    .map((r, i): [number | null, number] => [p.data[i][j], r[j]])
+    .filter((q): q is [number, number] => q[0] !== null);
+  const xs = pts.map(q => q[0]);
+  const ys = pts.map(q => q[1]);
+  const top = Math.max(0, ...ys);
+  const low = Math.min(0, ...ys);
   const x = scale(Math.min(...xs), Math.max(...xs), left, W - 10);
-  const y = scale(Math.min(0, ...ys), Math.max(0, ...ys), H - bottom, 8);
-  svg.appendChild(s("line", { x1: left, x2: W - 10, y1: y(0), y2: y(0), stroke: "#999" }));
-  for (const [a, b] of pts) svg.appendChild(s("circle", { cx: x(a) + (Math.random() - 0.5) * 2, cy: y(b), r: 2.2, fill: BLUE, "fill-opacity": 0.7 }));
-  svg.appendChild(s("text", { x: (left + W) / 2, y: H - 4, "text-anchor": "middle" }, p.features[j]));
-  svg.appendChild(s("text", { x: 10, y: H / 2, transform: `rotate(-90 10 ${H / 2})`, "text-anchor": "middle" }, "SHAP value"));
-  svg.appendChild(s("text", { x: left - 4, y: y(Math.max(0, ...ys)) + 8, "text-anchor": "end" }, fmt(Math.max(0, ...ys))));
-  svg.appendChild(s("text", { x: left - 4, y: y(Math.min(0, ...ys)), "text-anchor": "end" }, fmt(Math.min(0, ...ys))));
-  return svg;
+  const y = scale(low, top, H - bottom, 8);
+  root.appendChild(svg('line', { x1: left, x2: W - 10, y1: y(0), y2: y(0), class: 'mlnb-axis' }));
+  let seed = 7;
+  const jitter = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 2;
+  for (const [a, b] of pts) {
+    root.appendChild(svg('circle', { cx: x(a) + jitter(), cy: y(b), r: 2.2, class: 'mlnb-shap-neg mlnb-point' }));
+  }
+  root.appendChild(text((left + W) / 2, H - 4, p.features[j], 'middle'));
+  root.appendChild(svg('text', { x: 10, y: H / 2, transform: `rotate(-90 10 ${H / 2})`, 'text-anchor': 'middle' }, 'SHAP value'));
+  root.appendChild(text(left - 4, y(top) + 8, formatNumber(top), 'end'));
+  root.appendChild(text(left - 4, y(low), formatNumber(low), 'end'));
+  return root;
 }
 
-function card(title, body) {
-  const c = h("div", { class: "mlnb-explain-card" });
-  c.appendChild(h("h4", {}, title));
-  c.appendChild(body);
-  return c;
+function card(title: string, body: Element): HTMLElement {
+  return h('div', { class: 'mlnb-explain-card' }, h('h4', {}, title), body);
 }
 
-function select(options, value, onChange, cls) {
-  const sel = h("select", { class: cls });
-  options.forEach(([v, label]) => {
-    const o = h("option", { value: String(v) }, label);
-    if (v === value) o.selected = true;
-    sel.appendChild(o);
-  });
-  sel.addEventListener("change", () => onChange(Number(sel.value)));
-  return sel;
+function select(
+  label: string,
+  options: [number, string][],
+  value: number,
+  onChange: (v: number) => void,
+  cls: string
+): HTMLLabelElement {
+  const sel = h('select', { class: cls });
+  for (const [v, name] of options) {
+    const option = h('option', { attrs: { value: String(v) } }, name);
+    option.selected = v === value;
+    sel.appendChild(option);
+  }
+  sel.addEventListener('change', () => onChange(Number(sel.value)));
+  return h('label', {}, `${label} `, sel);
 }
 
-function render({ model, el }) {
-  el.classList.add("mlnb-explain");
-  const draw = () => {
-    const p = model.get("payload");
-    el.replaceChildren();
-    if (!p || !p.outputs || !p.outputs.length) { el.appendChild(h("div", { class: "mlnb-explain-note" }, "no explanation")); return; }
-    const k = Math.min(model.get("output_index"), p.outputs.length - 1);
-    const out = p.outputs[k];
-    const row = Math.min(Math.max(model.get("row"), 0), p.rows.length - 1);
-    const feat = Math.min(Math.max(model.get("feature"), 0), p.features.length - 1);
-    const controls = h("div", { class: "mlnb-explain-controls" });
-    controls.appendChild(h("span", { class: "mlnb-explain-note" }, `${p.explainer} explainer · ${p.rows.length} rows · output: ${p.output}`));
-    if (p.outputs.length > 1) {
-      const lab = h("label", {}, "class ");
-      lab.appendChild(select(p.outputs.map((o, i) => [i, o.name]), k, (v) => { model.set("output_index", v); model.save_changes(); }, "mlnb-explain-class"));
-      controls.appendChild(lab);
-    }
-    const rowLab = h("label", {}, "row ");
-    rowLab.appendChild(select(p.rows.map((r, i) => [i, String(r)]), row, (v) => { model.set("row", v); model.save_changes(); }, "mlnb-explain-row"));
-    controls.appendChild(rowLab);
-    const featLab = h("label", {}, "feature ");
-    const byImportance = order(out.importance, p.features.length).map((j) => [j, p.features[j]]);
-    featLab.appendChild(select(byImportance, feat, (v) => { model.set("feature", v); model.save_changes(); }, "mlnb-explain-feature"));
-    controls.appendChild(featLab);
-    el.appendChild(controls);
-    const grid = h("div", { class: "mlnb-explain-grid" });
-    grid.appendChild(card("Global importance", drawBar(p, out)));
-    grid.appendChild(card("Beeswarm", drawBeeswarm(p, out)));
-    grid.appendChild(card(`Waterfall · row ${p.rows[row]}`, drawWaterfall(p, out, row)));
-    grid.appendChild(card(`Dependence · ${p.features[feat]}`, drawDependence(p, out, feat)));
-    el.appendChild(grid);
+function setter(model: Model, key: 'output_index' | 'row' | 'feature'): (v: number) => void {
+  return v => {
+    model.set(key, v);
+    model.save_changes();
   };
-  for (const name of ["payload", "output_index", "row", "feature"]) model.on(`change:${name}`, draw);
+}
+
+function isPayload(p: ExplainState['payload']): p is Payload {
+  return Array.isArray((p as Partial<Payload>).outputs) && (p as Payload).outputs.length > 0;
+}
+
+function render({ model, el }: RenderProps<ExplainState>): () => void {
+  el.classList.add('mlnb-explain');
+  const draw = (): void => {
+    const p = model.get('payload');
+    if (!p || !isPayload(p)) {
+      el.replaceChildren(h('div', { class: 'mlnb-explain-note' }, 'no explanation'));
+      return;
+    }
+    const k = Math.min(model.get('output_index'), p.outputs.length - 1);
+    const out = p.outputs[k];
+    const row = Math.min(Math.max(model.get('row'), 0), p.rows.length - 1);
+    const feat = Math.min(Math.max(model.get('feature'), 0), p.features.length - 1);
+    const summary = `${p.explainer} explainer · ${formatCount(p.rows.length, 'row')} · ${formatCount(
+      p.features.length,
+      'feature'
+    )} · output: ${p.output}`;
+    const byImportance = order(out.importance, p.features.length).map((j): [number, string] => [j, p.features[j]]);
+    const controls = h(
+      'div',
+      { class: 'mlnb-explain-controls' },
+      h('span', { class: 'mlnb-explain-note' }, summary),
+      p.outputs.length > 1
+        ? select('class', p.outputs.map((o, i): [number, string] => [i, o.name]), k, setter(model, 'output_index'), 'mlnb-explain-class')
+        : null,
+      select('row', p.rows.map((r, i): [number, string] => [i, String(r)]), row, setter(model, 'row'), 'mlnb-explain-row'),
+      select('feature', byImportance, feat, setter(model, 'feature'), 'mlnb-explain-feature')
+    );
+    const grid = h(
+      'div',
+      { class: 'mlnb-explain-grid' },
+      card('Global importance', drawBar(p, out)),
+      card('Beeswarm', drawBeeswarm(p, out)),
+      card(`Waterfall · row ${p.rows[row]}`, drawWaterfall(p, out, row)),
+      card(`Dependence · ${p.features[feat]}`, drawDependence(p, out, feat))
+    );
+    el.replaceChildren(controls, grid);
+  };
+  const events = ['payload', 'output_index', 'row', 'feature'].map(name => `change:${name}`);
+  for (const ev of events) {
+    model.on(ev, draw);
+  }
   draw();
-  return () => { for (const name of ["payload", "output_index", "row", "feature"]) model.off(`change:${name}`, draw); };
+  return () => {
+    for (const ev of events) {
+      model.off(ev, draw);
+    }
+  };
 }
 
 export default { render };
