@@ -114,7 +114,8 @@ def _axis(key: str, col: Column, rows: np.ndarray) -> _Axis:
                 if r % every == 0 or r == len(categories) - 1
             ]
         return _Axis(key, (v - a) / (b - a), [((t - a) / (b - a), s) for t, s in ticks], False, missing)
-    if lo > 0 and hi / lo >= 100:
+    # log where positive values span two decades and crowd the low end (median below hi / 5)
+    if lo > 0 and hi / lo >= 100 and float(np.median(present)) < hi / 5:
         lv = np.log10(np.where(v > 0, v, np.nan))
         a, b = np.log10(lo), np.log10(hi)
         ticks = [
@@ -193,7 +194,7 @@ def static_plots(table: RunTable, columns: list[str], *, max_runs: int = 2000) -
         if color is not None:
             cv = color.y
             colors = [cmap(float(t)) if t == t else (0.6, 0.6, 0.6, 1.0) for t in cv]
-        alpha = max(0.12, min(0.85, 10 / np.sqrt(len(rows))))
+        alpha = max(0.06, min(0.85, 10 / np.sqrt(len(rows))))
         ax.add_collection(LineCollection(list(segments), colors=colors, linewidths=0.8, alpha=alpha))
         for j, d in enumerate(dims):
             ax.plot([j, j], [0, 1], color="#616161", linewidth=0.8)

@@ -108,3 +108,14 @@ def test_importing_the_static_plots_does_not_import_matplotlib():
     code = "import sys, mlnb.widgets._compare_plots_static; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_log_axes_only_where_values_crowd_the_low_end():
+    from mlnb.widgets._compare_plots_static import _axis
+
+    grid = Column("params.C", "param", num=np.array([0.01, 0.1, 1.0, 10.0, 0.1, 1.0]))
+    uniform = Column("metrics.m", "metric", num=np.linspace(0.0001, 1.0, 50))
+    rows = np.arange(6)
+    c = _axis("params.C", grid, rows)
+    assert c.log and [label for _, label in c.ticks] == ["0.01", "0.1", "1", "10"]
+    assert not _axis("metrics.m", uniform, np.arange(50)).log

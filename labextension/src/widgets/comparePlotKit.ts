@@ -143,7 +143,20 @@ export function rangeScale(lo: number, hi: number, count = 5): { lo: number; hi:
   return { lo, hi, ticks };
 }
 
-/** A scale for column ``key`` over ``rows``: log10 where positive values span two decades. */
+// a log axis pays off when most values crowd the low end of a linear one (C, alpha, learning
+// rates on a grid): the median below a fifth of the largest value; uniform metrics stay linear
+function skewed(raw: Float64Array, rows: ArrayLike<number>, hi: number): boolean {
+  const present: number[] = [];
+  for (let j = 0; j < rows.length; j++) {
+    const v = raw[rows[j]];
+    if (Number.isFinite(v)) present.push(v);
+  }
+  present.sort((a, b) => a - b);
+  return present[Math.floor((present.length - 1) / 2)] < hi / 5;
+}
+
+/** A scale for column ``key`` over ``rows``: log10 where positive values span two decades and
+ * crowd the low end. */
 export function scaleFor(key: string, col: Column, rows: ArrayLike<number>): Scale {
   const { values: raw, categories } = numericOf(col);
   let lo = Infinity;
@@ -175,7 +188,7 @@ export function scaleFor(key: string, col: Column, rows: ArrayLike<number>): Sca
       ? { ...base, values: raw, log: false, lo: lo - 1, hi: hi + 1, ticks: ticks.filter(t => t.v === lo) }
       : { ...base, values: raw, log: false, lo: 0, hi: k - 1, ticks };
   }
-  if (positive && hi / lo >= 100) {
+  if (positive && hi / lo >= 100 && skewed(raw, rows, hi)) {
     const values = new Float64Array(raw.length);
     for (let i = 0; i < raw.length; i++) values[i] = raw[i] > 0 ? Math.log10(raw[i]) : NaN;
     const a = Math.log10(lo);

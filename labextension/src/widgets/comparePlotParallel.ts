@@ -147,7 +147,7 @@ export function drawParallel(ctx: PlotContext): void {
     g.stroke();
   };
   const drawn = evenly(chosen, MAX_LINES);
-  const alpha = Math.max(0.12, Math.min(0.85, 10 / Math.sqrt(drawn.length || 1)));
+  const alpha = Math.max(0.06, Math.min(0.85, 10 / Math.sqrt(drawn.length || 1)));
   if (any) {
     stroke(evenly(all.filter(i => !ctx.selected.has(state.runIds[i])), MAX_LINES), theme.faint, 0.12);
   }
