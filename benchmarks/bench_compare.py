@@ -211,12 +211,18 @@ def main() -> None:
         load = os.getloadavg()[0]
         e2e = browser(store_dir)
         print("  end to end in JupyterLab + Chromium, from the cell's execution request [target <= 1 s]:")
-        for name, label in (("cold", "first call (cold kernel)"), ("warm", "second call (warm)")):
+        cases = (
+            ("cold", "first call (cold kernel)"),
+            ("warm", "second call (warm)"),
+            ("view_only", "warm, view without fallback"),
+        )
+        for name, label in cases:
             m = e2e[name]
             print(
                 f"    {label:26}: table with metrics + parallel plot of the first {m['first_rows']} runs"
                 f" {m['first_ms']:.0f} ms; all {m['all_rows']} runs drawn {m['all_ms']:.0f} ms"
-                f" (last full render {m['render_ms']:.0f} ms, {m['lines']} lines)"
+                f" (last full render {m['render_ms']:.0f} ms, of which the parallel plot"
+                f" {m['plot_ms']:.0f} ms for {m['lines']} lines)"
             )
             print(
                 f"      the view's first render began at {m['view_ms']:.0f} ms (kernel: import, compare(),"

@@ -38,6 +38,7 @@ WATCH = """() => {
                 seen.all = now;
                 seen.allRows = Number(root.dataset.rows);
                 seen.renderMs = Number(root.dataset.renderMs);
+                seen.plotMs = Number(root.dataset.plotMs);
                 seen.lines = Number(root.querySelector('.mlnb-pc').dataset.lines);
                 return;
             }
@@ -62,6 +63,7 @@ def _measure(lab, index: int) -> dict:
         "all_ms": seen["all"] - seen["start"],
         "all_rows": seen["allRows"],
         "render_ms": seen["renderMs"],
+        "plot_ms": seen["plotMs"],
         "lines": seen["lines"],
     }
 
@@ -70,11 +72,13 @@ def test_compare_end_to_end(lab):
     store = os.environ["MLNB_BENCH_STORE"]
     setup = f"import os\nos.environ['MLNB_STORE'] = {store!r}"
     show = "import mlnb\npanel = mlnb.compare(experiment='bench-compare')\npanel"
-    path = lab.write_notebook("bench.ipynb", [setup, show, show])
+    # the drawn part alone: what the panel costs without the static fallback computed at display
+    view_only = "panel = mlnb.compare(experiment='bench-compare')\npanel.view"
+    path = lab.write_notebook("bench.ipynb", [setup, show, show, view_only])
     lab.open_notebook(path)
     lab.run_cell(0)
     out = {}
-    for name, index in (("cold", 1), ("warm", 2)):
+    for name, index in (("cold", 1), ("warm", 2), ("view_only", 3)):
         lab.select_cell(index)
         out[name] = _measure(lab, index)
         lab.wait_kernel_idle(path)

@@ -91,6 +91,7 @@ function axesChooser(ctx: PlotContext, axes: string[], auto: boolean): void {
 }
 
 export function drawParallel(ctx: PlotContext): void {
+  const t0 = performance.now();
   const { model, state, root } = ctx;
   const { axes, auto, primary } = parallelAxes(ctx);
   axesChooser(ctx, axes, auto);
@@ -217,6 +218,7 @@ export function drawParallel(ctx: PlotContext): void {
   wrap.dataset.lines = String(drawn.length);
   ctx.plotEl.appendChild(wrap);
   root.dataset.plotDrawnAt = performance.now().toFixed(0);
+  root.dataset.plotMs = (performance.now() - t0).toFixed(1);
 }
 
 function legend(svg: SVGElement, s: Scale, x: number, top: number, bottom: number): void {
