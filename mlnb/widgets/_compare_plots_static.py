@@ -23,6 +23,7 @@ MAX_AUTO_PARAMS = 10
 # blue -> teal -> green -> orange -> red, as the live panel
 _RAMP = [(76, 110, 220), (44, 159, 184), (90, 174, 97), (230, 145, 50), (215, 60, 50)]
 _MISSING_Y = -0.14  # the missing band, below each axis (axes span 0..1)
+_BUCKETS = 10  # colours of the primary metric
 
 
 @dataclass
@@ -183,29 +184,50 @@ def static_plots(table: RunTable, columns: list[str], *, max_runs: int = 2000) -
 
     def draw(fig: Any) -> None:
         from matplotlib.collections import LineCollection
+        from matplotlib.patches import PathPatch
+        from matplotlib.path import Path
 
         ax = fig.add_subplot(1, 1, 1)
         halo = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
         xs = np.arange(len(dims), dtype=np.float64)
         ys = np.stack([np.where(np.isnan(d.y), _MISSING_Y, d.y) for d in dims], axis=1)
-        segments = np.stack([np.column_stack([xs, y]) for y in ys])
         cmap = _ramp()
-        colors: Any = "#4e79a7"
+        alpha = max(0.06, min(0.85, 10 / np.sqrt(len(rows))))
+        # one path per colour bucket (as the live panel): a thousand polylines, a dozen strokes
         if color is not None:
             cv = color.y
-            colors = [cmap(float(t)) if t == t else (0.6, 0.6, 0.6, 1.0) for t in cv]
-        alpha = max(0.06, min(0.85, 10 / np.sqrt(len(rows))))
-        ax.add_collection(LineCollection(list(segments), colors=colors, linewidths=0.8, alpha=alpha))
+            bucket = np.where(
+                np.isnan(cv), _BUCKETS, np.minimum(_BUCKETS - 1, np.floor(np.nan_to_num(cv) * _BUCKETS))
+            )
+        else:
+            bucket = np.zeros(len(rows))
+        step = [Path.MOVETO] + [Path.LINETO] * (len(dims) - 1)
+        for b in np.unique(bucket):
+            lines = ys[bucket == b]
+            verts = np.stack([np.tile(xs, len(lines)), lines.ravel()], axis=1)
+            edge = (
+                (0.6, 0.6, 0.6)
+                if b == _BUCKETS
+                else cmap((b + 0.5) / _BUCKETS)
+                if color is not None
+                else "#4e79a7"
+            )
+            path = Path(verts, step * len(lines))
+            # add_artist, not add_patch: no data-limit pass over thousands of segments
+            ax.add_artist(PathPatch(path, fill=False, edgecolor=edge, linewidth=0.8, alpha=alpha))
+        frame: list[Any] = []
+        bands: list[Any] = []
         for j, d in enumerate(dims):
-            ax.plot([j, j], [0, 1], color="#616161", linewidth=0.8)
+            frame.append([(j, 0), (j, 1)])
             for pos, label in d.ticks:
-                ax.plot([j - 0.03, j], [pos, pos], color="#616161", linewidth=0.8)
+                frame.append([(j - 0.03, pos), (j, pos)])
                 ax.text(j + 0.03, pos, label, fontsize=7, va="center", ha="left", color="#1f1f1f", bbox=halo)
             if d.missing:
-                ax.plot(
-                    [j - 0.12, j + 0.12], [_MISSING_Y] * 2, color="#616161", linestyle="--", linewidth=1.5
-                )
+                bands.append([(j - 0.12, _MISSING_Y), (j + 0.12, _MISSING_Y)])
                 ax.text(j + 0.03, _MISSING_Y - 0.05, "missing", fontsize=7, style="italic", color="#616161")
+        ax.add_collection(LineCollection(frame, colors="#616161", linewidths=0.8))
+        if bands:
+            ax.add_collection(LineCollection(bands, colors="#616161", linewidths=1.5, linestyles="--"))
         ax.set_xticks(xs, [_clip(_short(d.key), 18) + (" (log)" if d.log else "") for d in dims], fontsize=8)
         ax.xaxis.tick_top()
         ax.set_yticks([])
