@@ -25,6 +25,7 @@ panel.view.columns = ["metrics.auc", "metrics.f1", "params.C", "params.model", "
 panel.view.axes = []
 panel
 """
+F1_FIRST = 'panel.view.columns = ["metrics.f1", "metrics.auc", "params.C", "params.model"]'
 SELECT_LACKING = "panel.select([ids[5]])"
 # the plot tabs, their controls and the plots (the table above them is checked by its own tests)
 PLOT_PARTS = ".mlnb-compare .mlnb-tabs, .mlnb-compare .mlnb-plot-controls, .mlnb-compare .mlnb-plot"
@@ -43,7 +44,7 @@ def _drawn_at(page) -> str:
 
 
 def test_compare_plots_defaults_missing_band_captions_and_themes(lab):
-    path = lab.write_notebook("plots.ipynb", [SETUP, SHOW, SELECT_LACKING])
+    path = lab.write_notebook("plots.ipynb", [SETUP, SHOW, F1_FIRST, SELECT_LACKING])
     lab.open_notebook(path)
     lab.run_cell(0)
     lab.run_cell(1)
@@ -89,6 +90,14 @@ def test_compare_plots_defaults_missing_band_captions_and_themes(lab):
         assert lab.axe(PLOT_PARTS) == [], theme
         lab.screenshot(f"parallel-{theme}", root)
 
+    # the table shows f1 first: the automatic axes follow, f1 is the primary metric now
+    lab.run_cell(2)
+    page.wait_for_function("() => document.querySelector('.mlnb-pc')?.dataset.primary === 'metrics.f1'")
+    assert json.loads(pc.get_attribute("data-axes")) == ["params.C", "params.model", "metrics.f1"]
+    f1 = _axis(page, "metrics.f1")
+    assert f1["missing"] == "0" and json.loads(f1["ticks"])[::5] == ["0.5", "0.75"]
+    assert page.locator(".mlnb-plot-caption").inner_text().startswith("all 6 runs, coloured by f1")
+
     # scatter of auc against C: the run lacking auc is counted, not silently dropped
     page.locator('.mlnb-tab[data-plot="scatter"]').click()
     page.locator('select[data-trait="scatter_x"]').select_option("params.C")
@@ -104,7 +113,7 @@ def test_compare_plots_defaults_missing_band_captions_and_themes(lab):
     lab.screenshot("scatter-dark", root)
 
     # select only that run: the scatter says why it is empty instead of drawing a blank frame
-    lab.run_cell(2)
+    lab.run_cell(3)
     page.locator(".mlnb-plot-empty", has_text="no run has both metrics.auc and params.C").wait_for()
     assert page.locator(".mlnb-plot-caption").inner_text() == "1 selected run"
     lab.set_theme("light")

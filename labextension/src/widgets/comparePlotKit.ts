@@ -29,6 +29,8 @@ export interface Model {
   get(name: string): any; // eslint-disable-line @typescript-eslint/no-explicit-any
   set(name: string, value: unknown): void;
   save_changes(): void;
+  on?(event: string, fn: () => void): void;
+  off?(event: string, fn: () => void): void;
 }
 
 export interface PlotContext {
@@ -385,4 +387,26 @@ export function watchTheme(ctx: PlotContext, redraw: () => void): void {
   });
   observer.observe(document.body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
   holder.__mlnbTheme = observer;
+}
+
+/** Redraw the automatic parallel axes when the table's visible columns change (the primary
+ * metric is the first visible one); stops listening once the panel left the page. */
+export function watchColumns(ctx: PlotContext, redraw: () => void): void {
+  const holder = ctx.root as HTMLElement & { __mlnbColumns?: boolean };
+  const { model } = ctx;
+  if (holder.__mlnbColumns || !model.on || !model.off) {
+    return;
+  }
+  holder.__mlnbColumns = true;
+  const listener = () => {
+    if (!ctx.root.isConnected) {
+      model.off?.('change:columns', listener);
+      holder.__mlnbColumns = false;
+      return;
+    }
+    if (model.get('plot') === 'parallel' && !(model.get('axes') || []).length) {
+      redraw();
+    }
+  };
+  model.on('change:columns', listener);
 }

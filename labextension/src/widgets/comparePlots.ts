@@ -25,6 +25,7 @@ import {
   svgEl,
   themeOf,
   viridis,
+  watchColumns,
   watchTheme,
 } from './comparePlotKit';
 
@@ -349,13 +350,15 @@ const DRAWERS: Record<string, (ctx: PlotContext) => void> = {
 
 function run(name: string, ctx: PlotContext): void {
   decorateTabs(ctx);
-  watchTheme(ctx, () => {
+  const redraw = () => {
     if (!ctx.state || !ctx.state.n) return;
     ctx.controls.replaceChildren();
     ctx.plotEl.replaceChildren();
     const current = ctx.model.get('plot');
     run(DRAWERS[current] ? current : 'parallel', ctx);
-  });
+  };
+  watchTheme(ctx, redraw);
+  watchColumns(ctx, redraw);
   DRAWERS[name](ctx);
 }
 
