@@ -79,16 +79,16 @@ def test_compare_plots_defaults_missing_band_captions_and_themes(lab):
     assert page.locator('.mlnb-tab[data-plot="scatter"]').get_attribute("aria-pressed") == "false"
 
     root = page.locator(".mlnb-compare-root")
-    for theme in ("light", "dark"):
+    for theme in ("light", "JupyterLab Dark High Contrast", "dark"):
         before = _drawn_at(page)
         lab.set_theme(theme)
-        if theme == "dark":  # the canvas is drawn again with the dark theme's colours
+        if theme != "light":  # the canvas is drawn again with the new theme's colours
             page.wait_for_function(
                 "(b) => document.querySelector('.mlnb-compare-root').dataset.plotDrawnAt !== b", arg=before
             )
         root.scroll_into_view_if_needed()
         assert lab.axe(PLOT_PARTS) == [], theme
-        lab.screenshot(f"parallel-{theme}", root)
+        lab.screenshot(f"parallel-{theme.split()[-1].lower()}", root)
 
     # the table shows f1 first: the automatic axes follow, f1 is the primary metric now
     lab.run_cell(2)
