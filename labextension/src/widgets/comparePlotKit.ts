@@ -187,7 +187,7 @@ export function scaleFor(key: string, col: Column, rows: ArrayLike<number>): Sca
       .map((c, r) => ({ v: r, label: clip(c, 14) }))
       .filter(t => t.v % every === 0 || t.v === k - 1);
     return k === 1 || lo === hi
-      ? { ...base, values: raw, log: false, lo: lo - 1, hi: hi + 1, ticks: ticks.filter(t => t.v === lo) }
+      ? { ...base, values: raw, log: false, lo: lo - 1, hi: hi + 1, ticks: [{ v: lo, label: clip(categories[lo], 14) }] }
       : { ...base, values: raw, log: false, lo: 0, hi: k - 1, ticks };
   }
   if (positive && hi / lo >= 100 && skewed(raw, rows, hi)) {
