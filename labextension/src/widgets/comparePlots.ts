@@ -11,7 +11,6 @@ import {
   PlotContext,
   caption,
   clip,
-  decorateTabs,
   emptyNote,
   focusRows,
   frameAxes,
@@ -25,9 +24,8 @@ import {
   svgEl,
   themeOf,
   viridis,
-  watchColumns,
-  watchTheme,
 } from './comparePlotKit';
+import { decorateTabs, watchColumns, watchTheme } from './comparePlotHooks';
 
 export { applyBrushes, drawParallel };
 export { MAX_LINES } from './comparePlotParallel';
