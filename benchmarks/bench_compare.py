@@ -4,7 +4,12 @@ Prints the Python-side time to the first render payload (target <= 300 ms), the 
 full payload the front end asks for next, their sizes on the wire (binary buffers + JSON), and
 the ratio against a naive payload of one JSON dict per row (what a per-cell widget would send).
 
-    .venv/bin/python benchmarks/bench_compare.py [--runs 10000] [--store DIR]
+With ``--browser`` it also measures end to end in a real JupyterLab in headless Chromium
+(``compare_e2e.py``): from the cell's execution request to a rendered table with metric columns
+and a drawn parallel-coordinates plot, for a first call (cold kernel: imports included) and a
+second call in the same kernel (target <= 1 s).  Build the lab extension first (``jlpm build``).
+
+    .venv/bin/python benchmarks/bench_compare.py [--runs 10000] [--store DIR] [--browser]
 
 ``--store`` keeps the generated store between invocations (building it takes ~25 s).
 """
@@ -115,10 +120,41 @@ def measure(store_dir: Path) -> dict:
     return out
 
 
+def browser(store_dir: Path) -> dict:
+    """End-to-end figures from ``compare_e2e.py`` run by pytest with the browser fixtures."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="mlnb-bench-e2e-") as tmp:
+        out = Path(tmp) / "e2e.json"
+        env = dict(os.environ, MLNB_BENCH_STORE=str(store_dir), MLNB_BENCH_OUT=str(out))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "tests.browser.conftest",
+                "-q",
+                "--rootdir",
+                str(root),
+                str(Path(__file__).with_name("compare_e2e.py")),
+            ],
+            cwd=root,
+            env=env,
+            check=True,
+        )
+        return json.loads(out.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument(
+        "--browser", action="store_true", help="also measure end to end in JupyterLab + Chromium"
+    )
     parser.add_argument("--_measure", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._measure is not None:  # child process: cold imports are really cold
@@ -171,6 +207,28 @@ def main() -> None:
     print(
         f"  static fallback (HTML + PNG plots): {r['static_s'] * 1000:.0f} ms, {r['static_bytes'] / 1024:.0f} KB"
     )
+    if args.browser:
+        load = os.getloadavg()[0]
+        e2e = browser(store_dir)
+        print("  end to end in JupyterLab + Chromium, from the cell's execution request [target <= 1 s]:")
+        cases = (
+            ("cold", "first call (cold kernel)"),
+            ("warm", "second call (warm)"),
+            ("view_only", "warm, view without fallback"),
+        )
+        for name, label in cases:
+            m = e2e[name]
+            print(
+                f"    {label:26}: table with metrics + parallel plot of the first {m['first_rows']} runs"
+                f" {m['first_ms']:.0f} ms; all {m['all_rows']} runs drawn {m['all_ms']:.0f} ms"
+                f" (last full render {m['render_ms']:.0f} ms, of which the parallel plot"
+                f" {m['plot_ms']:.0f} ms for {m['lines']} lines)"
+            )
+            print(
+                f"      the view's first render began at {m['view_ms']:.0f} ms (kernel: import, compare(),"
+                f" static fallback; transport; widget start-up) and took {m['first_render_ms']:.0f} ms"
+            )
+        print(f"    (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)")
     print(
         f"  (machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall times scale with it)"
     )
