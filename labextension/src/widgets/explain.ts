@@ -1,5 +1,6 @@
 // @ts-nocheck
 import "./explain.css";
+import { hideStaticFallback } from "./fallback";
 // mlnb explain panel: SHAP bar, beeswarm, waterfall and dependence plots drawn as SVG.
 // User strings (feature and class names) only ever go through textContent.
 
@@ -177,6 +178,7 @@ function select(options, value, onChange, cls) {
 
 function render({ model, el }) {
   el.classList.add("mlnb-explain");
+  hideStaticFallback(el, "explain"); // the static version above hides once this is drawn
   const draw = () => {
     const p = model.get("payload");
     el.replaceChildren();

@@ -1,5 +1,6 @@
 // @ts-nocheck
 import "./compare.css";
+import { hideStaticFallback } from "./fallback";
 // mlnb registry panel: versions table and alias history timeline of one registered model.
 // User strings (names, descriptions, aliases, users) are set with textContent only.
 
@@ -94,6 +95,7 @@ function timeline(model, root) {
 }
 
 function render({ model, el }) {
+  hideStaticFallback(el, "registry"); // the static version above hides once this is drawn
   const root = h("div", { class: "mlnb-compare-root mlnb-registry-root" });
   el.appendChild(root);
   const draw = () => {
