@@ -35,14 +35,19 @@ MARKER = "mlnb-fallback"
 _STATIC_KEYS = ("text/html", "image/png", "image/svg+xml", "text/markdown", "text/plain")
 
 _IMG = re.compile(r"<img\b([^>]*?)(/?)>", re.IGNORECASE)
+_CELL = re.compile(r"<(td|th)\b([^>]*)>", re.IGNORECASE)
 _STYLE = re.compile(r"""\bstyle\s*=\s*(["'])""", re.IGNORECASE)
 _TABLE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
 _IMG_RULES = "max-width:100%;height:auto;"
+_CELL_RULES = "white-space:nowrap;"  # a timestamp or an id on one line; the table scrolls instead
 _SCROLL = "overflow-x:auto;max-width:100%"
 
 
 def readable_html(html: str, kind: str) -> str:
     """``html`` wrapped for any viewer: wide tables scroll sideways, images fit the width.
+
+    Table cells do not wrap (a timestamp or a run id stays on one line); a table wider than
+    the output scrolls in its own box instead of widening the page.
 
     The wrapper carries the classes ``mlnb-fallback mlnb-fallback-<kind>`` that the live widget
     uses to find (and hide) its static sibling.  Only inline styles are added (a ``<style>``
@@ -50,18 +55,22 @@ def readable_html(html: str, kind: str) -> str:
     """
 
     def img(match: re.Match[str]) -> str:
-        attrs = match.group(1)
-        style = _STYLE.search(attrs)
-        if style:  # prepend to the existing style: its own rules still win where they overlap
-            at = style.end()
-            attrs = attrs[:at] + _IMG_RULES + attrs[at:]
-        else:
-            attrs = f' style="{_IMG_RULES}"' + attrs
-        return f"<img{attrs}{match.group(2)}>"
+        return f"<img{_with_style(match.group(1), _IMG_RULES)}{match.group(2)}>"
 
-    body = _IMG.sub(img, html)
+    def cell(match: re.Match[str]) -> str:
+        return f"<{match.group(1)}{_with_style(match.group(2), _CELL_RULES)}>"
+
+    body = _CELL.sub(cell, _IMG.sub(img, html))
     body = _TABLE.sub(lambda m: f'<div class="{MARKER}-scroll" style="{_SCROLL}">{m.group(0)}</div>', body)
     return f'<div class="{MARKER} {MARKER}-{kind}" style="max-width:100%;overflow-x:auto">{body}</div>'
+
+
+def _with_style(attrs: str, rules: str) -> str:
+    """Tag attributes with ``rules`` first in their style (the tag's own rules still win)."""
+    style = _STYLE.search(attrs)
+    if style:
+        return attrs[: style.end()] + rules + attrs[style.end() :]
+    return f' style="{rules}"' + attrs
 
 
 def split_bundle(bundle: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
