@@ -155,7 +155,7 @@ for i, C in enumerate([0.1, 1.0, 10.0]):
 mlnb.register_model(info.model_uri, "churn")
 """
 PANEL_CELLS = {
-    1: ("compare", "mlnb.compare()", '[data-mlnb-live="compare"]'),
+    1: ("compare", "cmp = mlnb.compare()\ncmp", '[data-mlnb-live="compare"]'),
     2: ("registry", "display(mlnb.registry_panel('churn'))", '[data-mlnb-live="registry"]'),
     3: ("explain", "mlnb.explain(model, X, run=False)", '[data-mlnb-live="explain"]'),
 }
@@ -234,6 +234,21 @@ def test_live_lab_shows_each_panel_once(lab):
     lab.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
     lab.page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
     _assert_one_live_version(lab, cells, "after reloading")
+
+    # closing a panel removes its live view: its static version is what remains
+    lab.page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".requestExecute({ code: 'cmp.close()' }).done"
+    )
+    lab.page.wait_for_function(
+        """() => {
+            const c = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')[1];
+            const s = c.querySelector('.mlnb-fallback-compare');
+            return s && s.getBoundingClientRect().height > 0 && !c.querySelector('[data-mlnb-live]');
+        }""",
+        timeout=30_000,
+    )
+    _assert_one_live_version(lab, [2, 3], "after closing the compare panel")
 
     # a new kernel has none of the widgets: each panel's static version shows instead
     lab.command("kernelmenu:restart", wait=False)

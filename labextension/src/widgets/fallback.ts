@@ -41,11 +41,13 @@ export function findStaticSibling(el: HTMLElement, kind: string): HTMLElement | 
 
 /**
  * Hide the static version of this widget's panel once the widget is drawn; call it once in a
- * widget's `render({ model, el })`. Returns a cleanup that shows the static version again
- * (also done when the widget's element leaves the page while the static one stays).
+ * widget's `render({ model, el })`. The static version shows again when the widget's element
+ * leaves the page while the static one stays (the panel was closed). Returns a cleanup that
+ * stops watching and shows the static version again.
  */
 export function hideStaticFallback(el: HTMLElement, kind: string): () => void {
   let hidden: HTMLElement | null = null;
+  let watched: Element | null = null;
   let stopped = false;
   el.setAttribute(LIVE_ATTR, kind);
   const show = () => {
@@ -57,27 +59,34 @@ export function hideStaticFallback(el: HTMLElement, kind: string): () => void {
   };
   const check = () => {
     if (stopped) return;
+    if (hidden && !hidden.isConnected) hidden = null; // the host re-created that output
     if (!el.isConnected) {
-      // the view was removed (panel closed); if its static sibling is still shown on a page, restore it
-      if (hidden && hidden.isConnected) show();
+      show(); // the view was removed (the panel closed): the static version is what is left
       return;
     }
     if (hidden) return;
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) return; // not drawn (yet): keep the static version
     const sibling = findStaticSibling(el, kind);
-    if (sibling) {
-      sibling.style.display = "none";
-      sibling.setAttribute(HIDDEN_ATTR, kind);
-      hidden = sibling;
+    if (!sibling) return;
+    sibling.style.display = "none";
+    sibling.setAttribute(HIDDEN_ATTR, kind);
+    hidden = sibling;
+    const list = sibling.parentElement;
+    if (list && list !== watched && mutations) {
+      mutations.disconnect();
+      mutations.observe(list, { childList: true }); // outputs replaced or removed: look again
+      watched = list;
     }
   };
-  const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(check);
-  observer?.observe(el);
+  const sizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(check);
+  const mutations = typeof MutationObserver === "undefined" ? null : new MutationObserver(check);
+  sizes?.observe(el);
   requestAnimationFrame(check);
   return () => {
     stopped = true;
-    observer?.disconnect();
+    sizes?.disconnect();
+    mutations?.disconnect();
     show();
   };
 }
