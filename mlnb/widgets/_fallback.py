@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from html import unescape as html_unescape
 from typing import Any
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -35,19 +36,25 @@ MARKER = "mlnb-fallback"
 _STATIC_KEYS = ("text/html", "image/png", "image/svg+xml", "text/markdown", "text/plain")
 
 _IMG = re.compile(r"<img\b([^>]*?)(/?)>", re.IGNORECASE)
-_CELL = re.compile(r"<(td|th)\b([^>]*)>", re.IGNORECASE)
+_CELL = re.compile(r"<(td|th)\b([^>]*)>(.*?)</\1>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
 _STYLE = re.compile(r"""\bstyle\s*=\s*(["'])""", re.IGNORECASE)
 _TABLE = re.compile(r"<table\b.*?</table>", re.IGNORECASE | re.DOTALL)
 _IMG_RULES = "max-width:100%;height:auto;"
-_CELL_RULES = "white-space:nowrap;"  # a timestamp or an id on one line; the table scrolls instead
+# a short cell (a timestamp, an id, a number) stays on one line and the table scrolls instead;
+# a long text (a description) wraps in a column wide enough to read
+_SHORT_CELL = 40
+_CELL_RULES = "white-space:nowrap;"
+_LONG_CELL_RULES = "min-width:16em;"
 _SCROLL = "overflow-x:auto;max-width:100%"
 
 
 def readable_html(html: str, kind: str) -> str:
     """``html`` wrapped for any viewer: wide tables scroll sideways, images fit the width.
 
-    Table cells do not wrap (a timestamp or a run id stays on one line); a table wider than
-    the output scrolls in its own box instead of widening the page.
+    Short table cells do not wrap (a timestamp or a run id stays on one line), long texts wrap
+    in a readable column; a table wider than the output scrolls in its own box instead of
+    widening the page.
 
     The wrapper carries the classes ``mlnb-fallback mlnb-fallback-<kind>`` that the live widget
     uses to find (and hide) its static sibling.  Only inline styles are added (a ``<style>``
@@ -58,7 +65,9 @@ def readable_html(html: str, kind: str) -> str:
         return f"<img{_with_style(match.group(1), _IMG_RULES)}{match.group(2)}>"
 
     def cell(match: re.Match[str]) -> str:
-        return f"<{match.group(1)}{_with_style(match.group(2), _CELL_RULES)}>"
+        tag, attrs, inner = match.groups()
+        short = len(html_unescape(_TAGS.sub("", inner))) <= _SHORT_CELL
+        return f"<{tag}{_with_style(attrs, _CELL_RULES if short else _LONG_CELL_RULES)}>{inner}</{tag}>"
 
     body = _CELL.sub(cell, _IMG.sub(img, html))
     body = _TABLE.sub(lambda m: f'<div class="{MARKER}-scroll" style="{_SCROLL}">{m.group(0)}</div>', body)

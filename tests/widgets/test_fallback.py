@@ -18,7 +18,7 @@ XSS = "<img src=x onerror=alert(1)>"
 def test_readable_html_wraps_scrolls_tables_and_fits_images():
     html = (
         '<div><table><thead><tr><th style="border:1px solid">run</th></tr></thead>'
-        "<tbody><tr><td>2026-12-07 17:17:20</td></tr></tbody></table>"
+        f"<tbody><tr><td>2026-12-07 17:17:20</td><td>{'a long description ' * 4}</td></tr></tbody></table>"
         '<img alt="plot" src="data:image/png;base64,AAAA"/><img src="data:," style="width:9px"></div>'
     )
     out = readable_html(html, "compare")
@@ -29,6 +29,7 @@ def test_readable_html_wraps_scrolls_tables_and_fits_images():
     assert '<div class="mlnb-fallback-scroll" style="overflow-x:auto;max-width:100%"><table>' in out
     assert '<th style="white-space:nowrap;border:1px solid">run</th>' in out
     assert '<td style="white-space:nowrap;">2026-12-07 17:17:20</td>' in out
+    assert '<td style="min-width:16em;">a long description' in out  # long text wraps, readably
     assert "<thead>" in out and "<tbody>" in out  # not mistaken for cells
     # images shrink to the output's width; an image's own style is kept
     assert '<img style="max-width:100%;height:auto;" alt="plot"' in out
