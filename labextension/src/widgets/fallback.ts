@@ -12,10 +12,11 @@ export const HIDDEN_ATTR = "data-mlnb-fallback-hidden";
 export const LIVE_ATTR = "data-mlnb-live";
 
 // An output of one notebook cell in the hosts we know: JupyterLab / Notebook 7 (also the
-// nbconvert "lab" template), the classic notebook (also nbconvert "classic").
-const OUTPUT = ".jp-OutputArea-child, .output_area";
+// nbconvert "lab" template), the classic notebook (also nbconvert "classic"), VS Code's
+// notebook webview (one `.output_container` per output in a `.cell_container`).
+const OUTPUT = ".jp-OutputArea-child, .output_area, .output_container";
 // Never look past these: beyond them the previous sibling belongs to another cell.
-const BOUNDARY = ".jp-OutputArea, .output, .output_wrapper, .jp-Cell, .cell, .jp-Notebook, body";
+const BOUNDARY = ".jp-OutputArea, .output_wrapper, .cell_container, .jp-Cell, .cell, .jp-Notebook, body";
 const MAX_DEPTH = 16;
 
 function holdsFallback(node: Element | null, kind: string): node is HTMLElement {
