@@ -268,3 +268,88 @@ def test_live_lab_shows_each_panel_once(lab):
         got = state[str(i)] if str(i) in state else state[i]
         assert got["staticVisible"] == 1 and got["liveVisible"] == 0, f"without widgets: {got}"
     lab.screenshot("static-panels-after-restart")
+
+
+# -- the front-end helper in each host's output DOM ---------------------------------------
+HOSTS = """
+<div id="lab" class="jp-Notebook">
+  <div class="jp-Cell"><div class="jp-OutputArea">
+    <div class="jp-OutputArea-child"><div class="jp-OutputArea-output">
+      <div class="mlnb-fallback mlnb-fallback-compare">earlier cell's static</div></div></div>
+  </div></div>
+  <div class="jp-Cell"><div class="jp-OutputArea">
+    <div class="jp-OutputArea-child" id="lab-static"><div class="jp-OutputArea-output">
+      <div class="mlnb-fallback mlnb-fallback-compare">static</div></div></div>
+    <div class="jp-OutputArea-child"><div class="jp-OutputArea-output">
+      <div class="widget-vbox"><div class="widget-hbox">controls</div><div id="lab-live">live</div></div>
+    </div></div>
+  </div></div>
+  <div class="jp-Cell"><div class="jp-OutputArea">
+    <div class="jp-OutputArea-child"><div class="jp-OutputArea-output"><div id="lab-alone">a panel
+      displayed inside another widget: no static sibling</div></div></div>
+  </div></div>
+</div>
+<div id="classic" class="cell"><div class="output_wrapper"><div class="output">
+  <div class="output_area" id="classic-static"><div class="output_subarea">
+    <div class="mlnb-fallback mlnb-fallback-registry">static</div></div></div>
+  <div class="output_area"><div class="output_subarea jupyter-widgets"><div id="classic-live">live</div></div></div>
+</div></div></div>
+<div id="vscode" class="cell_container">
+  <div class="output_container" id="vscode-static"><div class="output">
+    <div class="mlnb-fallback mlnb-fallback-explain">static</div></div></div>
+  <div class="output_container"><div class="output"><div><div id="vscode-live">live</div></div></div></div>
+</div>
+<div id="other"><section><div class="mlnb-fallback mlnb-fallback-explain">another kind</div></section>
+  <section><div id="other-live">live</div></section></div>
+"""
+
+
+@pytest.fixture(scope="module")
+def helper_js() -> str:
+    import subprocess
+
+    esbuild = ROOT / "labextension" / "node_modules" / ".bin" / "esbuild"
+    if not esbuild.exists():
+        pytest.fail(f"{esbuild} is missing: install the lab extension's dev dependencies (jlpm)")
+    return subprocess.run(
+        [
+            str(esbuild),
+            str(ROOT / "labextension/src/widgets/fallback.ts"),
+            "--bundle",
+            "--format=iife",
+            "--global-name=mlnbFallback",
+            "--log-level=warning",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_helper_hides_only_its_own_static_sibling_in_each_host(browser, helper_js):
+    page = browser.new_page()
+    try:
+        page.set_content(f"<html><body>{HOSTS}</body></html>")
+        page.add_script_tag(content=helper_js)
+        hidden = page.evaluate(
+            """() => {
+                const H = window.mlnbFallback;
+                const live = [['lab-live', 'compare'], ['lab-alone', 'compare'], ['classic-live', 'registry'],
+                              ['vscode-live', 'explain'], ['other-live', 'compare']];
+                for (const [id, kind] of live) H.hideStaticFallback(document.getElementById(id), kind);
+                return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(
+                    [...document.querySelectorAll('[data-mlnb-fallback-hidden]')].map((e) => e.id)))));
+            }"""
+        )
+        # each host's static output (the whole output, prompt included) is hidden; the earlier
+        # cell's static, a panel without a sibling and a static of another kind are left alone
+        assert sorted(hidden) == ["classic-static", "lab-static", "vscode-static"]
+        assert page.locator("#lab-static").is_hidden()
+        assert page.get_by_text("earlier cell's static").is_visible()
+        assert page.get_by_text("another kind").is_visible()
+        # the live view leaves the page (its panel closed): the static version shows again
+        page.evaluate("() => document.getElementById('lab-live').remove()")
+        page.locator("#lab-static").wait_for(state="visible", timeout=5_000)
+        assert page.locator("#lab-static").get_attribute("data-mlnb-fallback-hidden") is None
+    finally:
+        page.close()
