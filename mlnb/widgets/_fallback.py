@@ -57,7 +57,9 @@ def readable_html(html: str, kind: str) -> str:
     widening the page.
 
     The wrapper carries the classes ``mlnb-fallback mlnb-fallback-<kind>`` that the live widget
-    uses to find (and hide) its static sibling.  Only inline styles are added (a ``<style>``
+    uses to find (and hide) its static sibling, and ``tex2jax_ignore mathjax_ignore`` so that
+    MathJax 2 (nbconvert's page) or 3 (JupyterLab) never typesets a run name such as
+    ``"$5 to $10"``.  Only inline styles are added (a ``<style>``
     element would leak into the rest of a JupyterLab page and is stripped by GitHub).
     """
 
@@ -71,7 +73,8 @@ def readable_html(html: str, kind: str) -> str:
 
     body = _CELL.sub(cell, _IMG.sub(img, html))
     body = _TABLE.sub(lambda m: f'<div class="{MARKER}-scroll" style="{_SCROLL}">{m.group(0)}</div>', body)
-    return f'<div class="{MARKER} {MARKER}-{kind}" style="max-width:100%;overflow-x:auto">{body}</div>'
+    classes = f"{MARKER} {MARKER}-{kind} tex2jax_ignore mathjax_ignore"
+    return f'<div class="{classes}" style="max-width:100%;overflow-x:auto">{body}</div>'
 
 
 def _with_style(attrs: str, rules: str) -> str:

@@ -147,7 +147,7 @@ df = mlnb.datasets.travel_churn(n_rows=200)
 X = df[["Age", "ServicesOpted"]].astype(float)
 y = df["Target"]
 for i, C in enumerate([0.1, 1.0, 10.0]):
-    with mlnb.start_run(run_name=f"run-{i}"):
+    with mlnb.start_run(run_name="$a^2$ costs $5" if i == 0 else f"run-{i}"):
         model = LogisticRegression(C=C).fit(X, y)
         mlnb.log_params({"C": C, "note": "x" * 60})
         mlnb.log_metric("acc", float(model.score(X, y)))
@@ -267,6 +267,10 @@ def test_live_lab_shows_each_panel_once(lab):
     for i in cells:
         got = state[str(i)] if str(i) in state else state[i]
         assert got["staticVisible"] == 1 and got["liveVisible"] == 0, f"without widgets: {got}"
+    # a run name with dollar signs stays text (MathJax typesets the rest of the page)
+    static_compare = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .mlnb-fallback-compare")
+    static_compare.get_by_text("$a^2$ costs $5").wait_for()
+    assert static_compare.locator("mjx-container, .MathJax").count() == 0
     lab.screenshot("static-panels-after-restart")
 
 

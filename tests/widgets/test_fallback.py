@@ -23,7 +23,7 @@ def test_readable_html_wraps_scrolls_tables_and_fits_images():
     )
     out = readable_html(html, "compare")
     assert out.startswith(
-        '<div class="mlnb-fallback mlnb-fallback-compare" style="max-width:100%;overflow-x:auto">'
+        '<div class="mlnb-fallback mlnb-fallback-compare tex2jax_ignore mathjax_ignore" style="max-width:100%;overflow-x:auto">'
     )
     # the table sits in its own horizontal scroll box; cells keep one line
     assert '<div class="mlnb-fallback-scroll" style="overflow-x:auto;max-width:100%"><table>' in out
@@ -76,7 +76,9 @@ def test_a_shell_without_a_kernel_shows_the_static_version_only(store, shell):
         assert WIDGET_VIEW not in static.data
         assert static.metadata == {"mlnb": {"fallback": "compare"}}
         html = static.data["text/html"]
-        assert html.startswith('<div class="mlnb-fallback mlnb-fallback-compare"')
+        assert html.startswith(
+            '<div class="mlnb-fallback mlnb-fallback-compare tex2jax_ignore mathjax_ignore"'
+        )
         assert "mlnb compare: 2 runs" in html
         assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
         assert static.data["text/plain"] == repr(panel)
