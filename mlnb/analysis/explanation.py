@@ -362,6 +362,15 @@ class Explanation:
             bundle.update({k: v for k, v in (widget_bundle or {}).items() if k != "text/plain"})
         return bundle
 
+    def _ipython_display_(self) -> None:
+        # the panel shows itself (static version + live widget, see mlnb.widgets._fallback)
+        from IPython.display import display
+
+        if self._view is not None:
+            display(self._view(self))
+        else:
+            display(self._static_bundle(), raw=True)
+
     def __repr__(self) -> str:
         shape = "x".join(str(s) for s in self.values.shape)
         top = ", ".join(f"{k}={_format.number(float(v))}" for k, v in self.importance().head(3).items())

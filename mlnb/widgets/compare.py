@@ -24,7 +24,7 @@ import traitlets as tl
 from mlnb.entities import Experiment, ViewType
 from mlnb.errors import MlnbError
 from mlnb.tracking.state import get_store
-from mlnb.widgets import _base
+from mlnb.widgets import _base, _fallback
 from mlnb.widgets._compare_data import RunTable, payload, table_from_search
 
 FIRST_PAGE = 1000
@@ -351,6 +351,8 @@ class ComparePanel(w.VBox):
         return {"metric": key, "series": series}
 
     # -- static fallback -------------------------------------------------------------------
+    _ipython_display_ = _fallback.display_method("compare")  # static version + live widget
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         from mlnb.widgets._compare_static import render_html
 

@@ -15,6 +15,7 @@ import traitlets as tl
 from mlnb.analysis.explain import explain as _explain
 from mlnb.analysis.explanation import Explanation
 from mlnb.widgets._base import STATIC
+from mlnb.widgets._fallback import display_method
 
 
 class ExplainPanel(anywidget.AnyWidget):
@@ -31,6 +32,8 @@ class ExplainPanel(anywidget.AnyWidget):
     output_index = tl.Int(0).tag(sync=True)
     row = tl.Int(0).tag(sync=True)
     feature = tl.Int(0).tag(sync=True)
+
+    _ipython_display_ = display_method("explain", lambda panel: panel.explanation._static_bundle())
 
     def __init__(self, explanation: Explanation, *, max_rows: int = 1000, **kwargs: Any) -> None:
         payload = explanation.payload(max_rows=max_rows)

@@ -23,7 +23,7 @@ from mlnb.registry import gates as _gates
 from mlnb.registry import stages as _stages
 from mlnb.registry import versions as _versions
 from mlnb.tracking.state import get_store
-from mlnb.widgets import _base
+from mlnb.widgets import _base, _fallback
 
 STAGES = ("None", "Staging", "Production", "Archived")
 
@@ -363,6 +363,8 @@ class RegistryPanel(w.VBox):
         super().close()
 
     # -- static fallback -------------------------------------------------------------------
+    _ipython_display_ = _fallback.display_method("registry")  # static version + live widget
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         from mlnb.widgets._registry_static import render_html
 

@@ -6,10 +6,12 @@ import "./compare.css";
 import { h, decode, sortOrder } from "./compareData";
 import { renderTable } from "./compareTable";
 import { PLOTS, DRAW, drawParallel } from "./comparePlots";
+import { hideStaticFallback } from "./fallback";
 
 // -- the widget -----------------------------------------------------------------------------
 function render({ model, el }) {
   el.classList.add("mlnb-compare");
+  hideStaticFallback(el, "compare"); // the static version above hides once this is drawn
   const root = h("div", { class: "mlnb-compare-root" });
   const banner = h("div", { class: "mlnb-banner" });
   const tableEl = h("div", { class: "mlnb-table" });

@@ -3,6 +3,7 @@ import './explain.css';
 // User strings (feature and class names) only ever go through textContent. Colours are CSS
 // classes (explain.css) built from JupyterLab's theme variables.
 import { h } from '../dom';
+import { hideStaticFallback } from './fallback';
 import { formatCount, formatDelta, formatNumber } from '../format';
 import { RenderProps, WidgetModel, svg } from './panelKit';
 
@@ -255,6 +256,7 @@ function isPayload(p: ExplainState['payload']): p is Payload {
 }
 
 function render({ model, el }: RenderProps<ExplainState>): () => void {
+  hideStaticFallback(el, 'explain'); // the static version above hides once this is drawn
   el.classList.add('mlnb-explain');
   const draw = (): void => {
     const p = model.get('payload');

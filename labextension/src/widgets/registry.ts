@@ -2,6 +2,7 @@ import './registry.css';
 // mlnb registry panel: versions table and alias history timeline of one registered model.
 // User strings (names, descriptions, aliases, users) reach the page through textContent only.
 import { h } from '../dom';
+import { hideStaticFallback } from './fallback';
 import { formatCount, formatNumber, formatTimestamp, shortId } from '../format';
 import { RenderProps, WidgetModel, svg } from './panelKit';
 
@@ -205,6 +206,7 @@ function title(info: ModelInfo, versions: VersionRow[]): HTMLElement {
 }
 
 function render({ model, el }: RenderProps<RegistryState>): () => void {
+  hideStaticFallback(el, 'registry'); // the static version above hides once this is drawn
   const root = h('div', { class: 'mlnb-registry-root' });
   el.appendChild(root);
   const draw = (): void => {
