@@ -95,6 +95,11 @@ def _gc(args: argparse.Namespace) -> int:
     report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
     print(f"{verb} {len(report.purged_runs)} deleted run(s) and {len(report.removed_files)} orphan file(s)")
+    from mlnb.display.format import size
+
+    freed = "would free" if args.dry_run else "freed"
+    left = size(report.remaining_bytes)
+    print(f"{freed} {size(report.freed_bytes)}; artifacts hold {left} (shared files counted once)")
     if report.kept_for_registry:
         print(f"kept {report.kept_for_registry} deleted run(s) whose models are registered versions")
     for path in report.removed_files:

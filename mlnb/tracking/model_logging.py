@@ -154,9 +154,7 @@ def share_model(run: str, source: str, name: str, *, attribute: str | None = Non
         Nothing is logged at ``source`` in that run.
     """
     if attribute is not None and attribute not in SHARED_ATTRIBUTES:
-        raise InvalidParameter(
-            f"a shared model can select {', '.join(SHARED_ATTRIBUTES)}, not {attribute!r}"
-        )
+        raise InvalidParameter(f"a shared model can select {', '.join(SHARED_ATTRIBUTES)}, not {attribute!r}")
     source, name = check_relpath(source), check_relpath(name)
     store = get_store()
     raw = store.get_run(run).data.tags.get(model_tag(source))
