@@ -109,6 +109,16 @@ def test_a_search_cv_cell_stores_the_best_estimator_once(shell) -> None:
         loaded = mlnb.load_model(f"runs:/{run_id}/{path}")
         assert type(loaded) is type(grid)
         np.testing.assert_array_equal(loaded.predict(X_test), grid.predict(X_test))
+    # the sidebar's run detail lists every path and its files; a registered best estimator loads as one
+    from mlnb.jupyter.views import get_run
+
+    detail = get_run(store, run_id)
+    assert {"grid", "model", "best_estimator"} <= {m["name"] for m in detail["models"]}
+    listed = {a["path"] for a in detail["artifacts"]}
+    assert {"grid/model.skops", "model/model.skops", "best_estimator/model.skops"} <= listed
+    version = mlnb.register_model(f"runs:/{run_id}/best_estimator", "best-of-grid")
+    registered = mlnb.load_model(f"models:/best-of-grid/{version.version}")
+    assert type(registered) is type(grid.best_estimator_)
     assert verify(store).ok
 
 
