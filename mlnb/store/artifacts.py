@@ -118,7 +118,7 @@ def _link(source: Path, dest: Path) -> bool:
     file system has no hard links (the caller copies instead)."""
     tmp = dest.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}"
     try:
-        os.link(source, tmp, follow_symlinks=False)
+        os.link(source, tmp)  # ``source`` is a resolved path inside the run (verified_path)
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.ENOENT, errno.ENOTDIR):
             raise

@@ -212,7 +212,7 @@ def test_sharing_copies_where_the_file_system_has_no_hard_links(store, monkeypat
     assert verify(get_store()).ok
 
 
-def test_gc_frees_shared_bytes_once_with_the_last_path(shell) -> None:
+def test_gc_frees_shared_bytes_once_with_the_last_path(shell, capsys) -> None:
     run(shell, FOREST)
     run(
         shell,
@@ -230,6 +230,12 @@ def test_gc_frees_shared_bytes_once_with_the_last_path(shell) -> None:
     total = artifact_bytes(store)
     assert total == disk_bytes(store.artifact_root)[0]
     mlnb.delete_run(gone)
+    from mlnb.cli import main
+    from mlnb.display.format import size
+
+    assert main(["--store", str(store.location.root), "gc", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert f"would free {size(gone_unique)}; artifacts hold {size(total - gone_unique)}" in printed
     dry = gc(store, dry_run=True)
     assert dry.purged_runs == [gone]
     assert dry.freed_bytes == gone_unique  # shared bytes counted once
