@@ -155,6 +155,9 @@ def _gc(args: argparse.Namespace) -> int:
     verb = "would purge" if args.dry_run else "purged"
     purged = fmt.count(len(report.purged_runs), "deleted run")
     print(f"{verb} {purged} and {fmt.count(len(report.removed_files), 'orphan file')}")
+    freed = "would free" if args.dry_run else "freed"
+    left = fmt.size(report.remaining_bytes)
+    print(f"{freed} {fmt.size(report.freed_bytes)}; artifacts hold {left} (shared files counted once)")
     if report.kept_for_registry:
         kept = fmt.count(report.kept_for_registry, "deleted run")
         print(f"kept {kept} whose models are registered versions")

@@ -195,9 +195,10 @@ def log_children(search: Any, parent_run_id: str, config: AutologConfig, train: 
 
 def log_estimator_model(fit: Fit, config: AutologConfig, warnings: list[str]) -> None:
     """The fitted estimator as the run's ``model`` (skops unless the user chose pickle); a search
-    CV's refitted best estimator also as ``best_estimator``, as MLflow's autolog logs it."""
+    CV's refitted best estimator also as ``best_estimator``, as MLflow's autolog logs it (sharing
+    the search's files: its bytes are stored once, inside the search)."""
     from mlnb.errors import MlnbError
-    from mlnb.tracking.model_logging import log_model
+    from mlnb.tracking.model_logging import log_model, share_model
 
     head = head_rows(fit.X)
     example = head if config.log_input_examples else None
@@ -207,6 +208,12 @@ def log_estimator_model(fit: Fit, config: AutologConfig, warnings: list[str]) ->
         models.append(("best_estimator", best))
     info = None
     for path, estimator in models:
+        if path == "best_estimator" and info is not None:
+            try:
+                share_model(fit.run_id, "model", path, attribute="best_estimator_")
+            except MlnbError as exc:
+                warnings.append(f"{path} of {type(estimator).__name__} not logged: {exc}")
+            continue
         signature = None
         if (
             config.log_model_signatures

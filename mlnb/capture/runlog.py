@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlnb.capture import metrics as metric_rules
 from mlnb.capture import outputs, searchcv
@@ -193,13 +193,25 @@ def foreign_type(estimator: Any) -> str | None:
     return None
 
 
+class Alias(NamedTuple):
+    """A model path that shares the files of another one instead of holding a copy."""
+
+    name: str  # the second path: ``model``, ``best_estimator``, ``<search>_best_estimator``
+    source: str  # the path whose files it shares
+    attribute: str | None  # what loading selects from the shared object (``best_estimator_``)
+    estimator: Any  # saved on its own if ``source`` could not be saved
+    X: Any
+
+
 def plan_models(
     fitted: list[_Fitted], allow_pickle: bool = False, problems: list[str] | None = None
-) -> tuple[list[tuple[Any, str, Any]], str | None]:
-    """(estimator, artifact path, fit X) to save, and the path ``model`` copies (one estimator).
+) -> tuple[list[tuple[Any, str, Any]], list[Alias]]:
+    """(estimator, artifact path, fit X) to save, and the paths that share a saved one's files.
 
-    Estimators that visibly hold a type skops cannot load are left out (with a message in
-    ``problems``) unless ``allow_pickle``.
+    A single-model cell's ``model`` shares the files of the estimator's own name; a search CV's
+    refitted best estimator is stored once, inside the saved search, and its ``best_estimator``
+    path shares the search's files.  Estimators that visibly hold a type skops cannot load are
+    left out (with a message in ``problems``) unless ``allow_pickle``.
     """
     single = len(fitted) == 1
     if not allow_pickle:
@@ -215,20 +227,21 @@ def plan_models(
                 )
         fitted = kept
     jobs: list[tuple[Any, str, Any]] = []
+    aliases: list[Alias] = []
     for item in fitted:
-        if item.bound:
-            jobs.append((item.estimator, item.name, item.X))
+        saved_as = item.name if item.bound else ("model" if single else None)
+        if saved_as is not None:
+            jobs.append((item.estimator, saved_as, item.X))
+        if single and item.bound and item.name != "model":
+            aliases.append(Alias("model", item.name, None, item.estimator, item.X))
         best = getattr(item.estimator, "best_estimator_", None)
         if searchcv.is_search(item.estimator) and best is not None:
             name = "best_estimator" if single else f"{item.name}_best_estimator"
-            jobs.append((best, name, item.X))
-    alias_of = None
-    if single and fitted and fitted[0].name != "model":
-        if fitted[0].bound:
-            alias_of = fitted[0].name
-        else:
-            jobs.append((fitted[0].estimator, "model", fitted[0].X))
-    return jobs, alias_of
+            if saved_as is None:
+                jobs.append((best, name, item.X))
+            else:
+                aliases.append(Alias(name, saved_as, "best_estimator_", best, item.X))
+    return jobs, aliases
 
 
 def prediction_samples(session: TrackSession) -> dict[int, Any]:
@@ -248,24 +261,24 @@ def prediction_samples(session: TrackSession) -> dict[int, Any]:
 def write_models(
     run_id: str,
     jobs: list[tuple[Any, str, Any]],
-    alias_of: str | None,
+    aliases: list[Alias],
     allow_pickle: bool,
     samples: dict[int, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Save the models; returns (saved artifact paths, problems).  ``model`` is a file copy.
+    """Save the models, then the aliases (sharing the saved files); returns (saved paths, problems).
 
     ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature.
     """
     try:
-        from mlnb.tracking.model_logging import log_model, model_tag
+        from mlnb.tracking.model_logging import log_model, share_model
     except ImportError:  # model logging not part of this build
         return [], []
     from mlnb.errors import UnsupportedModel
-    from mlnb.store.artifacts import verified_path, write_files
 
     saved, problems = [], []
     profiles: dict[int, bytes] = {}
-    for estimator, name, X in jobs:
+
+    def save(estimator: Any, name: str, X: Any) -> None:
         try:
             log_model(
                 estimator,
@@ -279,16 +292,17 @@ def write_models(
             )
         except UnsupportedModel as exc:
             problems.append(f"model {name!r} not saved: {exc}")
-            continue
+            return
         saved.append(name)
-    if alias_of is not None and alias_of in saved:
-        store = _store()
-        rows = store.artifact_rows(run_id, alias_of)
-        files = [("model" + path[len(alias_of) :], verified_path(store, run_id, path)) for path in rows]
-        write_files(store, run_id, files)
-        record = store.get_run(run_id).data.tags[model_tag(alias_of)]
-        store.log_batch(run_id, tags={model_tag("model"): record}, buffered=False)
-        saved.append("model")
+
+    for estimator, name, X in jobs:
+        save(estimator, name, X)
+    for alias in aliases:
+        if alias.source in saved:
+            share_model(run_id, alias.source, alias.name, attribute=alias.attribute)
+            saved.append(alias.name)
+        elif alias.attribute is not None:  # the search could not be saved: its best estimator alone
+            save(alias.estimator, alias.name, alias.X)
     return saved, problems
 
 

@@ -225,21 +225,21 @@ class TrackSession:
             )
         self._step("search runs", lambda: log.log_searches(self, fitted))
         self._step("artifacts", lambda: log.log_artifacts(self, error))
-        jobs, alias_of = planned or ([], None)
+        jobs, aliases = planned or ([], [])
         if jobs:
             samples = self._step("prediction samples", lambda: log.prediction_samples(self)) or {}
-            names = [name for _, name, _ in jobs] + (["model"] if alias_of else [])
+            names = [name for _, name, _ in jobs] + [alias.name for alias in aliases]
             self.result.models = [
                 {"name": n, "uri": f"runs:/{self.run_id}/{n}", "flavor": "sklearn"} for n in names
             ]
-            self._write_in_background(jobs, alias_of, status, error, samples)
+            self._write_in_background(jobs, aliases, status, error, samples)
         else:
             self._step("ending the run", lambda: self._end(status, error))
         self.warnings = self.result.warnings
         return self.result
 
     def _write_in_background(
-        self, jobs: list[Any], alias_of: str | None, status: str, error: Any, samples: dict[int, Any]
+        self, jobs: list[Any], aliases: list[Any], status: str, error: Any, samples: dict[int, Any]
     ) -> None:
         """Save models while the kernel is idle; the next cell waits for them (:func:`wait`).
 
@@ -261,7 +261,7 @@ class TrackSession:
             gc.disable()
             try:
                 _saved, problems = log.write_models(
-                    self.run_id, jobs, alias_of, self.options.allow_pickle, samples
+                    self.run_id, jobs, aliases, self.options.allow_pickle, samples
                 )
             except Exception as exc:
                 problems = [f"saving models failed ({type(exc).__name__}: {exc})"]

@@ -31,7 +31,7 @@ from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel, set_uri_opene
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.model_logging import model_tag
+from mlnb.tracking.model_logging import SHARED_ATTRIBUTES, model_tag
 from mlnb.tracking.state import get_store
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
@@ -49,6 +49,8 @@ class VerifiedModel:
     trusted_types: list[str] | None
     flavor: str = "sklearn"
     in_store: bool = True
+    # a path sharing a search CV's files (``best_estimator``) loads this attribute of the object
+    attribute: str | None = None
 
     @property
     def signature(self) -> dict[str, Any] | None:
@@ -97,6 +99,7 @@ def verify_model(model_uri: str) -> VerifiedModel:
         serialization=record["serialization"],
         trusted_types=list(record.get("trusted_types") or []),
         flavor=record.get("flavor", "sklearn"),
+        attribute=record.get("attribute"),
     )
 
 
@@ -177,6 +180,18 @@ def pickle_allowed(model: VerifiedModel, allow_pickle: bool | None) -> bool:
 
 def load_verified(model: VerifiedModel, *, allow_pickle: bool | None = None) -> Any:
     """Deserialize a verified model with the database's serialization and trusted types."""
+    loaded = _deserialize(model, allow_pickle)
+    if model.attribute is None:
+        return loaded
+    if model.attribute not in SHARED_ATTRIBUTES or not hasattr(loaded, model.attribute):
+        raise IntegrityError(
+            f"the model {model.uri} is recorded as the {model.attribute!r} of a shared model, which "
+            f"its {type(loaded).__name__} does not have; log the model again"
+        )
+    return getattr(loaded, model.attribute)
+
+
+def _deserialize(model: VerifiedModel, allow_pickle: bool | None) -> Any:
     if model.flavor != "sklearn":
         raise InvalidParameter(
             f"the model {model.uri} is a {model.flavor} model, not a scikit-learn one; load it "

@@ -1,9 +1,17 @@
-"""Artifact files: atomic writes (temp -> fsync -> rename -> row with sha256), verified reads."""
+"""Artifact files: atomic writes (temp -> fsync -> rename -> row with sha256), verified reads.
+
+A second path for files the run already holds (a model's ``model`` alias) is a hard link
+(:func:`link_files`): both paths have their own row with the same sha256 and name the same bytes
+on disk.  Every write replaces a path by renaming a new file over it, so rewriting one path never
+changes the other; removing one path (``mlnb gc``) frees the bytes only with the last link.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -103,6 +111,62 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
         _fsync_dir(directory)
     with store.atomic() as conn:
         store.record_artifacts(conn, run_id, rows)
+
+
+def _link(source: Path, dest: Path) -> bool:
+    """Make ``dest`` a hard link to ``source`` (atomically, replacing ``dest``); False where the
+    file system has no hard links (the caller copies instead)."""
+    tmp = dest.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+    try:
+        os.link(source, tmp)  # ``source`` is a resolved path inside the run (verified_path)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOENT, errno.ENOTDIR):
+            raise
+        return False  # EXDEV, EPERM, ENOTSUP, EMLINK, ...: no link here
+    try:
+        if dest.exists() and os.path.samefile(dest, tmp):
+            os.unlink(tmp)  # already this file (rename() would keep both names)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[str]:
+    """Record every file of the run's directory ``source`` also below ``target``, sharing its bytes.
+
+    Each file is checked against its recorded sha256 first and then hard-linked (copied where the
+    file system cannot link), so the new rows name exactly the verified bytes.  Returns the new
+    paths.  Like :func:`write_files`, the files are durable before the rows are committed.
+    """
+    store._check_writable(run_id)
+    source, target = check_relpath(source), check_relpath(target)
+    rows = store.artifact_rows(run_id, source)
+    if not rows:
+        raise ArtifactNotFound(f"run {run_id} has no artifact at {source!r} to share with {target!r}")
+    new_rows = []
+    directories: dict[Path, None] = {}
+    for rel, (sha, size) in rows.items():
+        dest_rel = target + rel[len(source) :]
+        src = verified_path(store, run_id, rel)
+        dest = _destination(store, run_id, check_relpath(dest_rel))
+        if not _link(src, dest):
+            with open(src, "rb") as fh:
+                copied = _write_file(dest, fh)
+            if copied != (sha, size):
+                raise IntegrityError(f"artifact {rel!r} of run {run_id} changed while it was copied")
+        directories[dest.parent] = None
+        new_rows.append((dest_rel, sha, size))
+    for directory in directories:
+        _fsync_dir(directory)
+    with store.atomic() as conn:
+        store.record_artifacts(conn, run_id, new_rows)
+    return [p for p, _sha, _size in new_rows]
 
 
 def verified_path(store: SqlStore, run_id: str, rel: str) -> Path:

@@ -148,13 +148,19 @@ def verify(store: SqlStore) -> VerifyReport:
     report.runs = len(statuses)
     report.artifacts = len(rows)
     recorded: dict[str, set[str]] = {}
+    # paths that share one file (hard links) are each checked, the file's bytes read once
+    hashed: dict[tuple[int, int, int, int], tuple[str, int]] = {}
     for run_id, path, sha, size in rows:
         recorded.setdefault(run_id, set()).add(path)
         full = store.run_dir(run_id).joinpath(*path.split("/"))
         if not full.is_file() or full.is_symlink():
             report.problems.append(f"artifact {run_id}/{path}: file missing")
             continue
-        actual, actual_size = sha256_file(full)
+        st = full.stat()
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in hashed:
+            hashed[key] = sha256_file(full)
+        actual, actual_size = hashed[key]
         if actual != sha or actual_size != size:
             report.problems.append(f"artifact {run_id}/{path}: content does not match its sha256")
     root = store.artifact_root
@@ -174,15 +180,62 @@ def verify(store: SqlStore) -> VerifyReport:
     return report
 
 
+def _inode(path: Path) -> tuple[tuple[int, int], int, int] | None:
+    """``((device, inode), size, link count)`` of a regular file (not following a symlink)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino), st.st_size, st.st_nlink
+
+
+def disk_bytes(paths: list[Path]) -> int:
+    """Bytes the files at ``paths`` occupy, each file counted once however many links name it."""
+    seen: dict[tuple[int, int], int] = {}
+    for path in paths:
+        found = _inode(path)
+        if found is not None:
+            seen[found[0]] = found[1]
+    return sum(seen.values())
+
+
+def _freed_bytes(paths: list[Path]) -> int:
+    """Bytes removing ``paths`` frees: a file's bytes only when every link to it is among them."""
+    removed: dict[tuple[int, int], list[int]] = {}
+    for path in paths:
+        found = _inode(path)
+        if found is not None:
+            key, size, links = found
+            entry = removed.setdefault(key, [size, links, 0])
+            entry[2] += 1
+    return sum(size for size, links, count in removed.values() if count >= links)
+
+
+def artifact_bytes(store: SqlStore) -> int:
+    """Bytes under the store's artifact directory, shared (hard-linked) files counted once."""
+    root = store.artifact_root
+    if not root.is_dir():
+        return 0
+    return disk_bytes([full for _rel, full in _files_under(root)])
+
+
 @dataclass
 class GcReport:
     purged_runs: list[str] = field(default_factory=list)
     kept_for_registry: int = 0
     removed_files: list[str] = field(default_factory=list)
+    # bytes the removals free (a file shared by several paths only once its last path goes)
+    freed_bytes: int = 0
+    # bytes under the artifact directory afterwards (as it would be, for a dry run)
+    remaining_bytes: int = 0
 
 
 def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcReport:
-    """Purge deleted runs (rows and files) and files that no artifact row records."""
+    """Purge deleted runs (rows and files) and files that no artifact row records.
+
+    Paths that share one file (a model and its alias, hard links) are removed together with their
+    run; the bytes are freed with the last link, and the report counts every file once.
+    """
     from mlnb.store._common import now_ms
 
     report = GcReport()
@@ -207,6 +260,11 @@ def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcR
         ).scalar_one()
     report.purged_runs = doomed
     report.kept_for_registry = kept
+    before = artifact_bytes(store)
+    removing: list[Path] = []
+    for rid in doomed if dry_run else ():
+        if store.run_dir(rid).is_dir():
+            removing += [full for _rel, full in _files_under(store.run_dir(rid))]
     if not dry_run and doomed:
         with store.atomic() as conn:
             for table in (t.metrics, t.latest_metrics, t.params, t.tags, t.artifacts, t.inputs):
@@ -227,6 +285,7 @@ def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcR
             if entry.name not in statuses:
                 if entry.name not in doomed:
                     report.removed_files.append(entry.name + "/")
+                    removing += [full for _rel, full in _files_under(entry)]
                     if not dry_run:
                         shutil.rmtree(entry, ignore_errors=True)
                 continue
@@ -237,6 +296,13 @@ def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcR
                 if statuses[entry.name] == RunStatus.RUNNING and not (is_tmp and full.stat().st_mtime < old):
                     continue
                 report.removed_files.append(f"{entry.name}/{rel}")
+                removing.append(full)
                 if not dry_run:
                     full.unlink(missing_ok=True)
+    if dry_run:
+        report.freed_bytes = _freed_bytes(removing)
+        report.remaining_bytes = before - report.freed_bytes
+    else:
+        report.remaining_bytes = artifact_bytes(store)
+        report.freed_bytes = max(before - report.remaining_bytes, 0)
     return report

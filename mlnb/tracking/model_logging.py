@@ -11,8 +11,9 @@ import json
 import time
 from typing import Any
 
+from mlnb.errors import InvalidParameter, ModelNotFound
 from mlnb.flavors.mlmodel import ModelFiles, build_model
-from mlnb.flavors.model import Model, ModelInfo
+from mlnb.flavors.model import MLMODEL_FILE, Model, ModelInfo, parse_mlmodel
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
@@ -130,5 +131,50 @@ def write_model(
         name=name,
         flavor=record["flavor"],
         serialization=built.serialization,
+        creation_timestamp=int(time.time() * 1000),
+    )
+
+
+# What a shared model directory may select from the object its files hold (see share_model).
+SHARED_ATTRIBUTES = ("best_estimator_",)
+
+
+def share_model(run: str, source: str, name: str, *, attribute: str | None = None) -> ModelInfo:
+    """Record the model logged at ``source`` also at ``name``, without a second copy of its bytes.
+
+    Every file of ``source`` is checked against its sha256 and linked under ``name``
+    (:func:`mlnb.store.artifacts.link_files`): both paths are listed, load and are real model
+    directories MLflow reads, while the bytes exist once.  With ``attribute`` (a search CV's
+    ``"best_estimator_"``), loading ``name`` returns that attribute of the loaded object: the best
+    estimator is stored once, inside its search.
+
+    Raises
+    ------
+    mlnb.errors.ArtifactNotFound
+        Nothing is logged at ``source`` in that run.
+    """
+    if attribute is not None and attribute not in SHARED_ATTRIBUTES:
+        raise InvalidParameter(f"a shared model can select {', '.join(SHARED_ATTRIBUTES)}, not {attribute!r}")
+    source, name = check_relpath(source), check_relpath(name)
+    store = get_store()
+    raw = store.get_run(run).data.tags.get(model_tag(source))
+    if raw is None:
+        raise ModelNotFound(f"run {run} has no model logged at {source!r} to share as {name!r}")
+    record = json.loads(raw)
+    record.pop("attribute", None)
+    record["shares"] = source
+    if attribute is not None:
+        record["attribute"] = attribute
+    files.link_files(store, run, source, name)
+    store.log_batch(run, tags={model_tag(name): json.dumps(record)}, buffered=False)
+    meta = Model.from_dict(parse_mlmodel(files.read_verified(store, run, f"{name}/{MLMODEL_FILE}")))
+    return ModelInfo.from_model(
+        meta,
+        model_uri=f"runs:/{run}/{name}",
+        run_id=run,
+        artifact_path=name,
+        name=name,
+        flavor=record["flavor"],
+        serialization=record["serialization"],
         creation_timestamp=int(time.time() * 1000),
     )
