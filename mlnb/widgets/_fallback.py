@@ -105,7 +105,7 @@ def _in_kernel() -> bool:
 def show(
     panel: Any,
     kind: str,
-    static: Mapping[str, Any] | None = None,
+    static: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
 ) -> None:
     """Display ``panel`` as two outputs: its static version, then its live widget view.
 
@@ -117,8 +117,9 @@ def show(
     kind : str
         ``"compare"``, ``"registry"`` or ``"explain"``: the front end hides only a static
         sibling of its own kind.
-    static : mapping, optional
-        The static mime bundle (``text/html``, ``image/png``, ``text/plain``).
+    static : mapping or callable, optional
+        The static mime bundle (``text/html``, ``image/png``, ``text/plain``), or a function
+        of no argument returning it (called after the live view has been sent).
 
     Notes
     -----
@@ -127,17 +128,50 @@ def show(
     outputs, each live view hiding its own static sibling); re-running a cell replaces its
     outputs, so nothing piles up.
     """
-    from IPython.display import display
+    from IPython.display import display, update_display
 
-    derived, view = split_bundle(panel._repr_mimebundle_())
+    view = _widget_view(panel) if _in_kernel() else None
+    if view is None:
+        display(_static_bundle(panel, kind, static), raw=True, metadata={"mlnb": {"fallback": kind}})
+        return
+    # The live view goes out first and the static version is drawn while the front end renders
+    # it: building the static tables and PNGs costs far more than the widget's first paint.  A
+    # placeholder holds the static version's place (above the widget, where the front end looks
+    # for it) and is replaced in the same cell, so exports and saved notebooks hold the real one.
+    display_id = f"mlnb-fallback-{view['model_id']}"
+    placeholder = {
+        "text/html": readable_html(f"<p>mlnb {kind} panel</p>", kind),
+        "text/plain": repr(panel),
+    }
+    display(placeholder, raw=True, metadata={"mlnb": {"fallback": kind}}, display_id=display_id)
+    display({WIDGET_VIEW: view, "text/plain": placeholder["text/plain"]}, raw=True)
+    update_display(
+        _static_bundle(panel, kind, static), raw=True, metadata={"mlnb": {"fallback": kind}}, display_id=display_id
+    )
+
+
+def _widget_view(panel: Any) -> dict[str, Any] | None:
+    """The widget-view MIME data of ``panel`` without building its static version (None if none)."""
+    model_id = getattr(panel, "model_id", None)
+    if model_id is None:
+        view = getattr(panel, "_view", None)
+        model_id = getattr(view, "model_id", None) if view is not None and not callable(view) else None
+    if model_id is None:
+        return split_bundle(panel._repr_mimebundle_())[1]
+    return {"version_major": 2, "version_minor": 0, "model_id": model_id}
+
+
+def _static_bundle(
+    panel: Any, kind: str, static: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    if callable(static):
+        static = static()
+    derived = split_bundle(panel._repr_mimebundle_())[0] if static is None else {}
     data = dict(static) if static is not None else derived
-    text = data.get("text/plain") or derived.get("text/plain") or repr(panel)
-    data.setdefault("text/plain", text)
+    data.setdefault("text/plain", derived.get("text/plain") or repr(panel))
     if "text/html" in data:
         data["text/html"] = readable_html(str(data["text/html"]), kind)
-    display(data, raw=True, metadata={"mlnb": {"fallback": kind}})
-    if view is not None and _in_kernel():
-        display({WIDGET_VIEW: view, "text/plain": text}, raw=True)
+    return data
 
 
 def display_method(
@@ -152,7 +186,7 @@ def display_method(
     """
 
     def _ipython_display_(self: Any, **_kwargs: Any) -> None:
-        show(self, kind, static(self) if static is not None else None)
+        show(self, kind, (lambda: static(self)) if static is not None else None)
 
     _ipython_display_.__doc__ = f"Show the {kind} panel: its static version, then the live widget."
     return _ipython_display_
