@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlnb.capture import metrics as metric_rules
@@ -238,10 +239,12 @@ def write_models(
     alias_of: str | None,
     allow_pickle: bool,
     samples: dict[int, Any] | None = None,
+    on_saved: Callable[[str], None] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Save the models; returns (saved artifact paths, problems).  ``model`` is a file copy.
 
-    ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature.
+    ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature;
+    ``on_saved(path)`` is called after each model is written (progress of a waiting cell).
     """
     try:
         from mlnb.tracking.model_logging import log_model, model_tag
@@ -268,6 +271,8 @@ def write_models(
             problems.append(f"model {name!r} not saved: {exc}")
             continue
         saved.append(name)
+        if on_saved is not None:
+            on_saved(name)
     if alias_of is not None and alias_of in saved:
         store = _store()
         rows = store.artifact_rows(run_id, alias_of)
@@ -276,6 +281,8 @@ def write_models(
         record = store.get_run(run_id).data.tags[model_tag(alias_of)]
         store.log_batch(run_id, tags={model_tag("model"): record}, buffered=False)
         saved.append("model")
+        if on_saved is not None:
+            on_saved("model")
     return saved, problems
 
 

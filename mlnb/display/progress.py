@@ -68,6 +68,17 @@ def _is_tty(stream: Any) -> bool:
         return False
 
 
+def _terminal() -> Any:
+    """``sys.stderr`` without the copies a tracked cell keeps (they would record every redraw)."""
+    stream = sys.stderr
+    for _ in range(8):
+        inner = getattr(stream, "passthrough", None)
+        if inner is None:
+            break
+        stream = inner
+    return stream
+
+
 def display_mode() -> str:
     """Where a progress bar would show now: ``"widget"``, ``"text"`` or ``"off"``."""
     chosen = config.progress_mode()
@@ -110,7 +121,7 @@ class _WidgetView:
         else:  # unknown total: a full, striped bar that still says how much is done
             self.bar.value = self.bar.max
             self.bar.bar_style = "info"
-        self.label.value = f"{description}: {status}"
+        self.label.value = f"{description}: {status}" if status else description
 
     def close(self) -> None:
         try:
@@ -127,6 +138,7 @@ class _TextView:
     def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.width = 0
+        self.line = ""
 
     def draw(self, done: int, total: int | None, description: str, status: str) -> None:
         if total:
@@ -134,7 +146,10 @@ class _TextView:
             bar = f" [{'#' * filled}{'-' * (_BAR_CELLS - filled)}]"
         else:
             bar = ""
-        line = f"{description}{bar} {status}"
+        line = f"{description}{bar} {status}".rstrip()
+        if line == self.line:
+            return
+        self.line = line
         self._write("\r" + line + " " * max(0, self.width - len(line)))
         self.width = len(line)
 
@@ -242,7 +257,7 @@ class Progress:
         if self._mode == "widget":
             return _WidgetView(self.total)
         if self._mode == "text":
-            return _TextView(self._stream if self._stream is not None else sys.stderr)
+            return _TextView(self._stream if self._stream is not None else _terminal())
         self._mode = "off"
         return None
 
@@ -252,9 +267,9 @@ class Progress:
         if total is not None:
             text = f"{done:,} of {count(total, self.unit, self.plural)}"
         else:
-            text = count(done, self.unit, self.plural)
+            text = count(done, self.unit, self.plural) if done else ""
         if self.detail:
-            text += f", {self.detail}"
+            text = f"{text}, {self.detail}" if text else self.detail
         elapsed = (time.monotonic() if now is None else now) - self._t0
         if done > 0 and elapsed > 0:
             rate = done / elapsed
