@@ -206,9 +206,7 @@ def build_app(
     return _Guard(app, bind_host)
 
 
-def load_for_serving(
-    model_uri: str, *, allow_pickle: bool | None = None
-) -> tuple[Any, dict[str, Any] | None]:
+def load_for_serving(model_uri: str, *, allow_pickle: bool | None = None) -> tuple[Any, dict[str, Any] | None]:
     """Verify and load the model at ``model_uri``; return it with its signature."""
     from mlnb.registry.loading import load_verified, verify_model
 

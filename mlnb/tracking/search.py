@@ -266,3 +266,4 @@ def _as_frame_from_lists(store: Any, result: Any) -> Any:
     for key in sorted(result.tags):
         data[f"tags.{key}"] = list(result.tags[key])
     return pd.DataFrame(data)
+

@@ -186,8 +186,6 @@ def get_registry_uri() -> str:
         except Exception:  # the tracking store moved since: the registry follows it
             pass
     return get_tracking_uri()
-
-
 # --- a store bound for one block of code (MlflowClient(tracking_uri=...)) ---------------------
 _bound_store: ContextVar[SqlStore | None] = ContextVar("mlnb_bound_store", default=None)
 
