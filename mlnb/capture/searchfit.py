@@ -5,8 +5,9 @@ round of candidates, and joblib calls that object's ``print_progress`` each time
 fits ends (on the cell's thread with one job, on joblib's callback thread with several).  While
 a search's ``fit`` runs, and only then, :class:`SearchFitProgress` wraps those two methods of
 scikit-learn's ``Parallel`` class: the first ``Parallel`` called on the cell's thread is the
-search's own, and its completed task count drives the bar; nested ones (a forest's trees inside
-a candidate) pass through untouched.  The originals come back when the fit returns or raises,
+search's round when its tasks are ``_fit_and_score`` calls, and its completed task count drives
+the bar; nested ones (a forest's trees inside a candidate) and the final refit pass through
+untouched.  The originals come back when the fit returns or raises,
 or, at the latest, when the cell ends.
 """
 
@@ -93,21 +94,30 @@ class SearchFitProgress:
         call = cls.__call__
         report = cls.print_progress
         owner = threading.get_ident()
-        state: dict[str, Any] = {"outer": None, "base": 0}
+        state: dict[str, Any] = {"outer": None, "counting": False, "base": 0}
 
         def __call__(self: Any, iterable: Any) -> Any:
             if state["outer"] is not None or threading.get_ident() != owner:
-                return call(self, iterable)
+                return call(self, iterable)  # nested, or another thread's: not the search's
             state["outer"] = self
+
+            def tasks() -> Any:  # the search's rounds are the calls that run _fit_and_score
+                for i, task in enumerate(iterable):
+                    if i == 0:
+                        function = getattr(task[0], "function", task[0])
+                        state["counting"] = getattr(function, "__name__", "") == "_fit_and_score"
+                    yield task
+
             try:
-                return call(self, iterable)
+                return call(self, tasks())
             finally:
-                state["base"] += self.n_completed_tasks
-                state["outer"] = None
+                if state["counting"]:
+                    state["base"] += self.n_completed_tasks
+                state["outer"], state["counting"] = None, False
 
         def print_progress(self: Any) -> None:
             report(self)
-            if self is state["outer"]:
+            if self is state["outer"] and state["counting"]:
                 try:
                     bar.set(state["base"] + self.n_completed_tasks)
                 except Exception:
