@@ -340,7 +340,6 @@ class _Written:
 
     def add(self, run_id: str | None, path: str) -> None:
         """Called on the writer's thread after each model directory is written."""
-        self.done += 1
         try:
             from mlnb.tracking.state import get_store
 
@@ -348,6 +347,7 @@ class _Written:
             self.bytes += sum(nbytes for _sha, nbytes in rows.values())
         except Exception:  # the size is only for the progress label
             pass
+        self.done += 1  # after the bytes: a reader never sees the count without its size
 
 
 _written: dict[threading.Thread, _Written] = {}
