@@ -4,8 +4,8 @@ A step wraps its work in :func:`progress` (or iterates through :func:`track`) an
 it has done with :meth:`Progress.update`.  Nothing shows for a step that ends within the delay
 (one second by default, ``MLNB_PROGRESS_DELAY``), so fast calls leave no trace.  After that:
 
-- in a notebook front end (JupyterLab, Notebook 7, VS Code: a kernel whose requests carry a cell
-  id), an ipywidgets bar with a label such as ``writing models: 2 of 3 models, 8.8 MB ·
+- in a notebook front end (a kernel whose execute requests carry the cell's id, as JupyterLab
+  and Notebook 7 send it), an ipywidgets bar with a label such as ``writing models: 2 of 3 models, 8.8 MB ·
   0.9 models/s · 1.1 s left``; it is removed from the output when the step ends;
 - on a terminal (stderr is a TTY), one text line redrawn in place with ``\\r`` and erased when
   the step ends;
@@ -50,8 +50,8 @@ def _kernel_shell() -> Any:
 def _front_end_attached(shell: Any) -> bool:
     """Whether a notebook front end sent the current request.
 
-    JupyterLab, Notebook 7 and VS Code put the cell's id into each execute request's metadata;
-    nbclient (nbconvert, nbval, papermill) does not, and nobody watches its widgets.
+    JupyterLab and Notebook 7 put the cell's id into each execute request's metadata; nbclient
+    (nbconvert, nbval, papermill) does not, and nobody watches its widgets.
     """
     try:
         parent = shell.kernel.get_parent() or {}
