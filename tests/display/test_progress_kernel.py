@@ -58,12 +58,12 @@ def run(kc: Any, code: str, cell_id: str | None = None) -> list[tuple[str, dict[
         kind = reply["msg_type"]
         if kind == "status" and reply["content"]["execution_state"] == "idle":
             return outputs
-        if kind in ("display_data", "update_display_data", "stream", "error", "execute_result"):
+        if kind in ("display_data", "update_display_data", "stream", "error", "execute_result", "comm_msg"):
             outputs.append((kind, reply["content"]))
 
 
 def test_a_front_end_gets_a_widget_bar_and_nbclient_gets_nothing(kernel):
-    from_front_end = run(kernel, CODE, cell_id="6f1c2a")
+    from_front_end = [(k, c) for k, c in run(kernel, CODE, cell_id="6f1c2a") if k != "comm_msg"]
     kinds = [kind for kind, _ in from_front_end]
     assert kinds[0] == "display_data" and WIDGET in from_front_end[0][1]["data"]
     bar_id = from_front_end[0][1]["transient"]["display_id"]
@@ -74,3 +74,35 @@ def test_a_front_end_gets_a_widget_bar_and_nbclient_gets_nothing(kernel):
 
     from_nbclient = run(kernel, CODE)
     assert from_nbclient == [("stream", {"name": "stdout", "text": "done\n"})]
+
+
+SEARCH = (
+    "%%track -n grid\n"
+    "from joblib import parallel_backend\n"
+    "from sklearn.datasets import load_iris\n"
+    "from sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.model_selection import GridSearchCV\n"
+    "X, y = load_iris(return_X_y=True)\n"
+    "grid = GridSearchCV(LogisticRegression(max_iter=300), {'C': [0.1, 1, 10]}, cv=3, n_jobs=2)\n"
+    "with parallel_backend('threading'):\n"
+    "    grid.fit(X, y)\n"
+)
+
+
+def test_a_search_drawn_from_joblib_threads_lands_in_its_own_cell(kernel):
+    """joblib reports finished fits on its callback thread: the bar still goes to the cell."""
+    run(kernel, "%load_ext mlnb", cell_id="a1")
+    outputs = run(kernel, SEARCH, cell_id="b2")
+    bars = [c for k, c in outputs if k == "display_data" and WIDGET in c["data"]]
+    assert bars  # the search's bar (and its child runs' bar) were shown in this cell
+    shown = {c["transient"]["display_id"] for c in bars}
+    removed = {c["transient"]["display_id"] for k, c in outputs if k == "update_display_data"}
+    assert shown <= removed  # and every one was removed again
+    assert not [c for k, c in outputs if k == "error"]
+    labels = [
+        c["data"]["state"]["value"]
+        for k, c in outputs
+        if k == "comm_msg" and isinstance(c["data"].get("state", {}).get("value"), str)
+    ]
+    fits = [text for text in labels if text.startswith("fitting GridSearchCV: ")]
+    assert fits and all(" of 9 fits" in text for text in fits)  # 3 candidates x 3 folds
