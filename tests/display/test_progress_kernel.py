@@ -99,10 +99,34 @@ def test_a_search_drawn_from_joblib_threads_lands_in_its_own_cell(kernel):
     removed = {c["transient"]["display_id"] for k, c in outputs if k == "update_display_data"}
     assert shown <= removed  # and every one was removed again
     assert not [c for k, c in outputs if k == "error"]
-    labels = [
+    fits = [text for text in _labels(outputs) if text.startswith("fitting GridSearchCV: ")]
+    assert fits and all(" of 9 fits" in text for text in fits)  # 3 candidates x 3 folds
+
+
+FOREST = (
+    "%%track -n forest\n"
+    "from sklearn.datasets import load_iris\n"
+    "from sklearn.ensemble import RandomForestClassifier\n"
+    "X, y = load_iris(return_X_y=True)\n"
+    "forest = RandomForestClassifier(n_estimators=300, random_state=0).fit(X, y)\n"
+)
+
+
+def _labels(outputs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [
         c["data"]["state"]["value"]
         for k, c in outputs
         if k == "comm_msg" and isinstance(c["data"].get("state", {}).get("value"), str)
     ]
-    fits = [text for text in labels if text.startswith("fitting GridSearchCV: ")]
-    assert fits and all(" of 9 fits" in text for text in fits)  # 3 candidates x 3 folds
+
+
+def test_the_next_cell_shows_the_model_writes_it_waits_for(kernel):
+    run(kernel, "%load_ext mlnb", cell_id="a1")
+    run(kernel, FOREST, cell_id="b2")  # the models are written in the background from here
+    outputs = run(kernel, "print('next')", cell_id="c3")
+    writes = [text for text in _labels(outputs) if text.startswith("writing models: ")]
+    assert writes and all(" of 2 models" in text for text in writes)  # forest, and model
+    bars = [c for k, c in outputs if k == "display_data" and WIDGET in c["data"]]
+    removed = [c for k, c in outputs if k == "update_display_data"]
+    assert len(bars) == 1 and removed[-1]["data"] == {"text/plain": ""}
+    assert outputs[-1] == ("stream", {"name": "stdout", "text": "next\n"})
