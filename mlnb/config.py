@@ -37,3 +37,22 @@ def flush_interval_s() -> float:
 def stale_heartbeat_s() -> float:
     """A RUNNING run owned by another host is presumed dead after this long without heartbeat."""
     return _float_env("MLNB_STALE_HEARTBEAT", 24 * 3600.0)
+
+
+PROGRESS_MODES = ("auto", "widget", "text", "off")
+
+
+def progress_mode() -> str:
+    """How progress bars show: ``auto`` (a widget in a notebook front end, a text line on a
+    terminal, nothing otherwise), ``widget``, ``text`` or ``off`` (``MLNB_PROGRESS``)."""
+    raw = (os.environ.get("MLNB_PROGRESS") or "auto").strip().lower()
+    if raw not in PROGRESS_MODES:
+        from mlnb.errors import InvalidParameter
+
+        raise InvalidParameter(f"MLNB_PROGRESS={raw!r} is not one of {', '.join(PROGRESS_MODES)}")
+    return raw
+
+
+def progress_delay_s() -> float:
+    """How long a step runs before its progress bar appears (``MLNB_PROGRESS_DELAY``)."""
+    return _float_env("MLNB_PROGRESS_DELAY", 1.0)

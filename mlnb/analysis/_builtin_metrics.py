@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlnb.display.format import count
 from mlnb.errors import InvalidParameter
 
 
@@ -31,7 +32,7 @@ def _column(output: Any, name: str | None) -> Any:
             return output[name].to_numpy()
         if output.shape[1] != 1:
             raise InvalidParameter(
-                f"the model returned {output.shape[1]} columns ({', '.join(map(str, output.columns))}); "
+                f"the model returned {count(output.shape[1], 'column')} ({', '.join(map(str, output.columns))}); "
                 "name the prediction column with predictions="
             )
         return output.iloc[:, 0].to_numpy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlnb.display.format import count
 from mlnb.errors import InvalidParameter
 
 MODEL_TYPES = ("classifier", "regressor")
@@ -82,7 +83,10 @@ def split(data: Any, targets: Any, predictions: Any, feature_names: Any, *, from
         targets_name = None
         if targets is not None:
             if len(targets) != len(data):
-                raise InvalidParameter(f"targets has {len(targets)} values but data has {len(data)} rows")
+                raise InvalidParameter(
+                    f"targets has {count(len(targets), 'value')} but data has {count(len(data), 'row')}; "
+                    "pass one target per row"
+                )
             y = targets
     if from_column:
         if not isinstance(predictions, str) or columns is None or predictions not in columns:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlnb.display.format import count
+
 _RED = "#ff0051"
 _BLUE = "#008bfb"
 
@@ -103,7 +105,7 @@ def waterfall(
     labels = [f"{names[i]} = {row_data[i]:.3g}" for i in shown]
     contrib = [float(row_values[i]) for i in shown]
     if len(rest):
-        labels.append(f"{len(rest)} other features")
+        labels.append(f"{count(len(rest), 'other feature')}")
         contrib.append(float(row_values[rest].sum()))
     fig = _figure(4.6, 1.0 + 0.34 * len(contrib), labels)
     ax = fig.add_subplot()

@@ -12,7 +12,11 @@
 * ``permutation`` — any other estimator: ``shap.PermutationExplainer`` over its
   ``predict_proba``/``decision_function``/``predict`` with a 100-row background.
 * ``kernel`` — last resort, for a bare prediction function: ``shap.KernelExplainer`` with a
-  k-means background and sampled rows, with a progress bar.
+  k-means background and sampled rows.
+
+Every explainer but ``linear`` (closed form, instant) explains the rows in batches and reports
+them to a progress bar (:mod:`mlnb.display.progress`), which shows once the computation has run
+for a second; shap's own tqdm bars stay silent.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from mlnb.display.progress import Progress, progress
 from mlnb.errors import InvalidParameter
 
 EXPLAINERS = ("auto", "tree", "linear", "permutation", "kernel")
@@ -30,6 +35,9 @@ _TREE_NAMES = ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor"
 _PROBABILITY_TREES = ("RandomForest", "ExtraTrees", "ExtraTree", "DecisionTree")
 # below this much work (unique rows x tree nodes) a fork costs more than it saves
 _PARALLEL_WORK = 2_000_000
+# rows are explained in about this many batches, so the bar moves smoothly
+_BATCHES = 20
+_MIN_BATCH = 16
 
 
 @dataclass
@@ -104,8 +112,35 @@ def _linear(est: Any, X: Any, background: Any) -> Computed:
     return Computed(values, _per_row(base, values), "linear", output if is_classifier(est) else "raw")
 
 
-def _in_halves(fn: Any, X: Any) -> Any:
-    """``fn(X)`` with the second half of the rows computed in a forked child process."""
+def _bar(rows: int, show: bool) -> Progress:
+    return progress(rows, "SHAP values", unit="row", mode=None if show else "off")
+
+
+def batched(fn: Any, X: Any, bar: Progress | None = None) -> Any:
+    """``fn(X)`` computed in batches of rows (``X[a:b]``: an array or a DataFrame), each reported to ``bar``."""
+    import numpy as np
+
+    n = len(X)
+    size = max(_MIN_BATCH, -(-n // _BATCHES))
+    if n <= size:
+        out = np.asarray(fn(X))
+        if bar is not None:
+            bar.update(n)
+        return out
+    parts = []
+    for start in range(0, n, size):
+        part = np.asarray(fn(X[start : start + size]))
+        parts.append(part)
+        if bar is not None:
+            bar.update(len(part))
+    return np.concatenate(parts, axis=0)
+
+
+def _in_halves(fn: Any, X: Any, bar: Progress | None = None) -> Any:
+    """``fn(X)`` with the second half of the rows computed in a forked child process.
+
+    The parent's half is reported to ``bar`` batch by batch, the child's when it arrives.
+    """
     import multiprocessing
 
     import numpy as np
@@ -128,7 +163,7 @@ def _in_halves(fn: Any, X: Any) -> Any:
         proc.start()
     sender.close()
     try:
-        head = np.asarray(fn(first))
+        head = batched(fn, first, bar)
         try:
             status, tail = receiver.recv()
         except EOFError:
@@ -137,11 +172,13 @@ def _in_halves(fn: Any, X: Any) -> Any:
         receiver.close()
         proc.join(timeout=5)
     if status != "ok":
-        tail = np.asarray(fn(second))
+        tail = batched(fn, second, bar)
+    elif bar is not None:
+        bar.update(len(second))
     return np.concatenate([head, tail], axis=0)
 
 
-def _tree(est: Any, X: Any, n_jobs: int) -> Computed:
+def _tree(est: Any, X: Any, n_jobs: int, show: bool = True) -> Computed:
     import numpy as np
 
     # identical rows have identical values: explain each distinct row once
@@ -158,7 +195,8 @@ def _tree(est: Any, X: Any, n_jobs: int) -> Computed:
     def compute(rows: Any) -> Any:
         return explainer.shap_values(rows, check_additivity=False)
 
-    values = _in_halves(compute, unique) if parallel else np.asarray(compute(unique))
+    with _bar(len(unique), show) as bar:
+        values = _in_halves(compute, unique, bar) if parallel else batched(compute, unique, bar)
     values = np.asarray(values)[inverse]
     if is_classifier(est):
         output = "probability" if type(est).__name__.startswith(_PROBABILITY_TREES) else "log_odds"
@@ -209,9 +247,17 @@ def _permutation(
     masker = shap.maskers.Independent(background, max_samples=100)
     explainer = shap.PermutationExplainer(fn, masker, seed=seed)
     Xs, rows = _sample(X, max_rows, seed)
-    result = explainer(Xs, max_evals=max(500, 2 * X.shape[1] + 1), silent=not progress)
-    values = np.asarray(result.values, dtype="float64")
-    base = np.asarray(result.base_values, dtype="float64")
+    max_evals = max(500, 2 * X.shape[1] + 1)
+    bases: list[Any] = []
+
+    def batch(rows: Any) -> Any:  # the seed is set once, so batches draw what one call would
+        result = explainer(rows, max_evals=max_evals, silent=True)
+        bases.append(np.asarray(result.base_values, dtype="float64"))
+        return np.asarray(result.values, dtype="float64")
+
+    with _bar(len(Xs), progress) as bar:
+        values = batched(batch, Xs, bar)
+    base = np.concatenate(bases, axis=0)
     return Computed(values, base, "permutation", output, rows)
 
 
@@ -225,7 +271,14 @@ def _kernel(est: Any, X: Any, background: Any, seed: int, progress: bool, max_ro
         shap.KernelExplainer(fn, bg, seed=seed) if _accepts_seed(shap) else shap.KernelExplainer(fn, bg)
     )
     Xs, rows = _sample(X, 100 if max_rows is None else max_rows, seed)
-    values = np.asarray(explainer.shap_values(Xs, nsamples="auto", silent=not progress), dtype="float64")
+    with _bar(len(Xs), progress) as bar:
+        values = batched(
+            lambda rows: np.asarray(
+                explainer.shap_values(rows, nsamples="auto", silent=True), dtype="float64"
+            ),
+            Xs,
+            bar,
+        )
     return Computed(values, _per_row(explainer.expected_value, values), "kernel", output, rows)
 
 
@@ -256,7 +309,7 @@ def compute(
             raise InvalidParameter(f"explainer='linear' needs a linear model, got {type(est).__name__}")
         return _linear(est, X, bg)
     if kind == "tree":
-        return _tree(est, X, n_jobs)
+        return _tree(est, X, n_jobs, progress)
     if kind == "permutation":
         return _permutation(est, X, bg, seed, progress, max_rows)
     return _kernel(est, X, bg, seed, progress, max_rows)

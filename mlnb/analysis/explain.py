@@ -139,7 +139,8 @@ def explain(
     seed : int
         Seed of the sampling explainers and of row sampling.
     progress : bool
-        Show a progress bar for the sampling explainers.
+        Show a progress bar (rows explained, rate, time left) when the computation takes
+        more than a second; see :mod:`mlnb.display.progress` for where it shows.
 
     Returns
     -------

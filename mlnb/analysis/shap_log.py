@@ -19,6 +19,7 @@ import io
 from typing import Any
 
 from mlnb.analysis import _models, _plots, _shap
+from mlnb.display.progress import progress
 from mlnb.errors import InvalidParameter
 
 ARTIFACT_PATH = "model_explanations_shap"
@@ -112,7 +113,7 @@ def fast_values(predict_function: Any, features: Any) -> tuple[Any, Any] | None:
         grouping = _group_matrix(pre, names, _raw_names(features))
         if grouping is None:
             return None
-    computed = _shap.compute(final, matrix, explainer=kind, progress=False)
+    computed = _shap.compute(final, matrix, explainer=kind)
     if computed.output not in _OUTPUTS[method] or computed.rows is not None:
         return None
     values, base = _as_mlflow(computed.values, computed.base_values)
@@ -137,7 +138,8 @@ def kernel_values(predict_function: Any, features: Any) -> tuple[Any, Any]:
             "Pipeline (e.g. pipeline.predict_proba) so mlnb explains the model itself"
         ) from exc
     explainer = shap.KernelExplainer(predict_function, background)
-    values = explainer.shap_values(features)
+    with progress(len(features), "SHAP values", unit="row") as bar:
+        values = _shap.batched(lambda part: explainer.shap_values(part, silent=True), features, bar)
     return np.asarray(values, dtype="float64"), np.asarray(explainer.expected_value, dtype="float64")
 
 

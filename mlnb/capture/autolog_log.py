@@ -18,6 +18,7 @@ from typing import Any
 from mlnb.capture import metrics as metric_rules
 from mlnb.capture import searchcv
 from mlnb.capture.runlog import head_rows
+from mlnb.display.progress import track
 
 AUTOLOGGING_TAG = "mlflow.autologging"
 FLAVOR = "sklearn"
@@ -174,7 +175,7 @@ def log_children(search: Any, parent_run_id: str, config: AutologConfig, train: 
     columns = [k for k in results if k != "params" and not k.startswith(("param", "split"))]
     tags = {AUTOLOGGING_TAG: FLAVOR, **estimator_tags(seed)}
     ids = []
-    for i in _child_rows(search, config.max_tuning_runs):
+    for i in track(_child_rows(search, config.max_tuning_runs), "search runs", unit="run"):
         info = store.create_run(
             parent.experiment_id, tags=tags, parent_run_id=parent_run_id, start_time=parent.start_time
         )

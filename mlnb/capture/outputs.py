@@ -42,6 +42,11 @@ class Tee:
     def getvalue(self) -> str:
         return "".join(self._parts)[:MAX_STREAM_CHARS]
 
+    @property
+    def passthrough(self) -> Any:
+        """The stream this one copies to: progress bars draw there, so the run's copy has none."""
+        return self._target
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)
 

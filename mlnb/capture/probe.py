@@ -11,6 +11,7 @@ tracked cell (no recorder) they cost one global lookup.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,11 @@ class Recorder:
         self._open: dict[int, Event] = {}
         self._counts: dict[int, int] = {}
         self.sample_sites: frozenset[int] = frozenset()
+        # ``fit`` call sites, and what to tell about them: the receiver before the call, then
+        # that it returned (a search CV's progress bar lives exactly that long)
+        self.fit_sites: frozenset[int] = frozenset()
+        self.on_fit: Callable[[Any], None] | None = None
+        self.on_fit_done: Callable[[], None] | None = None
 
     def _event(self, site: int) -> Event:
         event = self._open.get(site)
@@ -64,6 +70,8 @@ class Recorder:
             event = self._event(site)
             self._open.pop(site, None)
         event.done = True
+        if site in self.fit_sites and self.on_fit_done is not None:
+            self.on_fit_done()
         if isinstance(value, numbers.Number):
             event.value = value
         elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0):
@@ -83,6 +91,8 @@ def recv(site: int, obj: Any) -> Any:
     if rec is not None:
         try:
             rec._event(site).receiver = obj
+            if site in rec.fit_sites and rec.on_fit is not None:
+                rec.on_fit(obj)
         except Exception:
             pass
     return obj

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlnb.capture import metrics as metric_rules
@@ -264,10 +265,12 @@ def write_models(
     aliases: list[Alias],
     allow_pickle: bool,
     samples: dict[int, Any] | None = None,
+    on_saved: Callable[[str], None] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Save the models, then the aliases (sharing the saved files); returns (saved paths, problems).
 
-    ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature.
+    ``samples`` (from :func:`prediction_samples`) spares predicting again for the signature;
+    ``on_saved(path)`` is called after each model is written (progress of a waiting cell).
     """
     try:
         from mlnb.tracking.model_logging import log_model, share_model
@@ -294,6 +297,8 @@ def write_models(
             problems.append(f"model {name!r} not saved: {exc}")
             return
         saved.append(name)
+        if on_saved is not None:
+            on_saved(name)
 
     for estimator, name, X in jobs:
         save(estimator, name, X)

@@ -6,6 +6,7 @@ import numbers
 from typing import Any
 
 from mlnb.capture.params import estimator_params, param_value
+from mlnb.display.progress import track
 
 
 def is_search(estimator: Any) -> bool:
@@ -64,13 +65,17 @@ def child_runs(search: Any) -> list[tuple[dict[str, str], dict[str, float], int 
 def log_children(
     search: Any, parent_run_id: str, experiment_id: str, name: str, tags: dict[str, str]
 ) -> list[str]:
-    """Create the child runs; the store buffers them and commits them in one transaction."""
+    """Create the child runs; the store buffers them and commits them in one transaction.
+
+    A search with many candidates shows its progress (``search runs: 40 of 120 runs``).
+    """
     from mlnb.entities import Metric, RunStatus
     from mlnb.tracking.state import get_store
 
     store = get_store()
     ids = []
-    for i, (params, metrics, rank) in enumerate(child_runs(search)):
+    children = child_runs(search)
+    for i, (params, metrics, rank) in enumerate(track(children, "search runs", unit="run")):
         child_tags = dict(tags)
         if rank is not None:
             child_tags["mlnb.search.rank"] = str(rank)

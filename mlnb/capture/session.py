@@ -20,9 +20,11 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlnb.capture import context, outputs, probe
+from mlnb.capture import context, outputs, probe, searchfit
 from mlnb.capture.instrument import CellPlan, instrument
 from mlnb.capture.options import TrackOptions
+from mlnb.display.format import size
+from mlnb.display.progress import progress
 from mlnb.entities import RunStatus
 from mlnb.errors import MlnbError
 
@@ -90,6 +92,7 @@ class TrackSession:
             }
         )
         self.recorder = probe.Recorder()
+        self.search_fits = searchfit.SearchFitProgress()
         self.streams = outputs.StreamCapture()
         self.figures = outputs.FigureCollector()
         self.run_id: str | None = None
@@ -161,6 +164,11 @@ class TrackSession:
                 for sid, site in self.plan.sites.items()
                 if site.kind == "predict" and site.name == "predict"
             )
+            self.recorder.fit_sites = frozenset(
+                sid for sid, site in self.plan.sites.items() if site.kind == "fit"
+            )
+            self.recorder.on_fit = self.search_fits.starting
+            self.recorder.on_fit_done = self.search_fits.stop
             return tree
         finally:
             self.instrument_seconds += time.perf_counter() - t0
@@ -172,6 +180,7 @@ class TrackSession:
             self.figures.snapshot_open()
 
     def _stop_recording(self) -> None:
+        self.search_fits.stop()  # a search fit that raised leaves its bar and joblib hooks here
         self._known_origins.clear()
         self._known_origins.update(
             {var: (ds, id(self.user_ns[var])) for var, ds in self.plan.origins.items() if var in self.user_ns}
@@ -251,6 +260,8 @@ class TrackSession:
 
         err = sys.stderr
         timings = self.result.timings
+        run_id = self.run_id
+        written = _Written(len(jobs))  # aliases share saved files: nothing to write
 
         def work() -> None:
             t0 = time.perf_counter()
@@ -261,7 +272,12 @@ class TrackSession:
             gc.disable()
             try:
                 _saved, problems = log.write_models(
-                    self.run_id, jobs, aliases, self.options.allow_pickle, samples
+                    self.run_id,
+                    jobs,
+                    aliases,
+                    self.options.allow_pickle,
+                    samples,
+                    lambda path: written.add(run_id, path),
                 )
             except Exception as exc:
                 problems = [f"saving models failed ({type(exc).__name__}: {exc})"]
@@ -279,6 +295,7 @@ class TrackSession:
         thread = threading.Thread(target=work, name=f"mlnb-models-{self.run_id}", daemon=False)
         with _background_lock:
             _background.append(thread)
+            _written[thread] = written
         self._writer = thread
 
     def start_background(self) -> None:
@@ -310,18 +327,59 @@ run_end_listeners: list[Any] = []
 
 _background: list[threading.Thread] = []
 _background_lock = threading.Lock()
+_POLL_S = 0.1
+
+
+class _Written:
+    """How far a background writer got: models written of ``total``, and their bytes."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.bytes = 0
+
+    def add(self, run_id: str | None, path: str) -> None:
+        """Called on the writer's thread after each model directory is written."""
+        try:
+            from mlnb.tracking.state import get_store
+
+            rows = get_store().artifact_rows(run_id, path)  # type: ignore[arg-type]
+            self.bytes += sum(nbytes for _sha, nbytes in rows.values())
+        except Exception:  # the size is only for the progress label
+            pass
+        self.done += 1  # after the bytes: a reader never sees the count without its size
+
+
+_written: dict[threading.Thread, _Written] = {}
 
 
 def wait(timeout: float | None = None) -> None:
-    """Wait until the models of earlier tracked cells are written and their runs ended."""
+    """Wait until the models of earlier tracked cells are written and their runs ended.
+
+    A wait longer than a second shows its progress (``writing models: 2 of 3 models, 8.8 MB``);
+    ``timeout`` bounds the wait for each writer.
+    """
     with _background_lock:
-        threads = list(_background)
-    for thread in threads:
-        if thread.ident is None:  # never started (the card step failed): run it now
-            thread.start()
-        thread.join(timeout)
+        threads = [t for t in _background if t.ident is None or t.is_alive()]
+        known = [_written[t] for t in threads if t in _written]
+    if threads:
+        total = sum(w.total for w in known) if len(known) == len(threads) else None
+        with progress(total, "writing models", unit="model") as bar:
+            for thread in threads:
+                if thread.ident is None:  # never started (the card step failed): run it now
+                    thread.start()
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while thread.is_alive():
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        break
+                    thread.join(_POLL_S if left is None else min(_POLL_S, left))
+                    written = sum(w.bytes for w in known)
+                    bar.set(sum(w.done for w in known), detail=size(written) if written else None)
     with _background_lock:
         _background[:] = [t for t in _background if t.is_alive()]
+        for thread in [t for t in _written if t not in _background]:
+            del _written[thread]
 
 
 def format_traceback(error: BaseException) -> str:
