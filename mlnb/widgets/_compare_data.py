@@ -75,11 +75,14 @@ class RunTable:
         return list(self.columns)
 
     def varying_keys(self, rows: np.ndarray | None = None) -> list[str]:
-        """Keys whose value is not the same for every run ("only differences")."""
-        if rows is None:
-            from mlnb.widgets._compare_defaults import differs
+        """Keys whose value is not the same for every run ("only differences").
 
-            return [k for k, c in self.columns.items() if differs(c)]
+        Without ``rows``: compared among the top-level runs and among each parent's children.
+        """
+        if rows is None:
+            from mlnb.widgets._compare_defaults import differing_keys
+
+            return differing_keys(self)
         return [k for k, c in self.columns.items() if c.distinct_count(rows) > 1]
 
     def cell(self, key: str, i: int) -> Any:

@@ -49,18 +49,65 @@ def _present(col: Column) -> np.ndarray:
     return present
 
 
-def differs(col: Column) -> bool:
-    """Whether ``col`` has more than one value across the runs (missing is a value of its own)."""
+def _values(col: Column) -> np.ndarray:
+    """The column as float64 with NaN for missing (text params by their int32 codes)."""
     if col.codes is not None:
-        codes = col.codes
-        return bool(len(codes)) and int(codes.min()) != int(codes.max())
+        return np.where(col.codes >= 0, col.codes, np.nan)
     assert col.num is not None
-    num = col.num
-    nan = np.isnan(num)
+    return col.num
+
+
+def _spread(values: np.ndarray) -> bool:
+    """Whether ``values`` (NaN = missing) hold more than one value; missing is a value of its own."""
+    if not len(values):
+        return False
+    nan = np.isnan(values)
     if nan.all():
         return False
-    finite = num[~nan]
+    finite = values[~nan]
     return bool(nan.any()) or bool(finite.min() != finite.max())
+
+
+class Families:
+    """The groups of runs the panel shows side by side: the top-level runs, and each parent's
+    children (listed together when the parent is expanded)."""
+
+    def __init__(self, parent: np.ndarray) -> None:
+        self.top = np.flatnonzero(parent < 0)
+        kids = np.flatnonzero(parent >= 0)
+        order = kids[np.argsort(parent[kids], kind="stable")]
+        self.children = order
+        if len(order):
+            keys = parent[order]
+            self.starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            self.sizes = np.diff(np.r_[self.starts, len(order)])
+        else:
+            self.starts = self.sizes = np.zeros(0, dtype=np.int64)
+
+    def differs(self, values: np.ndarray) -> bool:
+        """Whether ``values`` differ among the top-level runs or among any parent's children."""
+        if _spread(values[self.top]):
+            return True
+        if not len(self.children):
+            return False
+        v = values[self.children]
+        nan = np.isnan(v)
+        missing = np.add.reduceat(nan.astype(np.int64), self.starts)
+        mixed = (missing > 0) & (missing < self.sizes)
+        with np.errstate(invalid="ignore"):
+            lo, hi = np.fmin.reduceat(v, self.starts), np.fmax.reduceat(v, self.starts)
+        return bool(mixed.any() or ((lo != hi) & ~np.isnan(lo)).any())
+
+
+def differs(col: Column, families: Families | None = None) -> bool:
+    """Whether ``col`` has more than one value across the runs shown side by side.
+
+    Missing is a value of its own (a param present on some runs and missing on others differs).
+    With ``families`` (see :class:`Families`) runs are compared within the top level and within
+    each parent's children; without, across every run.
+    """
+    values = _values(col)
+    return families.differs(values) if families is not None else _spread(values)
 
 
 def metric_order(table: RunTable, times: Mapping[str, float] | None = None) -> list[str]:
@@ -86,9 +133,16 @@ def metric_order(table: RunTable, times: Mapping[str, float] | None = None) -> l
     return [key for _, key in stamped]
 
 
+def differing_keys(table: RunTable, kinds: Sequence[str] = ("metric", "param", "tag")) -> list[str]:
+    """Keys (of the given kinds) whose value is not the same on the runs shown side by side:
+    the top-level runs, or the children of one parent (see :class:`Families`); in key order."""
+    families = Families(table.parent)
+    return [k for k, c in table.columns.items() if c.kind in kinds and differs(c, families)]
+
+
 def differing_params(table: RunTable) -> list[str]:
-    """Param keys whose value is not the same on every run (in key order)."""
-    return [k for k, c in table.columns.items() if c.kind == "param" and differs(c)]
+    """Param keys whose value differs between the runs shown (see :func:`differing_keys`)."""
+    return differing_keys(table, ("param",))
 
 
 def default_columns(table: RunTable, times: Mapping[str, float] | None = None) -> list[str]:
@@ -183,9 +237,11 @@ def read_metric_times(store: Any, run_ids: Sequence[str]) -> dict[str, float]:
 
 __all__ = [
     "BASE_COLUMNS",
+    "Families",
     "best_children",
     "child_counts",
     "default_columns",
+    "differing_keys",
     "differing_params",
     "differs",
     "lower_is_better",
