@@ -1,9 +1,8 @@
 """The plots of the compare panel's static fallback, as PNG images (matplotlib, Agg).
 
 :func:`static_plots` draws what the live panel would: parallel coordinates over the panel's
-axes (the differing params, then the primary metric, coloured by it), a run lacking a value
-drawn on a separate "missing" band under the axis instead of dropped; then scatter, box plot,
-contour and metric history where they apply.
+axes (the differing params among the visible columns, then the primary metric, coloured by
+it), a run lacking a value drawn on a separate "missing" band under the axis instead of dropped.
 """
 
 from __future__ import annotations
@@ -16,23 +15,12 @@ from mlnb.widgets._base import figure_png, img_tag
 from mlnb.widgets._compare_defaults import lower_is_better
 
 MAX_LINES = 2000
-MAX_CONTOUR_POINTS = 1000
+MAX_AXES = 6
 MISSING = -0.15  # where a missing value sits, under the axis's 0..1 range
 
 
 def _short(key: str) -> str:
     return key.split(".", 1)[1] if "." in key else key
-
-
-def _numeric(table: Any, key: str, rows: np.ndarray) -> np.ndarray | None:
-    col = table.columns.get(key)
-    if col is None:
-        return None
-    if col.num is not None:
-        return col.num[rows]
-    if col.codes is not None:
-        return col.codes[rows].astype(float)
-    return None
 
 
 def _positions(table: Any, key: str, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -106,114 +94,38 @@ def _parallel(table: Any, axes: list[str], rows: np.ndarray, color_key: str) -> 
     return figure_png(draw, size=(7.0, 3.2))
 
 
-def _scatter(table: Any, xk: str, yk: str, rows: np.ndarray) -> str | None:
-    x, y = _numeric(table, xk, rows), _numeric(table, yk, rows)
-    if x is None or y is None:
-        return None
+def static_plots(table: Any, columns: list[str], *, max_runs: int = MAX_LINES) -> str:
+    """HTML of the compare panel's default plot as a PNG: parallel coordinates.
 
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        ax.scatter(x, y, s=12, alpha=0.7)
-        ax.set_xlabel(_short(xk))
-        ax.set_ylabel(_short(yk))
-        ax.set_title("scatter", fontsize=9)
+    Parameters
+    ----------
+    table : RunTable
+        The panel's runs.
+    columns : list of str
+        The table's visible columns in display order (metrics before params); the axes are the
+        params among them that differ, then the first metric (the primary one, which colours
+        the lines).
+    max_runs : int
+        Lines drawn at most.
 
-    return figure_png(draw, size=(4.0, 3.2))
-
-
-def _box(table: Any, metric: str, group: str, rows: np.ndarray) -> str | None:
-    m, g = table.columns.get(metric), table.columns.get(group)
-    if m is None or g is None or m.num is None or g.text is None:
-        return None
-    groups: dict[str, list[float]] = {}
-    for i in rows:
-        value = m.num[i]
-        if value == value:
-            groups.setdefault(str(g.text[i]), []).append(float(value))
-    if not groups:
-        return None
-    labels = sorted(groups)[:30]
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        ax.boxplot([groups[k] for k in labels], tick_labels=labels)
-        ax.set_xlabel(_short(group))
-        ax.set_ylabel(_short(metric))
-        ax.set_title("box plot", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
-
-
-def _contour(table: Any, xk: str, yk: str, zk: str, rows: np.ndarray) -> str | None:
-    x, y, z = (_numeric(table, k, rows) for k in (xk, yk, zk))
-    if x is None or y is None or z is None:
-        return None
-    ok = ~(np.isnan(x) | np.isnan(y) | np.isnan(z))
-    x, y, z = x[ok], y[ok], z[ok]
-    if len(x) > MAX_CONTOUR_POINTS:  # the triangulation grows fast; a sample shows the shape
-        pick = np.random.default_rng(0).choice(len(x), MAX_CONTOUR_POINTS, replace=False)
-        x, y, z = x[pick], y[pick], z[pick]
-    if len(x) < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
-        return None
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        try:
-            filled = ax.tricontourf(x, y, z, levels=8)
-            fig.colorbar(filled, ax=ax, label=_short(zk))
-        except (ValueError, RuntimeError):  # collinear points: the scatter alone
-            pass
-        ax.scatter(x, y, c="k", s=6)
-        ax.set_xlabel(_short(xk))
-        ax.set_ylabel(_short(yk))
-        ax.set_title("contour", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
-
-
-def _history(history: dict[str, Any]) -> str | None:
-    series = [s for s in history.get("series", []) if len(s.get("steps", [])) > 1]
-    if not series:
-        return None
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for s in series:
-            values = [np.nan if v is None else v for v in s["values"]]
-            ax.plot(s["steps"], values, label=str(s["name"]))
-        ax.set_xlabel("step")
-        ax.set_ylabel(_short(history.get("metric", "")))
-        ax.legend(fontsize=7)
-        ax.set_title("metric history", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
-
-
-def static_plots(panel: Any) -> str:
-    """The fallback's plots as HTML (``<img>`` tags in a wrapping row; ``""`` when none applies).
-
-    Parallel coordinates use every run of the table (the panel's axes: the differing params,
-    then the primary metric); the other plots use the selected runs, or all runs when none is.
+    Returns
+    -------
+    str
+        An ``<img>`` in a wrapping row, or ``""`` when there are fewer than two axes.
     """
-    table, view = panel._table, panel.view
-    n = len(table)
-    index = {rid: i for i, rid in enumerate(table.run_ids)}
-    selected = np.asarray([index[r] for r in view.selected if r in index], dtype=np.int64)
-    everything = np.arange(n)
-    focus = selected if len(selected) else everything
-    axes = list(view.axes) or list(view.default_columns)
-    pngs = [
-        ("parallel coordinates", _parallel(table, axes, everything, view.primary_metric)),
-        ("scatter", _scatter(table, view.scatter_x, view.scatter_y, focus)),
-        ("box plot", _box(table, view.box_metric, view.box_group, focus)),
-        ("contour", _contour(table, view.contour_x, view.contour_y, view.contour_z, focus)),
-    ]
-    if view.history_metric and n:
-        pngs.append(("metric history", _history(panel.metric_history(view.history_metric))))
-    images = [img_tag(png, alt) for alt, png in pngs if png]
-    if not images:
+    from mlnb.widgets._compare_defaults import Families, differs, primary_metric
+
+    families = Families(table.parent)
+    params = [k for k in columns if k.startswith("params.") and k in table.columns]
+    params = [k for k in params if differs(table.columns[k], families)][:MAX_AXES]
+    primary = primary_metric([k for k in columns if k in table.columns]) or ""
+    axes = params + ([primary] if primary else [])
+    png = _parallel(table, axes, np.arange(min(len(table), max_runs)), primary)
+    if not png:
         return ""
-    return '<div style="display:flex;flex-wrap:wrap;gap:8px">' + "".join(images) + "</div>"
+    return (
+        '<div style="display:flex;flex-wrap:wrap;gap:8px">' + img_tag(png, "parallel coordinates") + "</div>"
+    )
 
 
 __all__ = ["static_plots"]

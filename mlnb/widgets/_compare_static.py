@@ -152,7 +152,7 @@ def render_html(panel: Any) -> str:
     top = int((table.parent < 0).sum())
     if top > MAX_ROWS and not view.transpose:
         parts.append(f"<p><i>first {MAX_ROWS} of {fmt.count(top, 'row')}</i></p>")
-    parts.append(static_plots(panel))
+    parts.append(static_plots(table, list(view.columns)))
     parts.append("</div>")
     return "".join(parts)
 

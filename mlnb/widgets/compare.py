@@ -36,7 +36,6 @@ from mlnb.widgets._compare_data import RunTable, payload, table_from_search
 
 FIRST_PAGE = 1000
 MAX_HISTORY_RUNS = 20
-MAX_DEFAULT_AXES = 6
 _KIND_RANK = {"metrics": 0, "params": 1, "tags": 2}
 
 
@@ -220,9 +219,6 @@ class ComparePanel(w.VBox):
         params = [k for k in keys if k.startswith("params.")]
         num_params = [k for k in params if k in numeric]
         metrics = [k for k in columns if k.startswith("metrics.")]
-        if not [a for a in view.axes if a in keys]:
-            axes = view.differing_params[:MAX_DEFAULT_AXES] + metrics[:1]
-            view.axes = axes if len(axes) >= 2 else (axes + metrics[1:])[: MAX_DEFAULT_AXES + 1]
 
         def pick(current: str, candidates: list[str], fallback: str = "") -> str:
             return current if current in keys else (candidates[0] if candidates else fallback)
