@@ -98,6 +98,9 @@ def test_compare_first_look_defaults_chooser_and_persistence(lab):
     assert toggle.count() == 1 and toggle.get_attribute("aria-expanded") == "false"
     parent_row = page.locator(".mlnb-tr", has=toggle)
     assert "4 runs \u00b7 best:" in parent_row.inner_text()
+    assert parent_row.locator(".mlnb-name-text").bounding_box()["width"] > 30  # the name is readable
+    # the children's metrics (mean_test_score ...) read on the parent row from its best child
+    assert parent_row.locator(".mlnb-from-child").count() >= 1
     toggle.click()
     page.wait_for_function(f"() => ({ROWS})().length === 9")
     depths = page.evaluate(ROWS)

@@ -93,8 +93,11 @@ export function makeChooser(model: Model): Chooser {
   };
   let keys: string[] = [];
   const allMetrics = button('all metrics', () => {
+    // most recently logged first (the default order), then any metric the defaults lack
+    const recent = model.get('default_columns').filter(k => groupOf(k) === 'metrics');
+    const metrics = [...recent, ...keys.filter(k => groupOf(k) === 'metrics' && !recent.includes(k))];
     const chosen = model.get('chosen').filter(k => groupOf(k) !== 'metrics');
-    setChosen([...keys.filter(k => groupOf(k) === 'metrics'), ...chosen]);
+    setChosen([...metrics, ...chosen]);
   }, 'jp-Button jp-mod-styled mlnb-chooser-all-metrics');
   const differing = button('differing params', () => {
     const diff = model.get('differing_params');

@@ -25,9 +25,9 @@ export interface Ctx {
 
 const LABELS: Record<string, string> = { run_name: 'run', start_time: 'started', duration: 'duration' };
 
-function widthOf(key: string): number {
+function widthOf(key: string, parents: boolean): number {
   if (key === 'run_name') {
-    return 240;
+    return parents ? 340 : 240;
   }
   if (key === 'start_time') {
     return 150;
@@ -84,9 +84,9 @@ function nameCell(ctx: Ctx, item: DisplayRow, redraw: () => void): HTMLElement {
     });
     cell.appendChild(toggle);
   } else if (item.depth > 0) {
-    cell.appendChild(h('span', { class: 'mlnb-child-mark', attrs: { 'aria-hidden': 'true' } }, '\u2514'));
+    cell.appendChild(h('span', { class: 'mlnb-child-mark', attrs: { 'aria-hidden': 'true' } }, '\u21b3'));
   }
-  cell.appendChild(h('span', { class: 'mlnb-run-name' }, name));
+  cell.appendChild(h('span', { class: 'mlnb-name-text' }, name));
   if (kids) {
     const best = state.best[i];
     const note = formatCount(kids, 'run') + (best >= 0 ? ` \u00b7 best: ${state.names[best] || state.runIds[best].slice(0, 8)}` : '');
@@ -122,7 +122,8 @@ export function renderTable(ctx: Ctx): void {
     renderTransposed(ctx, keys);
     return;
   }
-  const widths = keys.map(widthOf);
+  const parents = state.children.some(kids => kids.length > 0);
+  const widths = keys.map(k => widthOf(k, parents));
   const template = `32px ${widths.map(w => `${w}px`).join(' ')}`;
   const total = 32 + widths.reduce((a, w) => a + w, 0);
   const rows = displayRows(state, ctx.order, ctx.expanded);
@@ -173,7 +174,7 @@ export function renderTable(ctx: Ctx): void {
         cls += ' mlnb-failed';
       }
       if (item.depth > 0) {
-        cls += ' mlnb-child';
+        cls += ' mlnb-child-row';
       }
       const row = h('div', { class: cls, attrs: { 'data-run-id': runId, 'data-depth': String(item.depth) } });
       row.style.top = `${p * ROW_H}px`;
