@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 BASE_COLUMNS = ("run_name", "status")
 SEARCH_RANK = "rank_test_score"  # scikit-learn's own ranking of a search's candidates (1 = best)
 STORAGE_PREFIX = "mlnb.compare.columns"
+RECENT_RUNS = 1000  # runs whose metric timestamps are read (the most recent ones)
 
 
 def lower_is_better(key: str) -> bool:
@@ -113,24 +114,26 @@ def differs(col: Column, families: Families | None = None) -> bool:
 def metric_order(table: RunTable, times: Mapping[str, float] | None = None) -> list[str]:
     """Metric keys, most recently logged first (ties by name).
 
-    ``times`` maps a metric key (``metrics.x``) to its last timestamp in ms across the runs;
-    keys it lacks use the latest end (or start) time of the runs that have the metric.
+    ``times`` maps a metric key (``metrics.x``) to its last timestamp in ms across the runs
+    (see :func:`read_metric_times`); keys it lacks come after those it has, ordered by the
+    latest end (or start) time of the runs that have them (all keys so, without ``times``).
     """
     times = times or {}
     run_time = np.where(np.isnan(table.end_time), table.start_time, table.end_time)
-    stamped: list[tuple[float, str]] = []
+    stamped: list[tuple[int, float, str]] = []
     for key, col in table.columns.items():
         if col.kind != "metric":
             continue
         when = times.get(key)
+        found = when is not None or not times
         if when is None:
             mask = _present(col)
             when = (
                 float(np.nanmax(run_time[mask])) if mask.any() and not np.isnan(run_time[mask]).all() else 0.0
             )
-        stamped.append((-when, key))
+        stamped.append((0 if found else 1, -when, key))
     stamped.sort()
-    return [key for _, key in stamped]
+    return [key for _, _, key in stamped]
 
 
 def differing_keys(table: RunTable, kinds: Sequence[str] = ("metric", "param", "tag")) -> list[str]:
@@ -186,8 +189,9 @@ def best_children(table: RunTable, metrics: Sequence[str]) -> tuple[np.ndarray, 
         if not len(rows):
             continue
         score = value[rows] if lower_is_better(key) else -value[rows]
-        # by parent, then score, then row (store order: most recent first) -- first per parent wins
-        ranked = rows[np.lexsort((rows, score, parent[rows]))]
+        # by parent, then score; a tie goes to the earlier run (the later row in store order,
+        # which is most recent first), as a search's own best_index_ takes the first candidate
+        ranked = rows[np.lexsort((-rows, score, parent[rows]))]
         group, first = np.unique(parent[ranked], return_index=True)
         best[group] = ranked[first]
         for g in group.tolist():
@@ -214,8 +218,14 @@ def storage_key(store_uri: str, experiment_ids: Sequence[str], run_ids: Sequence
     return f"{STORAGE_PREFIX}:{store_uri}:{scope}"
 
 
-def read_metric_times(store: Any, run_ids: Sequence[str]) -> dict[str, float]:
-    """Last timestamp (ms) of each metric key across ``run_ids``: one grouped SQL query."""
+def read_metric_times(store: Any, run_ids: Sequence[str], *, limit: int = RECENT_RUNS) -> dict[str, float]:
+    """Last timestamp (ms) of each metric key across the first ``limit`` of ``run_ids``.
+
+    One grouped SQL query.  ``run_ids`` come most recent first, so the first runs hold the
+    latest timestamps; a metric only older runs have is left out (:func:`metric_order` then
+    places it by its runs' end time, after the ones found here).
+    """
+    run_ids = list(run_ids[:limit])
     if not run_ids or not hasattr(store, "reading"):
         return {}
     import sqlalchemy as sa
