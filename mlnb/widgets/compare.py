@@ -427,6 +427,16 @@ def compare(
         Display it (last expression of a cell); ``panel.selected`` is a DataFrame of the runs
         ticked or brushed in the browser.
 
+    Notes
+    -----
+    The table opens on run name and status, the metrics (most recently logged first), then
+    only the params whose values differ between the runs; tags are hidden.  Child runs (a
+    search CV's candidates, nested runs) are folded under their parent, which shows its best
+    child (by the first metric; lower is better for loss/error-like names).  The *columns*
+    button opens a searchable chooser (metrics / params / tags); the choice is remembered by
+    the browser for this experiment, and *reset* returns to the defaults.  From Python:
+    :meth:`ComparePanel.choose_columns` and :meth:`ComparePanel.reset_columns`.
+
     Examples
     --------
     >>> panel = mlnb.compare(experiment="churn", filter="metrics.f1 > 0.7")  # doctest: +SKIP
