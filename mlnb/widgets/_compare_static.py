@@ -20,14 +20,16 @@ from mlnb.widgets._compare_defaults import child_counts
 MAX_ROWS = 50
 MAX_TRANSPOSED = 50
 
+# text-align, white-space, font and colour are inherited from the table; each cell adds the rest
 _TABLE = (
     'class="mlnb-static mlnb-compare-table" style="border-collapse:collapse;font-size:12px;'
-    'font-family:var(--jp-ui-font-family, sans-serif);color:var(--jp-content-font-color1, inherit)"'
+    "text-align:left;white-space:nowrap;font-family:var(--jp-ui-font-family, sans-serif);"
+    'color:var(--jp-content-font-color1, inherit)"'
 )
-_CELL = "border:1px solid var(--jp-border-color2, #ccc);padding:2px 8px;white-space:nowrap;"
-_TEXT = _CELL + "text-align:left;max-width:16em;overflow:hidden;text-overflow:ellipsis"
-_NUM = _CELL + "text-align:right;font-variant-numeric:tabular-nums"
-_HEAD = _CELL + "text-align:left;background:var(--jp-layout-color2, #f3f3f3)"
+_CELL = "border:1px solid var(--jp-border-color2, #ccc);padding:2px 8px"
+_TEXT = _CELL + ";max-width:16em;overflow:hidden;text-overflow:ellipsis"
+_NUM = _CELL + ";text-align:right;font-variant-numeric:tabular-nums"
+_HEAD = _CELL + ";background:var(--jp-layout-color2, #f3f3f3)"
 _DIM = "color:var(--jp-ui-font-color2, #666);font-style:italic"
 _BAD = "color:var(--jp-error-color1, #b00020);font-weight:600"
 
