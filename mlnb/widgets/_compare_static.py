@@ -22,7 +22,7 @@ MAX_TRANSPOSED = 50
 
 # text-align, white-space, font and colour are inherited from the table; each cell adds the rest
 _TABLE = (
-    'class="mlnb-static mlnb-compare-table" style="border-collapse:collapse;font-size:12px;'
+    'class="mlnb-static" data-panel="compare" style="border-collapse:collapse;font-size:12px;'
     "text-align:left;white-space:nowrap;font-family:var(--jp-ui-font-family, sans-serif);"
     'color:var(--jp-content-font-color1, inherit)"'
 )
