@@ -227,12 +227,18 @@ def _i32(a: np.ndarray) -> bytes:
 
 
 def payload(
-    table: RunTable, *, complete: bool, version: int, best: np.ndarray | None = None
+    table: RunTable,
+    *,
+    complete: bool,
+    version: int,
+    best: np.ndarray | None = None,
+    primary_best: int = -1,
 ) -> dict[str, Any]:
     """The front end's copy of ``table``: JSON scalars plus raw little-endian array buffers.
 
     ``parent`` holds each run's parent row (-1: top level) and ``best`` each parent's best child
-    row (-1: none), both int32.
+    row (-1: none), both int32; ``primary_best`` is the row with the best value of the primary
+    metric (-1: none).
     """
     columns = []
     for col in table.columns.values():
@@ -255,6 +261,7 @@ def payload(
         "end_time": _f64(table.end_time),
         "parent": _i32(table.parent),
         "best": _i32(best if best is not None else np.full(len(table), -1)),
+        "primary_best": primary_best,
         "columns": columns,
     }
 

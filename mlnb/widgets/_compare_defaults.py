@@ -200,6 +200,18 @@ def best_children(table: RunTable, metrics: Sequence[str]) -> tuple[np.ndarray, 
     return best, used
 
 
+def best_row(table: RunTable, key: str | None) -> int:
+    """The row with the best value of metric ``key`` (lower for loss-like names), ``-1`` if none."""
+    col = table.columns.get(key) if key else None
+    if col is None or col.num is None:
+        return -1
+    finite = np.isfinite(col.num)
+    if not finite.any():
+        return -1
+    values = np.where(finite, col.num, np.inf if lower_is_better(key or "") else -np.inf)
+    return int(np.argmin(values) if lower_is_better(key or "") else np.argmax(values))
+
+
 def child_counts(table: RunTable) -> np.ndarray:
     """How many children of each row are in the table."""
     parent = table.parent
@@ -249,6 +261,7 @@ __all__ = [
     "BASE_COLUMNS",
     "Families",
     "best_children",
+    "best_row",
     "child_counts",
     "default_columns",
     "differing_keys",

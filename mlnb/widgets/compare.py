@@ -195,7 +195,13 @@ class ComparePanel(w.VBox):
             best, _used = defaults.best_children(
                 table, [k for k in view.default_columns if k.startswith("metrics.")]
             )
-            view.data = payload(table, complete=self._complete, version=self._version, best=best)
+            view.data = payload(
+                table,
+                complete=self._complete,
+                version=self._version,
+                best=best,
+                primary_best=defaults.best_row(table, view.primary_metric),
+            )
             view.selected = [r for r in view.selected if r in known]
             view.loading = not self._complete
             self._update_columns()

@@ -91,6 +91,8 @@ def test_compare_first_look_defaults_chooser_and_persistence(lab):
     assert failed.locator(".mlnb-status-failed").inner_text() == "FAILED"
     assert page.locator(".mlnb-compare-root .mlnb-td", has_text="0.8452").count() == 1
     assert page.locator(".mlnb-compare-root .mlnb-td", has_text="0.845188").count() == 0
+    best = page.locator(".mlnb-tr .mlnb-td.mlnb-best")  # the best value of the primary metric
+    assert best.count() == 1 and best.inner_text() == "0.5"
 
     # -- the search CV is one row, collapsed; it expands to its 4 children and collapses again ----
     assert page.evaluate(ROWS) == ["0"] * 5

@@ -343,6 +343,7 @@ def test_mixed_store_failed_run_and_missing_metric(mixed):
     row = data["run_id"].index(ids["broken"])
     status = data["status"]
     assert status["dict"][np.frombuffer(status["codes"], dtype="<i4")[row]] == "FAILED"
+    assert data["primary_best"] == data["run_id"].index(ids["late"])  # the only run with f1
     acc = np.frombuffer(_column(data, "metrics.acc")["num"], dtype="<f8")
     assert np.isnan(acc[data["run_id"].index(ids["late"])])  # late never logged acc
 
@@ -381,6 +382,9 @@ def test_best_child_is_lowest_for_loss_like_metrics(store):
     by_acc, _ = defaults.best_children(table, ["metrics.acc"])
     assert table.names[by_acc[top]] == "z"
     assert defaults.lower_is_better("metrics.rmse") and not defaults.lower_is_better("metrics.f1")
+    assert table.names[defaults.best_row(table, "metrics.val_loss")] == "y"
+    assert table.names[defaults.best_row(table, "metrics.acc")] == "z"
+    assert defaults.best_row(table, "metrics.nope") == -1
 
 
 def test_static_fallback_of_the_mixed_store(mixed):

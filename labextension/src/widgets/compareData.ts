@@ -19,6 +19,7 @@ export interface Payload {
   end_time?: unknown;
   parent?: unknown;
   best?: unknown;
+  primary_best?: number;
   columns?: { key: string; kind: ColKind; num?: unknown; codes?: unknown; dict?: string[] }[];
 }
 
@@ -73,6 +74,7 @@ export interface State {
   parent: Int32Array; // row of each run's parent, -1 at the top level
   best: Int32Array; // row of each parent's best child, -1 when none
   children: number[][]; // rows of each row's children (store order)
+  primaryBest: number; // row with the best value of the primary metric, -1 when none
 }
 
 export function bytesOf(x: unknown): ArrayBuffer | null {
@@ -188,7 +190,8 @@ export function decode(data: Payload): State {
     version: data.version ?? 0,
     parent,
     best: i32(data.best, n),
-    children
+    children,
+    primaryBest: data.primary_best ?? -1
   };
 }
 

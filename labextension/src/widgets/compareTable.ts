@@ -23,6 +23,7 @@ export interface Ctx {
   requested?: number;
 }
 
+
 const LABELS: Record<string, string> = { run_name: 'run', start_time: 'started', duration: 'duration' };
 
 function widthOf(key: string, parents: boolean): number {
@@ -111,6 +112,9 @@ function dataCell(ctx: Ctx, key: string, i: number): HTMLElement {
     return h('div', { class: `${cls} mlnb-from-child`, title: `${text} (best child run: ${who})` }, text);
   }
   const text = cellText(col, i);
+  if (i === state.primaryBest && key === ctx.model.get('primary_metric')) {
+    return h('div', { class: `${cls} mlnb-best`, title: `${text}: the best ${short(key)}` }, text);
+  }
   return h('div', { class: cls, title: text }, text);
 }
 
