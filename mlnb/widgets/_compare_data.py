@@ -16,6 +16,7 @@ import numpy as np
 # distinct values above which a numeric param is sent as numbers only (its text is rebuilt)
 _MAX_TEXT_DICT = 2000
 HIDDEN_TAG_PREFIX = "mlflow."
+PARENT_TAG = "mlflow.parentRunId"
 
 
 @dataclass
@@ -63,6 +64,8 @@ class RunTable:
     start_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
     end_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
     columns: dict[str, Column] = field(default_factory=dict)
+    # row of each run's parent run in this table, -1 for a top-level run (or a parent not shown)
+    parent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def __len__(self) -> int:
         return len(self.run_ids)
@@ -72,7 +75,14 @@ class RunTable:
         return list(self.columns)
 
     def varying_keys(self, rows: np.ndarray | None = None) -> list[str]:
-        """Keys whose value is not the same for every run ("only differences")."""
+        """Keys whose value is not the same for every run ("only differences").
+
+        Without ``rows``: compared among the top-level runs and among each parent's children.
+        """
+        if rows is None:
+            from mlnb.widgets._compare_defaults import differing_keys
+
+            return differing_keys(self)
         return [k for k, c in self.columns.items() if c.distinct_count(rows) > 1]
 
     def cell(self, key: str, i: int) -> Any:
@@ -173,6 +183,7 @@ def table_from_search(result: Any) -> RunTable:
         start_time=_float_array([r["start_time"] for r in runs]),
         end_time=_float_array([r["end_time"] for r in runs]),
     )
+    table.parent = _parent_rows(table.run_ids, result.tags.get(PARENT_TAG))
     for key in sorted(result.params):
         table.columns[f"params.{key}"] = _text_column(f"params.{key}", "param", result.params[key])
     for key in sorted(result.metrics):
@@ -187,6 +198,26 @@ def table_from_search(result: Any) -> RunTable:
     return table
 
 
+def _parent_rows(run_ids: list[str], parent_ids: list[Any] | None) -> np.ndarray:
+    """Row of each run's parent among ``run_ids`` (-1 when it has none or it is not listed)."""
+    if not parent_ids:
+        return np.full(len(run_ids), -1, dtype=np.int32)
+    index = {rid: i for i, rid in enumerate(run_ids)}
+    rows = np.fromiter(
+        (index.get(p, -1) if p else -1 for p in parent_ids), dtype=np.int32, count=len(run_ids)
+    )
+    rows[rows == np.arange(len(run_ids))] = -1  # a run is never its own parent
+    # a parent chain that never reaches a top-level run (a cycle) is cut: those runs are top level
+    top = rows.copy()
+    for _ in range(16):
+        up = top >= 0
+        if not up.any():
+            return rows
+        top[up] = rows[top[up]]
+    rows[top >= 0] = -1
+    return rows
+
+
 def _f64(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a, dtype="<f8").tobytes()
 
@@ -195,8 +226,20 @@ def _i32(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a, dtype="<i4").tobytes()
 
 
-def payload(table: RunTable, *, complete: bool, version: int) -> dict[str, Any]:
-    """The front end's copy of ``table``: JSON scalars plus raw little-endian array buffers."""
+def payload(
+    table: RunTable,
+    *,
+    complete: bool,
+    version: int,
+    best: np.ndarray | None = None,
+    primary_best: int = -1,
+) -> dict[str, Any]:
+    """The front end's copy of ``table``: JSON scalars plus raw little-endian array buffers.
+
+    ``parent`` holds each run's parent row (-1: top level) and ``best`` each parent's best child
+    row (-1: none), both int32; ``primary_best`` is the row with the best value of the primary
+    metric (-1: none).
+    """
     columns = []
     for col in table.columns.values():
         entry: dict[str, Any] = {"key": col.key, "kind": col.kind}
@@ -215,6 +258,10 @@ def payload(table: RunTable, *, complete: bool, version: int) -> dict[str, Any]:
         "name": table.names,
         "status": {"codes": _i32(status_codes), "dict": status_dict},
         "start_time": _f64(table.start_time),
+        "end_time": _f64(table.end_time),
+        "parent": _i32(table.parent),
+        "best": _i32(best if best is not None else np.full(len(table), -1)),
+        "primary_best": primary_best,
         "columns": columns,
     }
 

@@ -1,7 +1,10 @@
 """Static fallback of the compare panel: an escaped HTML table plus the plots as PNG.
 
 This is what a saved notebook shows without a kernel (GitHub, nbviewer, nbconvert): the same
-columns, sort, selection and plot choices as the live panel, drawn with matplotlib.
+columns as the live table (run name, status, metrics, the params that differ, or the user's
+choice), the same sort, parent runs as one row with their child count and best child, short run
+ids, numbers as :mod:`mlnb.display.format` writes them and missing values blank.  The plots come
+from :mod:`mlnb.widgets._compare_plots_static`.
 """
 
 from __future__ import annotations
@@ -10,180 +13,150 @@ from typing import Any
 
 import numpy as np
 
-from mlnb.widgets._base import esc, figure_png, html_table, img_tag
+from mlnb.display import format as fmt
+from mlnb.widgets._base import esc
+from mlnb.widgets._compare_defaults import child_counts
 
 MAX_ROWS = 50
-MAX_LINES = 2000
-MAX_CONTOUR_POINTS = 1000
+MAX_TRANSPOSED = 50
+
+# text-align, white-space, font and colour are inherited from the table; each cell adds the rest
+_TABLE = (
+    'class="mlnb-static" data-panel="compare" style="border-collapse:collapse;font-size:12px;'
+    "text-align:left;white-space:nowrap;font-family:var(--jp-ui-font-family, sans-serif);"
+    'color:var(--jp-content-font-color1, inherit)"'
+)
+_CELL = "border:1px solid var(--jp-border-color2, #ccc);padding:2px 8px"
+_TEXT = _CELL + ";max-width:16em;overflow:hidden;text-overflow:ellipsis"
+_NUM = _CELL + ";text-align:right;font-variant-numeric:tabular-nums"
+_HEAD = _CELL + ";background:var(--jp-layout-color2, #f3f3f3)"
+_DIM = "color:var(--jp-ui-font-color2, #666);font-style:italic"
+_BAD = "color:var(--jp-error-color1, #b00020);font-weight:600"
 
 
 def _short(key: str) -> str:
     return key.split(".", 1)[1] if "." in key else key
 
 
-def _numeric(table: Any, key: str, rows: np.ndarray) -> np.ndarray | None:
-    col = table.columns.get(key)
-    if col is None:
-        return None
-    if col.num is not None:
-        return col.num[rows]
-    if col.codes is not None:
-        return col.codes[rows].astype(float)
-    return None
+def _value(table: Any, key: str, i: int) -> tuple[str, bool]:
+    """Display text of ``key`` on row ``i`` and whether it is a number (right-aligned)."""
+    col = table.columns[key]
+    if col.kind == "metric":
+        value = col.value(i)
+        return ("" if value is None else fmt.number(value)), True
+    text = col.text[i] if col.text is not None else None
+    return ("" if text is None else str(text)), col.num is not None
 
 
-def _parallel(table: Any, axes: list[str], rows: np.ndarray, selected: np.ndarray) -> str | None:
-    axes = [a for a in axes if a in table.columns]
-    if len(axes) < 2 or not len(rows):
-        return None
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        cols = []
-        for key in axes:
-            v = _numeric(table, key, rows)
-            finite = v[np.isfinite(v)]
-            lo, hi = (finite.min(), finite.max()) if len(finite) else (0.0, 0.0)
-            cols.append((v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5))
-        from matplotlib.collections import LineCollection
-
-        matrix = np.vstack(cols)
-        x = np.arange(len(axes))
-        chosen = np.isin(rows, selected)
-        for mask, color, alpha in ((~chosen, "#1f77b4", 0.3), (chosen, "#d62728", 0.9)):
-            lines = [np.column_stack([x, matrix[:, j]]) for j in np.flatnonzero(mask)[:MAX_LINES]]
-            ax.add_collection(LineCollection(lines, colors=color, alpha=alpha, linewidths=1))
-        ax.set_xlim(-0.1, len(axes) - 0.9)
-        ax.set_ylim(-0.05, 1.05)
-        ax.set_xticks(x, [_short(a) for a in axes], rotation=20, fontsize=8)
-        ax.set_yticks([])
-        ax.set_title("parallel coordinates", fontsize=9)
-
-    return figure_png(draw)
+def _header(keys: list[str], labels: dict[str, str]) -> str:
+    cells = "".join(
+        f'<th style="{_HEAD}" title="{esc(k)}">{esc(labels.get(k, _short(k)))}</th>' for k in keys
+    )
+    return f"<thead><tr>{cells}</tr></thead>"
 
 
-def _scatter(table: Any, xk: str, yk: str, rows: np.ndarray) -> str | None:
-    x, y = _numeric(table, xk, rows), _numeric(table, yk, rows)
-    if x is None or y is None:
-        return None
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        ax.scatter(x, y, s=12, alpha=0.7)
-        ax.set_xlabel(_short(xk))
-        ax.set_ylabel(_short(yk))
-        ax.set_title("scatter", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
+def _status(status: str) -> str:
+    style = _BAD if status in ("FAILED", "KILLED") else ""
+    return f'<span style="{style}">{esc(status)}</span>' if style else esc(status)
 
 
-def _box(table: Any, metric: str, group: str, rows: np.ndarray) -> str | None:
-    m, g = table.columns.get(metric), table.columns.get(group)
-    if m is None or g is None or m.num is None or g.text is None:
-        return None
-    groups: dict[str, list[float]] = {}
-    for i in rows:
-        value = m.num[i]
-        if value == value:
-            groups.setdefault(str(g.text[i]), []).append(float(value))
-    if not groups:
-        return None
-    labels = sorted(groups)[:30]
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        ax.boxplot([groups[k] for k in labels], tick_labels=labels)
-        ax.set_xlabel(_short(group))
-        ax.set_ylabel(_short(metric))
-        ax.set_title("box plot", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
+def _rows_in_order(panel: Any) -> np.ndarray:
+    table, sort = panel._table, list(panel.view.sort)
+    order = table.sort_order(sort[0] if sort else None, len(sort) > 1 and sort[1] == "desc")
+    return order[table.parent[order] < 0]  # children are folded under their parent
 
 
-def _contour(table: Any, xk: str, yk: str, zk: str, rows: np.ndarray) -> str | None:
-    x, y, z = (_numeric(table, k, rows) for k in (xk, yk, zk))
-    if x is None or y is None or z is None:
-        return None
-    ok = ~(np.isnan(x) | np.isnan(y) | np.isnan(z))
-    x, y, z = x[ok], y[ok], z[ok]
-    if len(x) > MAX_CONTOUR_POINTS:  # the triangulation grows fast; a sample shows the shape
-        pick = np.random.default_rng(0).choice(len(x), MAX_CONTOUR_POINTS, replace=False)
-        x, y, z = x[pick], y[pick], z[pick]
-    if len(x) < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
-        return None
+def _table_html(panel: Any, best: np.ndarray) -> str:
+    table = panel._table
+    columns = list(panel.view.columns)
+    keys = ["run_name", "run_id", "status", *columns, "start_time", "duration"]
+    labels = {"run_name": "run", "run_id": "id", "start_time": "started"}
+    counts = child_counts(table)
+    out = [_header(keys, labels), "<tbody>"]
+    for i in _rows_in_order(panel)[:MAX_ROWS].tolist():
+        kids, pick = int(counts[i]), int(best[i]) if len(best) else -1
+        name = esc(table.names[i])
+        if kids:
+            note = fmt.count(kids, "child run")
+            if pick >= 0:
+                note += f", best: {table.names[pick] or fmt.short_id(table.run_ids[pick])}"
+            name += f' <span style="{_DIM}">({esc(note)})</span>'
+        cells = [
+            f'<td style="{_TEXT}" title="{esc(table.names[i])}">{name}</td>',
+            f'<td style="{_TEXT};font-family:var(--jp-code-font-family, monospace)" '
+            f'title="{esc(table.run_ids[i])}">{esc(fmt.short_id(table.run_ids[i]))}</td>',
+            f'<td style="{_TEXT}">{_status(table.status[i])}</td>',
+        ]
+        for key in columns:
+            text, numeric = _value(table, key, i)
+            style = _NUM if numeric else _TEXT
+            if not text and pick >= 0 and key.startswith("metrics."):  # the best child's value
+                text, _ = _value(table, key, pick)
+                if text:
+                    cells.append(f'<td style="{style};{_DIM}" title="best child">{esc(text)}</td>')
+                    continue
+            cells.append(f'<td style="{style}">{esc(text)}</td>')
+        start, end = table.start_time[i], table.end_time[i]
+        started = "" if start != start else fmt.timestamp(float(start))
+        took = "" if start != start or end != end else fmt.duration(float(end - start))
+        cells.append(f'<td style="{_TEXT}">{esc(started)}</td><td style="{_NUM}">{esc(took)}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody>")
+    return "".join(out)
 
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        try:
-            filled = ax.tricontourf(x, y, z, levels=8)
-            fig.colorbar(filled, ax=ax, label=_short(zk))
-        except (ValueError, RuntimeError):  # collinear points: the scatter alone
-            pass
-        ax.scatter(x, y, c="k", s=6)
-        ax.set_xlabel(_short(xk))
-        ax.set_ylabel(_short(yk))
-        ax.set_title("contour", fontsize=9)
 
-    return figure_png(draw, size=(4.0, 3.2))
-
-
-def _history(history: dict[str, Any]) -> str | None:
-    series = [s for s in history.get("series", []) if len(s.get("steps", [])) > 1]
-    if not series:
-        return None
-
-    def draw(fig: Any) -> None:
-        ax = fig.add_subplot()
-        for s in series:
-            values = [np.nan if v is None else v for v in s["values"]]
-            ax.plot(s["steps"], values, label=str(s["name"]))
-        ax.set_xlabel("step")
-        ax.set_ylabel(_short(history.get("metric", "")))
-        ax.legend(fontsize=7)
-        ax.set_title("metric history", fontsize=9)
-
-    return figure_png(draw, size=(4.0, 3.2))
+def _transposed_html(panel: Any) -> str:
+    table = panel._table
+    index = {rid: i for i, rid in enumerate(table.run_ids)}
+    rows = [index[r] for r in panel.view.selected if r in index] or _rows_in_order(panel).tolist()
+    rows = rows[:MAX_TRANSPOSED]
+    head = ["key", *[table.names[i] or fmt.short_id(table.run_ids[i]) for i in rows]]
+    out = ["<thead><tr>" + "".join(f'<th style="{_HEAD}">{esc(h)}</th>' for h in head) + "</tr></thead>"]
+    out.append("<tbody>")
+    out.append(
+        f'<tr><th style="{_HEAD}">status</th>'
+        + "".join(f'<td style="{_TEXT}">{_status(table.status[i])}</td>' for i in rows)
+        + "</tr>"
+    )
+    for key in panel.view.columns:
+        cells = [_value(table, key, i) for i in rows]
+        out.append(
+            f'<tr><th style="{_HEAD}" title="{esc(key)}">{esc(_short(key))}</th>'
+            + "".join(f'<td style="{_NUM if num else _TEXT}">{esc(t)}</td>' for t, num in cells)
+            + "</tr>"
+        )
+    out.append("</tbody>")
+    return "".join(out)
 
 
 def render_html(panel: Any) -> str:
-    """The whole fallback: a caption, the table (first rows) and every plot that applies."""
+    """The whole fallback: a caption, the table (first rows) and the plots."""
+    from mlnb.widgets._compare_defaults import best_children
+    from mlnb.widgets._compare_plots_static import static_plots
+
     # a big experiment shows what is loaded (its most recent runs): displaying must stay fast
-    table = panel._table
-    view = panel.view
-    frame = panel.to_frame(load_all=False, limit=MAX_ROWS)
+    table, view = panel._table, panel.view
     n = len(table)
-    parts = ['<div class="mlnb-compare-static">']
     more = "" if panel._complete else " (the most recent; more in the live panel)"
-    caption = f"mlnb compare: {n} runs{more}, {len(view.selected)} selected"
+    caption = f"mlnb compare: {fmt.count(n, 'run')}{more}, {len(view.selected)} selected"
     if panel.filter_box.value:
         caption += f" (filter: {panel.filter_box.value})"
+    parts = ['<div class="mlnb-compare-static" style="max-width:100%;overflow-x:auto">']
+    parts.append(f"<table {_TABLE}>")
+    parts.append(f'<caption style="text-align:left;font-weight:bold;padding:2px 0">{esc(caption)}</caption>')
     if view.transpose:
-        shown = frame.iloc[:, :MAX_ROWS]
-        header = ["", *[str(c) for c in shown.columns]]
-        rows = [[idx, *vals] for idx, vals in zip(shown.index, shown.itertuples(index=False), strict=True)]
+        parts.append(_transposed_html(panel))
     else:
-        shown = frame.iloc[:MAX_ROWS]
-        header = ["run_id", *[str(c) for c in shown.columns]]
-        rows = [[idx, *vals] for idx, vals in zip(shown.index, shown.itertuples(index=False), strict=True)]
-    parts.append(html_table(header, rows, caption=caption))
-    if n > MAX_ROWS:
-        parts.append(f"<p><i>first {MAX_ROWS} of {n} runs</i></p>")
-    index = {rid: i for i, rid in enumerate(table.run_ids)}
-    selected = np.asarray([index[r] for r in view.selected if r in index], dtype=np.int64)
-    everything = np.arange(n)
-    focus = selected if len(selected) else everything
-    pngs = [
-        ("parallel coordinates", _parallel(table, list(view.axes), everything, selected)),
-        ("scatter", _scatter(table, view.scatter_x, view.scatter_y, focus)),
-        ("box plot", _box(table, view.box_metric, view.box_group, focus)),
-        ("contour", _contour(table, view.contour_x, view.contour_y, view.contour_z, focus)),
-    ]
-    if view.history_metric:
-        pngs.append(("metric history", _history(panel.metric_history(view.history_metric))))
-    parts.append('<div style="display:flex;flex-wrap:wrap;gap:8px">')
-    parts += [img_tag(png, alt) for alt, png in pngs if png]
-    parts.append("</div></div>")
+        metrics = [k for k in view.default_columns if k.startswith("metrics.")]
+        best, _used = best_children(table, metrics)
+        parts.append(_table_html(panel, best))
+    parts.append("</table>")
+    top = int((table.parent < 0).sum())
+    if top > MAX_ROWS and not view.transpose:
+        parts.append(f"<p><i>first {MAX_ROWS} of {fmt.count(top, 'row')}</i></p>")
+    parts.append(static_plots(table, list(view.columns)))
+    parts.append("</div>")
     return "".join(parts)
 
 
-__all__ = ["esc", "render_html"]
+__all__ = ["render_html"]

@@ -1,9 +1,14 @@
 """``mlnb.compare()``: a runs table and plots, live in the notebook, with a static fallback.
 
-The panel is an ipywidgets composition: a filter box, switches and a column chooser (plain
-ipywidgets) above one anywidget view (``static/compare.js``) that draws the virtualized table
-and the plots from compact columnar data (see ``_compare_data``).  Selections made in the
-browser (checkboxes, parallel-coordinates brushes) come back as ``panel.selected``.
+The panel is an ipywidgets composition: a filter box and switches (plain ipywidgets) above one
+anywidget view (``static/compare.js``) that draws the column chooser, the virtualized table and
+the plots from compact columnar data (see ``_compare_data``).  Selections made in the browser
+(checkboxes, parallel-coordinates brushes) come back as ``panel.selected``.
+
+The table opens on the columns of :func:`~mlnb.widgets._compare_defaults.default_columns`
+(metrics, most recent first, then the params that differ) with child runs folded under their
+parent; a column choice made in the browser is kept there (localStorage, per store and
+experiment) and comes back when the panel is opened again.
 
 A big experiment opens in two steps: the first payload holds the most recent
 ``FIRST_PAGE`` runs, so the panel appears at once; the front end then asks for the rest
@@ -21,15 +26,17 @@ import ipywidgets as w
 import numpy as np
 import traitlets as tl
 
+from mlnb.display import format as fmt
 from mlnb.entities import Experiment, ViewType
 from mlnb.errors import MlnbError
 from mlnb.tracking.state import get_store
 from mlnb.widgets import _base, _fallback
+from mlnb.widgets import _compare_defaults as defaults
 from mlnb.widgets._compare_data import RunTable, payload, table_from_search
 
 FIRST_PAGE = 1000
 MAX_HISTORY_RUNS = 20
-_BASE_COLUMNS = ("run_name", "status", "start_time")
+_KIND_RANK = {"metrics": 0, "params": 1, "tags": 2}
 
 
 class CompareView(anywidget.AnyWidget):
@@ -39,7 +46,16 @@ class CompareView(anywidget.AnyWidget):
     _css = _base.STATIC / "compare.css"
 
     data = tl.Dict().tag(sync=True)
+    # the visible data columns in display order (metrics, then params, then tags); run name and
+    # status always lead.  ``chosen`` is the choice they come from (the defaults until the user
+    # picks columns: then ``custom``), before "only differences" drops the constant ones.
     columns = tl.List(tl.Unicode()).tag(sync=True)
+    chosen = tl.List(tl.Unicode()).tag(sync=True)
+    custom = tl.Bool(False).tag(sync=True)
+    default_columns = tl.List(tl.Unicode()).tag(sync=True)
+    differing_params = tl.List(tl.Unicode()).tag(sync=True)
+    primary_metric = tl.Unicode("").tag(sync=True)
+    storage_key = tl.Unicode("").tag(sync=True)  # localStorage key of the column choice
     sort = tl.List().tag(sync=True)  # [] or [key, "asc" | "desc"]
     selected = tl.List(tl.Unicode()).tag(sync=True)  # run ids
     transpose = tl.Bool(False).tag(sync=True)
@@ -121,22 +137,20 @@ class ComparePanel(w.VBox):
         self.transpose = w.Checkbox(value=False, description="transpose", indent=False)
         self.refresh_button = w.Button(description="refresh", icon="refresh", layout=w.Layout(width="90px"))
         self.error = w.HTML(value="")
-        self.chooser = w.SelectMultiple(options=[], rows=6, layout=w.Layout(width="100%"))
-        chooser_box = w.Accordion(children=[self.chooser], titles=("columns",))
-        chooser_box.selected_index = None
-        self.status = w.HTML(value="")
         controls = w.HBox(
             [self.filter_box, self.only_differences, self.transpose, self.refresh_button],
             layout=w.Layout(align_items="center"),
         )
-        super().__init__([controls, self.error, chooser_box, self.status, self.view])
+        super().__init__([controls, self.error, self.view])
         self.add_class("mlnb-compare-panel")
+        self.view.storage_key = defaults.storage_key(
+            get_store().location.uri, self._experiments, self._fixed_ids
+        )
         self.filter_box.observe(self._on_filter, names="value")
         self.only_differences.observe(self._update_columns, names="value")
-        self.chooser.observe(self._update_columns, names="value")
+        self.view.observe(self._update_columns, names=["chosen", "custom"])
         self.transpose.observe(lambda ch: setattr(self.view, "transpose", ch["new"]), names="value")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.view.observe(self._update_status, names="selected")
         self.view.observe(self._update_history, names=["plot", "history_metric", "selected"])
         self.view.on_msg(self._on_msg)
         self._load(self.filter_box.value, first_page=True)
@@ -177,12 +191,20 @@ class ComparePanel(w.VBox):
         known = set(table.run_ids)
         view = self.view
         with view.hold_sync():
-            view.data = payload(table, complete=self._complete, version=self._version)
+            self._choose_defaults()
+            best, _used = defaults.best_children(
+                table, [k for k in view.default_columns if k.startswith("metrics.")]
+            )
+            view.data = payload(
+                table,
+                complete=self._complete,
+                version=self._version,
+                best=best,
+                primary_best=defaults.best_row(table, view.primary_metric),
+            )
             view.selected = [r for r in view.selected if r in known]
             view.loading = not self._complete
-            self._choose_defaults()
-        self._update_columns()
-        self._update_status()
+            self._update_columns()
         self._update_history()
 
     def _ensure_complete(self) -> None:
@@ -192,15 +214,17 @@ class ComparePanel(w.VBox):
     def _choose_defaults(self) -> None:
         table, view = self._table, self.view
         keys = table.keys
-        chosen = [k for k in self.chooser.value if k in keys]
-        self.chooser.options = keys
-        self.chooser.value = chosen or [k for k in keys if not k.startswith("tags.")][:40]
+        times = defaults.read_metric_times(get_store(), table.run_ids) if len(table) else {}
+        columns = defaults.default_columns(table, times)
+        view.default_columns = columns
+        view.differing_params = defaults.differing_params(table)
+        view.primary_metric = defaults.primary_metric(columns) or ""
+        if not view.custom:
+            view.chosen = columns
         numeric = [k for k in keys if table.columns[k].numeric]
         params = [k for k in keys if k.startswith("params.")]
         num_params = [k for k in params if k in numeric]
-        metrics = [k for k in keys if k.startswith("metrics.")]
-        if not [a for a in view.axes if a in keys]:
-            view.axes = (params[:5] + metrics[:2])[:7]
+        metrics = [k for k in columns if k.startswith("metrics.")]
 
         def pick(current: str, candidates: list[str], fallback: str = "") -> str:
             return current if current in keys else (candidates[0] if candidates else fallback)
@@ -226,18 +250,35 @@ class ComparePanel(w.VBox):
             self._ensure_complete()
 
     def _update_columns(self, _change: Any = None) -> None:
-        chosen = list(self.chooser.value)
+        view, columns = self.view, self._table.columns
+        chosen = [k for k in view.chosen if k in columns]
+        if view.custom and not chosen and view.chosen:  # none of the chosen keys in these runs
+            chosen = [k for k in view.default_columns if k in columns]
         if self.only_differences.value:
             varying = set(self._table.varying_keys())
             chosen = [k for k in chosen if k in varying]
-        self.view.columns = chosen
+        chosen.sort(key=lambda k: _KIND_RANK.get(k.split(".", 1)[0], 3))  # stable: metrics first
+        view.columns = chosen
 
-    def _update_status(self, _change: Any = None) -> None:
-        n = len(self._table)
-        more = "" if self._complete else "+ (loading the rest)"
-        self.status.value = (
-            f'<span class="mlnb-compare-status">{n}{more} runs · {len(self.view.selected)} selected</span>'
-        )
+    # -- columns from Python ---------------------------------------------------------------
+    def choose_columns(self, keys: Sequence[str]) -> None:
+        """Show these columns (``metrics.x``, ``params.y``, ``tags.z``) after run name and status.
+
+        The browser keeps the choice for this experiment (as when it is made in the chooser).
+        """
+        unknown = [k for k in keys if k not in self._table.columns]
+        if unknown:
+            raise MlnbError(
+                f"no such column: {', '.join(unknown)}; the columns are "
+                f"{', '.join(self._table.keys[:20]) or '(none: no runs)'}"
+            )
+        self.view.chosen = list(keys)
+        self.view.custom = True
+
+    def reset_columns(self) -> None:
+        """Back to the default columns: metrics (most recent first), then the params that differ."""
+        self.view.custom = False
+        self.view.chosen = list(self.view.default_columns)
 
     def _update_history(self, _change: Any = None) -> None:
         view = self.view
@@ -247,7 +288,8 @@ class ComparePanel(w.VBox):
 
     def _show_error(self, message: str) -> None:
         self.error.value = (
-            f'<div class="mlnb-compare-error" style="color:#b00020">{_base.esc(message)}</div>'
+            '<div class="mlnb-compare-error" style="color:var(--jp-error-color1, #b00020)">'
+            f"{_base.esc(message)}</div>"
             if message
             else ""
         )
@@ -309,7 +351,8 @@ class ComparePanel(w.VBox):
         self.view.selected = [r for r in run_ids if r in known]
 
     def visible_columns(self) -> list[str]:
-        return list(_BASE_COLUMNS) + list(self.view.columns)
+        """Run name, status, the chosen columns (metrics, params, tags) and the start time."""
+        return [*defaults.BASE_COLUMNS, *self.view.columns, "start_time"]
 
     def to_frame(self, *, load_all: bool = True, limit: int | None = None) -> Any:
         """The table as shown: chosen columns, current sort, transposed when switched.
@@ -359,11 +402,11 @@ class ComparePanel(w.VBox):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         data = dict(bundle[0] if isinstance(bundle, tuple) else bundle)
         data["text/html"] = render_html(self)
-        data["text/plain"] = f"<ComparePanel: {len(self._table)} runs, {len(self.view.selected)} selected>"
+        data["text/plain"] = repr(self)
         return data
 
     def __repr__(self) -> str:
-        return f"<ComparePanel: {len(self._table)} runs, {len(self.view.selected)} selected>"
+        return f"<ComparePanel: {fmt.count(len(self._table), 'run')}, {len(self.view.selected)} selected>"
 
 
 def compare(
@@ -391,6 +434,16 @@ def compare(
     ComparePanel
         Display it (last expression of a cell); ``panel.selected`` is a DataFrame of the runs
         ticked or brushed in the browser.
+
+    Notes
+    -----
+    The table opens on run name and status, the metrics (most recently logged first), then
+    only the params whose values differ between the runs; tags are hidden.  Child runs (a
+    search CV's candidates, nested runs) are folded under their parent, which shows its best
+    child (by the first metric; lower is better for loss/error-like names).  The *columns*
+    button opens a searchable chooser (metrics / params / tags); the choice is remembered by
+    the browser for this experiment, and *reset* returns to the defaults.  From Python:
+    :meth:`ComparePanel.choose_columns` and :meth:`ComparePanel.reset_columns`.
 
     Examples
     --------

@@ -141,7 +141,11 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
     assert transposed.locator("tr").first.locator("th").count() == 1 + int(n_sel)
     toggle.uncheck()
     page.locator(".mlnb-tr").first.wait_for()
-    assert page.locator('.mlnb-th[data-key="params.seed"]').count() == 1
+    # seed is 0 on every run: not a default column; chosen, "only differences" drops it again
+    assert page.locator('.mlnb-th[data-key="params.seed"]').count() == 0
+    page.locator(".mlnb-chooser-toggle").click()
+    page.locator('.mlnb-chooser-item input[data-key="params.seed"]').check()
+    page.locator('.mlnb-th[data-key="params.seed"]').wait_for()
     page.locator(".mlnb-compare-panel .widget-checkbox", has_text="only differences").locator("input").check()
     page.wait_for_function("() => !document.querySelector('.mlnb-th[data-key=\"params.seed\"]')")
     assert page.locator('.mlnb-th[data-key="params.model"]').count() == 1

@@ -75,6 +75,7 @@ def test_filter_error_is_shown_inline_and_keeps_the_runs(three):
 
 def test_only_differences_hides_keys_equal_for_every_run(three):
     panel = compare()
+    panel.choose_columns(["metrics.acc", "metrics.f1", "params.C", "params.model", "params.seed"])
     assert "params.seed" in panel.view.columns
     panel.only_differences.value = True
     assert "params.seed" not in panel.view.columns
@@ -83,11 +84,46 @@ def test_only_differences_hides_keys_equal_for_every_run(three):
     assert "params.seed" in panel.view.columns
 
 
-def test_column_chooser_limits_the_columns(three):
+def test_default_columns_are_metrics_then_differing_params(three):
     panel = compare()
-    panel.chooser.value = ("metrics.acc",)
-    assert panel.view.columns == ["metrics.acc"]
-    assert list(panel.to_frame().columns) == ["run_name", "status", "start_time", "metrics.acc"]
+    # acc and f1 were last logged by run c (their order is by time, then name); seed is 1
+    # everywhere, so it is not shown
+    columns = panel.view.columns
+    assert set(columns[:2]) == {"metrics.acc", "metrics.f1"} and columns[2:] == ["params.C", "params.model"]
+    assert panel.view.default_columns == columns
+    assert panel.view.primary_metric == columns[0]
+    assert list(panel.to_frame().columns) == ["run_name", "status", *panel.view.columns, "start_time"]
+
+
+def test_choosing_columns_and_reset(three):
+    panel = compare()
+    panel.choose_columns(["params.seed", "metrics.acc"])
+    assert panel.view.custom is True
+    assert panel.view.columns == ["metrics.acc", "params.seed"]  # metrics before params
+    assert list(panel.to_frame().columns) == [
+        "run_name",
+        "status",
+        "metrics.acc",
+        "params.seed",
+        "start_time",
+    ]
+    with pytest.raises(mlnb.MlnbError, match=r"no such column: params\.nope"):
+        panel.choose_columns(["params.nope"])
+    panel.reset_columns()
+    assert panel.view.custom is False
+    assert panel.view.columns == panel.view.default_columns
+    assert panel.view.columns[2:] == ["params.C", "params.model"]
+
+
+def test_column_choice_key_is_per_store_and_experiment(three):
+    first, again = compare(), compare()
+    key = first.view.storage_key
+    exp = mlnb.get_experiment_by_name("cmp").experiment_id
+    assert key == again.view.storage_key == f"mlnb.compare.columns:{mlnb.get_tracking_uri()}:{exp}"
+    mlnb.set_experiment("other")
+    assert compare().view.storage_key != key
+    assert compare(experiment="cmp").view.storage_key == key
+    assert compare(runs=three[:2]).view.storage_key != compare(runs=three[1:]).view.storage_key
 
 
 def test_transpose_switch_turns_runs_into_columns(three):
@@ -98,7 +134,8 @@ def test_transpose_switch_turns_runs_into_columns(three):
     assert set(frame.columns) == set(three)
     assert "metrics.acc" in frame.index
     html = panel._repr_mimebundle_()["text/html"]
-    assert "<table" in html and three[0] in html
+    assert "<table" in html and all(f">{name}</th>" in html for name in "abc")
+    assert 'title="metrics.acc">acc</th>' in html
 
 
 def test_sort_orders_missing_last(three):
@@ -177,8 +214,8 @@ def test_static_fallback_has_table_and_plots(three):
     bundle = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     html = bundle["text/html"]
-    assert "<table" in html and "metrics.acc" in html
-    assert html.count("data:image/png;base64,") >= 3  # parallel coordinates, scatter, box plot
+    assert "<table" in html and 'title="metrics.acc"' in html
+    assert html.count("data:image/png;base64,") >= 1  # parallel coordinates
     assert "<script" not in html
 
 
@@ -235,3 +272,141 @@ def test_panel_refreshes_after_a_cell_that_ended_a_run(three):
         assert panel.view.data["n"] == 4 and "late" in panel.view.data["name"]
     finally:
         shell.user_ns.pop("panel", None)
+
+
+# -- a mixed store: differing and constant params, a failed run, a search CV, a missing metric ----
+@pytest.fixture
+def mixed(store):
+    import time
+
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    mlnb.set_experiment("mixed")
+    ids = {}
+    for spec in (
+        {"name": "lr", "params": {"model": "lr", "C": 0.1, "seed": 1}, "metrics": {"acc": 0.71, "loss": 0.6}},
+        {"name": "rf", "params": {"model": "rf", "depth": 3, "seed": 1}, "metrics": {"acc": 0.845188}},
+    ):
+        (ids[spec["name"]],) = _runs([{**spec, "tags": {"team": "churn"}}])
+        time.sleep(0.01)
+    with pytest.raises(ValueError), mlnb.start_run(run_name="broken") as run:
+        ids["broken"] = run.info.run_id
+        mlnb.log_params({"model": "lr", "C": 5, "seed": 1})
+        raise ValueError("diverged")
+    time.sleep(0.01)
+    X, y = load_iris(return_X_y=True)
+    mlnb.sklearn.autolog(log_models=False)
+    try:
+        search = GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.01, 0.1, 1, 10]}, cv=3).fit(X, y)
+    finally:
+        mlnb.sklearn.autolog(disable=True)
+    time.sleep(0.01)
+    (ids["late"],) = _runs([{"name": "late", "params": {"model": "lr", "seed": 1}, "metrics": {"f1": 0.5}}])
+    return ids, search
+
+
+def _grid(panel):
+    table = panel._table
+    kids = table.parent >= 0
+    (parent,) = set(table.parent[kids].tolist())
+    return table, parent, np.flatnonzero(kids)
+
+
+def test_mixed_store_default_columns(mixed):
+    panel = compare()
+    columns = panel.view.columns
+    kinds = [k.split(".")[0] for k in columns]
+    assert kinds == sorted(kinds, key=["metrics", "params"].index)  # metrics, then params, no tags
+    assert columns[0] == "metrics.f1" == panel.view.primary_metric  # the most recently logged
+    metrics = [k for k in columns if k.startswith("metrics.")]
+    assert set(metrics) == {k for k in panel._table.keys if k.startswith("metrics.")}
+    assert metrics.index("metrics.mean_test_score") < metrics.index("metrics.acc")  # older runs last
+    params = [k for k in columns if k.startswith("params.")]
+    # C differs between runs and between the search's candidates; depth and model are on some
+    # runs only; max_iter and solver are the same on every candidate and on no other run
+    assert {"params.C", "params.depth", "params.model", "params.best_C"} <= set(params)
+    assert "params.max_iter" not in params and "params.solver" not in params
+    assert not any(k.startswith("tags.") for k in columns)
+    assert "tags.team" in panel._table.keys
+    # "only differences" has nothing more to drop from the defaults, and drops constant choices
+    panel.choose_columns([*columns, "params.max_iter"])
+    panel.only_differences.value = True
+    assert panel.view.columns == columns
+
+
+def test_mixed_store_failed_run_and_missing_metric(mixed):
+    ids, _ = mixed
+    panel = compare()
+    data = panel.view.data
+    row = data["run_id"].index(ids["broken"])
+    status = data["status"]
+    assert status["dict"][np.frombuffer(status["codes"], dtype="<i4")[row]] == "FAILED"
+    assert data["primary_best"] == data["run_id"].index(ids["late"])  # the only run with f1
+    acc = np.frombuffer(_column(data, "metrics.acc")["num"], dtype="<f8")
+    assert np.isnan(acc[data["run_id"].index(ids["late"])])  # late never logged acc
+
+
+def test_search_cv_children_fold_under_the_parent_with_its_best_child(mixed):
+    _, search = mixed
+    panel = compare()
+    table, parent, kids = _grid(panel)
+    assert len(kids) == 4 and table.parent[parent] == -1
+    data = panel.view.data
+    parent_rows = np.frombuffer(data["parent"], dtype="<i4")
+    best = np.frombuffer(data["best"], dtype="<i4")
+    assert parent_rows.tolist() == table.parent.tolist()
+    # the children lack the primary metric (f1): they are ranked by the search's own rank
+    rank = table.columns["metrics.rank_test_score"].num
+    assert rank[best[parent]] == 1
+    ranks = search.cv_results_["rank_test_score"]
+    best_cs = {str(search.cv_results_["params"][i]["C"]) for i in range(len(ranks)) if ranks[i] == 1}
+    assert table.columns["params.C"].text[best[parent]] in best_cs
+    assert (best[np.arange(len(table)) != parent] == -1).all()
+
+
+def test_best_child_is_lowest_for_loss_like_metrics(store):
+    mlnb.set_experiment("nested")
+    with mlnb.start_run(run_name="sweep") as parent:
+        for name, loss, acc in (("x", 0.3, 0.6), ("y", 0.1, 0.5), ("z", 0.2, 0.9)):
+            with mlnb.start_run(run_name=name, nested=True):
+                mlnb.log_metrics({"val_loss": loss, "acc": acc})
+    mlnb.flush()
+    from mlnb.widgets import _compare_defaults as defaults
+
+    table = compare()._table
+    by_loss, used = defaults.best_children(table, ["metrics.val_loss", "metrics.acc"])
+    top = table.run_ids.index(parent.info.run_id)
+    assert table.names[by_loss[top]] == "y" and used[top] == "metrics.val_loss"
+    by_acc, _ = defaults.best_children(table, ["metrics.acc"])
+    assert table.names[by_acc[top]] == "z"
+    assert defaults.lower_is_better("metrics.rmse") and not defaults.lower_is_better("metrics.f1")
+    assert table.names[defaults.best_row(table, "metrics.val_loss")] == "y"
+    assert table.names[defaults.best_row(table, "metrics.acc")] == "z"
+    assert defaults.best_row(table, "metrics.nope") == -1
+
+
+def test_static_fallback_of_the_mixed_store(mixed):
+    ids, _ = mixed
+    panel = compare()
+    table, parent, kids = _grid(panel)
+    html = panel._repr_mimebundle_()["text/html"]
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr>") == len(table) - len(kids)  # one row per top-level run
+    best = np.frombuffer(panel.view.data["best"], dtype="<i4")[parent]
+    assert f"(4 child runs, best: {table.names[best]})" in body
+    for kid in kids:
+        assert f">{table.names[kid]}<" not in body
+    for run_id in ids.values():
+        assert f">{run_id[:8]}</td>" in body and f">{run_id}<" not in body
+    (late,) = [row for row in body.split("<tr>") if ">late<" in row]
+    assert "NaN" not in late and "None" not in late and late.count("></td>") >= 5  # missing: blank
+    assert ">0.8452</td>" in body and "0.845188" not in body  # numbers by mlnb.display.format
+    assert "FAILED" in body and "mlnb compare: 9 runs" in html
+    header = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    shown = ["run_name", "run_id", "status", *panel.view.columns, "start_time", "duration"]
+    import re
+
+    assert re.findall(r'title="([^"]+)"', header) == shown
+    assert "data:image/png;base64," in html  # the parallel coordinates of the default columns

@@ -45,7 +45,7 @@ export interface PlotContext {
 
 export const numericOf = tableNumericOf as (col: Column) => { values: Float64Array; categories: string[] | null };
 
-const BASE_KEYS = new Set(['run_name', 'status', 'start_time']);
+const BASE_KEYS = new Set(['run_name', 'status', 'start_time', 'duration']);
 
 /** Data keys of the table (params, metrics, tags) that pass ``pred``. */
 export function keysOf(state: TableState, pred: (key: string) => boolean = () => true): string[] {
