@@ -157,7 +157,7 @@ def test_static_fallback_numbers_times_and_ids_follow_the_format_rules(store):
     assert rows[f"v{v2}"][4:6] == ["12346", ""]
     assert rows[f"v{v1}"][7] == fmt.timestamp(stored[v1]["created"])
     run_id = stored[v1]["run_id"]
-    assert rows[f"v{v1}"][3] == f"first {run_id[:8]}" and run_id not in html
+    assert rows[f"v{v1}"][3] == f"first {run_id[-8:]}" and run_id not in html
     cells = [c for row in _cells(html) for i, c in enumerate(row) if not (row[0].startswith("v") and i == 1)]
     assert not {"NaN", "nan", "None"} & set(cells)  # (the stage column's "None" is a stage name)
     history = [r for r in _cells(html) if r[0] == "@champion"]
