@@ -116,6 +116,8 @@ class RunsHandler(MlnbHandler):
         args = {
             "experiment_ids": [e for e in self.get_query_arguments("experiment_id") if e],
             "filter_string": self.get_query_argument("filter", None),
+            "search": self.get_query_argument("search", None),
+            "view": self.get_query_argument("view", None),
             "order_by": [o for o in self.get_query_arguments("order_by") if o] or None,
             "page_size": self.get_query_argument("page_size", None),
             "page_token": self.get_query_argument("page_token", None),
@@ -123,7 +125,7 @@ class RunsHandler(MlnbHandler):
             if self.get_query_argument("scope", "") == "notebook"
             else None,
         }
-        empty = {"runs": [], "next_page_token": None}
+        empty = {"runs": [], "next_page_token": None, "searched": None}
         await self.answer(lambda s: views.search_runs(s, **args), empty)
 
 
