@@ -8,7 +8,8 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import { button, copyText, formatDuration, formatNumber, h, kvTable, pngDataUrl, statusBadge } from './dom';
+import { button, copyText, h, kvTable, pngDataUrl, statusBadge } from './dom';
+import { formatDuration, formatNumber } from './format';
 
 export const RUN_MIME = 'application/vnd.mlnb.run+json';
 /** DOM event a card dispatches to ask for a compare panel of the runs of its cell. */

@@ -125,7 +125,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     assert _run_row(lab, "first").count() == 1
     search.fill("metrics.accuracy >>> 1")
     search.press("Enter")
-    _panel(lab).locator(".mlnb-message.mlnb-error").wait_for()
+    _panel(lab).locator(".mlnb-search-error").wait_for()
     search.fill("")
     search.press("Enter")
     _run_row(lab, "onerror").wait_for()
