@@ -278,7 +278,9 @@ export class RunsPanel extends Widget {
       }
       this.showError('');
       this.render(runs, note, force);
+      // for benchmarks and tests: how long from the request to the drawn list, and how often
       this.node.dataset.renderMs = String(Math.round(performance.now() - started));
+      this.node.dataset.renderSeq = String(Number(this.node.dataset.renderSeq ?? 0) + 1);
     } catch (err) {
       const text = describe(err);
       if (err instanceof ApiError && err.status === 400 && this.searchText) {
