@@ -75,6 +75,47 @@ export interface IRunRowsPage {
   searched: Searched;
 }
 
+/** The list view on the wire: column names once, then one array of values per run. */
+interface IRunRowsWire {
+  store: IStoreInfo;
+  list?: { columns: string[]; rows: unknown[][] };
+  next_page_token: string | null;
+  searched: Searched;
+}
+
+function rowsOf(list: { columns: string[]; rows: unknown[][] } | undefined): IRunRow[] {
+  if (!list) {
+    return [];
+  }
+  const at = (name: keyof IRunRow): number => list.columns.indexOf(name);
+  const [id, name, exp, status, start, end, parent, cell, orphaned, metrics] = (
+    [
+      'run_id',
+      'run_name',
+      'experiment_id',
+      'status',
+      'start_time',
+      'end_time',
+      'parent_run_id',
+      'cell_id',
+      'orphaned',
+      'metrics'
+    ] as const
+  ).map(at);
+  return list.rows.map(r => ({
+    run_id: r[id] as string,
+    run_name: r[name] as string,
+    experiment_id: r[exp] as string,
+    status: r[status] as RunStatus,
+    start_time: r[start] as number,
+    end_time: r[end] as number | null,
+    parent_run_id: r[parent] as string | null,
+    cell_id: r[cell] as string | null,
+    orphaned: r[orphaned] as boolean,
+    metrics: r[metrics] as Record<string, number | null>
+  }));
+}
+
 export interface IArtifact {
   path: string;
   sha256: string;
@@ -197,8 +238,9 @@ export class MlnbApi {
   }
 
   /** A page of list rows (up to 10,000 a page): what the run list shows. */
-  runRows(q: IRunsQuery): Promise<IRunRowsPage> {
-    return this.json(['runs'], { ...this.runsParams(q), view: 'list' });
+  async runRows(q: IRunsQuery): Promise<IRunRowsPage> {
+    const body = await this.json<IRunRowsWire>(['runs'], { ...this.runsParams(q), view: 'list' });
+    return { store: body.store, runs: rowsOf(body.list), next_page_token: body.next_page_token, searched: body.searched };
   }
 
   async run(path: string, runId: string): Promise<IRunDetail> {

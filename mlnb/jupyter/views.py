@@ -129,9 +129,10 @@ def search_runs(
     )
     more = len(result.rows) > offset + size
     token = str(offset + size) if more else None
-    page = result.runs[offset : offset + size]
     if lean:
-        return {"runs": runlist.list_rows(store, page), "next_page_token": token, "searched": searched}
+        rows = runlist.list_rows(store, result.rows[offset : offset + size])
+        return {"list": rows, "next_page_token": token, "searched": searched}
+    page = result.runs[offset : offset + size]
     sources = run_sources(store, [r["run_id"] for r in page])
     runs = []
     for i, row in enumerate(page, start=offset):

@@ -120,9 +120,14 @@ async def test_search_within_the_notebook_scope(jp_fetch, runs):
     assert _names(body) == {"rf-baseline", "boosted"}
 
 
+def _rows(body: dict) -> list[dict]:
+    listed = body["list"]
+    return [dict(zip(listed["columns"], row, strict=True)) for row in listed["rows"]]
+
+
 async def test_list_view_is_lean_with_first_metrics_cell_and_parent(jp_fetch, runs):
     body = await _search(jp_fetch, "", view="list", scope="notebook")
-    rows = {r["run_name"]: r for r in body["runs"]}
+    rows = {r["run_name"]: r for r in _rows(body)}
     assert set(rows) == {"rf-baseline", "logreg", "boosted", "plain_name", "grid", "grid-child", "crashed"}
     row = rows["logreg"]
     assert set(row) == {
@@ -135,13 +140,22 @@ async def test_list_view_is_lean_with_first_metrics_cell_and_parent(jp_fetch, ru
     assert row["end_time"] >= row["start_time"]
     assert rows["grid-child"]["parent_run_id"] == runs["grid"]
     assert rows["crashed"]["status"] == "FAILED"
-    starts = [r["start_time"] for r in body["runs"]]
+    starts = [r["start_time"] for r in _rows(body)]
     assert starts == sorted(starts, reverse=True)
+    # a text search in the list view
+    assert {r["run_name"] for r in _rows(await _search(jp_fetch, "RF", view="list"))} == {
+        "rf-baseline",
+        "boosted",
+    }
 
 
 async def test_list_view_pages_of_up_to_ten_thousand(jp_fetch, runs):
     body = await _search(jp_fetch, "", view="list", page_size="3")
-    assert len(body["runs"]) == 3 and body["next_page_token"] == "3"
+    assert len(body["list"]["rows"]) == 3 and body["next_page_token"] == "3"
+    rest = await _search(jp_fetch, "", view="list", page_size="100", page_token="3")
+    assert len(rest["list"]["rows"]) == 4 and rest["next_page_token"] is None
+    ids = [r["run_id"] for r in _rows(body) + _rows(rest)]
+    assert len(set(ids)) == 7
     with pytest.raises(tornado.httpclient.HTTPClientError) as err:
         await _search(jp_fetch, "", view="list", page_size="10001")
     assert "10000" in _body(err.value.response)["message"]
