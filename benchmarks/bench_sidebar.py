@@ -60,6 +60,14 @@ MEASURE = """async ([label]) => {
 }"""
 
 
+FETCH = """async ([experimentId]) => {
+    const t0 = performance.now();
+    const url = `/mlnb/api/runs?path=&experiment_id=${experimentId}&view=list&page_size=10000`;
+    const body = await (await fetch(url, { credentials: 'same-origin' })).json();
+    return { ms: performance.now() - t0, rows: body.list.rows.length };
+}"""
+
+
 def build(store_dir: Path, n_runs: int) -> float:
     os.environ["MLNB_STORE"] = str(store_dir)
     from mlnb.entities import Metric
@@ -170,6 +178,12 @@ def main() -> None:
                 for _ in range(opts.repeat + 1):
                     results.append(page.evaluate(MEASURE, [label]))
                     page.evaluate(MEASURE, ["This notebook"])
+                exp_id = page.evaluate(
+                    """(label) => [...document.querySelectorAll('#mlnb-runs-panel .mlnb-scope option')]
+                        .find(o => o.textContent === label).value""",
+                    label,
+                )
+                fetches = [page.evaluate(FETCH, [exp_id])["ms"] for _ in range(opts.repeat)]
                 browser.close()
         finally:
             proc.terminate()
@@ -188,6 +202,10 @@ def main() -> None:
             f"warm (x{len(warm)}) {what}: median {statistics.median(values):.0f} ms "
             f"(min {min(values):.0f}, max {max(values):.0f})"
         )
+    print(
+        f"of which the request alone (server + transfer + JSON.parse, in the page): median "
+        f"{statistics.median(fetches):.0f} ms (min {min(fetches):.0f}, max {max(fetches):.0f})"
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}  target: ≤ 300 ms")
 
 

@@ -1,5 +1,6 @@
 /** The run list's data: items in display order (groups, parents before children) and messages. */
 import { ApiError, IRunRow } from './api';
+import { IPanelHost } from './host';
 
 /** A message for the user: the server's own, or how to enable the server extension. */
 export function describe(err: unknown): string {
@@ -64,3 +65,44 @@ export function nest(runs: IRunRow[]): [IRunRow, number][] {
   return out;
 }
 
+
+/** Runs grouped by the cell that produced them (notebook scope), in the order of their newest run. */
+export function groups(runs: IRunRow[], notebookScope: boolean, host: IPanelHost): IGroup[] {
+  if (!notebookScope) {
+    return [{ key: 'all', title: '', runs }];
+  }
+  const byKey = new Map<string, IGroup>();
+  for (const run of runs) {
+    const cellId = run.cell_id;
+    const key = cellId ?? '';
+    let group = byKey.get(key);
+    if (!group) {
+      const index = host.cellIndex(cellId);
+      const summary = host.cellSummary(cellId);
+      const title =
+        index !== null
+          ? `Cell ${index + 1}${summary ? ` · ${summary}` : ''}`
+          : cellId
+            ? `Cell ${cellId.slice(0, 8)} (no longer in the notebook)`
+            : 'Not from a cell';
+      group = { key, title, runs: [] };
+      byKey.set(key, group);
+    }
+    group.runs.push(run);
+  }
+  return [...byKey.values()];
+}
+
+/** The list's items: each group's title, then its runs with children after their parent. */
+export function listItems(runs: IRunRow[], notebookScope: boolean, host: IPanelHost): Item[] {
+  const items: Item[] = [];
+  for (const group of groups(runs, notebookScope, host)) {
+    if (group.title) {
+      items.push({ kind: 'group', key: group.key, title: group.title });
+    }
+    for (const [run, depth] of nest(group.runs)) {
+      items.push({ kind: 'run', run, depth });
+    }
+  }
+  return items;
+}

@@ -12,7 +12,7 @@ import { formatAgo, formatCount, formatNumber } from './format';
 import { IPanelHost } from './host';
 import { renderModels } from './modelsSection';
 import { RunDetailView } from './runDetail';
-import { IGroup, Item, compareCode, describe, nest } from './runItems';
+import { Item, compareCode, describe, listItems } from './runItems';
 import { VirtualList } from './virtualList';
 
 export { compareCode } from './runItems';
@@ -356,33 +356,6 @@ export class RunsPanel extends Widget {
     }
   }
 
-  private groups(runs: IRunRow[]): IGroup[] {
-    if (this.scope !== NOTEBOOK_SCOPE) {
-      return [{ key: 'all', title: '', runs }];
-    }
-    const byKey = new Map<string, IGroup>();
-    for (const run of runs) {
-      const cellId = run.cell_id;
-      const key = cellId ?? '';
-      let group = byKey.get(key);
-      if (!group) {
-        const index = this.host.cellIndex(cellId);
-        const summary = this.host.cellSummary(cellId);
-        const title =
-          index !== null
-            ? `Cell ${index + 1}${summary ? ` · ${summary}` : ''}`
-            : cellId
-              ? `Cell ${cellId.slice(0, 8)} (no longer in the notebook)`
-              : 'Not from a cell';
-        group = { key, title, runs: [] };
-        byKey.set(key, group);
-      }
-      group.runs.push(run);
-    }
-    // runs arrive newest first, so the groups are in order of their newest run
-    return [...byKey.values()];
-  }
-
   private render(runs: IRunRow[], note: string, force: boolean, partial = false): void {
     const notebookScope = this.scope === NOTEBOOK_SCOPE;
     const cells = notebookScope
@@ -411,16 +384,7 @@ export class RunsPanel extends Widget {
         this.selected.delete(id);
       }
     }
-    const items: Item[] = [];
-    for (const group of this.groups(runs)) {
-      if (group.title) {
-        items.push({ kind: 'group', key: group.key, title: group.title });
-      }
-      for (const [run, depth] of nest(group.runs)) {
-        items.push({ kind: 'run', run, depth });
-      }
-    }
-    this.list.setItems(items);
+    this.list.setItems(listItems(runs, notebookScope, this.host));
     this.node.dataset.rows = String(runs.length);
     this.node.dataset.rendered = String(this.list.rendered);
     this.updateCompare();
