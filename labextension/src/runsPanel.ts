@@ -18,7 +18,8 @@ import { VirtualList } from './virtualList';
 export { compareCode } from './runItems';
 
 const SLOW_POLL_MS = 3000;
-const FAST_POLL_MS = 1000; // while a listed run is RUNNING or the kernel is busy
+const FAST_POLL_MS = 1000; // while a listed run is RUNNING or the notebook's kernel is busy
+const FAST_POLL_MAX_ROWS = 2000;
 const AFTER_IDLE_MS = 300; // the kernel commits a finished run within ~0.2 s of going idle
 const SEARCH_DELAY_MS = 300;
 const NOTEBOOK_SCOPE = '__notebook__';
@@ -194,7 +195,10 @@ export class RunsPanel extends Widget {
 
   /** Poll every second while something is running, else every three seconds. */
   private updatePolling(): void {
-    const live = this.kernelBusy || this.rows.some(r => r.status === 'RUNNING' && !r.orphaned);
+    // (a list of thousands of runs is not re-read every second: it costs the server too much)
+    const live =
+      this.rows.length <= FAST_POLL_MAX_ROWS &&
+      ((this.kernelBusy && this.scope === NOTEBOOK_SCOPE) || this.rows.some(r => r.status === 'RUNNING' && !r.orphaned));
     const ms = live ? FAST_POLL_MS : SLOW_POLL_MS;
     if (!this.isVisible || (this.timer !== undefined && ms === this.pollMs)) {
       return;

@@ -98,7 +98,10 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     lab.command("notebook:run-cell", wait=False)
     slow = _run_row(lab, "slow")
     slow.locator(".mlnb-status-running").wait_for(timeout=30_000)
+    # while a run is live the sidebar polls every second, and slows down again after
+    assert _panel(lab).get_attribute("data-poll-ms") == "1000"
     slow.locator(".mlnb-status-finished").wait_for(timeout=30_000)
+    lab.page.wait_for_function("() => document.querySelector('#mlnb-runs-panel').dataset.pollMs === '3000'")
 
     # the Models section lists registered models, versions and aliases
     lab.wait_cells_done(allow_errors=True)
