@@ -354,6 +354,7 @@ def test_search_detail_widths_and_themes(lab):
         "Search runs: name, tag, or metrics.acc > 0.8"
     )
     assert panel.locator(".mlnb-count").inner_text() == "3 runs"
+    assert panel.locator(".mlnb-more").is_hidden()  # every run is listed
 
     # plain text: a run name, then a tag value, case-insensitively
     _search(lab, "RF")
