@@ -77,8 +77,11 @@ async def test_plain_text_is_literal_not_a_pattern(jp_fetch, runs):
 
 
 async def test_plain_text_does_not_match_system_tags(jp_fetch, runs):
-    # every run records its notebook path and user in mlflow.* tags: those are not searched
-    assert _names(await _search(jp_fetch, "search.ipynb")) == set()
+    # every run records mlflow.source.type = LOCAL (and its user, its name) in mlflow.* tags
+    full = _body(await jp_fetch("mlnb", "api", "runs", params={"path": NB}))
+    assert all(r["tags"]["mlflow.source.type"] == "LOCAL" for r in full["runs"])
+    assert _names(await _search(jp_fetch, "LOCAL")) == set()
+    assert _names(await _search(jp_fetch, "forest")) == {"rf-baseline"}  # a user tag is searched
 
 
 async def test_text_that_parses_as_a_filter_is_a_filter(jp_fetch, runs):
