@@ -143,8 +143,8 @@ export class RunsPanel extends Widget {
         this.kernelBusy = why === 'busy';
       }
       this.updatePolling();
-      if (!this.isVisible) {
-        return; // refreshed when shown (onAfterShow)
+      if (!this.isVisible || (why === 'busy' && this.rows.length > FAST_POLL_MAX_ROWS)) {
+        return; // refreshed when shown (onAfterShow); a long list waits for the cell's end
       }
       // now, and once more after the kernel has committed what the cell logged
       void this.refresh(why === 'notebook');
