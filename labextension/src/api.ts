@@ -50,6 +50,72 @@ export interface IRunSummary {
   orphaned?: boolean;
 }
 
+/** A row of the run list (the route's lean `view=list`): what the list shows, nothing more. */
+export interface IRunRow {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  parent_run_id: string | null;
+  /** The first few metrics by name (null: NaN or infinite). */
+  metrics: Record<string, number | null>;
+  cell_id: string | null;
+  orphaned: boolean;
+}
+
+/** How the server read the search box: a filter, plain text (names and tag values), or nothing. */
+export type Searched = 'filter' | 'text' | null;
+
+export interface IRunRowsPage {
+  store: IStoreInfo;
+  runs: IRunRow[];
+  next_page_token: string | null;
+  searched: Searched;
+}
+
+/** The list view on the wire: column names once, then one array of values per run. */
+interface IRunRowsWire {
+  store: IStoreInfo;
+  list?: { columns: string[]; rows: unknown[][] };
+  next_page_token: string | null;
+  searched: Searched;
+}
+
+function rowsOf(list: { columns: string[]; rows: unknown[][] } | undefined): IRunRow[] {
+  if (!list) {
+    return [];
+  }
+  const at = (name: keyof IRunRow): number => list.columns.indexOf(name);
+  const [id, name, exp, status, start, end, parent, cell, orphaned, metrics] = (
+    [
+      'run_id',
+      'run_name',
+      'experiment_id',
+      'status',
+      'start_time',
+      'end_time',
+      'parent_run_id',
+      'cell_id',
+      'orphaned',
+      'metrics'
+    ] as const
+  ).map(at);
+  return list.rows.map(r => ({
+    run_id: r[id] as string,
+    run_name: r[name] as string,
+    experiment_id: r[exp] as string,
+    status: r[status] as RunStatus,
+    start_time: r[start] as number,
+    end_time: r[end] as number | null,
+    parent_run_id: r[parent] as string | null,
+    cell_id: r[cell] as string | null,
+    orphaned: r[orphaned] as boolean,
+    metrics: r[metrics] as Record<string, number | null>
+  }));
+}
+
 export interface IArtifact {
   path: string;
   sha256: string;
@@ -84,6 +150,8 @@ export interface IRunsQuery {
   scope: 'notebook' | 'experiment';
   experimentId?: string;
   filter?: string;
+  /** The search box: a filter, or plain text matched against run names and tag values. */
+  search?: string;
   orderBy?: string;
   pageSize?: number;
   pageToken?: string;
@@ -93,6 +161,7 @@ export interface IRunsPage {
   store: IStoreInfo;
   runs: IRunSummary[];
   next_page_token: string | null;
+  searched: Searched;
 }
 
 /** An error answered by the server, with its message (shown to the user as text). */
@@ -131,7 +200,7 @@ export class MlnbApi {
       let message = response.statusText || `HTTP ${response.status}`;
       let code = '';
       try {
-        const body = await response.json();
+        const body = (await response.json()) as { message?: unknown; error_code?: unknown };
         message = String(body.message ?? message);
         code = String(body.error_code ?? '');
       } catch {
@@ -150,16 +219,28 @@ export class MlnbApi {
     return this.json(['experiments'], { path });
   }
 
-  runs(q: IRunsQuery): Promise<IRunsPage> {
-    return this.json(['runs'], {
+  private runsParams(q: IRunsQuery): Record<string, string | undefined> {
+    return {
       path: q.path,
       scope: q.scope === 'notebook' ? 'notebook' : undefined,
       experiment_id: q.experimentId,
       filter: q.filter,
+      search: q.search,
       order_by: q.orderBy,
       page_size: q.pageSize ? String(q.pageSize) : undefined,
       page_token: q.pageToken
-    });
+    };
+  }
+
+  /** A page of runs with params, metrics, tags and models (up to 1,000 a page). */
+  runs(q: IRunsQuery): Promise<IRunsPage> {
+    return this.json(['runs'], this.runsParams(q));
+  }
+
+  /** A page of list rows (up to 10,000 a page): what the run list shows. */
+  async runRows(q: IRunsQuery): Promise<IRunRowsPage> {
+    const body = await this.json<IRunRowsWire>(['runs'], { ...this.runsParams(q), view: 'list' });
+    return { store: body.store, runs: rowsOf(body.list), next_page_token: body.next_page_token, searched: body.searched };
   }
 
   async run(path: string, runId: string): Promise<IRunDetail> {
@@ -172,7 +253,10 @@ export class MlnbApi {
     runId: string,
     key: string
   ): Promise<{ step: number; value: number | null; timestamp: number }[]> {
-    const body = await this.json<{ history: any[] }>(['runs', runId, 'metric-history'], { path, key });
+    const body = await this.json<{ history: { step: number; value: number | null; timestamp: number }[] }>(
+      ['runs', runId, 'metric-history'],
+      { path, key }
+    );
     return body.history;
   }
 

@@ -40,61 +40,9 @@ export function button(label: string, onClick: (ev: MouseEvent) => void, cls = '
   return el;
 }
 
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined) {
-    return 'NaN';
-  }
-  if (Number.isInteger(value)) {
-    return String(value);
-  }
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) {
-    return value.toExponential(3);
-  }
-  return value.toPrecision(4).replace(/\.?0+$/, '');
-}
-
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || ms < 0) {
-    return '';
-  }
-  if (ms < 1000) {
-    return `${ms} ms`;
-  }
-  const s = ms / 1000;
-  if (s < 60) {
-    return `${s.toFixed(1)} s`;
-  }
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) {
-    return `${n} B`;
-  }
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = n / 1024;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-export function formatAgo(ms: number, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) {
-    return `${s}s ago`;
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)} min ago`;
-  }
-  if (s < 86400) {
-    return `${Math.floor(s / 3600)} h ago`;
-  }
-  return new Date(ms).toLocaleDateString();
+/** A button with JupyterLab's button classes (for the lab's own surfaces: sidebar, dialogs). */
+export function labButton(label: string, onClick: (ev: MouseEvent) => void, cls = '', title = ''): HTMLButtonElement {
+  return button(label, onClick, `jp-Button jp-mod-styled ${cls}`.trim(), title);
 }
 
 export function statusBadge(status: string, orphaned = false): HTMLElement {
@@ -111,6 +59,46 @@ export function statusBadge(status: string, orphaned = false): HTMLElement {
   const known = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'SCHEDULED'];
   const kind = known.includes(status) ? status.toLowerCase() : 'unknown';
   return h('span', { class: `mlnb-status mlnb-status-${kind}`, title: status }, status);
+}
+
+/**
+ * A key as text with line-break opportunities after `.`, `_`, `/` and `-`, so that a long
+ * name (`estimator.min_samples_leaf`) wraps between its words, not every few letters.
+ */
+export function breakable(key: string): DocumentFragment {
+  const out = document.createDocumentFragment();
+  for (const part of key.split(/(?<=[._/-])/)) {
+    if (out.childNodes.length) {
+      out.appendChild(document.createElement('wbr'));
+    }
+    out.appendChild(document.createTextNode(part));
+  }
+  return out;
+}
+
+/**
+ * Key/value rows as a description list laid out as a grid: the key column is as wide as its
+ * keys up to 45 % of the width (long keys wrap at word and dot boundaries), values take the
+ * rest and wrap. `extra` adds a third, initially empty cell per row (e.g. for a sparkline),
+ * returned in row order.
+ */
+export function kvGrid(
+  rows: [string, string][],
+  cls = '',
+  extra = false
+): { node: HTMLDListElement; extras: HTMLElement[] } {
+  const node = h('dl', { class: `mlnb-kvgrid ${extra ? 'mlnb-kvgrid-3' : ''} ${cls}`.trim() });
+  const extras: HTMLElement[] = [];
+  for (const [key, value] of rows) {
+    const row = h('div', { class: 'mlnb-kvgrid-row' }, h('dt', { title: key }, breakable(key)), h('dd', {}, value));
+    if (extra) {
+      const cell = h('dd', { class: 'mlnb-kvgrid-extra' });
+      extras.push(cell);
+      row.appendChild(cell);
+    }
+    node.appendChild(row);
+  }
+  return { node, extras };
 }
 
 /** A two-column table of key/value rows (both as text). */

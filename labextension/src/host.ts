@@ -8,6 +8,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { COMPARE_EVENT, ICompareRequest, compareFilterCode } from './runCardRenderer';
 
+export type HostChange = 'notebook' | 'busy' | 'idle' | 'executed';
+
 export interface IPanelHost {
   /** Path (relative to the server root) of the notebook the user works in, if any. */
   notebookPath(): string | null;
@@ -19,12 +21,15 @@ export interface IPanelHost {
   jumpToCell(cellId: string): boolean;
   /** Insert a code cell below the active cell (or the cell holding `near`); run it when `run`. */
   insertCode(code: string, run: boolean, near?: Element): Promise<boolean>;
-  /** Emitted when the current notebook changes or one of its cells finished executing. */
-  readonly changed: ISignal<IPanelHost, 'notebook' | 'executed'>;
+  /**
+   * Emitted when the current notebook changes ('notebook'), its kernel starts working ('busy')
+   * or goes idle ('idle'), or one of its cells finished executing ('executed').
+   */
+  readonly changed: ISignal<IPanelHost, HostChange>;
 }
 
 export class NotebookHost implements IPanelHost {
-  private _changed = new Signal<IPanelHost, 'notebook' | 'executed'>(this);
+  private _changed = new Signal<IPanelHost, HostChange>(this);
   private _last: NotebookPanel | null = null;
 
   constructor(private readonly tracker: INotebookTracker) {
@@ -41,14 +46,19 @@ export class NotebookHost implements IPanelHost {
     });
     tracker.widgetAdded.connect((_, panel) => {
       panel.sessionContext.statusChanged.connect((ctx: ISessionContext, status) => {
-        if (status === 'idle' && panel === this.current()) {
-          this._changed.emit('executed');
+        if (panel !== this.current()) {
+          return;
+        }
+        if (status === 'idle') {
+          this._changed.emit('idle');
+        } else if (status === 'busy') {
+          this._changed.emit('busy');
         }
       });
     });
   }
 
-  get changed(): ISignal<IPanelHost, 'notebook' | 'executed'> {
+  get changed(): ISignal<IPanelHost, HostChange> {
     return this._changed;
   }
 

@@ -1,6 +1,6 @@
 /** The "Models" section of the Runs panel: registered models, their versions and aliases. */
 import { IRegisteredModel } from './api';
-import { button, h } from './dom';
+import { h, labButton } from './dom';
 import { loadModelCode } from './runDetail';
 import { IPanelHost } from './host';
 
@@ -34,7 +34,7 @@ export function renderModels(models: IRegisteredModel[], host: IPanelHost): HTML
           v.current_stage && v.current_stage !== 'None' ? h('span', { class: 'mlnb-stage' }, v.current_stage) : null,
           ...v.aliases.map(a => h('span', { class: 'mlnb-alias' }, `@${a}`)),
           h('code', { class: 'mlnb-model-uri', title: v.source }, v.model_uri),
-          button('Insert', () => void host.insertCode(loadModelCode(v.model_uri), false), 'mlnb-small', 'Insert load_model')
+          labButton('Insert', () => void host.insertCode(loadModelCode(v.model_uri), false), 'mlnb-small', 'Insert load_model')
         )
       );
     }

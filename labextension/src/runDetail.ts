@@ -3,7 +3,8 @@
  * figures and artifacts, plus the actions (copy id, insert load_model, jump to the cell).
  */
 import { ApiError, IRunDetail, MlnbApi } from './api';
-import { button, copyText, formatBytes, formatDuration, formatNumber, h, kvTable, statusBadge } from './dom';
+import { copyText, h, kvGrid, labButton, statusBadge } from './dom';
+import { formatBytes, formatCount, formatDuration, formatNumber, formatTimestamp } from './format';
 import { IPanelHost } from './host';
 
 export function loadModelCode(uri: string): string {
@@ -34,7 +35,7 @@ export function sparkline(values: number[], width = 80, height = 16): SVGSVGElem
   const line = document.createElementNS(SVG, 'polyline');
   line.setAttribute('points', points);
   line.setAttribute('fill', 'none');
-  line.setAttribute('stroke', 'var(--jp-brand-color1)');
+  line.setAttribute('stroke', 'var(--jp-brand-color1, #1976d2)');
   line.setAttribute('stroke-width', '1.5');
   svg.appendChild(line);
   return svg;
@@ -100,12 +101,17 @@ export class RunDetailView {
   }
 
   private backBar(): HTMLElement {
-    return h('div', { class: 'mlnb-detail-bar' }, button('← Runs', () => this.onBack(), 'mlnb-back'));
+    return h(
+      'div',
+      { class: 'mlnb-detail-bar' },
+      labButton('← Runs', () => this.onBack(), 'mlnb-back', 'Back to the list of runs')
+    );
   }
 
   private render(path: string, run: IRunDetail): void {
     const n = this.node;
     n.appendChild(this.backBar());
+    // the same duration as the run card: end_time - start_time of the run
     const duration = run.end_time ? run.end_time - run.start_time : null;
     n.appendChild(
       h(
@@ -117,16 +123,16 @@ export class RunDetailView {
         h(
           'div',
           { class: 'mlnb-detail-meta' },
-          new Date(run.start_time).toLocaleString(),
-          duration !== null ? ` · ${formatDuration(duration)}` : ''
+          h('span', { class: 'mlnb-detail-start', title: 'started' }, formatTimestamp(run.start_time)),
+          duration !== null ? h('span', { class: 'mlnb-detail-duration', title: 'duration' }, ` · ${formatDuration(duration)}`) : ''
         )
       )
     );
 
     const actions = h('div', { class: 'mlnb-detail-actions' });
-    actions.appendChild(button('Copy run id', () => void copyText(run.run_id), 'mlnb-copy-run-id'));
+    actions.appendChild(labButton('Copy run id', () => void copyText(run.run_id), 'mlnb-copy-run-id'));
     const first = run.models[0];
-    const load = button(
+    const load = labButton(
       'Insert load_model',
       () => void this.host.insertCode(loadModelCode(first ? first.uri : `runs:/${run.run_id}/model`), false),
       'mlnb-insert-load-model',
@@ -135,7 +141,7 @@ export class RunDetailView {
     load.disabled = !first;
     actions.appendChild(load);
     const cellId = run.source?.cell_id ?? null;
-    const jump = button(
+    const jump = labButton(
       'Go to cell',
       () => void this.host.jumpToCell(cellId ?? ''),
       'mlnb-jump-to-cell',
@@ -147,18 +153,22 @@ export class RunDetailView {
 
     const metrics = Object.entries(run.metrics).sort(([a], [b]) => a.localeCompare(b));
     if (metrics.length) {
-      const table = kvTable(metrics.map(([k, v]) => [k, formatNumber(v)]), 'mlnb-metrics');
-      n.appendChild(this.section('Metrics', table));
-      const rows = Array.from(table.querySelectorAll('tr'));
+      const grid = kvGrid(
+        metrics.map(([k, v]) => [k, formatNumber(v)]),
+        'mlnb-metrics',
+        true
+      );
+      n.appendChild(this.section('Metrics', grid.node));
       metrics.slice(0, MAX_SPARKLINES).forEach(([key], i) => {
         void this.api
           .metricHistory(path, run.run_id, key)
           .then(history => {
             const values = history.map(p => p.value).filter((v): v is number => v !== null);
             if (values.length >= 2) {
-              const cell = h('td', { class: 'mlnb-spark', title: `${values.length} steps` });
+              const cell = grid.extras[i];
+              cell.classList.add('mlnb-spark');
+              cell.title = formatCount(values.length, 'step');
               cell.appendChild(sparkline(values));
-              rows[i].appendChild(cell);
             }
           })
           .catch(() => undefined);
@@ -166,7 +176,7 @@ export class RunDetailView {
     }
     const params = Object.entries(run.params).sort(([a], [b]) => a.localeCompare(b));
     if (params.length) {
-      n.appendChild(this.section('Params', kvTable(params, 'mlnb-params')));
+      n.appendChild(this.section('Params', kvGrid(params, 'mlnb-params').node));
     }
     if (run.models.length) {
       const ul = h('ul', { class: 'mlnb-models' });
@@ -182,8 +192,8 @@ export class RunDetailView {
             h(
               'div',
               {},
-              button('Copy URI', () => void copyText(m.uri)),
-              button('Insert load_model', () => void this.host.insertCode(loadModelCode(m.uri), false))
+              labButton('Copy URI', () => void copyText(m.uri)),
+              labButton('Insert load_model', () => void this.host.insertCode(loadModelCode(m.uri), false))
             )
           )
         );
@@ -211,7 +221,7 @@ export class RunDetailView {
     const userTags = Object.entries(run.tags).filter(([k]) => !SYSTEM_TAG.test(k));
     const systemTags = Object.entries(run.tags).filter(([k]) => SYSTEM_TAG.test(k));
     if (userTags.length) {
-      n.appendChild(this.section('Tags', kvTable(userTags, 'mlnb-tags')));
+      n.appendChild(this.section('Tags', kvGrid(userTags, 'mlnb-tags').node));
     }
     if (run.artifacts.length) {
       const ul = h('ul', { class: 'mlnb-artifacts' });
@@ -226,8 +236,12 @@ export class RunDetailView {
       n.appendChild(this.section('Artifacts', ul));
     }
     if (systemTags.length) {
-      const details = h('details', { class: 'mlnb-system-tags' }, h('summary', {}, `System tags (${systemTags.length})`));
-      details.appendChild(kvTable(systemTags));
+      const details = h(
+        'details',
+        { class: 'mlnb-system-tags' },
+        h('summary', {}, `System tags (${formatCount(systemTags.length, 'tag')})`)
+      );
+      details.appendChild(kvGrid(systemTags).node);
       n.appendChild(details);
     }
   }

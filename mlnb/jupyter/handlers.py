@@ -12,6 +12,7 @@ working directory, walking up to the nearest ``.mlnb`` (or ``MLNB_STORE`` when s
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 from collections.abc import Callable
@@ -30,6 +31,17 @@ from mlnb.store.readonly import ReadOnlyStore, StoreNotReady, cached_readonly
 
 AUTH_RESOURCE = "mlnb"
 T = TypeVar("T")
+
+
+def encode_json(body: dict[str, Any]) -> bytes:
+    """``body`` as JSON: orjson (a list of 10,000 runs in ~6 ms of CPU instead of ~30), or the
+    standard encoder for what orjson refuses (keys that are not strings, huge integers)."""
+    import orjson
+
+    try:
+        return orjson.dumps(body)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(body).encode()
 
 
 class StoreMissing(Exception):
@@ -92,7 +104,8 @@ class MlnbHandler(APIHandler):
             self.fail(exc)
             return
         self.set_header("Cache-Control", "no-store")
-        self.finish({"store": store_info, **body})
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(encode_json({"store": store_info, **body}))
 
     def fail(self, exc: MlnbError) -> None:
         if exc.http_status >= 500:
@@ -116,6 +129,8 @@ class RunsHandler(MlnbHandler):
         args = {
             "experiment_ids": [e for e in self.get_query_arguments("experiment_id") if e],
             "filter_string": self.get_query_argument("filter", None),
+            "search": self.get_query_argument("search", None),
+            "view": self.get_query_argument("view", None),
             "order_by": [o for o in self.get_query_arguments("order_by") if o] or None,
             "page_size": self.get_query_argument("page_size", None),
             "page_token": self.get_query_argument("page_token", None),
@@ -123,7 +138,7 @@ class RunsHandler(MlnbHandler):
             if self.get_query_argument("scope", "") == "notebook"
             else None,
         }
-        empty = {"runs": [], "next_page_token": None}
+        empty = {"runs": [], "next_page_token": None, "searched": None}
         await self.answer(lambda s: views.search_runs(s, **args), empty)
 
 

@@ -12,11 +12,13 @@ import math
 from typing import Any
 
 from mlnb.errors import InvalidParameter
+from mlnb.jupyter import runlist
 from mlnb.store.readonly import run_sources, runs_of_notebook
 from mlnb.store.sql import SqlStore
 
 MODEL_TAG_PREFIX = "mlnb.model."
 MAX_PAGE_SIZE = 1000
+MAX_LIST_PAGE_SIZE = 10_000  # the list view is lean: ten thousand rows are one page
 DEFAULT_PAGE_SIZE = 100
 _NO_SOURCE = {"notebook": None, "cell_id": None, "code_hash": None}
 
@@ -44,7 +46,9 @@ def list_experiments(store: SqlStore) -> list[dict[str, Any]]:
     return [experiment_json(e) for e in store.list_experiments()]
 
 
-def _page_args(page_size: str | None, page_token: str | None) -> tuple[int, int]:
+def _page_args(
+    page_size: str | None, page_token: str | None, largest: int = MAX_PAGE_SIZE
+) -> tuple[int, int]:
     try:
         size = DEFAULT_PAGE_SIZE if not page_size else int(page_size)
         offset = 0 if not page_token else int(page_token)
@@ -53,10 +57,9 @@ def _page_args(page_size: str | None, page_token: str | None) -> tuple[int, int]
             f"page_size {page_size!r} and page_token {page_token!r} must be whole numbers; "
             "pass the next_page_token of the previous page unchanged"
         ) from None
-    if not 1 <= size <= MAX_PAGE_SIZE or offset < 0:
+    if not 1 <= size <= largest or offset < 0:
         raise InvalidParameter(
-            f"page_size must be between 1 and {MAX_PAGE_SIZE} and page_token not negative "
-            f"(got {size} and {offset})"
+            f"page_size must be between 1 and {largest} and page_token not negative (got {size} and {offset})"
         )
     return size, offset
 
@@ -86,17 +89,33 @@ def search_runs(
     page_size: str | None,
     page_token: str | None,
     notebook_paths: list[str] | None,
+    search: str | None = None,
+    view: str | None = None,
 ) -> dict[str, Any]:
     """One page of runs, newest first unless ``order_by`` says otherwise.
 
     ``notebook_paths`` (the forms of one notebook's path) keeps only the runs it produced.
+    ``search`` is the sidebar's search box: a filter, or plain text matched against run names
+    and tag values (see :func:`mlnb.jupyter.runlist.interpret`); ``searched`` in the answer
+    says which (``"filter"``, ``"text"`` or ``null``).  ``view="list"`` answers only what the
+    run list shows, in pages of up to 10,000 runs.
     """
-    size, offset = _page_args(page_size, page_token)
+    if view not in (None, "", "full", "list"):
+        raise InvalidParameter(f"view must be 'full' or 'list', got {view!r}")
+    lean = view == "list"
+    size, offset = _page_args(page_size, page_token, MAX_LIST_PAGE_SIZE if lean else MAX_PAGE_SIZE)
+    text = None
+    searched = "filter" if (filter_string or "").strip() else None
+    if search and search.strip():
+        if searched:
+            raise InvalidParameter("pass either filter or search, not both")
+        filter_string, text = runlist.interpret(search)
+        searched = "text" if text else "filter"
     run_ids = None
     if notebook_paths:
         run_ids = runs_of_notebook(store, notebook_paths)
         if not run_ids:
-            return {"runs": [], "next_page_token": None}
+            return {"runs": [], "next_page_token": None, "searched": searched}
     if not experiment_ids:
         experiment_ids = [e.experiment_id for e in store.list_experiments()]
     result = store.search_runs(
@@ -105,7 +124,14 @@ def search_runs(
         order_by or None,
         max_results=offset + size + 1,
         run_ids=run_ids,
+        text=text,
+        details=not lean,
     )
+    more = len(result.rows) > offset + size
+    token = str(offset + size) if more else None
+    if lean:
+        rows = runlist.list_rows(store, result.rows[offset : offset + size])
+        return {"list": rows, "next_page_token": token, "searched": searched}
     page = result.runs[offset : offset + size]
     sources = run_sources(store, [r["run_id"] for r in page])
     runs = []
@@ -134,8 +160,7 @@ def search_runs(
                 "source": source,
             }
         )
-    more = len(result.runs) > offset + size
-    return {"runs": runs, "next_page_token": str(offset + size) if more else None}
+    return {"runs": runs, "next_page_token": token, "searched": searched}
 
 
 def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:

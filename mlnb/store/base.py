@@ -62,4 +62,7 @@ class Store(Protocol):
         max_results: int = 100_000,
         view_type: int = 1,
         run_ids: Sequence[str] | None = None,
+        experiment_names: Sequence[str] = (),
+        text: str | None = None,
+        details: bool = True,
     ) -> Any: ...

@@ -68,6 +68,28 @@ def like_match(value: str | None, pattern: str | None, ci: bool) -> int | None:
     return 1 if _like_regex(pattern).fullmatch(value) else 0
 
 
+# Plain-text search (the sidebar's search box when the text is not a filter): a run matches
+# when its name or the value of one of its user tags (not ``mlflow.*``/``mlnb.*``) contains
+# the text, case-insensitively.  Bound as a LIKE pattern with ``\`` escaping ``%`` and ``_``.
+TEXT = "mlnb_text"
+SYSTEM_TAG_PATTERNS = ("mlflow.%", "mlnb.%")
+
+
+def text_pattern(text: str) -> str:
+    """The LIKE pattern for a substring search of ``text`` (lower-cased, wildcards escaped)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_cond() -> Any:
+    r = t.runs.c
+    pattern = sa.bindparam(TEXT, "", type_=sa.Text)
+    tg = t.tags.alias("txt")
+    user_tag = sa.and_(*(~tg.c.key.like(p) for p in SYSTEM_TAG_PATTERNS))
+    in_tags = sa.select(tg.c.run_id).where(user_tag, sa.func.lower(tg.c.value).like(pattern, escape="\\"))
+    return sa.or_(sa.func.lower(r.name).like(pattern, escape="\\"), r.run_id.in_(in_tags))
+
+
 # The artifact root of the searched store, bound when the query runs (the compiled query is
 # shared by every store), so ``artifact_uri`` is ``root + run_id`` as the frame shows it.
 ARTIFACT_ROOT = "mlnb_artifact_root"
@@ -255,6 +277,7 @@ def _main_query(
     max_results: int,
     stages: tuple[str, ...],
     with_run_ids: bool,
+    with_text: bool = False,
 ) -> CompiledStatement:
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
@@ -267,6 +290,8 @@ def _main_query(
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if with_run_ids:
         stmt = stmt.where(ids_in(r.c.run_id, dialect))
+    if with_text:
+        stmt = stmt.where(_text_cond())
     driver, rest = split_driver(node)
     if rest is not None:
         stmt = stmt.where(compiler.cond(rest))
@@ -338,9 +363,15 @@ def search(
     run_ids: Sequence[str] | None = None,
     experiment_names: Sequence[str] = (),
     artifact_root: str = "",
+    text: str | None = None,
+    details: bool = True,
 ) -> SearchResult:
     """Runs matching ``filter_string`` in ``order_by`` order; ``artifact_root`` is the URI the
-    run ids follow in ``artifact_uri`` (with its trailing ``/``)."""
+    run ids follow in ``artifact_uri`` (with its trailing ``/``).
+
+    ``text`` keeps only the runs whose name or a user tag value contains it (case-insensitive
+    substring); ``details=False`` skips reading params, metrics and tags (only ``rows``).
+    """
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 0:
         raise InvalidParameter(f"max_results must be a non-negative integer, got {max_results!r}")
     if order_by is None:
@@ -359,13 +390,22 @@ def search(
         exp_keys += tuple(named)
     stage_keys = tuple(stages)
     main = _main_query(
-        dialect, exp_keys, filter_string, tuple(order_by), max_results, stage_keys, run_ids is not None
+        dialect,
+        exp_keys,
+        filter_string,
+        tuple(order_by),
+        max_results,
+        stage_keys,
+        run_ids is not None,
+        bool(text),
     )
     bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
+    if text:
+        bound[TEXT] = text_pattern(text)
     if filter_string and "artifact_uri" in filter_string:
         bound[ARTIFACT_ROOT] = artifact_root
     result = SearchResult(main.rows(conn, **bound))
-    if result.rows:
+    if result.rows and details:
         result.params, result.metrics, result.tags, result.metric_block = read_details(
             conn, dialect, result.run_ids, exp_keys, stage_keys
         )

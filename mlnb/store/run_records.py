@@ -146,9 +146,15 @@ class RunRecordsMixin:
         view_type: int = ViewType.ACTIVE_ONLY,
         run_ids: Sequence[str] | None = None,
         experiment_names: Sequence[str] = (),
+        text: str | None = None,
+        details: bool = True,
     ) -> Any:
         """Runs of the experiments ``experiment_ids`` plus those named ``experiment_names``
-        (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`."""
+        (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`.
+
+        ``text`` keeps the runs whose name or a user tag value contains it (case-insensitive);
+        ``details=False`` leaves out params, metrics and tags (the run columns only).
+        """
         from mlnb.store.query import search
 
         exp_keys = [self._experiment_key(e) for e in experiment_ids]
@@ -164,4 +170,6 @@ class RunRecordsMixin:
                 run_ids,
                 experiment_names,
                 self.artifact_root.as_uri() + "/",
+                text=text,
+                details=details,
             )

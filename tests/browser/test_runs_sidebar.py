@@ -98,7 +98,10 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     lab.command("notebook:run-cell", wait=False)
     slow = _run_row(lab, "slow")
     slow.locator(".mlnb-status-running").wait_for(timeout=30_000)
+    # while a run is live the sidebar polls every second, and slows down again after
+    assert _panel(lab).get_attribute("data-poll-ms") == "1000"
     slow.locator(".mlnb-status-finished").wait_for(timeout=30_000)
+    lab.page.wait_for_function("() => document.querySelector('#mlnb-runs-panel').dataset.pollMs === '3000'")
 
     # the Models section lists registered models, versions and aliases
     lab.wait_cells_done(allow_errors=True)
@@ -125,7 +128,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     assert _run_row(lab, "first").count() == 1
     search.fill("metrics.accuracy >>> 1")
     search.press("Enter")
-    _panel(lab).locator(".mlnb-message.mlnb-error").wait_for()
+    _panel(lab).locator(".mlnb-search-error").wait_for()
     search.fill("")
     search.press("Enter")
     _run_row(lab, "onerror").wait_for()
@@ -304,3 +307,186 @@ def test_sidebar_explains_empty_states(lab):
     _panel(lab).get_by_text("No mlnb store here yet").wait_for()
     assert _panel(lab).locator(".mlnb-run").count() == 0
     assert not (lab.dir / ".mlnb").exists()  # looking never creates a store
+
+
+LONG_KEY = "estimator__min_samples_leaf_max"  # 31 characters
+SEARCHABLE = f"""with mlnb.start_run(run_name="rf-forest", notebook=__session__, tags={{"model": "forest"}}):
+    mlnb.log_params({{"{LONG_KEY}": "3", "n_estimators": "100", "criterion.split_rule.name": "gini"}})
+    mlnb.log_metric("acc", 0.91)
+    mlnb.log_metric("validation.roc_auc_weighted_mean", 0.8)
+with mlnb.start_run(run_name="logreg", notebook=__session__, tags={{"note": "Grid of C"}}):
+    mlnb.log_metric("acc", 0.71)
+mlnb.start_run(run_name="broken", notebook=__session__)
+mlnb.end_run("FAILED")"""
+
+
+def _names(lab) -> list[str]:
+    return _panel(lab).locator(".mlnb-run .mlnb-run-name").all_inner_texts()
+
+
+def _search(lab, text: str) -> None:
+    seq = _panel(lab).get_attribute("data-render-seq") or "0"
+    search = _panel(lab).locator(".mlnb-search")
+    search.fill(text)
+    search.press("Enter")
+    if text.startswith("metrics.acc >") and not text[-1].isdigit():
+        return  # an error: no list is drawn
+    lab.page.wait_for_function(
+        "seq => document.querySelector('#mlnb-runs-panel').dataset.renderSeq !== seq", arg=seq
+    )
+
+
+def _assert_accessible(lab, theme: str, what: str) -> None:
+    violations = lab.axe("#mlnb-runs-panel")
+    lab.screenshot(f"{what}-{theme}", _panel(lab))
+    assert violations == [], violations
+
+
+def test_search_detail_widths_and_themes(lab):
+    path = lab.write_notebook("search.ipynb", ["%load_ext mlnb\nimport mlnb", SEARCHABLE])
+    lab.open_notebook(path)
+    _open_sidebar(lab)
+    lab.run_cell(0)
+    lab.run_cell(1)
+    _run_row(lab, "broken").locator(".mlnb-status-failed").wait_for(timeout=30_000)
+    panel = _panel(lab)
+    assert panel.locator(".mlnb-search").get_attribute("placeholder") == (
+        "Search runs: name, tag, or metrics.acc > 0.8"
+    )
+    assert panel.locator(".mlnb-count").inner_text() == "3 runs"
+    assert panel.locator(".mlnb-more").is_hidden()  # every run is listed
+
+    # plain text: a run name, then a tag value, case-insensitively
+    _search(lab, "RF")
+    assert _names(lab) == ["rf-forest"]
+    assert panel.locator(".mlnb-count").inner_text() == "1 run"
+    _search(lab, "grid")
+    assert _names(lab) == ["logreg"]
+    _search(lab, "no such run")
+    assert _names(lab) == []
+    assert "No run name or tag contains" in panel.locator(".mlnb-message").inner_text()
+    # a filter is still a filter
+    _search(lab, "metrics.acc > 0.8")
+    assert _names(lab) == ["rf-forest"]
+    _search(lab, "attributes.status = 'FAILED'")
+    assert _names(lab) == ["broken"]
+    # a mistyped filter says what is wrong, under the search box
+    _search(lab, "metrics.acc >")
+    error = panel.locator(".mlnb-search-error")
+    error.wait_for()
+    assert "expected a number" in error.inner_text()
+    assert panel.locator(".mlnb-search").get_attribute("aria-invalid") == "true"
+    _search(lab, "")
+    assert error.is_hidden()
+    assert sorted(_names(lab)) == ["broken", "logreg", "rf-forest"]
+    _assert_accessible(lab, "light", "list")
+
+    # the detail's key column is wide enough to read a long key in one or two lines
+    _run_row(lab, "rf-forest").locator(".mlnb-run-name").click()
+    detail = panel.locator(".mlnb-detail")
+    key = detail.locator(".mlnb-params dt", has_text=LONG_KEY[:10])
+    key.wait_for()
+    box = key.bounding_box()
+    assert box is not None and box["width"] >= 100, box
+    line = float(key.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 16"))
+    assert box["height"] <= 4.5 * line, box  # a few lines at word boundaries, not one per 3 characters
+    value = detail.locator(".mlnb-params dd").first
+    assert (
+        "monospace" in value.evaluate("el => getComputedStyle(el).fontFamily").lower()
+        or value.evaluate("el => getComputedStyle(el).fontFamily")
+        == detail.evaluate(
+            "el => getComputedStyle(document.body).getPropertyValue('--jp-code-font-family')"
+        ).strip()
+    )
+    # the metrics' key column has the same room next to the sparkline column
+    metric_key = detail.locator(".mlnb-metrics dt", has_text="validation.")
+    assert (metric_key.bounding_box() or {"width": 0})["width"] >= 100
+    assert "·" in detail.locator(".mlnb-detail-meta").inner_text()  # start · duration
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", detail.locator(".mlnb-detail-meta").inner_text())
+    _assert_accessible(lab, "light", "detail")
+
+    # dark theme: nothing stays white, and axe finds nothing in the detail or the list
+    lab.set_theme("dark")
+    _assert_accessible(lab, "dark", "detail")
+    detail.locator(".mlnb-back").click()
+    panel.locator(".mlnb-run").first.wait_for()
+    white = "rgb(255, 255, 255)"
+    for sel in (".mlnb-scope", ".mlnb-search", ".mlnb-compare", ".mlnb-refresh", ".mlnb-run .mlnb-status"):
+        background = panel.locator(sel).first.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background != white, (sel, background)
+    assert "jp-Button" in (panel.locator(".mlnb-compare").get_attribute("class") or "")
+    _run_row(lab, "logreg").locator(".mlnb-select").check()
+    assert panel.locator(".mlnb-compare").inner_text() == "Compare 1 run"
+    _assert_accessible(lab, "dark", "list")
+    lab.set_theme("light")
+    assert lab.page_errors == []
+
+
+MANY = """store = mlnb.get_store()
+exp = store.create_experiment("many")
+parent = None
+for i in range(3000):
+    if i % 10 == 0:
+        parent = None
+    rid = store.create_run(exp, run_name=f"run-{i}", start_time=1_700_000_000_000 + i * 1000,
+                           parent_run_id=parent).run_id
+    if i % 10 == 0:
+        parent = rid
+    store.log_batch(rid, metrics=[Metric("acc", i / 3000, 0, 0)], params={"i": str(i)}, tags={})
+store.flush()"""
+
+
+def test_virtual_list_of_many_runs(lab):
+    path = lab.write_notebook(
+        "many.ipynb", ["%load_ext mlnb\nimport mlnb\nfrom mlnb.entities import Metric", MANY]
+    )
+    lab.open_notebook(path)
+    lab.run_cell(0)
+    lab.run_cell(1)
+    _open_sidebar(lab)
+    panel = _panel(lab)
+    panel.locator(".mlnb-scope option", has_text="Experiment: many").wait_for(state="attached")
+    panel.locator(".mlnb-scope").select_option(label="Experiment: many")
+    lab.page.wait_for_function("() => document.querySelector('#mlnb-runs-panel').dataset.rows === '3000'")
+    assert panel.locator(".mlnb-count").inner_text() == "3,000 runs"
+    # only what is in view (and a margin) is in the DOM
+    drawn = panel.locator(".mlnb-run").count()
+    assert 5 < drawn < 120, drawn
+    # newest parent first, its children right after it, indented
+    names = _names(lab)
+    # (runs come newest first, children too)
+    assert names[:3] == ["run-2990", "run-2999", "run-2998"], names[:3]
+    assert "mlnb-child" in (_run_row(lab, "run-2991").get_attribute("class") or "")
+    assert "mlnb-child" not in (_run_row(lab, "run-2990").get_attribute("class") or "")
+
+    # scrolled to the end: the oldest group is drawn, in order
+    runs = panel.locator(".mlnb-runs")
+    runs.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    _run_row(lab, "run-9").wait_for()
+    names = _names(lab)
+    assert names[-10:] == ["run-0", *(f"run-{i}" for i in range(9, 0, -1))], names[-10:]
+    assert _run_row(lab, "run-2990").count() == 0
+
+    # half way: a consecutive slice around the middle, each parent before its children
+    runs.evaluate("el => { el.scrollTop = el.scrollHeight / 2; }")
+    lab.page.wait_for_function(
+        "() => !document.querySelector('#mlnb-runs-panel .mlnb-run[data-run-id] .mlnb-run-name')"
+        ".textContent.match(/^run-[0-9]$/)"
+    )
+    lab.page.wait_for_timeout(200)
+    numbers = [int(n.split("-")[1]) for n in _names(lab)]
+    assert 1000 < numbers[len(numbers) // 2] < 2000, numbers
+    groups = [
+        numbers[i : i + 10]
+        for i in range(numbers.index(next(n for n in numbers if n % 10 == 0)), len(numbers) - 10, 10)
+    ]
+    for group in groups:
+        assert group == [group[0], *range(group[0] + 9, group[0], -1)], group
+    # a row drawn after scrolling still opens its run
+    name = _names(lab)[len(numbers) // 2]
+    _run_row(lab, name).locator(".mlnb-run-name").click()
+    assert panel.locator(".mlnb-detail .mlnb-detail-name").inner_text() == name
+    render_ms = int(panel.get_attribute("data-render-ms") or "0")
+    assert render_ms > 0
+    lab.screenshot("virtual-list", panel)
+    assert lab.page_errors == []

@@ -59,7 +59,12 @@ async def test_experiments_lists_the_store_of_the_notebook(jp_fetch, runs):
 async def test_no_store_gives_an_empty_answer_and_creates_nothing(jp_fetch, jp_root_dir, project):
     (jp_root_dir / "elsewhere").mkdir()
     body = _fetch_json(await jp_fetch("mlnb", "api", "runs", params={"path": "elsewhere/x.ipynb"}))
-    assert body == {"store": {"uri": None, "found": False}, "runs": [], "next_page_token": None}
+    assert body == {
+        "store": {"uri": None, "found": False},
+        "runs": [],
+        "next_page_token": None,
+        "searched": None,
+    }
     assert not (jp_root_dir / "elsewhere" / ".mlnb").exists()
 
 
