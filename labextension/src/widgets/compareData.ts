@@ -1,9 +1,7 @@
 // The compare panel's data: columnar arrays decoded from the kernel's payload, cell text,
 // numeric positions of categories, the sort order and the parent/child layout of the rows.
-import { h as domH } from '../dom';
 import { formatDuration, formatNumber, formatTimestamp } from '../format';
 
-export const SVGNS = 'http://www.w3.org/2000/svg';
 
 // -- the widget model (anywidget's model, as far as the panel uses it) -----------------------
 export type Sort = [] | [string, 'asc' | 'desc'];
@@ -100,34 +98,8 @@ function i32(x: unknown, n: number): Int32Array {
   return buf ? new Int32Array(buf) : new Int32Array(n).fill(-1);
 }
 
-type Attrs = Record<string, string | number | boolean>;
-
-/** Attribute-style element helper for the plots module (built on ../dom's h). */
-export function h(tag: string, attrs: Attrs = {}, text: unknown = null): HTMLElement {
-  const strings: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) {
-    strings[k] = String(v);
-  }
-  const node = domH(tag as keyof HTMLElementTagNameMap, { attrs: strings });
-  if (text !== null && text !== undefined) {
-    node.textContent = String(text);
-  }
-  return node;
-}
-
-export function s(tag: string, attrs: Attrs = {}, text: unknown = null): SVGElement {
-  const node = document.createElementNS(SVGNS, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    node.setAttribute(k, String(v));
-  }
-  if (text !== null && text !== undefined) {
-    node.textContent = String(text);
-  }
-  return node;
-}
-
 /** A number as every mlnb surface writes it; a missing value (NaN in the arrays) is blank. */
-export function fmtNum(v: unknown): string {
+function fmtNum(v: unknown): string {
   if (typeof v !== 'number') {
     return v === null || v === undefined ? '' : String(v);
   }
