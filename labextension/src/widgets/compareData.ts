@@ -2,7 +2,6 @@
 // numeric positions of categories, the sort order and the parent/child layout of the rows.
 import { formatDuration, formatNumber, formatTimestamp } from '../format';
 
-
 // -- the widget model (anywidget's model, as far as the panel uses it) -----------------------
 export type Sort = [] | [string, 'asc' | 'desc'];
 
