@@ -1,9 +1,7 @@
 """The sidebar's search box and its run list: what the text means, and a lean page of runs.
 
-The search box takes either a filter (``metrics.acc > 0.8``, ``params.C = '1'``) or plain
-text (``rf``): text that parses as a filter is one; other text is searched for in run names
-and user tag values, unless it looks like a filter that is mistyped (it has both a key prefix
-such as ``metrics.`` and an operator), which is an error saying what is wrong.
+What the search box's text means (a filter, or plain text found in run names and tags) is
+decided by :mod:`mlnb.store.search_text`.
 
 The list view answers only what a row of the list shows (name, status, times, parent, cell
 and the first few metrics), read with three indexed queries instead of every param and tag,
@@ -12,51 +10,19 @@ so that ten thousand runs come back in one fast page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import FilterSyntaxError
 from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
-from mlnb.store.filters import parse_filter
 from mlnb.store.readonly import run_sources
 from mlnb.store.search_details import bind_list, ids_in, sql_dialect
 from mlnb.store.sql import SqlStore
 
 LIST_METRICS = 3  # metrics per row of the list (the first ones by name)
-_KEY_PREFIX = re.compile(
-    r"(?i)(^|[\s(])`?(metrics?|params?|parameters?|tags?|attributes?|attr|run|datasets?)`?\s*\."
-)
-_OPERATOR = re.compile(r"(?i)(!=|<=|>=|=|<|>|\b(i?like|in|is)\b)")
-
-
-def looks_like_filter(text: str) -> bool:
-    """Whether ``text`` was meant as a filter: it names a key with its prefix and compares it."""
-    return bool(_KEY_PREFIX.search(text)) and bool(_OPERATOR.search(text))
-
-
-def interpret(search: str | None) -> tuple[str | None, str | None]:
-    """``(filter_string, text)`` for the search box's ``search``: at most one is set.
-
-    Raises :class:`~mlnb.errors.FilterSyntaxError` when the text looks like a filter but is
-    not one (the message says what the parser expected).
-    """
-    search = (search or "").strip()
-    if not search:
-        return None, None
-    try:
-        parse_filter(search)
-    except FilterSyntaxError:
-        if looks_like_filter(search):
-            raise
-        return None, search
-    return search, None
-
-
 LIST_COLUMNS = (
     "run_id",
     "run_name",

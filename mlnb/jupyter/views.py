@@ -14,6 +14,7 @@ from typing import Any
 from mlnb.errors import InvalidParameter
 from mlnb.jupyter import runlist
 from mlnb.store.readonly import run_sources, runs_of_notebook
+from mlnb.store.search_text import interpret
 from mlnb.store.sql import SqlStore
 
 MODEL_TAG_PREFIX = "mlnb.model."
@@ -96,7 +97,7 @@ def search_runs(
 
     ``notebook_paths`` (the forms of one notebook's path) keeps only the runs it produced.
     ``search`` is the sidebar's search box: a filter, or plain text matched against run names
-    and tag values (see :func:`mlnb.jupyter.runlist.interpret`); ``searched`` in the answer
+    and tag values (see :func:`mlnb.store.search_text.interpret`); ``searched`` in the answer
     says which (``"filter"``, ``"text"`` or ``null``).  ``view="list"`` answers only what the
     run list shows, in pages of up to 10,000 runs.
     """
@@ -109,7 +110,7 @@ def search_runs(
     if search and search.strip():
         if searched:
             raise InvalidParameter("pass either filter or search, not both")
-        filter_string, text = runlist.interpret(search)
+        filter_string, text = interpret(search)
         searched = "text" if text else "filter"
     run_ids = None
     if notebook_paths:

@@ -129,7 +129,7 @@ class ComparePanel(w.VBox):
         self.view = CompareView()
         self.filter_box = w.Text(
             value=filter or "",
-            placeholder="filter: metrics.accuracy > 0.8 AND params.model = 'rf'",
+            placeholder="search: a run name or tag (rf), or a filter (metrics.accuracy > 0.8)",
             continuous_update=False,
             layout=w.Layout(flex="1 1 auto", width="auto"),
         )
@@ -157,16 +157,18 @@ class ComparePanel(w.VBox):
         _base.add_run_listener(self)
 
     # -- loading ---------------------------------------------------------------------------
-    def _search(self, filter_string: str, limit: int) -> Any:
+    def _search(self, search: str, limit: int, also: str | None = None) -> Any:
+        """Runs matching the filter box's ``search`` (and the filter ``also``, when given)."""
+        from mlnb.store.search_text import interpret
+
+        # a filter, or plain text found in run names and tag values ("rf"); blank is neither
+        filter_string, text = interpret(search)
+        if also is not None:
+            filter_string = f"({filter_string}) AND {also}" if filter_string else also
         store = get_store()
         store.flush()
         return store.search_runs(
-            self._experiments,
-            filter_string.strip() or None,  # a blank search box is no filter (MLflow refuses blank text)
-            None,
-            limit,
-            ViewType.ACTIVE_ONLY,
-            self._fixed_ids,
+            self._experiments, filter_string, None, limit, ViewType.ACTIVE_ONLY, self._fixed_ids, text=text
         )
 
     def _load(self, filter_string: str, *, first_page: bool = False) -> bool:
@@ -300,11 +302,8 @@ class ComparePanel(w.VBox):
 
     def _poll(self) -> None:
         """After a cell: refresh if a run of this panel's scope ended since the last load."""
-        probe = f"attributes.end_time > {int(self._seen_end)}"
-        if self.filter_box.value:
-            probe = f"({self.filter_box.value}) AND {probe}"
         try:
-            found = self._search(probe, 1)
+            found = self._search(self.filter_box.value, 1, f"attributes.end_time > {int(self._seen_end)}")
         except MlnbError:
             return
         if found.runs:

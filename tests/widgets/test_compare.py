@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mlnb
+from mlnb.tracking.state import get_store
 from mlnb.widgets import _base
 from mlnb.widgets import compare as compare_mod
 from mlnb.widgets.compare import compare
@@ -71,6 +72,19 @@ def test_filter_error_is_shown_inline_and_keeps_the_runs(three):
     panel.filter_box.value = "metrics.acc > 0.75 AND params.model = 'lr'"
     assert panel.error_message == ""
     assert panel.view.data["n"] == 1 and panel.view.data["run_id"] == [three[2]]
+
+
+def test_plain_text_in_the_filter_box_finds_run_names_and_tags(three):
+    get_store().log_batch(three[0], tags={"team": "Vision"}, buffered=False)
+    panel = compare()
+    panel.filter_box.value = "B"  # run b, by name, whatever the case
+    assert panel.error_message == "" and panel.view.data["run_id"] == [three[1]]
+    panel.filter_box.value = "vision"  # run a, by a tag value
+    assert panel.view.data["run_id"] == [three[0]]
+    panel.filter_box.value = "metrics.acc >"  # a mistyped filter is an error, not a text search
+    assert "metrics.acc" in panel.error_message
+    panel.filter_box.value = ""
+    assert panel.view.data["n"] == 3
 
 
 def test_only_differences_hides_keys_equal_for_every_run(three):
