@@ -151,7 +151,7 @@ def test_compare_panel_sort_brush_and_selection_round_trip(lab):
     assert page.locator('.mlnb-th[data-key="params.model"]').count() == 1
 
     # filter box: a syntax error shows inline, a valid filter narrows the table
-    filter_box = page.locator(".mlnb-compare-panel input[placeholder^='filter']")
+    filter_box = page.locator(".mlnb-compare-panel input[placeholder^='search: a run name']")
     filter_box.fill("metrics.acc >>> 1")
     filter_box.press("Enter")
     page.locator(".mlnb-compare-error", has_text="metrics.acc").wait_for()
