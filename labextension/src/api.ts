@@ -33,7 +33,8 @@ export interface ISource {
 
 export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED' | 'SCHEDULED';
 
-export interface IRunSummary {
+/** What every view of a run carries: its identity, status and times. */
+export interface IRunBase {
   run_id: string;
   run_name: string;
   experiment_id: string;
@@ -41,6 +42,9 @@ export interface IRunSummary {
   start_time: number;
   end_time: number | null;
   parent_run_id: string | null;
+}
+
+export interface IRunSummary extends IRunBase {
   params: Record<string, string>;
   metrics: Record<string, number | null>;
   tags: Record<string, string>;
@@ -51,14 +55,7 @@ export interface IRunSummary {
 }
 
 /** A row of the run list (the route's lean `view=list`): what the list shows, nothing more. */
-export interface IRunRow {
-  run_id: string;
-  run_name: string;
-  experiment_id: string;
-  status: RunStatus;
-  start_time: number;
-  end_time: number | null;
-  parent_run_id: string | null;
+export interface IRunRow extends IRunBase {
   /** The first few metrics by name (null: NaN or infinite). */
   metrics: Record<string, number | null>;
   cell_id: string | null;
