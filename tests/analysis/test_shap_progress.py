@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 
@@ -14,19 +13,16 @@ from sklearn.neighbors import KNeighborsRegressor
 
 import mlnb
 from mlnb.analysis.explain import clear_cache
-from tests.display.terminal import Terminal, terminal
+from tests.display.terminal import Terminal, text_mode, use_as_stderr
 
 
 @pytest.fixture
 def term(monkeypatch: pytest.MonkeyPatch) -> Iterator[Terminal]:
-    monkeypatch.setenv("MLNB_PROGRESS", "text")
-    monkeypatch.setenv("MLNB_PROGRESS_DELAY", "0")
-    yield from terminal()
+    yield from text_mode(monkeypatch)
 
 
 def on_terminal(term: Terminal, monkeypatch: pytest.MonkeyPatch) -> None:
-    """stderr is the pty for the rest of the test (pytest restores its own between phases)."""
-    monkeypatch.setattr(sys, "stderr", term.stream)
+    use_as_stderr(term, monkeypatch)
     clear_cache()  # explained again, not taken from an earlier test
 
 

@@ -388,6 +388,18 @@ class Lab:
             }"""
         )
 
+    def cell_outputs(self, index: int, *, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """The outputs of cell ``index`` of the open notebook, once it has run and has some."""
+        return self.page.wait_for_function(
+            """(i) => {
+                const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+                const outs = cell.model.outputs.toJSON();
+                return cell.model.executionCount && outs.length ? outs : null;
+            }""",
+            arg=index,
+            timeout=timeout * 1000,
+        ).json_value()
+
     # -- themes and accessibility ----------------------------------------------------------
     def set_theme(self, theme: str) -> None:
         """Switch JupyterLab's theme (``"light"``, ``"dark"`` or a full theme name) and wait for it."""

@@ -80,14 +80,7 @@ def test_card_is_redrawn_with_the_runs_duration_once_models_are_saved(lab, card)
         r"import mlnb\n\nmlnb\.compare\(experiment=\"Default\", filter=\"tags\.mlnb\.cell = '[0-9a-f]{16}'\"\)",
         code,
     ), code
-    outputs = lab.page.wait_for_function(
-        """() => {
-            const cell = window.jupyterapp.shell.currentWidget.content.widgets[2];
-            const outs = cell.model.outputs.toJSON();
-            return cell.model.executionCount && outs.length ? outs : null;
-        }""",
-        timeout=60_000,
-    ).json_value()
+    outputs = lab.cell_outputs(2)
     assert all(o["output_type"] != "error" for o in outputs), outputs
 
 

@@ -183,15 +183,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
     compare = next(s for s in lab.cell_sources() if "mlnb.compare([" in s)
     assert len(re.findall(r'"[0-9a-f]{32}"', compare)) == 2
     # ... and runs it: the compare panel's output arrives without an error
-    outputs = lab.page.wait_for_function(
-        """() => {
-            const cell = window.jupyterapp.shell.currentWidget.content.widgets
-                .find(c => c.model.sharedModel.getSource().includes('mlnb.compare(['));
-            const outs = cell.model.outputs.toJSON();
-            return cell.model.executionCount && outs.length ? outs : null;
-        }""",
-        timeout=60_000,
-    ).json_value()
+    outputs = lab.cell_outputs(lab.cell_sources().index(compare))
     assert all(o["output_type"] != "error" for o in outputs), outputs
 
     # the card's "Compare earlier runs" inserts a compare of this cell's runs below the card
@@ -200,14 +192,7 @@ def test_tracked_cell_appears_in_the_sidebar_with_detail_and_actions(lab):
         """() => window.jupyterapp.shell.currentWidget.content.widgets[2]
                  .model.sharedModel.getSource().includes('mlnb.compare(experiment=')"""
     )
-    outputs = lab.page.wait_for_function(
-        """() => {
-            const cell = window.jupyterapp.shell.currentWidget.content.widgets[2];
-            const outs = cell.model.outputs.toJSON();
-            return cell.model.executionCount && outs.length ? outs : null;
-        }""",
-        timeout=60_000,
-    ).json_value()
+    outputs = lab.cell_outputs(2)
     assert all(o["output_type"] != "error" for o in outputs), outputs
     assert lab.dialogs == [] and lab.page_errors == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -47,3 +48,15 @@ def terminal() -> Iterator[Terminal]:
         yield term
     finally:
         term.close()
+
+
+def text_mode(monkeypatch: Any) -> Iterator[Terminal]:
+    """A terminal with mlnb's progress forced to text mode and shown at once (a fixture's body)."""
+    monkeypatch.setenv("MLNB_PROGRESS", "text")
+    monkeypatch.setenv("MLNB_PROGRESS_DELAY", "0")
+    yield from terminal()
+
+
+def use_as_stderr(term: Terminal, monkeypatch: Any) -> None:
+    """stderr is the pty for the rest of the test (pytest restores its own between phases)."""
+    monkeypatch.setattr(sys, "stderr", term.stream)
