@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlnb.errors import IntegrityError, InvalidParameter, InvalidState, ModelNotFound, RunNotFound
 from mlnb.registry.entities import ModelVersion, RegisteredModel
 from mlnb.registry.uris import ModelReference, check_model_name, resolve_model_uri
+from mlnb.store.filters import check_order_by_length
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
@@ -344,7 +345,8 @@ def delete_model_version(name: str, version: int | str) -> None:
 def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
     if order_by is None:
         return items
-    clauses = [order_by] if isinstance(order_by, str) else list(order_by)
+    clauses = [order_by] if isinstance(order_by, str) else order_by
+    check_order_by_length(clauses)
     for clause in reversed(clauses):  # stable sorts, last key first
         field, _, direction = str(clause).strip().partition(" ")
         field = {"version_number": "version", "timestamp": "creation_timestamp"}.get(field, field)

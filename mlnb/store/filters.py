@@ -45,7 +45,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mlnb.errors import FilterSyntaxError
+from mlnb.errors import FilterSyntaxError, InvalidParameter
+from mlnb.store.like import check_like_pattern
+
+# Bounds that keep a search inside what every supported SQLite plans safely: each order key
+# costs the query one outer join and two or three ORDER BY terms, and SQLite 3.40 crashes on an
+# ORDER BY of 64 terms or more over a LEFT JOIN to a WITHOUT ROWID table (ours are), which 21
+# metric keys reached.  16 keys stay under 50 terms.  Parentheses nest at most 32 deep (each
+# level is recursion in the parser, in SQLAlchemy's compiler and in SQLite's expression tree).
+MAX_ORDER_BY_KEYS = 16
+MAX_NESTING = 32
 
 METRIC, PARAM, TAG, ATTR, DATASET = "metrics", "params", "tags", "attributes", "datasets"
 _PREFIXES = {
@@ -197,6 +206,7 @@ class _Parser:
         self.i = 0
         self.attributes = RUN_ATTRS if attributes is None else attributes
         self.aliases = RUN_ATTR_ALIASES if aliases is None else aliases
+        self.depth = 0
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -263,8 +273,14 @@ class _Parser:
     def parse_atom(self) -> Node:
         tok = self.peek()
         if tok is not None and tok.kind == "lparen":
+            if self.depth == MAX_NESTING:
+                raise _error(
+                    self.text, tok.pos, f"at most {MAX_NESTING} levels of nested parentheses", "("
+                )
             self.i += 1
+            self.depth += 1
             node = self.parse_or()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise self.fail("')'")
@@ -364,7 +380,10 @@ class _Parser:
             return Comparison(kind, key, op, None)
         if op in ("IN", "NOT IN"):
             return Comparison(kind, key, op, self.parse_list())
-        return Comparison(kind, key, op, self.parse_value(numeric, kind, key))
+        value = self.parse_value(numeric, kind, key)
+        if op in ("LIKE", "ILIKE"):
+            check_like_pattern(str(value))
+        return Comparison(kind, key, op, value)
 
     def parse_value(self, numeric: bool, kind: str, key: str) -> object:
         tok = self.peek()
@@ -429,7 +448,8 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> list[Or
         return []
     if isinstance(clauses, str):
         clauses = [clauses]
-    out = []
+    check_order_by_length(clauses)
+    out: list[OrderKey] = []
     for clause in clauses:
         if not isinstance(clause, str) or not clause.strip():
             raise FilterSyntaxError(
@@ -439,5 +459,23 @@ def parse_order_by(clauses: list[str] | tuple[str, ...] | str | None) -> list[Or
             raise FilterSyntaxError(
                 f"order_by clause {clause!r} has spaces at its ends; write {clause.strip()!r}"
             )
-        out.append(_Parser(clause, aliases=ORDER_ATTR_ALIASES).parse_order())
+        key = _Parser(clause, aliases=ORDER_ATTR_ALIASES).parse_order()
+        if any((k.kind, k.key) == (key.kind, key.key) for k in out):
+            raise FilterSyntaxError(
+                f"order_by names {key.kind}.{key.key} twice ({clause!r}); keep one clause per key"
+            )
+        out.append(key)
     return out
+
+
+def check_order_by_length(clauses: object) -> None:
+    """Refuse an ``order_by`` of more than :data:`MAX_ORDER_BY_KEYS` clauses (or not a list)."""
+    if not isinstance(clauses, list | tuple):
+        raise InvalidParameter(
+            f"order_by must be a list of strings like ['metrics.acc DESC'], not {type(clauses).__name__}"
+        )
+    if len(clauses) > MAX_ORDER_BY_KEYS:
+        raise InvalidParameter(
+            f"order_by has {len(clauses)} clauses; at most {MAX_ORDER_BY_KEYS} are allowed "
+            "(later keys only break ties of the earlier ones: drop them)"
+        )

@@ -11,7 +11,6 @@ tags join.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -34,6 +33,7 @@ from mlnb.store.filters import (
     parse_filter,
     parse_order_by,
 )
+from mlnb.store.like import like_match as like_match  # the SQLite functions mlnb_like/mlnb_ilike
 from mlnb.store.search_details import bind_list, ids_in, read_details, sql_dialect
 
 _logger = logging.getLogger(__name__)
@@ -49,23 +49,6 @@ RUN_COLUMNS = (
     "user_id",
     "parent_run_id",
 )
-
-
-@lru_cache(maxsize=512)
-def _like_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    for ch in pattern:
-        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return re.compile("".join(out), re.DOTALL)
-
-
-def like_match(value: str | None, pattern: str | None, ci: bool) -> int | None:
-    """SQL LIKE with ``%`` and ``_`` and no escape character; ``ci`` compares lower-cased text."""
-    if value is None or pattern is None:
-        return None
-    if ci:
-        value, pattern = value.lower(), pattern.lower()
-    return 1 if _like_regex(pattern).fullmatch(value) else 0
 
 
 # Plain-text search (the sidebar's search box when the text is not a filter): a run matches

@@ -80,10 +80,9 @@ class _Row:
 
 
 def _register_sqlite_functions(dbapi_conn: Any) -> None:
-    from mlnb.store.query import like_match
+    from mlnb.store.sqlite_support import prepare_connection
 
-    dbapi_conn.create_function("mlnb_like", 2, lambda v, p: like_match(v, p, False), deterministic=True)
-    dbapi_conn.create_function("mlnb_ilike", 2, lambda v, p: like_match(v, p, True), deterministic=True)
+    prepare_connection(dbapi_conn)  # refuses an SQLite older than mlnb supports
 
 
 class SqlStore(ExperimentsMixin, RunRecordsMixin):

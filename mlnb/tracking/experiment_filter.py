@@ -21,6 +21,8 @@ from typing import Any
 
 from mlnb.entities import Experiment
 from mlnb.errors import FilterSyntaxError
+from mlnb.store.filters import check_order_by_length
+from mlnb.store.like import check_like_pattern, like
 
 ATTRIBUTES = ("name", "experiment_id", "creation_time", "last_update_time")
 _NUMERIC = ("creation_time", "last_update_time")
@@ -175,6 +177,8 @@ def _value(entity: str, key: str, op: str, kind: str, raw: str) -> Any:
         raise FilterSyntaxError(f"{what} compares with {', '.join(_STRING_OPS)}, not {op}")
     if kind != "str":
         raise FilterSyntaxError(f"the value {raw} for {key} must be quoted, e.g. {key} {op} '{raw}'")
+    if op in ("LIKE", "ILIKE"):
+        check_like_pattern(_unquote(raw))
     return _unquote(raw)
 
 
@@ -198,12 +202,6 @@ def _value_list(tokens: list[tuple[str, str, int]], i: int, text: str) -> tuple[
     raise FilterSyntaxError(f"unclosed IN list in {text!r}", text)
 
 
-@lru_cache(maxsize=256)
-def _like(pattern: str, ci: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.compile(body, re.DOTALL | (re.IGNORECASE if ci else 0))
-
-
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -211,8 +209,8 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
-    "LIKE": lambda a, b: _like(b, False).fullmatch(a) is not None,
-    "ILIKE": lambda a, b: _like(b, True).fullmatch(a) is not None,
+    "LIKE": lambda a, b: like(a, b, False),
+    "ILIKE": lambda a, b: like(a, b, True),
     "IN": lambda a, b: a in b,
     "NOT IN": lambda a, b: a not in b,
 }
@@ -234,6 +232,8 @@ def _holds(clause: _Clause, exp: Experiment) -> bool:
 
 
 def _order_key(clause: str) -> tuple[str, bool]:
+    if not isinstance(clause, str):
+        raise FilterSyntaxError(f"an order_by clause is a string like 'name ASC', not {clause!r}")
     text = clause.strip()
     parts = text.rsplit(None, 1)
     ascending = True
@@ -260,6 +260,8 @@ def filter_experiments(
     found = [e for e in experiments if all(_holds(c, e) for c in clauses)]
     if isinstance(order_by, str):
         order_by = [order_by]
+    if order_by is not None:
+        check_order_by_length(order_by)
     keys = [_order_key(c) for c in (order_by or DEFAULT_ORDER)]
     if not any(key == "experiment_id" for key, _ in keys):
         keys.append(("experiment_id", False))
