@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlnb.errors import FilterSyntaxError
-from mlnb.store.filters import Token, tokenize
+from mlnb.store.filters import MAX_NESTING, Token, tokenize
 from mlnb.store.query import like_match
 
 _ALIASES = {"version_number": "version", "source_path": "source", "stage": "current_stage"}
@@ -42,6 +42,7 @@ class _Parser:
         self.fields = fields
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -90,8 +91,12 @@ class _Parser:
     def parse_atom(self) -> Predicate:
         tok = self.peek()
         if tok is not None and tok.kind == "lparen":
+            if self.depth == MAX_NESTING:
+                raise self.fail(f"at most {MAX_NESTING} levels of nested parentheses")
             self.i += 1
+            self.depth += 1
             pred = self.parse_or()
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise self.fail("')'")

@@ -53,8 +53,14 @@ from mlnb.store.like import check_like_pattern
 # ORDER BY of 64 terms or more over a LEFT JOIN to a WITHOUT ROWID table (ours are), which 21
 # metric keys reached.  16 keys stay under 50 terms.  Parentheses nest at most 32 deep (each
 # level is recursion in the parser, in SQLAlchemy's compiler and in SQLite's expression tree).
+# A filter holds at most 200 comparisons and 10,000 values in IN lists: SQLite refuses an
+# expression tree deeper than 1,000 (about 990 comparisons joined by AND) and, in builds with the
+# default limit, more than 32,766 bound values.
 MAX_ORDER_BY_KEYS = 16
 MAX_NESTING = 32
+MAX_COMPARISONS = 200
+MAX_IN_VALUES = 10_000
+_INT64 = 1 << 63
 
 METRIC, PARAM, TAG, ATTR, DATASET = "metrics", "params", "tags", "attributes", "datasets"
 _PREFIXES = {
@@ -125,6 +131,16 @@ _TOKEN = re.compile(
 )
 
 
+def _number(raw: str) -> int | float:
+    """An integer when it fits SQLite's 64 bits, else a float (as MLflow compares: an integer
+    beyond 2**63 is a float, one with hundreds of digits is infinite)."""
+    if raw.lstrip("-").isdigit() and len(raw) <= 20:
+        value = int(raw)
+        if -_INT64 <= value < _INT64:
+            return value
+    return float(raw)
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str
@@ -167,6 +183,15 @@ def _error(text: str, pos: int, expected: str, got: str | None = None) -> Filter
 def tokenize(text: str) -> list[Token]:
     if not isinstance(text, str):
         raise FilterSyntaxError(f"a filter must be a string, not {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no stored key or value holds one
+        raise FilterSyntaxError(
+            f"the filter holds a lone surrogate {text[exc.start]!r} at column {exc.start + 1}, "
+            "which no key or value can contain; remove it",
+            text,
+            exc.start,
+        ) from None
     out: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -184,7 +209,7 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "backtick":
             value = raw[1:-1].replace("``", "`")
         elif kind == "number":
-            value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+            value = _number(raw)
         elif kind == "op" and raw == "==":
             raise _error(text, m.start(), "'=' (the search language has no '==')", raw)
         elif kind == "word" and raw.upper() in _KEYWORDS:
@@ -207,6 +232,8 @@ class _Parser:
         self.attributes = RUN_ATTRS if attributes is None else attributes
         self.aliases = RUN_ATTR_ALIASES if aliases is None else aliases
         self.depth = 0
+        self.comparisons = 0
+        self.in_values = 0
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -274,9 +301,7 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.kind == "lparen":
             if self.depth == MAX_NESTING:
-                raise _error(
-                    self.text, tok.pos, f"at most {MAX_NESTING} levels of nested parentheses", "("
-                )
+                raise _error(self.text, tok.pos, f"at most {MAX_NESTING} levels of nested parentheses", "(")
             self.i += 1
             self.depth += 1
             node = self.parse_or()
@@ -342,6 +367,9 @@ class _Parser:
 
     # --- comparisons ---------------------------------------------------------------------------
     def parse_comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise _error(self.text, self.pos(), f"at most {MAX_COMPARISONS} comparisons in one filter")
         kind, key, _ = self.parse_identifier()
         family = self.attributes[key] if kind == ATTR else kind
         numeric = family in (METRIC, NUMBER)
@@ -410,6 +438,11 @@ class _Parser:
                 raise self.fail("a quoted string in the list")
             self.i += 1
             values.append(tok.value)
+            self.in_values += 1
+            if self.in_values > MAX_IN_VALUES:
+                raise _error(
+                    self.text, tok.pos, f"at most {MAX_IN_VALUES} values in the IN lists of a filter"
+                )
             tok = self.peek()
             if tok is not None and tok.kind == "comma":
                 self.i += 1
