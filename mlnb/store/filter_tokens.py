@@ -59,19 +59,24 @@ def syntax_error(text: str, pos: int, expected: str, got: str | None = None) -> 
     return FilterSyntaxError(f"expected {expected} at column {pos + 1} ({shown})", text, pos)
 
 
-def tokenize(text: str) -> list[Token]:
-    """The tokens of ``text`` (whitespace dropped; keywords upper-cased)."""
-    if not isinstance(text, str):
-        raise FilterSyntaxError(f"a filter must be a string, not {type(text).__name__}")
+def check_encodable(text: str, what: str) -> None:
+    """Refuse text holding a lone surrogate: no stored key or value holds one, SQLite cannot bind it."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # a lone surrogate: no stored key or value holds one
+    except UnicodeEncodeError as exc:
         raise FilterSyntaxError(
-            f"the filter holds a lone surrogate {text[exc.start]!r} at column {exc.start + 1}, "
+            f"{what} holds a lone surrogate {text[exc.start]!r} at column {exc.start + 1}, "
             "which no key or value can contain; remove it",
             text,
             exc.start,
         ) from None
+
+
+def tokenize(text: str) -> list[Token]:
+    """The tokens of ``text`` (whitespace dropped; keywords upper-cased)."""
+    if not isinstance(text, str):
+        raise FilterSyntaxError(f"a filter must be a string, not {type(text).__name__}")
+    check_encodable(text, "the filter")
     out: list[Token] = []
     pos = 0
     while pos < len(text):

@@ -18,9 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mlnb.errors import ExperimentNotFound, InvalidParameter
+from mlnb.errors import ExperimentNotFound, FilterSyntaxError, InvalidParameter
 from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
+from mlnb.store.filter_tokens import check_encodable
 from mlnb.store.filters import (
     ATTR,
     DATASET,
@@ -33,6 +34,7 @@ from mlnb.store.filters import (
     parse_filter,
     parse_order_by,
 )
+from mlnb.store.like import MAX_LIKE_PATTERN
 from mlnb.store.like import like_match as like_match  # the SQLite functions mlnb_like/mlnb_ilike
 from mlnb.store.search_details import bind_list, ids_in, read_details, sql_dialect
 
@@ -59,7 +61,16 @@ SYSTEM_TAG_PATTERNS = ("mlflow.%", "mlnb.%")
 
 
 def text_pattern(text: str) -> str:
-    """The LIKE pattern for a substring search of ``text`` (lower-cased, wildcards escaped)."""
+    """The LIKE pattern for a substring search of ``text`` (lower-cased, wildcards escaped).
+
+    Text longer than a LIKE pattern may be (:data:`~mlnb.store.like.MAX_LIKE_PATTERN`), or
+    holding a lone surrogate (which no name or tag holds, and SQLite cannot bind), is refused.
+    """
+    if len(text) > MAX_LIKE_PATTERN:
+        raise FilterSyntaxError(
+            f"search text is limited to {MAX_LIKE_PATTERN} characters, got {len(text)} ({text[:40]!r}...)"
+        )
+    check_encodable(text, "the search text")
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

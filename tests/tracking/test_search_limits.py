@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -249,3 +250,14 @@ def test_store_refuses_an_sqlite_older_than_supported(
         state.get_store()
     monkeypatch.undo()
     state.get_store()  # the real library is accepted
+
+
+def test_search_box_text_is_bounded_and_encodable(store: Any) -> None:
+    with mlnb.start_run(run_name="needle"):
+        pass
+    experiments = [e.experiment_id for e in store.list_experiments()]
+    assert len(store.search_runs(experiments, None, None, max_results=10, text="eedl").rows) == 1
+    with pytest.raises(FilterSyntaxError, match=f"limited to {MAX_LIKE_PATTERN} characters"):
+        store.search_runs(experiments, None, None, max_results=10, text="a" * 60_000)
+    with pytest.raises(FilterSyntaxError, match="lone surrogate"):
+        store.search_runs(experiments, None, None, max_results=10, text="x\ud800")
