@@ -49,14 +49,14 @@ from mlnb.store.filter_tokens import Token, tokenize
 from mlnb.store.filter_tokens import syntax_error as _error
 from mlnb.store.like import check_like_pattern
 
-# Bounds that keep a search inside what every supported SQLite plans safely: each order key
-# costs the query one outer join and two or three ORDER BY terms, and SQLite 3.40 crashes on an
-# ORDER BY of 64 terms or more over a LEFT JOIN to a WITHOUT ROWID table (ours are), which 21
-# metric keys reached.  16 keys stay under 50 terms.  Parentheses nest at most 32 deep (each
-# level is recursion in the parser, in SQLAlchemy's compiler and in SQLite's expression tree).
-# A filter holds at most 200 comparisons and 10,000 values in IN lists: SQLite refuses an
-# expression tree deeper than 1,000 (about 990 comparisons joined by AND) and, in builds with the
-# default limit, more than 32,766 bound values.
+# Bounds that keep a search inside what every supported SQLite plans safely.  Each order key
+# costs the query an outer join on the full primary key of a WITHOUT ROWID table and two or three
+# ORDER BY terms (three for a metric), and SQLite 3.40 segfaults on 64 ORDER BY terms or more over
+# such a join (21 metric keys, 31 param keys did it); 16 keys stay under 50 terms and 20 tables.
+# Parentheses nest at most 32 deep (each level is recursion in the parser, in SQLAlchemy's
+# compiler and in SQLite's expression tree).  A filter holds at most 200 comparisons and 10,000
+# values in IN lists: SQLite refuses an expression tree deeper than 1,000 (about 990 comparisons
+# joined by AND) and, with its default limit, more than 32,766 bound values.
 MAX_ORDER_BY_KEYS = 16
 MAX_NESTING = 32
 MAX_COMPARISONS = 200
