@@ -21,16 +21,12 @@ from typing import Any
 from mlnb.errors import StoreError
 
 MIN_SQLITE = (3, 32, 0)
-_checked: str | None = None  # the library version already found good in this process
 
 
 def check_sqlite(dbapi_conn: Any) -> None:
     """Refuse an SQLite library older than :data:`MIN_SQLITE` or without the JSON1 functions."""
-    global _checked
     version = sqlite3.sqlite_version_info
     shown = ".".join(map(str, version))
-    if _checked == shown:
-        return
     needed = ".".join(map(str, MIN_SQLITE))
     if tuple(version) < MIN_SQLITE:
         raise StoreError(
@@ -44,11 +40,10 @@ def check_sqlite(dbapi_conn: Any) -> None:
             f"this Python's SQLite {shown} was built without the JSON1 functions mlnb needs; use "
             "a Python built with a standard SQLite (python.org, conda, Linux distributions)"
         ) from None
-    _checked = shown
 
 
 def prepare_connection(dbapi_conn: Any) -> None:
-    """Check the library once, then register mlnb's SQL functions on a new SQLite connection."""
+    """Check the library, then register mlnb's SQL functions on a new SQLite connection."""
     from mlnb.store.like import like_match
 
     check_sqlite(dbapi_conn)
