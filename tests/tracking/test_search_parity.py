@@ -9,6 +9,7 @@ follows set iteration order, which changes from one process to the next.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ def mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @contextmanager
 def _tracking_to(mlflow: Any, path: Path) -> Iterator[Any]:
     previous = mlflow.get_tracking_uri()
+    previous_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
     mlflow.set_tracking_uri(f"sqlite:///{path / 'mlflow.db'}")
     try:
         yield mlflow
@@ -43,6 +45,14 @@ def _tracking_to(mlflow: Any, path: Path) -> Iterator[Any]:
         while mlflow.active_run() is not None:
             mlflow.end_run()
         mlflow.set_tracking_uri(previous)
+        # mlflow.set_experiment keeps the experiment id (in a global and in MLFLOW_EXPERIMENT_ID):
+        # a later test's MLflow run would look for that experiment in its own database
+        import mlflow.tracking.fluent as fluent
+
+        fluent._active_experiment_id = None
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+        if previous_experiment is not None:
+            os.environ["MLFLOW_EXPERIMENT_ID"] = previous_experiment
 
 
 @pytest.fixture
