@@ -22,6 +22,13 @@ import pytest
 import mlnb
 
 ROOT = Path(mlnb.__file__).resolve().parent.parent
+
+
+def _pythonpath() -> str:
+    """This checkout first, then the caller's path (which may swap in another SQLite build)."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "filters" / "cases.json"
 CASES: list[dict[str, Any]] = json.loads(CORPUS.read_text())
 
@@ -61,7 +68,7 @@ _CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": _pythonpath()}
     env["MLNB_STORE"] = str(tmp_path_factory.mktemp("corpus") / ".mlnb")
     env.pop("MLNB_TRACKING_URI", None)
     env.pop("MLFLOW_TRACKING_URI", None)

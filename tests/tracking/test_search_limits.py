@@ -28,6 +28,12 @@ from mlnb.tracking import state
 
 ROOT = Path(mlnb.__file__).resolve().parent.parent
 
+
+def _pythonpath() -> str:
+    """This checkout first, then the caller's path (which may swap in another SQLite build)."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 # The child builds a store of runs with many metrics, params and tags, then tries every public
 # path that takes an order_by; it prints one JSON line per attempt: the rows or the error.
 _CHILD = textwrap.dedent(
@@ -80,7 +86,7 @@ _CHILD = textwrap.dedent(
 
 
 def _child(tmp_path: Path, n_keys: int) -> dict[str, dict]:
-    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": _pythonpath()}
     env.pop("MLNB_TRACKING_URI", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     proc = subprocess.run(
@@ -147,7 +153,7 @@ def test_order_by_naming_a_key_twice_is_refused_as_in_mlflow(store: object) -> N
 
 
 def test_cli_refuses_a_long_order_by(tmp_path: Path) -> None:
-    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MLNB_STORE": str(tmp_path / ".mlnb"), "PYTHONPATH": _pythonpath()}
     args = [a for k in range(40) for a in ("--order-by", f"metrics.m{k}")]
     code = "import mlnb; mlnb.log_metric('m0', 1.0); mlnb.end_run()"
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
