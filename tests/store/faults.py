@@ -1,0 +1,70 @@
+"""Failures injected where the store meets the driver and the OS (shared by the buffer tests).
+
+``failing_commits`` makes the DB-API ``commit`` of every SQLAlchemy connection fail like SQLite
+does when the disk refuses a transaction: the transaction is rolled back and
+``sqlite3.OperationalError`` is raised.  ``failing_fsync`` makes ``os.fsync`` fail with an
+``OSError`` (disk full by default), which is how a spill journal that cannot be kept shows.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.engine.default import DefaultDialect
+
+
+class Budget:
+    """How many more calls fail (``None``: all of them), and how many did."""
+
+    def __init__(self, failures: int | None) -> None:
+        self.left = failures
+        self.failed = 0
+
+    def take(self) -> bool:
+        if self.left is None:
+            self.failed += 1
+            return True
+        if self.left > 0:
+            self.left -= 1
+            self.failed += 1
+            return True
+        return False
+
+
+@contextmanager
+def failing_commits(
+    monkeypatch: pytest.MonkeyPatch, failures: int | None = None, message: str = "disk I/O error"
+) -> Iterator[Budget]:
+    """The next ``failures`` commits (all while inside, if None) fail with ``message``."""
+    budget = Budget(failures)
+    real = DefaultDialect.do_commit
+
+    def do_commit(self: Any, dbapi_connection: Any) -> None:
+        if budget.take():
+            dbapi_connection.rollback()
+            raise sqlite3.OperationalError(message)
+        real(self, dbapi_connection)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DefaultDialect, "do_commit", do_commit)
+        yield budget
+
+
+@contextmanager
+def failing_fsync(monkeypatch: pytest.MonkeyPatch, code: int = errno.ENOSPC) -> Iterator[Budget]:
+    """Every ``os.fsync`` fails with ``code`` while inside."""
+    budget = Budget(None)
+
+    def fsync(fd: int) -> None:
+        budget.take()
+        raise OSError(code, os.strerror(code))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", fsync)
+        yield budget
