@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from mlnb.store.location import StoreLocation
 
 _log = logging.getLogger("mlnb.store")
+_log.addHandler(logging.NullHandler())  # shown where logging is set up; the cell shows them anyway
 BUSY_RETRIES = 5  # failed flushes on a busy database before the rows are spilled
 FAILURE_TAG = "mlnb.failure"
 _HEARTBEAT_EVERY_MS = 30_000
@@ -197,13 +198,13 @@ class BufferedWrites:
                     run_ids=runs,
                 )
         self._buffer.restore(batch)
-        if final or len(self._buffer) > self._hold_rows:
+        data = _data_rows(self._buffer)
+        if data and (final or len(self._buffer) > self._hold_rows):
             held = self._buffer.take()
-            lost = _run_ids(held)
-            why = f"{reason}; spill journal: {journal}"
-            self._lose(held, why)
+            lost = _run_ids(data)
+            self._lose(held, f"{reason}; spill journal: {journal}")
             return FlushFailed(
-                f"lost {len(held)} buffered rows ({spill.describe(held)}) of run(s) "
+                f"lost {len(data)} buffered rows ({spill.describe(data)}) of run(s) "
                 f"{', '.join(lost)[:200]}: neither {where} ({reason}) nor the spill journal "
                 f"({journal}) accepted them; the runs are marked FAILED: {fix}",
                 kept="lost",
@@ -218,14 +219,18 @@ class BufferedWrites:
         )
 
     def _lose(self, rows: WriteBuffer, reason: str) -> None:
-        """Drop ``rows`` but keep (and fail) their runs: run rows, ends and a failure tag stay."""
-        note = f"{spill.describe(rows)} buffered for the run were lost: {reason}"[:1000]
-        runs = _run_ids(rows)
-        for run_id in runs:
-            self._lost[run_id] = note
+        """Drop the data of ``rows`` but keep (and fail) their runs: run rows, ends, a failure tag."""
+        data = _data_rows(rows)
+        for run_id in _run_ids(data):
+            count = spill.describe(_data_rows(rows, run_id))
+            self._lost.setdefault(run_id, f"{count} buffered for the run were lost: {reason}"[:1000])
         kept = WriteBuffer(
             runs=[{**row, "status": RunStatus.FAILED, "end_time": now_ms()} for row in rows.runs],
-            tags=[{"run_id": run_id, "key": FAILURE_TAG, "value": note} for run_id in runs],
+            tags=[
+                {"run_id": run_id, "key": FAILURE_TAG, "value": self._lost[run_id]}
+                for run_id in _run_ids(rows)
+                if run_id in self._lost
+            ],
             ends=rows.ends,
         )
         self._buffer.restore(kept)
@@ -356,6 +361,20 @@ def _advice(cause: BaseException) -> str:
     if "i/o" in text or "disk" in text:
         return "check the disk holding the store"
     return "fix the cause"
+
+
+def _data_rows(rows: WriteBuffer, run_id: str | None = None) -> WriteBuffer:
+    """The logged data among ``rows`` (params, tags, metric points), without the runs' own rows,
+    ends and failure marks, of one run or all."""
+
+    def mine(rid: str) -> bool:
+        return run_id is None or rid == run_id
+
+    return WriteBuffer(
+        tags=[r for r in rows.tags if r["key"] != FAILURE_TAG and mine(r["run_id"])],
+        params=[r for r in rows.params if mine(r["run_id"])],
+        points=[p for p in rows.points if mine(p[0])],
+    )
 
 
 def _run_ids(rows: WriteBuffer) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 ``failing_commits`` makes the DB-API ``commit`` of every SQLAlchemy connection fail like SQLite
 does when the disk refuses a transaction: the transaction is rolled back and
-``sqlite3.OperationalError`` is raised.  ``failing_fsync`` makes ``os.fsync`` fail with an
+``sqlite3.OperationalError`` is raised.  By default only transactions that changed something
+fail (a full disk still serves reads); ``reads=True`` fails read transactions too.  ``failing_fsync`` makes ``os.fsync`` fail with an
 ``OSError`` (disk full by default), which is how a spill journal that cannot be kept shows.
 """
 
@@ -39,19 +40,31 @@ class Budget:
 
 @contextmanager
 def failing_commits(
-    monkeypatch: pytest.MonkeyPatch, failures: int | None = None, message: str = "disk I/O error"
+    monkeypatch: pytest.MonkeyPatch,
+    failures: int | None = None,
+    message: str = "disk I/O error",
+    *,
+    reads: bool = False,
 ) -> Iterator[Budget]:
     """The next ``failures`` commits (all while inside, if None) fail with ``message``."""
     budget = Budget(failures)
-    real = DefaultDialect.do_commit
+    real_begin, real_commit = DefaultDialect.do_begin, DefaultDialect.do_commit
+    changes: dict[int, int] = {}  # connection -> its total_changes when its transaction began
+
+    def do_begin(self: Any, dbapi_connection: Any) -> None:
+        changes[id(dbapi_connection)] = getattr(dbapi_connection, "total_changes", 0)
+        real_begin(self, dbapi_connection)
 
     def do_commit(self: Any, dbapi_connection: Any) -> None:
-        if budget.take():
+        began = changes.get(id(dbapi_connection))
+        wrote = began is None or getattr(dbapi_connection, "total_changes", 0) != began
+        if (reads or wrote) and budget.take():
             dbapi_connection.rollback()
             raise sqlite3.OperationalError(message)
-        real(self, dbapi_connection)
+        real_commit(self, dbapi_connection)
 
     with monkeypatch.context() as patch:
+        patch.setattr(DefaultDialect, "do_begin", do_begin)
         patch.setattr(DefaultDialect, "do_commit", do_commit)
         yield budget
 
