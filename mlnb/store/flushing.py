@@ -79,6 +79,7 @@ class BufferedWrites:
         self._problems: list[str] = []
         self._lost: dict[str, str] = {}  # run id -> why some of its rows were lost
         self._hold_rows = config.buffer_hold_rows()
+        self._flush_interval = config.flush_interval_s()
         self._last_flush = time.monotonic()
         self._last_heartbeat = 0
         self._flusher: threading.Thread | None = None
@@ -274,7 +275,7 @@ class BufferedWrites:
 
     def _flush_due(self) -> bool:
         backoff = min(2**self._failures, _MAX_BACKOFF) if self._failures else 1
-        return time.monotonic() - self._last_flush >= config.flush_interval_s() * backoff
+        return time.monotonic() - self._last_flush >= self._flush_interval * backoff
 
     def _ensure_flusher(self) -> None:
         if self._flusher is not None and self._flusher.is_alive():
