@@ -21,13 +21,17 @@ from sqlalchemy.engine.default import DefaultDialect
 
 
 class Budget:
-    """How many more calls fail (``None``: all of them), and how many did."""
+    """How many more calls fail (``None``: all of them) after ``skip`` that pass, and how many did."""
 
-    def __init__(self, failures: int | None) -> None:
+    def __init__(self, failures: int | None, skip: int = 0) -> None:
         self.left = failures
+        self.skip = skip
         self.failed = 0
 
     def take(self) -> bool:
+        if self.skip > 0:
+            self.skip -= 1
+            return False
         if self.left is None:
             self.failed += 1
             return True
@@ -45,9 +49,10 @@ def failing_commits(
     message: str = "disk I/O error",
     *,
     reads: bool = False,
+    skip: int = 0,
 ) -> Iterator[Budget]:
-    """The next ``failures`` commits (all while inside, if None) fail with ``message``."""
-    budget = Budget(failures)
+    """After ``skip`` commits, the next ``failures`` (all while inside, if None) fail with ``message``."""
+    budget = Budget(failures, skip)
     real_begin, real_commit = DefaultDialect.do_begin, DefaultDialect.do_commit
     changes: dict[int, int] = {}  # connection -> its total_changes when its transaction began
 

@@ -299,3 +299,71 @@ def test_the_spill_journal_is_one_json_record_per_write(store, store_dir, monkey
     data = mlnb.get_run(run.info.run_id).data
     assert str(data.metrics["a"]) == "nan" and data.metrics["b"] == float("inf")
     assert str(data.metrics["c"]) == "-0.0" and data.params["p"] == "\u00e9t\u00e9 \U0001f600"
+
+
+# --- every write commit of a short run failing in turn ---------------------------------------------
+FAULTS = ["disk I/O error", "database or disk is full", "attempt to write a readonly database"]
+WORK_COMMITS = 9  # write commits the workload below makes when nothing fails
+
+
+def _workload(failures: list[FlushFailed]) -> tuple[str, dict[str, list[tuple[int, float]]]]:
+    """Log a run through the public API, flushing often; returns what was acknowledged."""
+    run_id = mlnb.start_run(run_name="sweep").info.run_id
+    acknowledged: dict[str, list[tuple[int, float]]] = {"loss": [], "acc": []}
+
+    def flush() -> None:
+        try:
+            mlnb.flush()
+        except FlushFailed as exc:
+            failures.append(exc)
+
+    mlnb.log_param("C", "0.5")
+    flush()
+    for step in range(24):
+        mlnb.log_metric("loss", 1 / (step + 1), step=step)
+        acknowledged["loss"].append((step, 1 / (step + 1)))
+        if step % 3 == 2:
+            mlnb.log_metrics({"acc": step / 24}, step=step)
+            acknowledged["acc"].append((step, step / 24))
+            flush()
+    mlnb.set_tag("phase", "trained")
+    try:
+        mlnb.end_run()
+    except FlushFailed as exc:
+        failures.append(exc)
+    return run_id, acknowledged
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("journal_works", [True, False], ids=["journal", "no-journal"])
+@pytest.mark.parametrize("window", [1, 6])
+@pytest.mark.usefixtures("manual_flush")
+def test_each_failing_commit_keeps_every_acknowledged_value(
+    store, store_dir, monkeypatch, fault, journal_works, window
+):
+    """Commits ``nth`` to ``nth + window - 1`` of the workload fail, for every ``nth``."""
+    monkeypatch.setattr(store, "_hold_rows", 0)  # no holding in memory: keep on disk or fail the run
+    for nth in range(WORK_COMMITS + 1):
+        failures: list[FlushFailed] = []
+        with failing_commits(monkeypatch, failures=window, skip=nth, message=fault) as budget:
+            if journal_works:
+                run_id, acknowledged = _workload(failures)
+            else:
+                with failing_fsync(monkeypatch):
+                    run_id, acknowledged = _workload(failures)
+        mlnb.flush()
+        assert pending(store_dir) == []
+        failed = budget.failed > 0
+        assert bool(failures) == failed, (nth, failures)
+        run = mlnb.get_run(run_id)
+        if journal_works or run.info.status != "FAILED":
+            assert run.info.status == "FINISHED", (nth, run.data.tags.get("mlnb.failure"))
+            assert run.data.params == {"C": "0.5"} and run.data.tags["phase"] == "trained"
+            for key, points in acknowledged.items():
+                assert history(run_id, key) == points, (nth, key)
+        else:  # some rows could not be kept: the run says so, and what reached the database is right
+            assert fault in run.data.tags["mlnb.failure"]
+            assert any(f.kept == "lost" for f in failures)
+            for key, points in acknowledged.items():
+                got = history(run_id, key)
+                assert len(set(got)) == len(got) and set(got) <= set(points), (nth, key)
