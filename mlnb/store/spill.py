@@ -113,7 +113,11 @@ def write(root: Path, rows: WriteBuffer, reason: str) -> Path:
         except OSError:
             pass
         raise
-    _sync_dir(folder)
+    try:
+        _sync_dir(folder)
+    except OSError:  # not durable: take it back, or the rows kept in memory would be replayed twice
+        final.unlink(missing_ok=True)
+        raise
     return final
 
 

@@ -7,7 +7,8 @@ Only this package talks SQL or touches store files.  Concurrency rules:
   (``busy_timeout``) instead of failing with "database is locked" half-way through;
 * metric points are buffered for at most ``MLNB_FLUSH_INTERVAL`` seconds (default 0.2 s) and
   written in one transaction, which is what makes a 10,000-step logging loop cheap; any read
-  through this store, ``end_run`` and interpreter exit flush the buffer first.
+  through this store, ``end_run`` and interpreter exit flush the buffer first.  A failed flush
+  keeps its rows (in memory, or in a spill journal replayed later): see :mod:`.flushing`.
 """
 
 from __future__ import annotations

@@ -367,3 +367,17 @@ def test_each_failing_commit_keeps_every_acknowledged_value(
             for key, points in acknowledged.items():
                 got = history(run_id, key)
                 assert len(set(got)) == len(got) and set(got) <= set(points), (nth, key)
+
+
+def test_a_damaged_spill_file_is_reported_and_kept_and_the_store_still_opens(store_dir):
+    folder = store_dir / "spill"
+    folder.mkdir(parents=True)
+    damaged = folder / "00000000000000000001-1-0123456789abcdef0123456789abcdef.jsonl"
+    damaged.write_text('{"mlnb_spill": 1, "batch": "0123456789abcdef0123456789abcdef"}\n{"point": [\n')
+    store = state.get_store()
+    problems = store.take_write_problems()
+    assert len(problems) == 1 and str(damaged) in problems[0] and "\n" not in problems[0]
+    assert damaged.exists()
+    run_id = mlnb.start_run().info.run_id
+    mlnb.end_run()
+    assert mlnb.get_run(run_id).info.status == "FINISHED"
