@@ -381,3 +381,48 @@ def test_a_damaged_spill_file_is_reported_and_kept_and_the_store_still_opens(sto
     run_id = mlnb.start_run().info.run_id
     mlnb.end_run()
     assert mlnb.get_run(run_id).info.status == "FINISHED"
+
+
+_LOSER = """
+import errno, os, sqlite3, sys
+from sqlalchemy.engine.default import DefaultDialect
+import mlnb
+
+mlnb.set_store(sys.argv[1])
+run = mlnb.start_run()
+mlnb.log_param("C", "0.5")
+mlnb.flush()
+print(run.info.run_id, flush=True)
+
+def do_commit(self, dbapi_connection):
+    dbapi_connection.rollback()
+    raise sqlite3.OperationalError("database or disk is full")
+
+def fsync(fd):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+DefaultDialect.do_commit = do_commit
+os.fsync = fsync
+for step in range(20):
+    mlnb.log_metric("loss", step / 10, step=step)  # held in memory: nowhere else takes them
+"""
+
+
+def test_rows_nothing_accepts_at_exit_are_reported_and_the_run_ends_failed(tmp_path):
+    store_dir = tmp_path / ".mlnb"
+    out = subprocess.run(
+        [sys.executable, "-c", _LOSER, str(store_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "MLNB_FLUSH_INTERVAL": "3600"},
+    )
+    assert out.returncode == 0, out.stderr
+    run_id = out.stdout.strip()
+    (line,) = [line for line in out.stderr.splitlines() if line.startswith("mlnb: lost ")]
+    assert "20 metric points" in line and run_id in line and "No space left on device" in line
+    mlnb.set_store(str(store_dir))
+    run = mlnb.get_run(run_id)  # the next open reaps the run its dead process left RUNNING
+    assert run.info.status == "FAILED" and run.data.params == {"C": "0.5"}
+    assert "loss" not in run.data.metrics
