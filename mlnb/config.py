@@ -34,6 +34,12 @@ def flush_interval_s() -> float:
     return _float_env("MLNB_FLUSH_INTERVAL", 0.2)
 
 
+def buffer_hold_rows() -> int:
+    """Most buffered rows held in memory when neither the database nor the spill journal accepts
+    them (``MLNB_BUFFER_HOLD_ROWS``); past it they are dropped and their runs marked FAILED."""
+    return max(0, int(_float_env("MLNB_BUFFER_HOLD_ROWS", 100_000)))
+
+
 def stale_heartbeat_s() -> float:
     """A RUNNING run owned by another host is presumed dead after this long without heartbeat."""
     return _float_env("MLNB_STALE_HEARTBEAT", 24 * 3600.0)

@@ -102,6 +102,23 @@ class IntegrityError(StoreError):
     """A stored file does not match the hash recorded for it, or is missing."""
 
 
+class FlushFailed(StoreError):
+    """Buffered writes (run starts and ends, params, tags, metric points) could not be committed.
+
+    ``kept`` says where they are now: ``"memory"`` (retried at the next flush), ``"journal"``
+    (spilled to ``path`` in the store directory, replayed at the next successful flush or the
+    next open of the store) or ``"lost"`` (neither was possible; ``run_ids`` are marked FAILED).
+    """
+
+    def __init__(
+        self, message: str, kept: str = "memory", path: str | None = None, run_ids: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.kept = kept
+        self.path = path
+        self.run_ids = run_ids
+
+
 class InvalidUri(InvalidParameter):
     """A model or store URI is malformed or of a refused scheme."""
 

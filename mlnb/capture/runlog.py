@@ -78,7 +78,12 @@ def fitted_estimators(session: TrackSession) -> list[_Fitted]:
 
 
 def _existing_params(session: TrackSession) -> dict[str, str]:
-    return _store().get_run(session.run_id).data.params
+    from mlnb.errors import FlushFailed
+
+    try:
+        return _store().get_run(session.run_id).data.params
+    except FlushFailed:  # earlier rows are held back; the run's own params are checked in memory
+        return {}
 
 
 def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
@@ -138,6 +143,25 @@ def log_metrics(session: TrackSession, fitted: list[_Fitted]) -> None:
     now = time.time_ns() // 1_000_000
     points = [Metric(k, v, now, step) for k, vs in values.items() for step, v in enumerate(vs)]
     _store().log_batch(session.run_id, metrics=points, buffered=False)
+
+
+def store_problems(session: TrackSession) -> None:
+    """Warn about writes the store could not commit during the cell, and fail a run that lost some.
+
+    Failures of synchronous writes already raised into the step that made them; these are the
+    background flushes' (and recoveries from them).
+    """
+    store = _store()
+    take = getattr(store, "take_write_problems", None)
+    if take is None:  # a remote store has no write buffer
+        return
+    session.result.warnings.extend(f"store: {message}" for message in take())
+    reason = store.lost_runs().get(session.run_id)
+    if reason is not None:
+        from mlnb.entities import RunStatus
+
+        session.result.status = RunStatus.FAILED
+        session.result.warnings.append(f"the run is marked FAILED: {reason}")
 
 
 def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:

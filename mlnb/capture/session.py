@@ -194,10 +194,10 @@ class TrackSession:
         t0 = time.perf_counter()
         try:
             return action()
-        except MlnbError as exc:
-            self.warnings.append(f"{name}: {exc}")
+        except MlnbError as exc:  # (into the result: self.warnings was copied into it already)
+            self.result.warnings.append(f"{name}: {exc}")
         except Exception as exc:
-            self.warnings.append(f"{name} failed ({type(exc).__name__}: {exc})")
+            self.result.warnings.append(f"{name} failed ({type(exc).__name__}: {exc})")
         finally:
             self.result.timings[name] = time.perf_counter() - t0
         return None
@@ -244,6 +244,7 @@ class TrackSession:
             self._write_in_background(jobs, aliases, status, error, samples)
         else:
             self._step("ending the run", lambda: self._end(status, error))
+        self._step("checking the store", lambda: log.store_problems(self))
         self.warnings = self.result.warnings
         return self.result
 
@@ -257,6 +258,7 @@ class TrackSession:
         the next cell executes, so the estimators cannot change under the writer.
         """
         from mlnb.capture import runlog as log
+        from mlnb.tracking.state import get_store
 
         err = sys.stderr
         timings = self.result.timings
@@ -287,8 +289,17 @@ class TrackSession:
             timings["models (background)"] = time.perf_counter() - t0
             try:
                 self._end(status, error)
+            except MlnbError as exc:
+                problems.append(f"ending the run: {exc}")
             except Exception as exc:
                 problems.append(f"ending the run failed ({type(exc).__name__}: {exc})")
+            try:
+                store = get_store()
+                problems.extend(f"store: {p}" for p in store.take_write_problems())
+                if self.run_id in store.lost_runs():
+                    problems.append(f"the run is marked FAILED: {store.lost_runs()[self.run_id]}")
+            except Exception:
+                pass
             for message in problems:
                 print(f"mlnb: {message}", file=err)
 

@@ -274,7 +274,21 @@ def _inputs_v3(conn: sa.Connection) -> None:
         )
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create(V1_TABLES), _create(V2_TABLES), _inputs_v3]
+# --- migration 4: ids of spilled write batches already replayed (see store/spill.py) -------------
+replayed_spills = sa.Table(
+    "replayed_spills",
+    metadata,
+    sa.Column("spill_id", sa.String(32), primary_key=True),
+    sa.Column("replayed_time", sa.BigInteger, nullable=False),
+)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [
+    _create(V1_TABLES),
+    _create(V2_TABLES),
+    _inputs_v3,
+    _create([replayed_spills]),
+]
 LATEST = len(MIGRATIONS)
 
 

@@ -7,7 +7,8 @@ Only this package talks SQL or touches store files.  Concurrency rules:
   (``busy_timeout``) instead of failing with "database is locked" half-way through;
 * metric points are buffered for at most ``MLNB_FLUSH_INTERVAL`` seconds (default 0.2 s) and
   written in one transaction, which is what makes a 10,000-step logging loop cheap; any read
-  through this store, ``end_run`` and interpreter exit flush the buffer first.
+  through this store, ``end_run`` and interpreter exit flush the buffer first.  A failed flush
+  keeps its rows (in memory, or in a spill journal replayed later): see :mod:`.flushing`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from mlnb.entities import (
 )
 from mlnb.errors import (
     ExperimentNotFound,
+    FlushFailed,
     InvalidParameter,
     InvalidState,
     ParamConflict,
@@ -48,8 +50,8 @@ from mlnb.errors import (
 )
 from mlnb.store import schema as t
 from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, random_run_name
-from mlnb.store.buffer import WriteBuffer
 from mlnb.store.experiments import ExperimentsMixin
+from mlnb.store.flushing import BufferedWrites
 from mlnb.store.location import StoreLocation
 from mlnb.store.run_records import RunRecordsMixin
 from mlnb.store.values import (
@@ -64,7 +66,6 @@ from mlnb.store.values import (
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 _FLUSH_AT = 5000  # buffered metric points that force a flush
-_HEARTBEAT_EVERY_MS = 30_000
 # Reads map the database file: a search touches pages of several tables for thousands of runs,
 # more than SQLite's default 2 MB page cache holds, and mapped pages are read without a copy.
 MMAP_BYTES = 1 << 30
@@ -85,7 +86,7 @@ def _register_sqlite_functions(dbapi_conn: Any) -> None:
     prepare_connection(dbapi_conn)  # refuses an SQLite older than mlnb supports
 
 
-class SqlStore(ExperimentsMixin, RunRecordsMixin):
+class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
     """Metadata and artifacts of runs, experiments and (later) registered models."""
 
     def __init__(self, location: StoreLocation) -> None:
@@ -97,18 +98,12 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
         self._engine: sa.Engine | None = None
         self._abandoned: list[Any] = []  # connections inherited through fork: never closed
         self._write_mode = True
-        self._buffer = WriteBuffer()
-        self._flush_interval = config.flush_interval_s()
-        self._pending_failures = 0
+        self._init_flushing()
         self._owned_params: dict[str, dict[str, str]] = {}  # runs created here: their params
         self._active_experiments: set[int] = set()
         self._owner_pid = -1
         self._owner_started: int | None = None
-        self._last_flush = time.monotonic()
-        self._last_heartbeat = 0
         self._writable_runs: set[str] = set()
-        self._flusher: threading.Thread | None = None
-        self._wake = threading.Event()
         self._closed = False
         self.host = socket.gethostname()
         self.dialect = "sqlite" if location.db_url.startswith("sqlite") else "postgresql"
@@ -178,10 +173,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
-        self._buffer = WriteBuffer()
+        self._init_flushing()  # the parent keeps its buffer, spilled batches and failures
         self._owned_params = {}  # the parent owns its runs; the child checks params in the database
-        self._flusher = None
-        self._wake = threading.Event()
 
     @contextmanager
     def atomic(self) -> Iterator[sa.Connection]:
@@ -190,7 +183,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
         Buffered writes are committed first, so a synchronous write always follows them.
         """
         with self._lock:
-            if self._buffer:
+            if self._buffer or self._spilled:
                 self.flush()
             with self._transaction() as conn:
                 yield conn
@@ -251,20 +244,24 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
                             last_update_time=ts,
                         )
                     )
+        self._replay_spilled()  # batches an earlier process could not write, before reaping its runs
         from mlnb.store.maintenance import reap_dead_runs
 
         reap_dead_runs(self)
 
     def close(self) -> None:
-        self.flush()
-        self._closed = True
-        self._wake.set()
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-                assert self._engine is not None
-                self._engine.dispose()
-            self._conn = None
+        """Flush (spilling what the database refuses, raising :class:`FlushFailed`) and close."""
+        try:
+            self._flush(raise_errors=True, final=True)
+        finally:
+            self._closed = True
+            self._wake.set()
+            with self._lock:
+                if self._conn is not None and self._pid == os.getpid():
+                    self._conn.close()
+                    assert self._engine is not None
+                    self._engine.dispose()
+                self._conn = None
 
     # --- runs ------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -520,14 +517,16 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
         end = now_ms() if end_time is None else check_int(end_time, "end_time")
         with self._lock:
             self._buffer.ends.append({"b_run_id": run_id, "b_status": status, "b_end_time": end})
-            self._after_buffering(not flush)
+            # while writes fail, a run's end is written (or its failure raised) at once
+            self._after_buffering(not flush and not self.write_trouble)
 
     def _after_buffering(self, buffered: bool) -> None:
         if not _worker_hook_installed:
             _flush_at_worker_exit()
-        due = time.monotonic() - self._last_flush >= self._flush_interval
-        if not buffered or due or len(self._buffer) >= _FLUSH_AT:
+        if not buffered:
             self.flush()
+        elif self._flush_due() or len(self._buffer) >= _FLUSH_AT:
+            self._flush(raise_errors=False)  # a failure is kept for the next synchronous flush
         else:
             self._ensure_flusher()
 
@@ -558,75 +557,6 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin):
             ).rowcount
             if not done:
                 raise TagNotFound(f"run {run_id} has no tag {key!r} to delete")
-
-    def flush(self) -> None:
-        """Commit every buffered write now, in one transaction."""
-        with self._lock:
-            if not self._buffer:  # (a forked child starts with an empty buffer)
-                self._last_flush = time.monotonic()
-                return
-            batch = self._buffer.take()
-            try:
-                with self._transaction() as conn:
-                    batch.apply(self, conn)
-                    self._heartbeat(conn)
-            except Exception as exc:
-                self._pending_failures += 1
-                keep = self._pending_failures < 5
-                if keep:
-                    self._buffer.restore(batch)
-                else:
-                    self._pending_failures = 0
-                warnings.warn(
-                    f"mlnb could not write {len(batch)} buffered rows yet ({exc}); "
-                    + ("will retry" if keep else "they are dropped"),
-                    stacklevel=2,
-                )
-                raise
-            self._pending_failures = 0
-            self._last_flush = time.monotonic()
-
-    def _heartbeat(self, conn: sa.Connection) -> None:
-        ts = now_ms()
-        if ts - self._last_heartbeat < _HEARTBEAT_EVERY_MS:
-            return
-        self._last_heartbeat = ts
-        conn.execute(
-            t.runs.update()
-            .where(
-                t.runs.c.status == RunStatus.RUNNING,
-                t.runs.c.owner_host == self.host,
-                t.runs.c.owner_pid == os.getpid(),
-            )
-            .values(heartbeat=ts)
-        )
-
-    def _ensure_flusher(self) -> None:
-        if self._flusher is not None and self._flusher.is_alive():
-            return
-        ref = weakref.ref(self)
-
-        def loop() -> None:
-            while True:
-                store = ref()
-                if store is None or store._closed:
-                    return
-                wake, interval = store._wake, config.flush_interval_s()
-                del store
-                wake.wait(interval)
-                store = ref()
-                if store is None:
-                    return
-                try:
-                    store.flush()
-                except Exception:  # warned inside flush; the points are kept for a retry
-                    pass
-                if not store._buffer and store._closed:
-                    return
-                del store
-
-        self._flusher = threading.Thread(target=loop, name="mlnb-flush", daemon=True)
-        self._flusher.start()
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         m = t.metrics
@@ -670,16 +600,26 @@ def _flush_at_worker_exit() -> None:
 
 @atexit.register
 def _flush_all() -> None:
+    """At exit (and before a fork): commit every store's buffer, or spill it, or say it is lost."""
     for store in list(_live_stores):
         try:
-            store.flush()
+            store._flush(raise_errors=True, final=True)
+        except FlushFailed as exc:
+            if exc.kept == "lost":
+                import sys
+
+                print(f"mlnb: {exc}", file=sys.stderr)
         except Exception:
             pass
 
 
 def _before_fork() -> None:
     # a child must not see runs as created that only this parent's buffer holds
-    _flush_all()
+    for store in list(_live_stores):
+        try:
+            store._flush(raise_errors=False)  # a failure stays with the parent's store
+        except Exception:
+            pass
 
 
 def _after_fork() -> None:

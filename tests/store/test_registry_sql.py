@@ -31,7 +31,7 @@ def test_store_with_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     store = SqlStore(parse_store_uri(root, source="test"))
     try:
         with store.reading() as conn:
-            assert t.current_version(conn) == t.LATEST == 3
+            assert t.current_version(conn) == t.LATEST == 4
             tables = set(sa.inspect(conn).get_table_names())
         assert {tb.name for tb in t.V2_TABLES} <= tables
         assert registry_sql.list_registered_models(store) == []
