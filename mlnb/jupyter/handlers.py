@@ -262,9 +262,10 @@ class NoRouteHandler(MlnbHandler):
     @web.authenticated
     @authorized
     async def get(self, rest: str) -> None:
-        raise NotFound(
+        raise web.HTTPError(
+            404,
             f"no mlnb route {params.shown('/' + rest)}; the routes are experiments, runs, "
-            "runs/<run id>, runs/<run id>/metric-history, runs/<run id>/artifacts/<path> and models"
+            "runs/<run id>, runs/<run id>/metric-history, runs/<run id>/artifacts/<path> and models",
         )
 
 
