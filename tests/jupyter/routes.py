@@ -89,11 +89,13 @@ class ApiServer:
     run_ids: dict[str, str]
     log: Path
 
-    def get(self, url: str, timeout: float = 15.0) -> Answer:
-        """GET ``/mlnb/api/<url>`` exactly as given (``url`` is ASCII, already percent-encoded)."""
+    def get(self, url: str, timeout: float = 15.0, method: str = "GET", body: bytes | None = None) -> Answer:
+        """GET (or ``method``) ``/mlnb/api/<url>`` exactly as given (``url`` is ASCII, already
+        percent-encoded), authenticated by the token."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("GET", "/mlnb/api/" + url, headers={"Authorization": f"token {self.token}"})
+            headers = {"Authorization": f"token {self.token}", "Content-Type": "application/json"}
+            conn.request(method, "/mlnb/api/" + url, body=body, headers=headers)
             response = conn.getresponse()
             return Answer(response.status, response.headers, response.read())
         except (ConnectionError, http.client.HTTPException) as exc:

@@ -12,6 +12,7 @@ segment (``runs/<id>``, its ``metric-history`` with ``key`` and ``artifacts/<pat
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
@@ -161,6 +162,8 @@ def searches(draw: st.DrawFn) -> str:
 
 
 STATUSES: Counter[str] = Counter()
+# CI runs 500 + 300 cases (about 25 s); a longer campaign: MLNB_ROUTE_EXAMPLES_SCALE=10
+SCALE = float(os.environ.get("MLNB_ROUTE_EXAMPLES_SCALE", "1"))
 
 
 def _run(api_server: ApiServer, url: str) -> None:
@@ -169,10 +172,10 @@ def _run(api_server: ApiServer, url: str) -> None:
     check_answer(answer, url)
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(int(180 * SCALE))
 def test_any_request_to_any_route_gets_a_2xx_or_a_short_json_4xx(api_server: ApiServer) -> None:
     @settings(
-        max_examples=500,
+        max_examples=int(500 * SCALE),
         deadline=None,  # each request is bounded by the client's 15 s timeout instead
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
@@ -185,12 +188,43 @@ def test_any_request_to_any_route_gets_a_2xx_or_a_short_json_4xx(api_server: Api
     print("answers by status:", dict(sorted(STATUSES.items())))
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(int(120 * SCALE))
 def test_any_search_of_runs_gets_a_2xx_or_a_short_json_4xx(api_server: ApiServer) -> None:
-    @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=int(300 * SCALE),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(url=searches())
     def check(url: str) -> None:
         _run(api_server, url)
+
+    check()
+
+
+JSON_BODIES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(exclude_categories=())),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
+
+
+@pytest.mark.timeout(60)
+def test_any_body_to_any_route_is_refused_with_a_json_405(api_server: ApiServer) -> None:
+    # the API is read-only: a token-authenticated write of any body meets a 405, in JSON
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        url=st.sampled_from(["experiments", "runs", "runs/{full}", "runs/{full}/metric-history",
+                             "runs/{full}/artifacts/log.txt", "models", "nothing/here"]),
+        method=st.sampled_from(["POST", "PUT", "PATCH", "DELETE"]),
+        body=JSON_BODIES.map(lambda v: json.dumps(v).encode("utf-8", "surrogatepass")) | st.binary(max_size=64),
+    )  # fmt: skip
+    def check(url: str, method: str, body: bytes) -> None:
+        url = url.replace("{full}", api_server.run_ids["full"]) + f"?path={NB}"
+        answer = api_server.get(url, method=method, body=body)
+        assert answer.code == 405, (answer.code, answer.body[:200])
+        check_answer(answer, url)
 
     check()
 
