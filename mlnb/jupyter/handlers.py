@@ -88,10 +88,10 @@ def error_body(status: int, exc: BaseException | None) -> tuple[int, dict[str, s
         message = (
             "mlnb's server extension failed unexpectedly (the server log has the traceback); please report it"
         )
-    message = " ".join(message.split())  # one line
+    message = " ".join(message.encode("utf-8", "backslashreplace").decode().split())  # one line
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 1] + "…"
-    return status, {"error_code": code, "message": message.encode("utf-8", "backslashreplace").decode()}
+    return status, {"error_code": code, "message": message}
 
 
 class MlnbHandler(APIHandler):
@@ -184,7 +184,9 @@ class RunsHandler(MlnbHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        scope = params.one_of(self.get_query_argument("scope", None), "scope", ("all", "notebook"))
+        scope = params.one_of(
+            self.get_query_argument("scope", None), "scope", ("all", "experiment", "notebook")
+        )
         args = {
             "experiment_ids": params.experiment_ids(self.get_query_arguments("experiment_id")),
             "filter_string": params.filter_text(self.get_query_argument("filter", None)),

@@ -81,3 +81,24 @@ async def test_artifacts_keep_their_type_only_when_it_is_inert(jp_fetch, routes_
     assert seen == expected
     # html, xhtml, xml, svg, javascript, pdf, rss, xsl, mathml and no extension: all opaque bytes
     assert sum(kind == "application/octet-stream" for kind in seen.values()) == 12
+
+
+def test_error_bodies_are_one_short_line_and_hide_unexpected_errors():
+    from tornado import web
+
+    from mlnb.errors import FilterSyntaxError, IntegrityError
+    from mlnb.jupyter.handlers import MAX_MESSAGE, error_body
+
+    status, body = error_body(500, FilterSyntaxError("bad filter\n" + "(" * 5000 + "\ud800"))
+    assert status == 400 and body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert len(body["message"]) == MAX_MESSAGE and "\n" not in body["message"]
+    body["message"].encode("utf-8")  # no lone surrogate left to break a JSON decoder
+    assert error_body(500, IntegrityError("modified"))[0] == 500
+    assert error_body(500, web.HTTPError(405))[1] == {
+        "error_code": "BAD_REQUEST",
+        "message": "Method Not Allowed",
+    }
+    # anything that is not an mlnb or HTTP error is a bug: a 500 that shows none of its details
+    status, body = error_body(500, KeyError("/secret/path/mlnb.db"))
+    assert status == 500 and body["error_code"] == "INTERNAL_ERROR"
+    assert "secret" not in body["message"] and "server log" in body["message"]
