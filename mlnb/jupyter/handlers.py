@@ -78,7 +78,12 @@ def error_body(status: int, exc: BaseException | None) -> tuple[int, dict[str, s
     elif isinstance(exc, web.HTTPError):
         status = exc.status_code
         code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
-        message = exc.log_message % exc.args if exc.log_message and exc.args else exc.log_message
+        message = exc.log_message
+        if message and exc.args:
+            try:
+                message = message % exc.args
+            except (TypeError, ValueError):
+                pass  # a stray % in the text: keep it as it is
         message = message or exc.reason or responses.get(status, "error")
     elif exc is None:
         code = "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR"
