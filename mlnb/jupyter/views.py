@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from mlnb.errors import InvalidParameter
-from mlnb.jupyter import runlist
+from mlnb.jupyter import params, runlist
 from mlnb.store.readonly import run_sources, runs_of_notebook
 from mlnb.store.search_text import interpret
 from mlnb.store.sql import SqlStore
@@ -50,18 +50,8 @@ def list_experiments(store: SqlStore) -> list[dict[str, Any]]:
 def _page_args(
     page_size: str | None, page_token: str | None, largest: int = MAX_PAGE_SIZE
 ) -> tuple[int, int]:
-    try:
-        size = DEFAULT_PAGE_SIZE if not page_size else int(page_size)
-        offset = 0 if not page_token else int(page_token)
-    except ValueError:
-        raise InvalidParameter(
-            f"page_size {page_size!r} and page_token {page_token!r} must be whole numbers; "
-            "pass the next_page_token of the previous page unchanged"
-        ) from None
-    if not 1 <= size <= largest or offset < 0:
-        raise InvalidParameter(
-            f"page_size must be between 1 and {largest} and page_token not negative (got {size} and {offset})"
-        )
+    size = params.whole_number(page_size, "page_size", DEFAULT_PAGE_SIZE, 1, largest)
+    offset = params.whole_number(page_token, "page_token", 0, 0, params.MAX_PAGE_TOKEN)
     return size, offset
 
 
@@ -101,9 +91,7 @@ def search_runs(
     says which (``"filter"``, ``"text"`` or ``null``).  ``view="list"`` answers only what the
     run list shows, in pages of up to 10,000 runs.
     """
-    if view not in (None, "", "full", "list"):
-        raise InvalidParameter(f"view must be 'full' or 'list', got {view!r}")
-    lean = view == "list"
+    lean = params.one_of(view, "view", ("full", "list")) == "list"
     size, offset = _page_args(page_size, page_token, MAX_LIST_PAGE_SIZE if lean else MAX_PAGE_SIZE)
     text = None
     searched = "filter" if (filter_string or "").strip() else None
@@ -139,7 +127,7 @@ def search_runs(
     for i, row in enumerate(page, start=offset):
         run_id = row["run_id"]
         source = dict(sources.get(run_id) or _NO_SOURCE)
-        params = {k: col[i] for k, col in result.params.items() if col[i] is not None}
+        run_params = {k: col[i] for k, col in result.params.items() if col[i] is not None}
         metrics = {k: number(col[i]) for k, col in result.metrics.items() if col[i] is not None}
         tags = {k: col[i] for k, col in result.tags.items() if col[i] is not None}
         runs.append(
@@ -153,7 +141,7 @@ def search_runs(
                 "user_id": row["user_id"],
                 "parent_run_id": row["parent_run_id"],
                 "lifecycle_stage": row["lifecycle_stage"],
-                "params": params,
+                "params": run_params,
                 "metrics": metrics,
                 "tags": tags,
                 "models": models_of(run_id, tags),
@@ -198,8 +186,7 @@ def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
 
 
 def metric_history(store: SqlStore, run_id: str, key: str) -> list[dict[str, Any]]:
-    if not key:
-        raise InvalidParameter("the metric key is missing; pass ?key=<metric name>")
+    key = params.metric_key(key)
     return [
         {"step": m.step, "value": number(m.value), "timestamp": m.timestamp}
         for m in store.get_metric_history(run_id, key)

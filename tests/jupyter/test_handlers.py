@@ -12,13 +12,19 @@ import tornado.httpclient
 from jupyter_server.base.handlers import APIHandler
 
 import mlnb
-from mlnb.jupyter.handlers import ROUTES
+from mlnb.jupyter.handlers import _RUN_ID, FALLBACK, ROUTES
 
 NB = "proj/analysis.ipynb"
 
 
 def _fetch_json(response) -> dict:
     return json.loads(response.body.decode())
+
+
+def _concrete(pattern: str, run_id: str) -> str:
+    """A URL path that the route ``pattern`` matches, for the run ``run_id``."""
+    path = pattern.replace(_RUN_ID, run_id).replace("(?P<relpath>.+)", "config.json")
+    return path.replace(FALLBACK[0], "no/such/route")
 
 
 @pytest.fixture
@@ -226,10 +232,8 @@ async def test_path_outside_the_server_root_is_refused(jp_fetch, runs):
 
 
 async def test_requests_without_a_token_are_refused(jp_base_url, http_server_client, runs):
-    for pattern, _cls in ROUTES:
-        path = pattern.replace("(?P<run_id>[0-9a-fA-F]{32})", runs["second"]).replace(
-            "(?P<relpath>.+)", "config.json"
-        )
+    for pattern, _cls in [*ROUTES, FALLBACK]:
+        path = _concrete(pattern, runs["second"])
         with pytest.raises(tornado.httpclient.HTTPClientError) as err:
             await http_server_client.fetch(f"{jp_base_url}mlnb/api/{path}?path={NB}", request_timeout=10)
         assert err.value.code == 403, path
@@ -277,17 +281,15 @@ async def test_every_route_checks_the_authorizer(jp_fetch, jp_serverapp, runs):
     jp_serverapp.web_app.settings["authorizer"] = DenyMlnb(
         parent=jp_serverapp, identity_provider=jp_serverapp.identity_provider
     )
-    for pattern, _cls in ROUTES:
-        path = pattern.replace("(?P<run_id>[0-9a-fA-F]{32})", runs["second"]).replace(
-            "(?P<relpath>.+)", "config.json"
-        )
+    for pattern, _cls in [*ROUTES, FALLBACK]:
+        path = _concrete(pattern, runs["second"])
         with pytest.raises(tornado.httpclient.HTTPClientError) as err:
             await jp_fetch("mlnb", "api", *path.split("/"), params={"path": NB})
         assert err.value.code == 403, path
 
 
 def test_every_handler_is_an_authenticated_api_handler():
-    for pattern, cls in ROUTES:
+    for pattern, cls in [*ROUTES, FALLBACK]:
         assert issubclass(cls, APIHandler), pattern
         assert cls.auth_resource == "mlnb", pattern
         for method in ("get", "post", "put", "patch", "delete"):
@@ -313,9 +315,7 @@ async def test_gets_never_write_the_store(jp_fetch, runs, project):
     mlnb.get_store().close()
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     for pattern, _cls in ROUTES:
-        path = pattern.replace("(?P<run_id>[0-9a-fA-F]{32})", runs["second"]).replace(
-            "(?P<relpath>.+)", "config.json"
-        )
+        path = _concrete(pattern, runs["second"])
         await jp_fetch("mlnb", "api", *path.split("/"), params={"path": NB, "key": "loss"})
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     wal = Path(str(db) + "-wal")
