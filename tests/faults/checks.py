@@ -163,6 +163,8 @@ def incomplete_but_not_failed(record: dict[str, Any], snap: dict[str, Any], ref:
     """A FINISHED run is complete; a run that is not must be FAILED with the reason."""
     run = snap["run"]
     if run is None:
+        if record.get("run_id") and not snap["open_error"]:
+            return [f"the cell's run {record['run_id']} is missing from the store"]
         return []
     lost = missing_from(run, expected(record, ref))
     if run["status"] == "FINISHED" and lost:

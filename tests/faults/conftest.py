@@ -80,7 +80,9 @@ def _pipeline(work: Path, batch: list[dict[str, Any]], env: dict[str, str]) -> l
 
 
 def _run_workers(batches: list[list[dict[str, Any]]], base: Path) -> list[dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    # (a PYTHONPATH given first: the suite can judge another tree's mlnb, e.g. the main branch's)
+    path = [p for p in (os.environ.get("PYTHONPATH", ""), str(ROOT)) if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     for var in ("MLNB_STORE", "MLNB_TRACKING_URI", "MLFLOW_TRACKING_URI"):
         env.pop(var, None)
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")  # one core each
