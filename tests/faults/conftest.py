@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOUNDS = {"commit": 24, "execute": 56, "fsync": 40, "create": 32, "write": 32, "replace": 40, "link": 16}
 MODES = ("transient", "persistent")
 WORKERS = 2
-WORKER_TIMEOUT_S = 420
+WORKER_TIMEOUT_S = 600
 
 
 def error_for(n: int, persistent: bool) -> str:

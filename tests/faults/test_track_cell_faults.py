@@ -2,7 +2,7 @@
 
 The cell (tests/faults/harness.py) fits a small sklearn model, computes a metric, draws a figure
 and logs a param, a metric, a figure and a model explicitly as well; %%track captures the
-estimator's params, the literal ``C``, the metric, the figure and the model by itself.  For each
+estimator's params, the literal ``depth``, the metric, the figure and the model by itself.  For each
 kind of call (tests/faults/injection.py), each N from 1 to the number of such calls in a clean
 run, and each mode (the Nth call fails once -- *transient* -- or it and every later one until the
 cell is over -- *persistent*, a disk that stays full), after the cell:
@@ -43,8 +43,9 @@ KNOWN: dict[str, list[tuple[str, str]]] = {
         (r"orphan directory .*: no such run", BUFFER),
         (
             r"orphan file .*: no artifact row",
-            "artifact files renamed into place stay when their rows' commit fails; the artifact "
-            "journal (mlnb gc / recovery change) must account for them",
+            "artifact files renamed into place stay, unrecorded, when a later file or their rows' "
+            "commit fails, and mlnb verify calls them orphans: the write must remove them or the "
+            "artifact journal (gc / recovery change) must account for them",
         ),
     ],
     "raw": [
