@@ -26,7 +26,7 @@ from mlnb.capture.options import TrackOptions
 from mlnb.display.format import size
 from mlnb.display.progress import progress
 from mlnb.entities import RunStatus
-from mlnb.errors import MlnbError
+from mlnb.errors import FlushFailed, MlnbError
 
 _PLOT_HINTS = ("plt", "matplotlib", "seaborn", ".plot(", "Display")
 
@@ -100,6 +100,7 @@ class TrackSession:
         self.key: str | None = None
         self.warnings: list[str] = []
         self.pending_files: list[tuple[str, bytes]] = []
+        self.lost: list[str] = []  # what the store could not take: the run ends FAILED with it
         self._writer: threading.Thread | None = None
         self.instrument_seconds = 0.0
         self._previous_recorder: probe.Recorder | None = None
@@ -194,12 +195,21 @@ class TrackSession:
         t0 = time.perf_counter()
         try:
             return action()
-        except MlnbError as exc:  # (into the result: self.warnings was copied into it already)
-            self.result.warnings.append(f"{name}: {exc}")
+        except FlushFailed as exc:
+            message = f"{name}: {exc}"
+            if exc.kept != "lost":  # held in memory or spilled to the journal: written later, not lost
+                self.result.warnings.append(message)
+                return None
+        except MlnbError as exc:
+            message = f"{name}: {exc}"
         except Exception as exc:
-            self.result.warnings.append(f"{name} failed ({type(exc).__name__}: {exc})")
+            message = f"{name} failed ({type(exc).__name__}: {exc})"
         finally:
             self.result.timings[name] = time.perf_counter() - t0
+        # shown after the cell (self.warnings was copied into the result before the steps ran)
+        self.result.warnings.append(message)
+        if name in _LOGGING_STEPS:
+            self.lost.append(message)
         return None
 
     def finish(self, error: BaseException | None) -> CellResult:
@@ -234,6 +244,8 @@ class TrackSession:
             )
         self._step("search runs", lambda: log.log_searches(self, fitted))
         self._step("artifacts", lambda: log.log_artifacts(self, error))
+        if self.lost and status == RunStatus.FINISHED:
+            status = self.result.status = RunStatus.FAILED  # a FINISHED run holds all it logged
         jobs, aliases = planned or ([], [])
         if jobs:
             samples = self._step("prediction samples", lambda: log.prediction_samples(self)) or {}
@@ -283,12 +295,13 @@ class TrackSession:
                 )
             except Exception as exc:
                 problems = [f"saving models failed ({type(exc).__name__}: {exc})"]
+                self.lost.append(problems[0])
             finally:
                 if collecting:
                     gc.enable()
             timings["models (background)"] = time.perf_counter() - t0
             try:
-                self._end(status, error)
+                self._end(RunStatus.FAILED if self.lost and status == RunStatus.FINISHED else status, error)
             except MlnbError as exc:
                 problems.append(f"ending the run: {exc}")
             except Exception as exc:
@@ -324,6 +337,8 @@ class TrackSession:
                 self.run_id,  # type: ignore[arg-type]
                 tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"},
             )
+        if self.lost:  # the reason the cell's run is FAILED although the cell succeeded
+            get_store().log_batch(self.run_id, tags={"mlnb.failure": "; ".join(self.lost)[:1000]})  # type: ignore[arg-type]
         fluent.end_run(status, _run_id=self.run_id)
         get_store().flush()  # a finished tracked cell is durable, even if the kernel dies now
         for listener in list(run_end_listeners):
@@ -332,6 +347,9 @@ class TrackSession:
             except Exception:  # a listener (e.g. a panel) must never break tracking
                 pass
 
+
+# steps whose failure means the run lacks something the cell did
+_LOGGING_STEPS = ("params", "metrics", "datasets", "search runs", "artifacts")
 
 run_end_listeners: list[Any] = []
 """Callables ``f(run_id)`` run after a tracked run has ended and been committed (panels use it)."""
