@@ -52,10 +52,10 @@ def test_gc_purges_deleted_runs_and_orphans(store: object) -> None:
     st = mlnb.get_store()
     (st.run_dir(keep.info.run_id) / "orphan.txt").write_text("o")
     mlnb.delete_run(doomed.info.run_id)
-    dry = gc(st, dry_run=True)
+    dry = gc(st, dry_run=True, grace_s=0)
     assert dry.purged_runs == [doomed.info.run_id]
     assert st.run_dir(doomed.info.run_id).exists()
-    report = gc(st)
+    report = gc(st, grace_s=0)
     assert report.purged_runs == [doomed.info.run_id]
     assert f"{keep.info.run_id}/orphan.txt" in report.removed_files
     assert not st.run_dir(doomed.info.run_id).exists()
