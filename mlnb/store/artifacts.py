@@ -137,7 +137,10 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
                 staged.append((tmp, dest))
                 rows.append((rel, sha, size))
             # The hashes are durable before any file is in place: recovery accepts only these.
-            intent = journal.journal(store.run_dir(run_id), rows)
+            intents = journal.record_intents(
+                store.run_dir(run_id),
+                [(tmp, dest.parent, *row) for (tmp, dest), row in zip(staged, rows, strict=True)],
+            )
             dests = [dest for _tmp, dest in staged]
             while staged:
                 os.replace(*staged[0])
@@ -146,7 +149,8 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
             for tmp, _dest in staged:
                 _unlink_quietly(tmp)
         _commit(store, run_id, rows, dests)
-        journal.discard(intent)
+        for intent in intents:
+            journal.discard(intent)
 
 
 def _link(source: Path, dest: Path) -> bool:
@@ -201,12 +205,15 @@ def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[s
             src = verified_path(store, run_id, rel)
             plan.append((rel, src, _destination(store, run_id, dest_rel), (dest_rel, sha, size)))
         new_rows = [row for *_x, row in plan]
-        intent = journal.journal(store.run_dir(run_id), new_rows)
+        intents = journal.record_intents(
+            store.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
+        )
         for rel, src, dest, (_p, sha, size) in plan:
             if not _link(src, dest):
                 _copy(rel, run_id, src, dest, (sha, size))
         _commit(store, run_id, new_rows, [dest for _r, _s, dest, _row in plan])
-        journal.discard(intent)
+        for intent in intents:
+            journal.discard(intent)
     return [p for p, _sha, _size in new_rows]
 
 

@@ -7,10 +7,14 @@ Two guarantees rest on this module:
   (:func:`writing`); gc decides and deletes while holding it *exclusive* (:func:`exclusive`).
   A second lock file is a turnstile: gc closes it before waiting, so a stream of overlapping
   writers cannot starve gc, and writers never wait for each other.
-* Crash recovery never launders a changed file.  Before a file is renamed into place its
-  ``(path, sha256, size)`` is written and fsynced to a journal file in its run's directory
-  (:func:`journal`), removed once the rows are committed.  Recovery of a dead writer's run
-  accepts a file without a matching row only if its content matches a journaled entry.
+* Crash recovery never launders a changed file.  Before a file is renamed into place, its
+  content hash is made durable: the fsynced temp file gets a second name (a hard link) that
+  carries its ``sha256`` and size (:func:`mark`), which costs no extra fsync since the
+  directory's fsync after the rename covers both names.  Where a file system has no hard links,
+  ``(path, sha256, size)`` go to a fsynced journal file in the run's directory instead
+  (:func:`journal`).  Both are removed once the rows are committed.  Recovery of a dead writer's
+  run accepts a file without a matching row only if its content matches what was marked or
+  journaled for it (:func:`marked`, :func:`journaled`).
 
 Lock files, journals and the quarantine live under names starting with ``.mlnb-``, which no run
 directory and no artifact path can have.
@@ -18,8 +22,10 @@ directory and no artifact path can have.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,7 +40,8 @@ except ImportError:  # pragma: no cover - not POSIX: gc's grace period is the on
 
 RESERVED_PREFIX = ".mlnb-"  # entries of the artifact directory that are not runs
 TMP_PREFIX = ".mlnb-tmp-"  # files being written; never an artifact path
-JOURNAL_PREFIX = TMP_PREFIX + "journal-"  # mkstemp's random part never holds a '-'
+JOURNAL_PREFIX = TMP_PREFIX + "journal-"  # mkstemp's and token_hex's names never hold a '-'
+MARK_PREFIX = TMP_PREFIX + "i-"  # + <sha256>-<size>-<random>
 LOCK_NAME = ".mlnb-lock"
 GATE_NAME = ".mlnb-lock-gate"
 QUARANTINE_NAME = ".mlnb-quarantine"
@@ -112,6 +119,71 @@ def exclusive(artifact_root: Path) -> Iterator[None]:
         _release(gate)
 
 
+def mark(staged: Path, sha: str, size: int, directory: Path) -> Path | None:
+    """Give the fsynced file ``staged`` a second name in ``directory`` (where it is about to be
+    renamed or linked) recording its sha256 and size.
+
+    Returns the name (:func:`discard` it once the rows are committed), or None where the file
+    system has no hard links: then :func:`journal` the file instead.
+    """
+    name = directory / f"{MARK_PREFIX}{sha}-{size}-{secrets.token_hex(4)}"
+    try:
+        os.link(staged, name)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENOSPC, errno.EDQUOT):
+            raise
+        return None  # EXDEV, EPERM, ENOTSUP, EMLINK, ...
+    return name
+
+
+def _parse_mark(name: str) -> tuple[str, int] | None:
+    sha, _, rest = name[len(MARK_PREFIX) :].partition("-")
+    size, _, _token = rest.partition("-")
+    if len(sha) != 64 or not size.isdigit():
+        return None
+    return sha, int(size)
+
+
+def marked(directory: Path) -> dict[tuple[int, int], set[tuple[str, int]]]:
+    """``{(device, inode): {(sha256, size), ...}}`` of the marks in ``directory``."""
+    out: dict[tuple[int, int], set[tuple[str, int]]] = {}
+    try:
+        entries = [p for p in directory.iterdir() if p.name.startswith(MARK_PREFIX)]
+    except OSError:
+        return out
+    for path in entries:
+        parsed = _parse_mark(path.name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if parsed is not None:
+            out.setdefault((st.st_dev, st.st_ino), set()).add(parsed)
+    return out
+
+
+def record_intents(run_dir: Path, files: list[tuple[Path, Path, str, str, int]]) -> list[Path]:
+    """Make the hashes of ``(staged file, its directory, path, sha256, size)`` durable before the
+    files are in place: a mark each, a journal for those that cannot be marked.  Returns what to
+    :func:`discard` once their rows are committed."""
+    made: list[Path] = []
+    unmarked = []
+    try:
+        for staged, directory, rel, sha, size in files:
+            name = mark(staged, sha, size, directory)
+            if name is None:
+                unmarked.append((rel, sha, size))
+            else:
+                made.append(name)
+        if unmarked:
+            made.append(journal(run_dir, unmarked))
+    except BaseException:
+        for name in made:
+            discard(name)
+        raise
+    return made
+
+
 def journal(run_dir: Path, rows: Iterable[tuple[str, str, int]]) -> Path:
     """Write ``(path, sha256, size)`` rows to a new journal file in ``run_dir`` and fsync it.
 
@@ -131,8 +203,10 @@ def journal(run_dir: Path, rows: Iterable[tuple[str, str, int]]) -> Path:
     return Path(name)
 
 
-def discard(path: Path) -> None:
-    """Remove a journal whose rows are committed (a leftover is harmless: recovery removes it)."""
+def discard(path: Path | None) -> None:
+    """Remove a mark or journal whose rows are committed (recovery removes a leftover)."""
+    if path is None:
+        return
     try:
         path.unlink(missing_ok=True)
     except OSError:

@@ -21,7 +21,7 @@ from mlnb.entities import RunStatus
 from mlnb.store import journal
 from mlnb.store import schema as t
 from mlnb.store.artifacts import sha256_file
-from mlnb.store.journal import JOURNAL_PREFIX, QUARANTINE_NAME, TMP_PREFIX
+from mlnb.store.journal import QUARANTINE_NAME, TMP_PREFIX
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
@@ -118,9 +118,9 @@ def recover_files(store: SqlStore, conn: sa.Connection, run_id: str) -> None:
     """Reconcile a dead writer's run directory with its rows.
 
     A temp file was never complete and a symlink is never written by mlnb: both are removed.  A
-    file matching its row stays.  A file whose content its writer journaled before renaming it
-    into place gets its row (the writer died before committing it).  Any other file is moved to
-    the quarantine.  The journals are removed last.
+    file matching its row stays.  A file whose content its writer marked or journaled before
+    renaming it into place gets its row (the writer died before committing it).  Any other file
+    is moved to the quarantine.  Marks and journals are removed last.
     """
     from mlnb.store.paths import check_relpath
 
@@ -132,28 +132,40 @@ def recover_files(store: SqlStore, conn: sa.Connection, run_id: str) -> None:
         p: (h, n) for p, h, n in conn.execute(sa.select(a.path, a.sha256, a.size).where(a.run_id == run_id))
     }
     intents = journal.journaled(run_dir)
-    leftovers = journal.journals(run_dir)
+    marks: dict[Path, dict[tuple[int, int], set[tuple[str, int]]]] = {}
+    debris = []  # removed last: a mark must still be there when the file it names is judged
     for rel, full in files_under(run_dir):
         name = rel.rsplit("/", 1)[-1]
-        if name.startswith(JOURNAL_PREFIX) and "/" not in rel:
-            continue
         try:
             check_relpath(rel)
             valid = True
         except Exception:
             valid = False
         if full.is_symlink() or name.startswith(TMP_PREFIX):
-            full.unlink(missing_ok=True)
+            debris.append(full)  # temp files, marks and journals; never an artifact
             continue
         found = sha256_file(full)
         if valid and recorded.get(rel) == found:
             continue
-        if valid and found in intents.get(rel, ()):
+        if valid and (found in intents.get(rel, ()) or found in _marks_of(full, marks)):
             store.record_artifact(conn, run_id, rel, *found)
         else:
             _quarantine(store, run_id, rel, full)
-    for path in leftovers:
+    for path in debris:
         journal.discard(path)
+
+
+def _marks_of(
+    full: Path, cache: dict[Path, dict[tuple[int, int], set[tuple[str, int]]]]
+) -> set[tuple[str, int]]:
+    """The ``(sha256, size)`` marked for the file ``full`` (a mark is a second name of it)."""
+    if full.parent not in cache:
+        cache[full.parent] = journal.marked(full.parent)
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return set()
+    return cache[full.parent].get((st.st_dev, st.st_ino), set())
 
 
 def quarantined(store: SqlStore) -> list[Path]:

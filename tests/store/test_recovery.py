@@ -1,13 +1,15 @@
 """Recovery after a writer is killed records only the content its writer journaled.
 
 A process logs a model and is SIGKILLed after the model file is renamed into place and before its
-row is committed.  A file whose content matches the journal gets its row; a file changed while
+row is committed (on a file system with hard links, where the hash is a second name of the file,
+and on one without, where it is in a journal file).  A file whose content matches the journal gets its row; a file changed while
 the writer was down (before or after its row was committed) is quarantined, never recorded and
 never deleted: ``mlnb verify`` reports it and ``load_model`` refuses the model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import subprocess
 import sys
@@ -35,7 +37,13 @@ CHILD = textwrap.dedent(
     X, y = np.arange(8.0).reshape(4, 2), [0, 0, 1, 1]
     run = mlnb.start_run()
     mlnb.log_model(LogisticRegression().fit(X, y), "model")
-    real_replace = os.replace
+    real_replace, real_link = os.replace, os.link
+
+    def no_link(src, dst, *args, **kwargs):  # a file system without hard links
+        raise OSError(1, "Operation not permitted")
+
+    if sys.argv[2] == "no-links":
+        os.link = no_link
 
     def replace(src, dst, *args, **kwargs):  # the kill point: the file is in place, no row yet
         real_replace(src, dst, *args, **kwargs)
@@ -44,13 +52,16 @@ CHILD = textwrap.dedent(
             time.sleep(600)
 
     os.replace = replace
+    os.link = real_link if sys.argv[2] == "links" else no_link
     mlnb.log_model(LogisticRegression(C=0.5).fit(X, y), "second")
     """
 )
 
 
-def _kill_during_second_model(store_path: str) -> str:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, store_path], stdout=subprocess.PIPE, text=True)
+def _kill_during_second_model(store_path: str, links: str) -> str:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, store_path, links], stdout=subprocess.PIPE, text=True
+    )
     try:
         run_id = proc.stdout.readline().strip()
     finally:
@@ -63,13 +74,21 @@ def _kill_during_second_model(store_path: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("swapped", ["nothing", "unrecorded", "recorded"])
-def test_recovery_records_only_journaled_content(tmp_path: Path, capsys, swapped: str) -> None:
+@pytest.mark.parametrize(
+    ("swapped", "links"),
+    [("nothing", "links"), ("unrecorded", "links"), ("recorded", "links"), ("nothing", "no-links")],
+)
+def test_recovery_records_only_journaled_content(tmp_path: Path, capsys, swapped: str, links: str) -> None:
     store_path = str(tmp_path / "s")
-    run_id = _kill_during_second_model(store_path)
+    run_id = _kill_during_second_model(store_path, links)
     run_dir = Path(store_path) / "artifacts" / run_id
-    journals = [p.name for p in run_dir.iterdir() if p.name.startswith(".mlnb-tmp-journal-")]
-    assert len(journals) == 1  # the second model's hashes, journaled before its renames
+    skops = hashlib.sha256((run_dir / "second" / "model.skops").read_bytes()).hexdigest()
+    if links == "links":  # the hash was made durable as a second name of the file
+        marks = [p.name for p in (run_dir / "second").iterdir() if p.name.startswith(".mlnb-tmp-i-")]
+        assert any(name.startswith(f".mlnb-tmp-i-{skops}-") for name in marks)
+    else:  # ... or in a journal file
+        journals = [p for p in run_dir.iterdir() if p.name.startswith(".mlnb-tmp-journal-")]
+        assert len(journals) == 1 and skops in journals[0].read_text()
     target = {"unrecorded": "second/model.skops", "recorded": "model/model.skops"}.get(swapped)
     if target:  # while the writer is down, someone swaps a model file
         (run_dir / target).write_bytes(b"not the model that was logged")
