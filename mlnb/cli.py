@@ -141,6 +141,11 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for problem in report.problems:
         print(f"PROBLEM: {problem}")
+    if any(p.startswith("quarantined file") for p in report.problems):
+        print(
+            "quarantined files were set aside by crash recovery: nothing trusts them and verify "
+            "fails until they are deleted from the store's .mlnb-quarantine directory"
+        )
     verdict = "OK" if report.ok else fmt.count(len(report.problems), "problem")
     checked = f"{fmt.count(report.runs, 'run')}, {fmt.count(report.artifacts, 'artifact')} checked"
     print(f"{store.location.uri}: {checked}: {verdict}")
@@ -151,7 +156,7 @@ def _gc(args: argparse.Namespace) -> int:
     from mlnb.store.maintenance import gc
 
     store = _store(args)
-    report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run)
+    report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run, grace_s=args.grace)
     verb = "would purge" if args.dry_run else "purged"
     purged = fmt.count(len(report.purged_runs), "deleted run")
     print(f"{verb} {purged} and {fmt.count(len(report.removed_files), 'orphan file')}")
@@ -161,6 +166,13 @@ def _gc(args: argparse.Namespace) -> int:
     if report.kept_for_registry:
         kept = fmt.count(report.kept_for_registry, "deleted run")
         print(f"kept {kept} whose models are registered versions")
+    if report.kept_recent or report.kept_running:
+        recent = fmt.count(report.kept_recent, "unrecorded file")
+        running = fmt.count(report.kept_running, "file")
+        print(
+            f"kept {recent} younger than the grace period ({report.grace_s:g} s; --grace or "
+            f"MLNB_GC_GRACE) and {running} of runs still RUNNING"
+        )
     for path in report.removed_files:
         print(f"  {path}")
     return 0
@@ -196,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=_verify)
     gc = sub.add_parser("gc", help="purge deleted runs and orphan files")
     gc.add_argument("--older-than", type=float, default=0.0, help="only runs deleted this many seconds ago")
+    gc.add_argument(
+        "--grace",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="leave unrecorded files younger than this alone (default: MLNB_GC_GRACE or 600)",
+    )
     gc.add_argument("--dry-run", action="store_true")
     gc.set_defaults(func=_gc)
 

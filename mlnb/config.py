@@ -45,6 +45,16 @@ def stale_heartbeat_s() -> float:
     return _float_env("MLNB_STALE_HEARTBEAT", 24 * 3600.0)
 
 
+def gc_grace_s() -> float:
+    """``mlnb gc`` leaves unrecorded files younger than this alone (``MLNB_GC_GRACE``, seconds)."""
+    value = _float_env("MLNB_GC_GRACE", 600.0)
+    if not value >= 0:
+        from mlnb.errors import InvalidParameter
+
+        raise InvalidParameter(f"MLNB_GC_GRACE={value!r} must be a number of seconds >= 0")
+    return value
+
+
 PROGRESS_MODES = ("auto", "widget", "text", "off")
 
 

@@ -1,4 +1,9 @@
-"""Artifact files: atomic writes (temp -> fsync -> rename -> row with sha256), verified reads.
+"""Artifact files: atomic writes (temp -> fsync -> journal -> rename -> row), verified reads.
+
+A write holds the store's artifact lock shared from its first temp file until its rows are
+committed, and journals each file's sha256 before renaming it into place
+(:mod:`mlnb.store.journal`): ``mlnb gc`` cannot take a file for an orphan while its row is on
+its way, and recovery after a crash accepts only the bytes that were journaled.
 
 A second path for files the run already holds (a model's ``model`` alias) is a hard link
 (:func:`link_files`): both paths have their own row with the same sha256 and name the same bytes
@@ -18,12 +23,23 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from mlnb.errors import ArtifactNotFound, IntegrityError, InvalidParameter
+from mlnb.store import journal
+from mlnb.store.journal import TMP_PREFIX
 from mlnb.store.paths import check_relpath, contained
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
 
-TMP_PREFIX = ".mlnb-tmp-"
+__all__ = [
+    "TMP_PREFIX",
+    "download",
+    "link_files",
+    "read_verified",
+    "sha256_file",
+    "verified_path",
+    "write_files",
+]
+
 _CHUNK = 1 << 20
 
 
@@ -63,7 +79,8 @@ def _destination(store: SqlStore, run_id: str, rel: str) -> Path:
     return dest
 
 
-def _write_file(dest: Path, source: bytes | IO[bytes]) -> tuple[str, int]:
+def _stage(dest: Path, source: bytes | IO[bytes]) -> tuple[Path, str, int]:
+    """Write ``source`` to a fsynced temp file beside ``dest``: ``(temp path, sha256, size)``."""
     digest = hashlib.sha256()
     size = 0
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
@@ -79,38 +96,61 @@ def _write_file(dest: Path, source: bytes | IO[bytes]) -> tuple[str, int]:
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(Path(tmp))
         raise
-    return digest.hexdigest(), size
+    return Path(tmp), digest.hexdigest(), size
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _commit(store: SqlStore, run_id: str, rows: list[tuple[str, str, int]], dests: list[Path]) -> None:
+    # The renames are durable before any row says the files exist; one fsync per directory.
+    for directory in dict.fromkeys(dest.parent for dest in dests):
+        _fsync_dir(directory)
+    with store.atomic() as conn:
+        store.record_artifacts(conn, run_id, rows)
 
 
 def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
     """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once."""
     store._check_writable(run_id)
     checked = [(check_relpath(rel), src) for rel, src in items]
-    rows = []
-    directories: dict[Path, None] = {}
-    for rel, src in checked:
-        dest = _destination(store, run_id, rel)
-        if isinstance(src, Path):
-            if not src.is_file():
-                raise InvalidParameter(f"local file {str(src)!r} does not exist or is not a file")
-            with open(src, "rb") as fh:
-                sha, size = _write_file(dest, fh)
-        else:
-            sha, size = _write_file(dest, src)
-        directories[dest.parent] = None
-        rows.append((rel, sha, size))
-    # The renames are durable before any row says the files exist; one fsync per directory.
-    for directory in directories:
-        _fsync_dir(directory)
-    with store.atomic() as conn:
-        store.record_artifacts(conn, run_id, rows)
+    with journal.writing(store.artifact_root):
+        staged: list[tuple[Path, Path]] = []
+        rows = []
+        try:
+            for rel, src in checked:
+                dest = _destination(store, run_id, rel)
+                if isinstance(src, Path):
+                    if not src.is_file():
+                        raise InvalidParameter(f"local file {str(src)!r} does not exist or is not a file")
+                    with open(src, "rb") as fh:
+                        tmp, sha, size = _stage(dest, fh)
+                else:
+                    tmp, sha, size = _stage(dest, src)
+                staged.append((tmp, dest))
+                rows.append((rel, sha, size))
+            # The hashes are durable before any file is in place: recovery accepts only these.
+            intents = journal.record_intents(
+                store.run_dir(run_id),
+                [(tmp, dest.parent, *row) for (tmp, dest), row in zip(staged, rows, strict=True)],
+            )
+            dests = [dest for _tmp, dest in staged]
+            while staged:
+                os.replace(*staged[0])
+                staged.pop(0)
+        finally:
+            for tmp, _dest in staged:
+                _unlink_quietly(tmp)
+        _commit(store, run_id, rows, dests)
+        for intent in intents:
+            journal.discard(intent)
 
 
 def _link(source: Path, dest: Path) -> bool:
@@ -129,12 +169,21 @@ def _link(source: Path, dest: Path) -> bool:
         else:
             os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
     return True
+
+
+def _copy(rel: str, run_id: str, src: Path, dest: Path, expected: tuple[str, int]) -> None:
+    with open(src, "rb") as fh:
+        tmp, sha, size = _stage(dest, fh)
+    try:
+        if (sha, size) != expected:
+            raise IntegrityError(f"artifact {rel!r} of run {run_id} changed while it was copied")
+        os.replace(tmp, dest)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
 
 
 def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[str]:
@@ -149,23 +198,22 @@ def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[s
     rows = store.artifact_rows(run_id, source)
     if not rows:
         raise ArtifactNotFound(f"run {run_id} has no artifact at {source!r} to share with {target!r}")
-    new_rows = []
-    directories: dict[Path, None] = {}
-    for rel, (sha, size) in rows.items():
-        dest_rel = target + rel[len(source) :]
-        src = verified_path(store, run_id, rel)
-        dest = _destination(store, run_id, check_relpath(dest_rel))
-        if not _link(src, dest):
-            with open(src, "rb") as fh:
-                copied = _write_file(dest, fh)
-            if copied != (sha, size):
-                raise IntegrityError(f"artifact {rel!r} of run {run_id} changed while it was copied")
-        directories[dest.parent] = None
-        new_rows.append((dest_rel, sha, size))
-    for directory in directories:
-        _fsync_dir(directory)
-    with store.atomic() as conn:
-        store.record_artifacts(conn, run_id, new_rows)
+    with journal.writing(store.artifact_root):
+        plan = []
+        for rel, (sha, size) in rows.items():
+            dest_rel = check_relpath(target + rel[len(source) :])
+            src = verified_path(store, run_id, rel)
+            plan.append((rel, src, _destination(store, run_id, dest_rel), (dest_rel, sha, size)))
+        new_rows = [row for *_x, row in plan]
+        intents = journal.record_intents(
+            store.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
+        )
+        for rel, src, dest, (_p, sha, size) in plan:
+            if not _link(src, dest):
+                _copy(rel, run_id, src, dest, (sha, size))
+        _commit(store, run_id, new_rows, [dest for _r, _s, dest, _row in plan])
+        for intent in intents:
+            journal.discard(intent)
     return [p for p, _sha, _size in new_rows]
 
 

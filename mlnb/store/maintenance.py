@@ -1,4 +1,4 @@
-"""Recovery on open, integrity verification and garbage collection of a store."""
+"""Integrity verification and garbage collection of a store (recovery on open: ``recovery``)."""
 
 from __future__ import annotations
 
@@ -13,110 +13,19 @@ import sqlalchemy as sa
 
 from mlnb import config
 from mlnb.entities import RunStatus
+from mlnb.errors import InvalidParameter
+from mlnb.store import journal
 from mlnb.store import schema as t
-from mlnb.store.artifacts import TMP_PREFIX, sha256_file
+from mlnb.store.artifacts import sha256_file
+from mlnb.store.journal import RESERVED_PREFIX, TMP_PREFIX
+from mlnb.store.recovery import files_under as _files_under
+from mlnb.store.recovery import process_gone as _process_gone  # noqa: F401 (read-only opens)
+from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
+
+__all__ = ["GcReport", "VerifyReport", "artifact_bytes", "disk_bytes", "gc", "reap_dead_runs", "verify"]
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
-
-
-def _process_gone(pid: int, started: int | None) -> bool:
-    from mlnb.store._common import process_start_ticks
-
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        if stat[stat.rfind(b")") + 2 :].split()[0] == b"Z":  # a zombie has finished
-            return True
-    except OSError:
-        pass
-    return started is not None and process_start_ticks(pid) not in (None, started)
-
-
-def reap_dead_runs(store: SqlStore) -> list[str]:
-    """Mark RUNNING runs whose owner process is gone as FAILED; roll back their unrecorded files."""
-    from mlnb.store._common import now_ms
-
-    r = t.runs.c
-    with store.reading() as conn:
-        running = conn.execute(
-            sa.select(r.run_id, r.owner_host, r.owner_pid, r.owner_started, r.heartbeat).where(
-                r.status == RunStatus.RUNNING
-            )
-        ).all()
-    stale_ms = config.stale_heartbeat_s() * 1000
-    now = now_ms()
-    dead = []
-    for run_id, host, pid, started, heartbeat in running:
-        if host == store.host:
-            if _process_gone(pid, started):
-                dead.append((run_id, f"process {pid} on {host} ended without closing the run"))
-        elif now - heartbeat > stale_ms:
-            dead.append((run_id, f"no heartbeat from {host} since {heartbeat} ms"))
-    reaped = []
-    for run_id, reason in dead:
-        with store.atomic() as conn:
-            last = conn.execute(
-                sa.select(sa.func.max(t.metrics.c.timestamp)).where(t.metrics.c.run_id == run_id)
-            ).scalar()
-            hb = conn.execute(sa.select(r.heartbeat).where(r.run_id == run_id)).scalar() or now
-            done = conn.execute(
-                t.runs.update()
-                .where(r.run_id == run_id, r.status == RunStatus.RUNNING)
-                .values(status=RunStatus.FAILED, end_time=max(hb, last or 0))
-            ).rowcount
-            if done:
-                store._upsert_tags(conn, run_id, {"mlnb.failure": reason})
-                _recover_files(store, conn, run_id)
-                reaped.append(run_id)
-    return reaped
-
-
-def _files_under(run_dir: Path) -> list[tuple[str, Path]]:
-    out = []
-    for dirpath, _dirs, files in os.walk(run_dir):
-        for name in files:
-            full = Path(dirpath) / name
-            out.append((full.relative_to(run_dir).as_posix(), full))
-    return out
-
-
-def _recover_files(store: SqlStore, conn: sa.Connection, run_id: str) -> None:
-    """Finish what a dead writer left between its file rename and its row commit.
-
-    A temp file was never complete: it is deleted.  A file in place was fully written and
-    fsynced before its rename, so only its row is missing or stale: the row is rolled forward
-    to the file's content.  Either way every file again matches its row.
-    """
-    from mlnb.store.paths import check_relpath
-
-    run_dir = store.run_dir(run_id)
-    if not run_dir.is_dir():
-        return
-    a = t.artifacts.c
-    recorded = {
-        p: (h, n) for p, h, n in conn.execute(sa.select(a.path, a.sha256, a.size).where(a.run_id == run_id))
-    }
-    for rel, full in _files_under(run_dir):
-        name = rel.rsplit("/", 1)[-1]
-        try:
-            check_relpath(rel)
-        except Exception:
-            name = TMP_PREFIX  # not a path mlnb writes: treat as debris
-        if name.startswith(TMP_PREFIX) or full.is_symlink():
-            full.unlink(missing_ok=True)
-            continue
-        sha, size = sha256_file(full)
-        if recorded.get(rel) != (sha, size):
-            store.record_artifact(conn, run_id, rel, sha, size)
 
 
 @dataclass
@@ -166,6 +75,8 @@ def verify(store: SqlStore) -> VerifyReport:
     root = store.artifact_root
     if root.is_dir():
         for entry in sorted(root.iterdir()):
+            if entry.name.startswith(RESERVED_PREFIX):  # lock files, the quarantine
+                continue
             if entry.name not in statuses:
                 report.problems.append(f"orphan directory {entry.name}: no such run")
                 continue
@@ -177,6 +88,14 @@ def verify(store: SqlStore) -> VerifyReport:
                     report.notes.append(f"unrecorded file {entry.name}/{rel} (write in progress)")
                 else:
                     report.problems.append(f"orphan file {entry.name}/{rel}: no artifact row")
+    held = quarantine_dir(store)
+    for full in quarantined(store):
+        report.problems.append(
+            f"quarantined file {full.relative_to(held).as_posix()}: found after a crash matching "
+            "neither its artifact row nor the sha256 journaled when it was written (changed while "
+            f"its writer was down?); inspect it, then delete it from {held} (log it again if it "
+            "is genuine)"
+        )
     return report
 
 
@@ -228,17 +147,119 @@ class GcReport:
     freed_bytes: int = 0
     # bytes under the artifact directory afterwards (as it would be, for a dry run)
     remaining_bytes: int = 0
+    # unrecorded files left alone: younger than the grace period, or of a run still RUNNING
+    kept_recent: int = 0
+    kept_running: int = 0
+    grace_s: float = 0.0
 
 
-def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcReport:
+def _age_s(path: Path, now: float) -> float:
+    """Seconds since ``path`` last changed: written, renamed into place or hard-linked."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return float("inf")  # gone: nothing to keep
+    return now - max(st.st_mtime, st.st_ctime)
+
+
+def _youngest_s(directory: Path, now: float) -> float:
+    ages = [_age_s(directory, now)]
+    for dirpath, dirs, files in os.walk(directory):
+        ages += [_age_s(Path(dirpath) / name, now) for name in dirs + files]
+    return min(ages)
+
+
+# (run directory name, relative path or None for the whole directory, path)
+_Orphan = tuple[str, "str | None", Path]
+
+
+def _recorded(store: SqlStore, names: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Statuses of every run, and the recorded paths of the runs named ``names``."""
+    r, a = t.runs.c, t.artifacts.c
+    recorded: dict[str, set[str]] = {}
+    with store.reading() as conn:
+        statuses = dict(conn.execute(sa.select(r.run_id, r.status)).all())
+        wanted = sorted(names & statuses.keys())
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            for rid, path in conn.execute(sa.select(a.run_id, a.path).where(a.run_id.in_(chunk))):
+                recorded.setdefault(rid, set()).add(path)
+    return statuses, recorded
+
+
+def _orphans(store: SqlStore, grace_s: float, report: GcReport, skip: set[str]) -> list[_Orphan]:
+    """Unrecorded files and directories old enough to remove (seen without the lock)."""
+    root = store.artifact_root
+    if not root.is_dir():
+        return []
+    entries = [e for e in root.iterdir() if not e.name.startswith(RESERVED_PREFIX) and e.name not in skip]
+    statuses, recorded = _recorded(store, {e.name for e in entries})
+    now = time.time()
+    out: list[_Orphan] = []
+    for entry in entries:
+        if entry.name not in statuses:
+            if _youngest_s(entry, now) < grace_s:
+                report.kept_recent += 1
+            else:
+                out.append((entry.name, None, entry))
+            continue
+        for rel, full in _files_under(entry):
+            if rel in recorded.get(entry.name, set()):
+                continue
+            if statuses[entry.name] == RunStatus.RUNNING:
+                report.kept_running += 1
+            elif _age_s(full, now) < grace_s:
+                report.kept_recent += 1
+            else:
+                out.append((entry.name, rel, full))
+    return out
+
+
+def _still_orphans(store: SqlStore, found: list[_Orphan], grace_s: float) -> list[_Orphan]:
+    """The orphans of ``found`` that still are: checked again under the writers' lock."""
+    statuses, recorded = _recorded(store, {name for name, _rel, _full in found})
+    now = time.time()
+    out = []
+    for name, rel, full in found:
+        if rel is None:
+            if name not in statuses and _youngest_s(full, now) >= grace_s:
+                out.append((name, rel, full))
+        elif (
+            statuses.get(name) != RunStatus.RUNNING
+            and rel not in recorded.get(name, set())
+            and _age_s(full, now) >= grace_s
+        ):
+            out.append((name, rel, full))
+    return out
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def gc(
+    store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None
+) -> GcReport:
     """Purge deleted runs (rows and files) and files that no artifact row records.
+
+    An unrecorded file is removed only when it is older than ``grace_s`` seconds (default
+    ``MLNB_GC_GRACE``, 600) and its run is not RUNNING, and only while gc holds the store's
+    artifact lock exclusive, which every writer holds shared from its first file until its rows
+    are committed: a file whose row is on its way is never taken for an orphan.  Lock files and
+    the quarantine are never touched.
 
     Paths that share one file (a model and its alias, hard links) are removed together with their
     run; the bytes are freed with the last link, and the report counts every file once.
     """
     from mlnb.store._common import now_ms
 
-    report = GcReport()
+    grace = config.gc_grace_s() if grace_s is None else grace_s
+    if not grace >= 0:
+        raise InvalidParameter(f"the gc grace period must be a number of seconds >= 0, not {grace!r}")
+    report = GcReport(grace_s=grace)
     cutoff = now_ms() - int(older_than_s * 1000)
     r = t.runs.c
     with store.reading() as conn:
@@ -261,44 +282,31 @@ def gc(store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False) -> GcR
     report.purged_runs = doomed
     report.kept_for_registry = kept
     before = artifact_bytes(store)
-    removing: list[Path] = []
-    for rid in doomed if dry_run else ():
-        if store.run_dir(rid).is_dir():
-            removing += [full for _rel, full in _files_under(store.run_dir(rid))]
     if not dry_run and doomed:
         with store.atomic() as conn:
             for table in (t.metrics, t.latest_metrics, t.params, t.tags, t.artifacts, t.inputs):
                 conn.execute(table.delete().where(table.c.run_id.in_(doomed)))
             conn.execute(t.runs.update().where(r.parent_run_id.in_(doomed)).values(parent_run_id=None))
             conn.execute(t.runs.delete().where(r.run_id.in_(doomed)))
+    # Found without the lock (walking a large store would stall every writer), confirmed with it.
+    found = _orphans(store, grace, report, set(doomed))
+    removing: list[Path] = []
+    if dry_run:
         for rid in doomed:
-            shutil.rmtree(store.run_dir(rid), ignore_errors=True)
-    with store.reading() as conn:
-        statuses = dict(conn.execute(sa.select(r.run_id, r.status)).all())
-        recorded: dict[str, set[str]] = {}
-        for rid, path in conn.execute(sa.select(t.artifacts.c.run_id, t.artifacts.c.path)):
-            recorded.setdefault(rid, set()).add(path)
-    root = store.artifact_root
-    if root.is_dir():
-        old = time.time() - 3600
-        for entry in root.iterdir():
-            if entry.name not in statuses:
-                if entry.name not in doomed:
-                    report.removed_files.append(entry.name + "/")
-                    removing += [full for _rel, full in _files_under(entry)]
-                    if not dry_run:
-                        shutil.rmtree(entry, ignore_errors=True)
-                continue
-            for rel, full in _files_under(entry):
-                if rel in recorded.get(entry.name, set()):
-                    continue
-                is_tmp = rel.rsplit("/", 1)[-1].startswith(TMP_PREFIX)
-                if statuses[entry.name] == RunStatus.RUNNING and not (is_tmp and full.stat().st_mtime < old):
-                    continue
-                report.removed_files.append(f"{entry.name}/{rel}")
-                removing.append(full)
-                if not dry_run:
-                    full.unlink(missing_ok=True)
+            removing += [full for _rel, full in _files_under(store.run_dir(rid))]
+        orphans = found
+    else:
+        store.flush()
+        with journal.exclusive(store.artifact_root):
+            for rid in doomed:
+                shutil.rmtree(store.run_dir(rid), ignore_errors=True)
+            orphans = _still_orphans(store, found, grace)
+            for _name, _rel, full in orphans:
+                _remove(full)
+    for name, rel, full in orphans:
+        report.removed_files.append(f"{name}/" if rel is None else f"{name}/{rel}")
+        if dry_run:
+            removing += [f for _r, f in _files_under(full)] if rel is None else [full]
     if dry_run:
         report.freed_bytes = _freed_bytes(removing)
         report.remaining_bytes = before - report.freed_bytes

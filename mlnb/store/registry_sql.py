@@ -190,9 +190,7 @@ def locate_version(
         else:
             what = f"no version in stage {stage!r}" if stage is not None else "no version"
         error = AliasNotFound if version is None and alias is not None else ModelNotFound
-        raise error(
-            f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`"
-        )
+        raise error(f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`")
     return int(row[0]), str(row[1]), str(row[2]), row[3]
 
 
