@@ -24,6 +24,7 @@ from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, r
     set_experiment_tag,
     set_experiment_tags,
 )
+from mlnb.tracking.reserved import check_user_tags
 from mlnb.tracking.state import get_store
 
 _current_experiment_id = current_experiment_id  # the name other modules of mlnb use
@@ -139,6 +140,7 @@ def start_run(
                 "start_run with nested=True"
             )
         user_tags = {str(k): v for k, v in (tags or {}).items()}
+        check_user_tags(user_tags)
         if description:
             if run_context.RUN_NOTE in user_tags:
                 raise InvalidParameter(
@@ -329,7 +331,12 @@ def log_metrics(
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> None:
-    """Set a tag of the active run; ``mlflow.runName`` renames the run, as in MLflow."""
+    """Set a tag of the active run; ``mlflow.runName`` renames the run, as in MLflow.
+
+    Keys starting with ``mlnb.`` are reserved (mlnb writes them): setting one raises
+    :class:`~mlnb.errors.InvalidParameter`.
+    """
+    check_user_tags([key])
     get_store().log_batch(_run_id_or_active(run_id), tags={key: value})
 
 
@@ -337,10 +344,13 @@ def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id
     """Set several tags of the active run (see :func:`set_tag`)."""
     if not isinstance(tags, Mapping):
         raise InvalidParameter(f"set_tags takes a dict of tags, got {type(tags).__name__}")
+    check_user_tags(tags)
     get_store().log_batch(_run_id_or_active(run_id), tags=dict(tags))
 
 
 def delete_tag(key: str, *, run_id: str | None = None) -> None:
+    """Delete a tag of the active run (``mlnb.`` tags are reserved, see :func:`set_tag`)."""
+    check_user_tags([key], "delete")
     get_store().delete_tag(_run_id_or_active(run_id), key)
 
 
