@@ -119,9 +119,6 @@ def start_run(
     ...     mlnb.log_param("C", 0.5)
     ...     mlnb.log_metric("accuracy", 0.91)
     """
-    unknown = set(source) - set(_SOURCE_KEYS)
-    if unknown:
-        raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     if log_system_metrics:
         warnings.warn(
             "log_system_metrics=True: mlnb does not record system metrics (CPU, memory, GPU); the "
@@ -129,6 +126,26 @@ def start_run(
             UserWarning,
             stacklevel=2,
         )
+    if isinstance(tags, Mapping):
+        check_user_tags(str(k) for k in tags)
+    return open_run(run_id, experiment_id, run_name, nested, parent_run_id, tags, description, **source)
+
+
+def open_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    **source: Any,
+) -> ActiveRun:
+    """:func:`start_run` for mlnb's own callers: ``tags`` may hold reserved ``mlnb.*`` keys
+    (a ``%%track`` cell's run records its cell and code hash so)."""
+    unknown = set(source) - set(_SOURCE_KEYS)
+    if unknown:
+        raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     if experiment_id is not None and not isinstance(experiment_id, str | int):
         raise InvalidParameter(f"experiment_id must be a str or int, got {type(experiment_id).__name__}")
     store = get_store()
@@ -140,7 +157,6 @@ def start_run(
                 "start_run with nested=True"
             )
         user_tags = {str(k): v for k, v in (tags or {}).items()}
-        check_user_tags(user_tags)
         if description:
             if run_context.RUN_NOTE in user_tags:
                 raise InvalidParameter(
