@@ -110,16 +110,14 @@ def _record(raw: str, model_uri: str) -> dict[str, Any]:
         record = json.loads(raw)
     except ValueError:
         record = None
-    ok = isinstance(record, dict) and isinstance(record.get("serialization"), str)
-    trusted = record.get("trusted_types") if ok else None  # type: ignore[union-attr]
-    if not ok or not (
-        trusted is None or (isinstance(trusted, list) and all(isinstance(t, str) for t in trusted))
-    ):
-        raise IntegrityError(
-            f"the record of how the model {model_uri!r} was saved is not valid (run tag "
-            f"{raw[:60]!r}); the database was edited by hand: log the model again"
-        )
-    return record  # type: ignore[return-value]
+    if isinstance(record, dict) and isinstance(record.get("serialization"), str):
+        trusted = record.get("trusted_types")
+        if trusted is None or (isinstance(trusted, list) and all(isinstance(t, str) for t in trusted)):
+            return record
+    raise IntegrityError(
+        f"the record of how the model {model_uri!r} was saved is not valid (run tag "
+        f"{raw[:60]!r}); the database was edited by hand: log the model again"
+    )
 
 
 def _check_record_matches(record: dict[str, Any], meta: dict[str, Any], model_uri: str) -> None:

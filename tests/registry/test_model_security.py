@@ -149,6 +149,16 @@ def test_figure_into_a_model_directory_is_refused(store: Any, logged: Any) -> No
         plt.close(fig)
 
 
+def test_an_explanation_into_a_model_directory_is_refused(store: Any, logged: Any, tiny_model: Any) -> None:
+    import mlnb.shap
+
+    before = store.artifact_rows(logged.run_id, "model")
+    with mlnb.start_run(run_id=logged.run_id), pytest.raises(InvalidParameter, match="immutable"):
+        features = np.random.default_rng(0).normal(size=(20, 3))
+        mlnb.shap.log_explanation(tiny_model.predict_proba, features, artifact_path="model")
+    assert store.artifact_rows(logged.run_id, "model") == before
+
+
 def test_logging_a_model_over_an_existing_one_is_refused(store: Any, logged: Any, tiny_model: Any) -> None:
     before = store.artifact_rows(logged.run_id, "model")
     for name in ("model", "model/inner"):
