@@ -107,6 +107,7 @@ def test_the_issue_attack_through_the_public_api_runs_no_code(
         lambda rid, src, tmp: mlnb.MlflowClient().log_text(rid, "x", "model/model.skops"),
         lambda rid, src, tmp: mlnb.MlflowClient().log_artifacts(rid, src.parent, "model"),
         lambda rid, src, tmp: mlnb.log_text("x", "MODEL/model.skops", run_id=rid),
+        lambda rid, src, tmp: mlnb.log_stream(io.BytesIO(src.read_bytes()), "model/model.skops", run_id=rid),
     ],
     ids=[
         "log_artifact",
@@ -119,6 +120,7 @@ def test_the_issue_attack_through_the_public_api_runs_no_code(
         "client.log_text",
         "client.log_artifacts",
         "other_case",
+        "log_stream",
     ],
 )
 def test_files_of_a_logged_model_cannot_be_written(
