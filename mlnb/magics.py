@@ -25,6 +25,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb.capture.options import TrackOptions, parse_pairs
 from mlnb.errors import InvalidParameter
+from mlnb.tracking.reserved import check_user_tags
 
 _TRACK_LINE = re.compile(r"^%%track(?=\s|$)(?P<args>.*)$")
 
@@ -363,6 +364,7 @@ def parse_options(argstring: str) -> TrackOptions:
     args = MlnbMagics.track.parser.parse_args(argv)
     try:
         tags = parse_pairs(args.tag, "-t/--tag")
+        check_user_tags(tags)
         params = parse_pairs(args.param, "-p/--param")
     except InvalidParameter as exc:
         raise UsageError(str(exc)) from None

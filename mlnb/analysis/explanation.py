@@ -235,10 +235,12 @@ class Explanation:
         import numpy as np
 
         from mlnb.store.artifacts import write_files
+        from mlnb.tracking.reserved import check_not_model_files
         from mlnb.tracking.state import get_store
 
         path = artifact_path or self.artifact_path
         store = get_store()
+        check_not_model_files(store, run_id, [path])  # a logged model's directory is immutable
 
         def npy(array: Any) -> bytes:
             buf = io.BytesIO()

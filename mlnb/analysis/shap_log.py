@@ -211,18 +211,17 @@ def log_explanation(predict_function: Any, features: Any, artifact_path: str | N
 
     from mlnb.store.artifacts import write_files
     from mlnb.tracking.fluent import active_run, start_run
+    from mlnb.tracking.reserved import check_not_model_files
     from mlnb.tracking.state import get_store
 
     run = active_run()
     if run is None:
         run = start_run()
-    write_files(
-        get_store(),
-        run.info.run_id,
-        [
-            (f"{path}/base_values.npy", _npy(base)),
-            (f"{path}/shap_values.npy", _npy(values)),
-            (f"{path}/summary_bar_plot.png", png),
-        ],
-    )
+    items: list[tuple[str, bytes | Any]] = [
+        (f"{path}/base_values.npy", _npy(base)),
+        (f"{path}/shap_values.npy", _npy(values)),
+        (f"{path}/summary_bar_plot.png", png),
+    ]
+    check_not_model_files(get_store(), run.info.run_id, [rel for rel, _data in items])
+    write_files(get_store(), run.info.run_id, items)
     return f"{run.info.artifact_uri.rstrip('/')}/{path}"

@@ -137,7 +137,7 @@ class TrackSession:
         tags.update(context.environment_tags())
         tags.update(context.git_tags())
         tags.update(opts.tags)
-        run = fluent.start_run(
+        run = fluent.open_run(  # start_run refuses the reserved mlnb.* tags: they are mlnb's
             experiment_id=experiment_id,
             run_name=opts.name,
             nested=active is not None,

@@ -88,9 +88,10 @@ def verify_model(model_uri: str) -> VerifiedModel:
             f"the model at {model_uri!r} was not logged by mlnb.log_model (run tag "
             f"{model_tag(path)!r} is missing), so its trusted types are unknown; log it again"
         )
-    record = json.loads(raw)
+    record = _record(raw, model_uri)
     directory = store.run_dir(run_id).joinpath(*path.split("/"))
     meta = parse_mlmodel((directory / MLMODEL_FILE).read_bytes())
+    _check_record_matches(record, meta, model_uri)
     return VerifiedModel(
         run_id=run_id,
         artifact_path=path,
@@ -101,6 +102,46 @@ def verify_model(model_uri: str) -> VerifiedModel:
         flavor=record.get("flavor", "sklearn"),
         attribute=record.get("attribute"),
     )
+
+
+def _record(raw: str, model_uri: str) -> dict[str, Any]:
+    """The run tag's record, checked for shape: an edited row fails here, not inside a loader."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("serialization"), str):
+        trusted = record.get("trusted_types")
+        if trusted is None or (isinstance(trusted, list) and all(isinstance(t, str) for t in trusted)):
+            return record
+    raise IntegrityError(
+        f"the record of how the model {model_uri!r} was saved is not valid (run tag "
+        f"{raw[:60]!r}); the database was edited by hand: log the model again"
+    )
+
+
+def _check_record_matches(record: dict[str, Any], meta: dict[str, Any], model_uri: str) -> None:
+    """The database's record and the (hash-checked) MLmodel file describe the same model.
+
+    The record decides how the model loads; a record edited to say ``cloudpickle`` for a model
+    saved with skops (or a Python model for a scikit-learn one) is refused, not followed.
+    """
+    flavors = meta.get("flavors") or {}
+    flavor = record.get("flavor", "sklearn")
+    sklearn = flavors.get("sklearn")
+    if flavor == "sklearn":
+        saved = (sklearn or {}).get("serialization_format") if isinstance(sklearn, dict) else None
+        agree = saved is None or saved == record["serialization"]
+    else:
+        pyfunc = flavors.get("python_function") or {}
+        code = isinstance(pyfunc, dict) and "model_code_path" in pyfunc
+        agree = sklearn is None and (record["serialization"] == "code") == code
+    if not agree:
+        raise IntegrityError(
+            f"the database records the model {model_uri!r} as a {flavor} model saved with "
+            f"{record['serialization']!r}, which its MLmodel file contradicts; the record was "
+            "edited: log the model again"
+        )
 
 
 def _local_directory(location: str) -> Path | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mlnb.errors import InvalidParameter
+from mlnb.errors import IntegrityError, InvalidParameter
 from mlnb.flavors.environment import Requirements
 from mlnb.flavors.model import ModelInfo
 from mlnb.flavors.pyfunc_model import PyFuncModel, SklearnImpl
@@ -87,6 +87,11 @@ def load_pyfunc(
             "load it with its flavor's load_model"
         )
     loader = pyfunc.get("loader_module")
+    if model.in_store and (loader == "mlflow.sklearn") != (model.flavor == "sklearn"):
+        raise IntegrityError(
+            f"the model {model.uri} is recorded as a {model.flavor} model but its MLmodel file names "
+            f"the loader {loader!r}; the record or the file was edited: log the model again"
+        )
     if loader == "mlflow.sklearn":
         impl: Any = SklearnImpl(
             load_verified(model, allow_pickle=allow_pickle), pyfunc.get("predict_fn") or "predict"

@@ -13,6 +13,7 @@ from mlnb.errors import InvalidParameter
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath, join_relpath
 from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
 
 
@@ -24,7 +25,7 @@ def log_artifact(
     if not src.is_file():
         raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
     rel = join_relpath(artifact_path, src.name)
-    files.write_files(get_store(), _run_id_or_active(run_id), [(rel, src)])
+    write_user_files(_run_id_or_active(run_id), [(rel, src)])
 
 
 def log_artifacts(
@@ -40,11 +41,18 @@ def log_artifacts(
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
             items.append((join_relpath(artifact_path, rel), full))
-    files.write_files(get_store(), _run_id_or_active(run_id), items)
+    write_user_files(_run_id_or_active(run_id), items)
+
+
+def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
+    """Write files the caller names, never below a model the run has logged (those are immutable)."""
+    store = get_store()
+    check_not_model_files(store, run_id, [check_relpath(rel) for rel, _src in items])
+    files.write_files(store, run_id, items)
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
-    files.write_files(get_store(), _run_id_or_active(run_id), [(artifact_file, bytes(data))])
+    write_user_files(_run_id_or_active(run_id), [(artifact_file, bytes(data))])
 
 
 def log_stream(stream: IO[bytes], artifact_file: str, run_id: str | None = None) -> None:

@@ -18,6 +18,7 @@ from mlnb.entities import Experiment, Metric, PagedList, Run, RunStatus, ViewTyp
 from mlnb.errors import InvalidParameter
 from mlnb.tracking import fluent, state
 from mlnb.tracking.client_artifacts import ArtifactsMixin
+from mlnb.tracking.reserved import check_user_tags
 
 if TYPE_CHECKING:
     from mlnb.store.sql import SqlStore
@@ -167,6 +168,7 @@ class TrackingClient(ArtifactsMixin):
         >>> client.set_terminated(run.info.run_id)  # doctest: +SKIP
         """
         tags = dict(tags or {})
+        check_user_tags(tags)
         if run_name is None and tags.get("mlflow.runName"):
             run_name = str(tags["mlflow.runName"])
         with self._on_store() as store:
@@ -283,6 +285,7 @@ class TrackingClient(ArtifactsMixin):
         points = [_metric(m) for m in metrics]
         param_rows = _pairs(params, "params")
         tag_rows = _pairs(tags, "tags")
+        check_user_tags(tag_rows)
         with self._on_store() as store:
             store.log_batch(
                 run_id, metrics=points, params=param_rows, tags=tag_rows, buffered=not synchronous

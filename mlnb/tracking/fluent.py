@@ -24,6 +24,7 @@ from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, r
     set_experiment_tag,
     set_experiment_tags,
 )
+from mlnb.tracking.reserved import check_user_tags
 from mlnb.tracking.state import get_store
 
 _current_experiment_id = current_experiment_id  # the name other modules of mlnb use
@@ -118,9 +119,6 @@ def start_run(
     ...     mlnb.log_param("C", 0.5)
     ...     mlnb.log_metric("accuracy", 0.91)
     """
-    unknown = set(source) - set(_SOURCE_KEYS)
-    if unknown:
-        raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     if log_system_metrics:
         warnings.warn(
             "log_system_metrics=True: mlnb does not record system metrics (CPU, memory, GPU); the "
@@ -128,6 +126,26 @@ def start_run(
             UserWarning,
             stacklevel=2,
         )
+    if isinstance(tags, Mapping):
+        check_user_tags(str(k) for k in tags)
+    return open_run(run_id, experiment_id, run_name, nested, parent_run_id, tags, description, **source)
+
+
+def open_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    **source: Any,
+) -> ActiveRun:
+    """:func:`start_run` for mlnb's own callers: ``tags`` may hold reserved ``mlnb.*`` keys
+    (a ``%%track`` cell's run records its cell and code hash so)."""
+    unknown = set(source) - set(_SOURCE_KEYS)
+    if unknown:
+        raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     if experiment_id is not None and not isinstance(experiment_id, str | int):
         raise InvalidParameter(f"experiment_id must be a str or int, got {type(experiment_id).__name__}")
     store = get_store()
@@ -329,7 +347,12 @@ def log_metrics(
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> None:
-    """Set a tag of the active run; ``mlflow.runName`` renames the run, as in MLflow."""
+    """Set a tag of the active run; ``mlflow.runName`` renames the run, as in MLflow.
+
+    Keys starting with ``mlnb.`` are reserved (mlnb writes them): setting one raises
+    :class:`~mlnb.errors.InvalidParameter`.
+    """
+    check_user_tags([key])
     get_store().log_batch(_run_id_or_active(run_id), tags={key: value})
 
 
@@ -337,10 +360,13 @@ def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id
     """Set several tags of the active run (see :func:`set_tag`)."""
     if not isinstance(tags, Mapping):
         raise InvalidParameter(f"set_tags takes a dict of tags, got {type(tags).__name__}")
+    check_user_tags(tags)
     get_store().log_batch(_run_id_or_active(run_id), tags=dict(tags))
 
 
 def delete_tag(key: str, *, run_id: str | None = None) -> None:
+    """Delete a tag of the active run (``mlnb.`` tags are reserved, see :func:`set_tag`)."""
+    check_user_tags([key], "delete")
     get_store().delete_tag(_run_id_or_active(run_id), key)
 
 

@@ -20,6 +20,7 @@ from mlnb.errors import ArtifactNotFound, InvalidParameter
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
 
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
@@ -146,6 +147,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
         frame = pd.concat([existing, frame], ignore_index=True)
     pending.append((rel, _encode_table(frame, rel)))
     store = get_store()
+    check_not_model_files(store, run, [r for r, _data in pending])
     files.write_files(store, run, pending)
     tags = store.get_run(run).data.tags
     logged = json.loads(tags.get(LOGGED_ARTIFACTS_TAG, "[]"))
@@ -293,6 +295,7 @@ def log_image(
             data = _image_bytes(pil, fmt)
         except (KeyError, ValueError, OSError) as exc:
             raise InvalidParameter(f"cannot save an image as {artifact_file!r}: {exc}") from None
+        check_not_model_files(store, run, [rel])
         files.write_files(store, run, [(rel, data)])
         return
     if not isinstance(key, str) or not _IMAGE_KEY.match(key):

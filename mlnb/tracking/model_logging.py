@@ -17,9 +17,9 @@ from mlnb.flavors.model import MLMODEL_FILE, Model, ModelInfo, parse_mlmodel
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.reserved import MODEL_TAG_PREFIX, check_new_model_path
 from mlnb.tracking.state import get_store
 
-MODEL_TAG_PREFIX = "mlnb.model."
 PROFILE_FILE = "reference_profile.json"
 
 
@@ -117,6 +117,7 @@ def write_model(
     ``trusted_types`` are what loading trusts later (never the MLmodel file).
     """
     store = get_store()
+    check_new_model_path(store, run, name)
     items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     items.extend((f"{name}/{rel}", data) for rel, data in extra or [])
     files.write_files(store, run, items)

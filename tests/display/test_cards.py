@@ -12,8 +12,15 @@ from mlnb.display import format as fmt
 from mlnb.display.cards import DEFAULTS_TAG, MIME_TYPE, RunCard, card_payload, run_card_bundle, thumbnail_b64
 
 
+def _cell_run(tags: dict[str, str], **kwargs: str) -> mlnb.ActiveRun:
+    """A run with the tags ``%%track`` gives it (``mlnb.*`` ones are mlnb's: set through the store)."""
+    run = mlnb.start_run(**kwargs)
+    mlnb.get_store().log_batch(run.info.run_id, tags=tags, buffered=False)
+    return run
+
+
 def test_payload_follows_the_contract(store):
-    with mlnb.start_run(run_name="<script>alert(1)</script>", tags={"mlnb.cell": "k1"}) as run:
+    with _cell_run({"mlnb.cell": "k1"}, run_name="<script>alert(1)</script>") as run:
         mlnb.log_param("C", "<b>0.5</b>")
         mlnb.log_metric("acc", 0.9)
         mlnb.log_metric("loss", math.nan)
@@ -43,10 +50,10 @@ def test_html_escapes_user_strings_and_has_no_script(store):
 
 def test_change_against_the_previous_run_of_the_same_cell(store):
     for value in (0.8, 0.9):
-        with mlnb.start_run(tags={"mlnb.cell": "same"}) as run:
+        with _cell_run({"mlnb.cell": "same"}) as run:
             mlnb.log_metric("acc", value)
             mlnb.log_metric("log_loss", 1 - value)
-    with mlnb.start_run(tags={"mlnb.cell": "other"}):
+    with _cell_run({"mlnb.cell": "other"}):
         mlnb.log_metric("acc", 0.1)
     bundle = run_card_bundle(run.info.run_id, type("R", (), {"cell_key": "same"})())
     acc = next(m for m in bundle[MIME_TYPE]["metrics"] if m["key"] == "acc")
@@ -83,7 +90,7 @@ def test_run_card_object_renders_any_run(store):
 
 
 def _run_with_defaults(store):
-    with mlnb.start_run(tags={DEFAULTS_TAG: json.dumps(["max_iter", "tol", "warm_start"])}) as run:
+    with _cell_run({DEFAULTS_TAG: json.dumps(["max_iter", "tol", "warm_start"])}) as run:
         mlnb.log_params({"C": "0.5", "max_iter": "100", "tol": "0.0001", "warm_start": "False", "n": "5"})
     return run
 
@@ -146,7 +153,7 @@ def test_a_run_still_saving_models_says_running(store):
 
 def test_compare_filter_reads_as_a_user_would_write_it(store):
     mlnb.set_experiment("churn")
-    with mlnb.start_run(tags={"mlnb.cell": "3f9a1c2b7d4e5f60"}) as run:
+    with _cell_run({"mlnb.cell": "3f9a1c2b7d4e5f60"}) as run:
         pass
     compare = card_payload(run.info.run_id, cell_key="3f9a1c2b7d4e5f60")["compare"]
     assert compare["filter"] == "tags.mlnb.cell = '3f9a1c2b7d4e5f60'"
@@ -154,9 +161,9 @@ def test_compare_filter_reads_as_a_user_would_write_it(store):
 
 
 def test_static_card_colours_are_theme_variables_with_fallbacks(store):
-    with mlnb.start_run(tags={"mlnb.cell": "c"}):
+    with _cell_run({"mlnb.cell": "c"}):
         mlnb.log_metric("acc", 0.5)
-    with mlnb.start_run(tags={"mlnb.cell": "c"}) as run:
+    with _cell_run({"mlnb.cell": "c"}) as run:
         mlnb.log_metric("acc", 0.4)
     html = run_card_bundle(run.info.run_id, type("R", (), {"cell_key": "c"})())["text/html"]
     colours = re.findall(r"(?:^|[;\"])\s*(color|background|border)\s*:\s*([^;\"]+)", html)

@@ -94,9 +94,14 @@ def test_types_listed_in_the_directory_are_never_trusted(store) -> None:
         files.write_files(
             store, rid, [("evil/model.skops", sio.dumps(evil)), ("evil/MLmodel", mlmodel.encode())]
         )
-        mlnb.set_tag(
-            "mlnb.model.evil",
-            json.dumps({"flavor": "sklearn", "serialization": "skops", "trusted_types": []}),
+        store.log_batch(  # mlnb.* tags are reserved to mlnb: the record is written as log_model does
+            rid,
+            tags={
+                "mlnb.model.evil": json.dumps(
+                    {"flavor": "sklearn", "serialization": "skops", "trusted_types": []}
+                )
+            },
+            buffered=False,
         )
     with pytest.raises(IntegrityError, match=r"builtins\.eval"):
         mlnb.load_model(f"runs:/{rid}/evil")
