@@ -1,22 +1,38 @@
-"""Limits of the scoring server: body size, and which Host headers a loopback server answers.
+"""Limits of the scoring server, and which Host headers a loopback server answers.
 
 A server bound to a loopback address answers only requests whose ``Host`` names a loopback
 host, so a web page cannot reach it through DNS rebinding.  Binding another address (``--host
 0.0.0.0``) is the explicit choice to serve the network, and lifts the check.
+
+:class:`ServeLimits` holds what one client may cost the server: request body and header size,
+the number of columns, how long a request may take to arrive, how many predictions may be in
+flight, and how many processes decode and predict.  With them the server's memory is bounded
+(see :meth:`ServeLimits.memory_bound_bytes`) and ``/ping`` keeps answering.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import json
 import os
+from dataclasses import dataclass
+
+from mlnb.errors import InvalidParameter
 
 MAX_BODY_ENV = "MLNB_SERVE_MAX_BODY_BYTES"
-DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+LIMITS_ENV = "MLNB_SERVE_LIMITS"
+MIB = 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 16 * MIB
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
+# Memory a worker needs per byte of request body at the worst (measured on string-heavy
+# dataframe_records bodies: JSON objects, numpy object arrays, the DataFrame, the model's
+# intermediate arrays); used only to state the bound, see benchmarks/bench_serve_abuse.py.
+WORST_BYTES_PER_BODY_BYTE = 20
 
 
 def max_body_bytes() -> int:
-    """The request body cap in bytes (``MLNB_SERVE_MAX_BODY_BYTES``, default 50 MiB)."""
+    """The request body cap in bytes (``MLNB_SERVE_MAX_BODY_BYTES``, default 16 MiB)."""
     raw = os.environ.get(MAX_BODY_ENV)
     if not raw:
         return DEFAULT_MAX_BODY_BYTES
@@ -25,6 +41,73 @@ def max_body_bytes() -> int:
     except ValueError:
         return DEFAULT_MAX_BODY_BYTES
     return value if value > 0 else DEFAULT_MAX_BODY_BYTES
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one request may cost the scoring server.
+
+    Parameters
+    ----------
+    max_body_bytes : int
+        Largest request body (413 beyond it). Default 16 MiB, or ``MLNB_SERVE_MAX_BODY_BYTES``.
+    max_columns : int
+        Most columns a request may name (400 beyond it, before the table is built). Default 2,048.
+    max_header_bytes : int
+        Largest request line plus headers (431 beyond it). Default 64 KiB.
+    read_timeout : float
+        Seconds a request body may take to arrive once its headers are in (408). Default 30.
+    header_timeout : float
+        Seconds a request line and headers may take to arrive, counted from the connection (or
+        the first byte of a keep-alive request) (408). Default 10.
+    max_concurrency : int
+        Most ``/invocations`` requests in flight (503 with ``Retry-After`` beyond it);
+        ``/ping``, ``/health`` and ``/version`` are not counted. Default 8.
+    workers : int
+        Processes that decode bodies and predict, so the event loop never waits on them.
+        ``0`` decodes in a thread of the server instead (notebooks, where forking the kernel is
+        unsafe). Default 2.
+    """
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_columns: int = 2048
+    max_header_bytes: int = 64 * 1024
+    read_timeout: float = 30.0
+    header_timeout: float = 10.0
+    max_concurrency: int = 8
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            lowest = 0 if field.name == "workers" else 1
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= lowest:
+                raise InvalidParameter(
+                    f"serve limit {field.name} must be a number >= {lowest}, got {value!r}"
+                )
+
+    @classmethod
+    def default(cls) -> ServeLimits:
+        """The defaults, with the body cap from ``MLNB_SERVE_MAX_BODY_BYTES`` when it is set."""
+        return cls(max_body_bytes=max_body_bytes())
+
+    def to_env(self) -> str:
+        """These limits as the JSON that :meth:`from_env` reads (for ``--workers`` processes)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeLimits:
+        raw = os.environ.get(LIMITS_ENV)
+        return cls(**json.loads(raw)) if raw else cls.default()
+
+    def memory_bound_bytes(self, baseline: int) -> int:
+        """An upper bound on the server's memory beyond ``baseline`` (its idle processes).
+
+        Bodies in flight are held once by the server (at most ``max_concurrency`` of them) and
+        decoded by at most ``max(workers, 1)`` processes or threads at a time.
+        """
+        decoding = max(self.workers, 1) * WORST_BYTES_PER_BODY_BYTE * self.max_body_bytes
+        return baseline + self.max_concurrency * self.max_body_bytes + decoding
 
 
 def is_loopback(host: str) -> bool:
