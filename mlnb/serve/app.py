@@ -32,16 +32,13 @@ from mlnb.serve.workers import PredictJob, Predictor
 JSON = "application/json"
 MODEL_URI_ENV = "MLNB_SERVE_MODEL_URI"
 BIND_HOST_ENV = "MLNB_SERVE_HOST"
-# Bodies up to this size are decoded and predicted on the event loop: a few milliseconds at
-# most (the column cap bounds what a small body can ask for), less than the hop to a worker.
-_INLINE_BYTES = 16 * 1024
 # Paths that never wait behind predictions.
 _EXEMPT = frozenset({"/ping", "/health", "/version"})
 _log = logging.getLogger("mlnb.serve")
 
 
 def _error(status: int, error_code: str, message: str, *, close: bool = False, **headers: str) -> Response:
-    """A JSON error; ``close`` ends the connection (the body was not read, or came too slowly)."""
+    """A JSON error; ``close`` ends the connection once it is sent."""
     if close:
         headers["connection"] = "close"
     return Response(error_body(error_code, message), status_code=status, media_type=JSON, headers=headers)
@@ -99,7 +96,6 @@ class _Guard:
                 "SERVICE_UNAVAILABLE",
                 f"The server is busy with {self.in_flight} requests (the limit set by "
                 "--max-concurrency); retry after a second",
-                close=True,
                 **{"retry-after": "1"},
             )(scope, receive, send)
             return
@@ -181,14 +177,14 @@ class ScoringApp:
                 close=True,
             )
         except RequestError as exc:
-            return _error(exc.status, exc.error_code, exc.message, close=True)
+            # The connection stays open: the rest of a too-big body is read and dropped (for at
+            # most --read-timeout, see connection.py) so that the client gets to read the 413.
+            return _error(exc.status, exc.error_code, exc.message)
         except ClientDisconnect:
             return _error(400, "BAD_REQUEST", "client disconnected before sending the whole body", close=True)
-        content_type = request.headers.get("content-type")
-        if len(body) <= _INLINE_BYTES:
-            status, payload = self.job(body, content_type)
-        else:
-            status, payload = await self.predictor.run(body, content_type)
+        # Even a one-row prediction (a few ms) runs off the event loop: under load, predictions
+        # made on it queue up in front of every /ping.
+        status, payload = await self.predictor.run(body, request.headers.get("content-type"))
         return Response(payload, status_code=status, media_type=JSON)
 
 
