@@ -145,7 +145,7 @@ def read_response(sock: socket.socket, timeout: float) -> tuple[int | None, byte
     try:
         while chunk := sock.recv(65536):
             data += chunk
-    except (ConnectionResetError, TimeoutError, socket.timeout):
+    except (ConnectionResetError, TimeoutError):
         pass
     if not data.startswith(b"HTTP/1.1 "):
         return None, data
@@ -250,16 +250,20 @@ def ping_probe(port: int, seconds: float, out: Any, interval: float = 0.01) -> N
 def hammer(port: int, seconds: float, kind: str, out: Any, body_size: int = 4 * 1024 * 1024) -> None:
     """Send ``kind`` requests back to back for ``seconds``; put the count of each status on ``out``.
 
-    ``max-body`` sends valid bodies of ``body_size`` bytes (the server's cap).
+    ``max-body`` sends valid bodies of ``body_size`` bytes (the server's cap), ``over-body``
+    valid bodies of 45 MB, ``slow-body`` trickles a body a byte every 0.2 s.
     """
     statuses: dict[str, int] = {}
     big = body_of_size(body_size) if kind == "max-body" else b""
+    over = body_of_size(45 * 1024 * 1024) if kind == "over-body" else b""
     make: dict[str, Callable[[], Any]] = {
         "valid": lambda: post(port, records_body(1 + len(statuses) % 100)),
         "duplicate-csv": lambda: post(port, duplicate_csv_header(), "text/csv"),
         "huge-header": lambda: huge_header(port, total=8 * 1024 * 1024),
         "slow-loris": lambda: slow_loris(port, gap=0.2, limit=seconds),
         "max-body": lambda: post(port, big),
+        "over-body": lambda: post(port, over),
+        "slow-body": lambda: slow_body(port, gap=0.2, limit=seconds),
     }
     end = time.monotonic() + seconds
     while time.monotonic() < end:
