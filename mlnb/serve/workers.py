@@ -19,7 +19,8 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_request, predictions_body
+from mlnb.serve.encoding import predictions_body
+from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_request
 
 # What a job returns: the HTTP status and the JSON body.
 Reply = tuple[int, bytes]
