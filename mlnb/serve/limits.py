@@ -25,10 +25,11 @@ LIMITS_ENV = "MLNB_SERVE_LIMITS"
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 16 * MIB
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
-# Memory a worker needs per byte of request body at the worst (measured on string-heavy
-# dataframe_records bodies: JSON objects, numpy object arrays, the DataFrame, the model's
-# intermediate arrays); used only to state the bound, see benchmarks/bench_serve_abuse.py.
-WORST_BYTES_PER_BODY_BYTE = 20
+# Memory a decoding process needs per byte of request body, at the worst measured: 25 for a
+# CSV body of 480,000 short rows through the travel-churn Pipeline (JSON bodies: 6 to 18).  It
+# depends on the model (what its predict allocates per row); benchmarks/bench_serve_abuse.py
+# measures it for a given model.  Used to state the bound, not to enforce it.
+WORST_BYTES_PER_BODY_BYTE = 32
 
 
 def max_body_bytes() -> int:
@@ -103,11 +104,13 @@ class ServeLimits:
     def memory_bound_bytes(self, baseline: int) -> int:
         """An upper bound on the server's memory beyond ``baseline`` (its idle processes).
 
-        Bodies in flight are held once by the server (at most ``max_concurrency`` of them) and
-        decoded by at most ``max(workers, 1)`` processes or threads at a time.
+        The server holds each body in flight (at most ``max_concurrency``), twice while it joins
+        its chunks; at most ``max(workers, 1)`` processes or threads each hold one body and what
+        decoding it and predicting allocate (:data:`WORST_BYTES_PER_BODY_BYTE` per byte).
         """
-        decoding = max(self.workers, 1) * WORST_BYTES_PER_BODY_BYTE * self.max_body_bytes
-        return baseline + self.max_concurrency * self.max_body_bytes + decoding
+        held = 2 * self.max_concurrency * self.max_body_bytes
+        decoding = max(self.workers, 1) * (1 + WORST_BYTES_PER_BODY_BYTE) * self.max_body_bytes
+        return baseline + held + decoding
 
 
 def is_loopback(host: str) -> bool:
