@@ -81,11 +81,13 @@ class ServeLimits:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            lowest = 0 if field.name == "workers" else 1
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= lowest:
-                raise InvalidParameter(
-                    f"serve limit {field.name} must be a number >= {lowest}, got {value!r}"
-                )
+            if field.name.endswith("timeout"):
+                ok, wanted = isinstance(value, (int, float)) and 0 < value < 1e6, "a number of seconds > 0"
+            else:
+                lowest = 0 if field.name == "workers" else 1
+                ok, wanted = isinstance(value, int) and value >= lowest, f"a whole number >= {lowest}"
+            if isinstance(value, bool) or not ok:
+                raise InvalidParameter(f"serve limit {field.name} must be {wanted}, got {value!r}")
 
     @classmethod
     def default(cls) -> ServeLimits:
