@@ -16,6 +16,7 @@ import ctypes
 import gc
 import multiprocessing
 import signal
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -129,7 +130,7 @@ class Predictor:
         self._threads = ThreadPoolExecutor(slots, thread_name_prefix="mlnb-serve-predict")
         self._slots: asyncio.Semaphore | None = None
         self._context = multiprocessing.get_context("fork") if workers else None
-        self._idle = [_Worker(self._context, job) for _ in range(workers)]
+        self._idle = deque(_Worker(self._context, job) for _ in range(workers))
 
     @property
     def pids(self) -> list[int]:
@@ -142,7 +143,10 @@ class Predictor:
             self._slots = asyncio.Semaphore(max(self.workers, 1))
         loop = asyncio.get_running_loop()
         await self._slots.acquire()
-        worker = self._idle.pop() if self.workers else None
+        worker = self._idle.popleft() if self.workers else None  # round robin
+        if worker is not None and not worker.process.is_alive():  # killed while idle (OOM killer)
+            worker.stop()
+            worker = _Worker(self._context, self.job)
         call = worker.call if worker is not None else self.job
         future = loop.run_in_executor(self._threads, call, body, content_type)
         # The slot and the worker come back when the job ends, even if this request's task is

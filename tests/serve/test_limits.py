@@ -205,3 +205,19 @@ def test_ping_p99_under_load_and_abuse_from_several_processes(cli: Cli) -> None:
     assert result["peak_rss"] <= bound, (result["peak_rss"] / MIB, bound / MIB)
     _assert_ping_quick(result)
     assert abuse.get(cli.port, "/ping")[0] == 200
+
+
+def test_a_killed_decoding_process_is_replaced(cli: Cli) -> None:
+    import os
+    import signal
+
+    workers = abuse.process_tree(cli.pid)[1:]
+    assert len(workers) == LIMITS.workers
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    time.sleep(0.2)
+    for _ in range(2 * LIMITS.workers):
+        status, _, body = abuse.post(cli.port, abuse.records_body(2))
+        assert status == 200, body
+    replaced = abuse.process_tree(cli.pid)[1:]
+    assert len(replaced) == LIMITS.workers and not set(replaced) & set(workers)
