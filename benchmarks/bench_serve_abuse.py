@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,6 +39,24 @@ SCENARIOS: dict[str, list[str]] = {
     "slow-body": ["slow-body"] * 12,
     "mixed": ["valid", "duplicate-csv", "huge-header", "max-body", "slow-loris", "slow-body"],
 }
+
+
+def _limits_of(options: list[str], make_limits: Any) -> Any:
+    """The limits ``mlnb serve`` applies with these options (parsed by its own parser)."""
+    from mlnb.serve.command import add_serve_parser
+
+    parser = argparse.ArgumentParser()
+    add_serve_parser(parser.add_subparsers(), lambda args: None)
+    a = parser.parse_args(["serve", "runs:/x/model", *options])
+    return make_limits(
+        max_body_mb=a.max_body_mb,
+        max_columns=a.max_columns,
+        max_header_kb=a.max_header_kb,
+        max_concurrency=a.max_concurrency,
+        read_timeout=a.read_timeout,
+        header_timeout=a.header_timeout,
+        workers=a.predict_workers,
+    )
 
 
 def main() -> None:
@@ -58,10 +77,8 @@ def main() -> None:
     X, model = churn_pipeline()
     with mlnb.start_run():
         info = mlnb.log_model(model, "model", input_example=X)
-    limits = make_limits()
     options = list(args.options)
-    if "--max-body-mb" in options:
-        limits = make_limits(max_body_mb=float(options[options.index("--max-body-mb") + 1]))
+    limits = _limits_of(options, make_limits)
     proc, port = abuse.start_server(store_dir, info.model_uri, options)
     mib = 1024 * 1024
     try:

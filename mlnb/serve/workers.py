@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
+import os
 import signal
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,8 @@ from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_
 Reply = tuple[int, bytes]
 # Bodies bigger than this are decoded with the collector paused (see predict_reply).
 _BIG_BYTES = 64 * 1024
+# How much lower the decoding processes' CPU priority is than the server's.
+_NICENESS = 5
 # A worker gives freed memory back to the system after a body this big.
 _TRIM_BYTES = 1024 * 1024
 
@@ -70,6 +73,10 @@ def _trim_heap() -> None:
 
 def _worker_main(conn: Any, job: PredictJob) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    # On a busy machine the event loop (I/O only, mostly asleep) must win the CPU whenever a
+    # request arrives; decoding and predicting lose little by yielding to it.
+    with contextlib.suppress(OSError):
+        os.nice(_NICENESS)
     while True:
         try:
             content_type = conn.recv_bytes().decode("latin-1") or None
