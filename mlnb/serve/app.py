@@ -125,12 +125,14 @@ class _Guard:
 class ScoringApp:
     """The loaded model and its signature, with the endpoint handlers."""
 
-    def __init__(self, model: Any, signature: dict[str, Any] | None, limits: ServeLimits) -> None:
+    def __init__(
+        self, model: Any, signature: dict[str, Any] | None, limits: ServeLimits, start_method: str = "fork"
+    ) -> None:
         self.model = model
         self.signature = signature
         self.limits = limits
         self.job = PredictJob(model, signature, limits.max_columns)
-        self.predictor = Predictor(self.job, limits.workers)
+        self.predictor = Predictor(self.job, limits.workers, start_method)
 
     async def ping(self, request: Request) -> Response:
         return Response("\n", status_code=200, media_type=JSON)
@@ -201,10 +203,11 @@ def build_app(
     *,
     bind_host: str = "127.0.0.1",
     limits: ServeLimits | None = None,
+    start_method: str = "fork",
 ) -> ASGIApp:
-    """The ASGI app serving an already loaded ``model`` (forks its worker processes now)."""
+    """The ASGI app serving an already loaded ``model`` (starts its decoding processes now)."""
     limits = limits or ServeLimits.default()
-    scoring = ScoringApp(model, signature, limits)
+    scoring = ScoringApp(model, signature, limits, start_method)
     app = Starlette(
         routes=[
             Route("/ping", scoring.ping, methods=["GET"]),
@@ -237,6 +240,7 @@ def create_app(
     bind_host: str = "127.0.0.1",
     allow_pickle: bool | None = None,
     limits: ServeLimits | None = None,
+    start_method: str = "fork",
 ) -> ASGIApp:
     """Load the model at ``model_uri`` (integrity-checked) and return the scoring app.
 
@@ -246,7 +250,7 @@ def create_app(
     >>> uvicorn.run(create_app("models:/churn@champion"), port=5000)  # doctest: +SKIP
     """
     model, signature = load_for_serving(model_uri, allow_pickle=allow_pickle)
-    return build_app(model, signature, bind_host=bind_host, limits=limits)
+    return build_app(model, signature, bind_host=bind_host, limits=limits, start_method=start_method)
 
 
 def freeze_heap() -> None:

@@ -16,11 +16,13 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from mlnb.errors import InvalidParameter
 from mlnb.serve.encoding import predictions_body
 from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_request
 
@@ -126,18 +128,26 @@ class _Worker:
 class Predictor:
     """Runs :class:`PredictJob` for the event loop, at most ``workers`` at a time.
 
-    With ``workers >= 1`` each job runs in one of that many forked processes (the model is
-    inherited, not reloaded); with ``0`` in one thread of this process.
+    With ``workers >= 1`` each job runs in one of that many processes: forked (the model is
+    inherited, not reloaded) or, with ``start_method="spawn"`` (from a notebook kernel, whose
+    threads make forking unsafe), fresh interpreters that receive the model pickled.  With ``0``
+    jobs run in one thread of this process.
     """
 
-    def __init__(self, job: PredictJob, workers: int) -> None:
+    def __init__(self, job: PredictJob, workers: int, start_method: str = "fork") -> None:
         self.job = job
         self.workers = workers
         slots = max(workers, 1)
         self._threads = ThreadPoolExecutor(slots, thread_name_prefix="mlnb-serve-predict")
         self._slots: asyncio.Semaphore | None = None
-        self._context = multiprocessing.get_context("fork") if workers else None
-        self._idle = deque(_Worker(self._context, job) for _ in range(workers))
+        self._context = multiprocessing.get_context(start_method) if workers else None
+        try:
+            self._idle = deque(_Worker(self._context, job) for _ in range(workers))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise InvalidParameter(
+                f"this model cannot be sent to a new process ({type(exc).__name__}: {str(exc)[:80]}); "
+                "serve it with workers=0"
+            ) from None
 
     @property
     def pids(self) -> list[int]:
