@@ -6,6 +6,7 @@ kernel stays responsive; the returned handle predicts through real HTTP and stop
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import os
@@ -54,8 +55,6 @@ def make_limits(
         "header_timeout": header_timeout,
         "workers": workers,
     }
-    import dataclasses
-
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
