@@ -30,6 +30,7 @@ from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_
 Reply = tuple[int, bytes]
 # Bodies bigger than this are decoded with the collector paused (see predict_reply).
 _BIG_BYTES = 64 * 1024
+_PR_SET_PDEATHSIG = 1
 # How much lower the decoding processes' CPU priority is than the server's.
 _NICENESS = 5
 # A worker gives freed memory back to the system after a body this big.
@@ -73,8 +74,24 @@ def _trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _worker_main(conn: Any, job: PredictJob) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+def _die_with(parent: int) -> None:
+    """Undo what the server's event loop set up for signals, and end when the server ends.
+
+    A worker forked after the loop started inherits its SIGTERM handler, which only wakes a
+    loop the worker does not run: without this it would outlive a stopped server.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the server ended before prctl took effect
+        os._exit(0)
+
+
+def _worker_main(conn: Any, job: PredictJob, parent: int) -> None:
+    _die_with(parent)
     # On a busy machine the event loop (I/O only, mostly asleep) must win the CPU whenever a
     # request arrives; decoding and predicting lose little by yielding to it.
     with contextlib.suppress(OSError):
@@ -105,7 +122,7 @@ class _Worker:
     def __init__(self, context: Any, job: PredictJob) -> None:
         parent, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, job), name="mlnb-serve-worker", daemon=True
+            target=_worker_main, args=(child, job, os.getpid()), name="mlnb-serve-worker", daemon=True
         )
         self.process.start()
         child.close()

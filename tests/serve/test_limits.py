@@ -221,3 +221,46 @@ def test_a_killed_decoding_process_is_replaced(cli: Cli) -> None:
         assert status == 200, body
     replaced = abuse.process_tree(cli.pid)[1:]
     assert len(replaced) == LIMITS.workers and not set(replaced) & set(workers)
+
+
+def test_no_decoding_process_outlives_the_server(tmp_path: Path) -> None:
+    """Also those forked after the event loop started (replacing a killed one)."""
+    import os
+    import signal
+
+    store_dir = tmp_path / ".mlnb"
+    mlnb.set_store(store_dir)
+    try:
+        X, model = churn_pipeline()
+        with mlnb.start_run():
+            info = mlnb.log_model(model, "model", input_example=X)
+    finally:
+        with state.lock:
+            state.run_stack.clear()
+        mlnb.set_store(None)
+    proc, port = abuse.start_server(store_dir, info.model_uri, ["--predict-workers", "2"])
+    try:
+        for pid in abuse.process_tree(proc.pid)[1:]:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        for _ in range(4):
+            assert abuse.post(port, abuse.records_body(2))[0] == 200
+        workers = abuse.process_tree(proc.pid)[1:]
+        assert len(workers) == 2
+    finally:
+        abuse.stop_server(proc)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(map(_running, workers)):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:  # leave nothing behind, then fail
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
