@@ -15,6 +15,10 @@ sampled every 50 ms.  Scenarios (issue #15's report, then ordinary load):
 - mixed: one client of each kind.
 
     .venv/bin/python benchmarks/bench_serve_abuse.py [--seconds 12] [-- extra mlnb serve options]
+
+``--decode-cost`` instead measures, in a fresh process per body format, the peak memory that
+decoding and predicting one body at the size cap costs per body byte (the figure behind
+``mlnb.serve.limits.WORST_BYTES_PER_BODY_BYTE``).
 """
 
 from __future__ import annotations
@@ -59,10 +63,50 @@ def _limits_of(options: list[str], make_limits: Any) -> Any:
     )
 
 
+def _body(fmt: str, size: int) -> tuple[bytes, str]:
+    import json
+
+    from tests.serve.abuse import ROW, body_of_size
+
+    values = list(ROW.values())
+    n = size // (len(json.dumps(values)) + 2)
+    if fmt == "records":
+        return body_of_size(size), "application/json"
+    if fmt == "split":
+        return json.dumps(
+            {"dataframe_split": {"columns": list(ROW), "data": [values] * n}}
+        ).encode(), "application/json"
+    if fmt == "inputs":
+        return json.dumps({"inputs": {c: [v] * n for c, v in ROW.items()}}).encode(), "application/json"
+    line = ",".join(map(str, values)) + "\n"
+    return (",".join(ROW) + "\n" + line * (size // len(line))).encode(), "text/csv"
+
+
+def _decode_cost(store: str, model_uri: str, fmt: str, size: int, out: Any) -> None:
+    """Peak RSS growth per body byte of one body decoded and predicted (run in a fresh process)."""
+    import resource
+
+    import mlnb
+    from mlnb.serve.app import load_for_serving
+    from mlnb.serve.workers import PredictJob
+
+    mlnb.set_store(store)
+    model, signature = load_for_serving(model_uri)
+    job = PredictJob(model, signature, 2048)
+    job(*_body(fmt, 1000))  # warm up: first-call allocations are not the body's
+    body, content_type = _body(fmt, size)
+    with open("/proc/self/status") as f:
+        start = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+    status, _ = job(body, content_type)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out.put((fmt, status, len(body), (peak - start) / len(body)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument("--decode-cost", action="store_true", help="measure memory per body byte instead")
     parser.add_argument("options", nargs="*", help="extra options for mlnb serve (after --)")
     args = parser.parse_args()
 
@@ -79,6 +123,22 @@ def main() -> None:
         info = mlnb.log_model(model, "model", input_example=X)
     options = list(args.options)
     limits = _limits_of(options, make_limits)
+    if args.decode_cost:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        out = ctx.Queue()
+        for fmt in ("records", "split", "inputs", "csv"):
+            proc = ctx.Process(
+                target=_decode_cost, args=(str(store_dir), info.model_uri, fmt, limits.max_body_bytes, out)
+            )
+            proc.start()
+            fmt, status, size, per_byte = out.get(timeout=600)
+            proc.join()
+            print(
+                f"{fmt:8} {size / 2**20:5.1f} MiB body -> {status}: peak memory {per_byte:5.1f} bytes per body byte"
+            )
+        return
     proc, port = abuse.start_server(store_dir, info.model_uri, options)
     mib = 1024 * 1024
     try:

@@ -25,10 +25,10 @@ LIMITS_ENV = "MLNB_SERVE_LIMITS"
 MIB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 16 * MIB
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "localhost.localdomain"})
-# Memory a decoding process needs per byte of request body, at the worst measured: 25 for a
+# Memory a decoding process needs per byte of request body, at the worst measured: 26 for a
 # CSV body of 480,000 short rows through the travel-churn Pipeline (JSON bodies: 6 to 18).  It
 # depends on the model (what its predict allocates per row); benchmarks/bench_serve_abuse.py
-# measures it for a given model.  Used to state the bound, not to enforce it.
+# --decode-cost measures it for a given model.  Used to state the bound, not to enforce it.
 WORST_BYTES_PER_BODY_BYTE = 32
 
 
