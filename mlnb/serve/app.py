@@ -2,78 +2,63 @@
 
 ``/ping`` and ``/health`` answer once the model is loaded (after its files passed the integrity
 check), ``/version`` gives mlnb's version, ``/invocations`` predicts.  Every refusal is JSON
-``{"error_code", "message"}`` with a 4xx status; unknown paths and methods too.
+``{"error_code", "message"}`` with a 4xx status (503 when busy); unknown paths and methods too.
+
+What a request may cost is bounded by :class:`~mlnb.serve.limits.ServeLimits`: headers (431),
+body size (413) and arrival time (408), columns (400), ``/invocations`` in flight (503 with
+``Retry-After``).  Bodies are decoded and predicted in worker processes
+(:mod:`mlnb.serve.workers`), so ``/ping`` answers while they work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mlnb.serve import limits
-from mlnb.serve.protocol import PREDICT_FAILED, RequestError, error_body, parse_request, predictions_body
+from mlnb.serve.connection import HTTP_PROTOCOL
+from mlnb.serve.limits import ServeLimits, host_allowed
+from mlnb.serve.protocol import RequestError, error_body
+from mlnb.serve.workers import PredictJob, Predictor
 
 JSON = "application/json"
 MODEL_URI_ENV = "MLNB_SERVE_MODEL_URI"
 BIND_HOST_ENV = "MLNB_SERVE_HOST"
-# Requests bigger than this are decoded with the collector paused (see _predict) ...
-_BIG_BYTES = 64 * 1024
-# ... and bigger than this in a worker thread, so /ping stays quick during a long prediction.
-# Below it (about 25,000 rows of a small table) the thread hop costs more than it saves.
-_INLINE_BYTES = 1024 * 1024
+# Paths that never wait behind predictions.
+_EXEMPT = frozenset({"/ping", "/health", "/version"})
 _log = logging.getLogger("mlnb.serve")
 
 
-def _nodelay_protocol() -> type:
-    import socket
-
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol with TCP_NODELAY on every connection.
-
-        httptools parses requests in C (h11, uvicorn's pure-Python fallback, costs about 0.2 ms
-        per small request).  uvicorn writes a response's head and body separately; with Nagle's
-        algorithm on (as on sockets uvicorn binds itself for --workers) the body waits for the
-        client's delayed ACK, adding up to 40 ms to every small response.
-        """
-
-        def connection_made(self, transport: Any) -> None:
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                try:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                except OSError:
-                    pass
-            super().connection_made(transport)
-
-    return NoDelayHttpToolsProtocol
+def _error(status: int, error_code: str, message: str, *, close: bool = False, **headers: str) -> Response:
+    """A JSON error; ``close`` ends the connection once it is sent."""
+    if close:
+        headers["connection"] = "close"
+    return Response(error_body(error_code, message), status_code=status, media_type=JSON, headers=headers)
 
 
-NoDelayHttpToolsProtocol = _nodelay_protocol()
-# What to pass as uvicorn's ``http=`` (a string, so --workers processes can import it).
-HTTP_PROTOCOL = "mlnb.serve.app:NoDelayHttpToolsProtocol"
-
-
-def _error(status: int, error_code: str, message: str) -> Response:
-    return Response(error_body(error_code, message), status_code=status, media_type=JSON)
+def _head_size(scope: Scope) -> int:
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+    return size + sum(len(k) + len(v) + 4 for k, v in scope["headers"])
 
 
 class _Guard:
-    """Outermost layer: Host header check, JSON 404/405, and no stack trace ever leaves."""
+    """Outermost layer: Host header and header size checks, the cap on predictions in flight,
+    and no stack trace ever leaves."""
 
-    def __init__(self, app: ASGIApp, bind_host: str) -> None:
+    def __init__(self, app: ASGIApp, bind_host: str, limits: ServeLimits, predictor: Predictor) -> None:
         self.app = app
         self.bind_host = bind_host
+        self.limits = limits
+        self.predictor = predictor
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +69,7 @@ class _Guard:
             if key == b"host":
                 host = value.decode("latin-1")
                 break
-        if not limits.host_allowed(host, self.bind_host):
+        if not host_allowed(host, self.bind_host):
             response = _error(
                 400,
                 "BAD_REQUEST",
@@ -93,6 +78,34 @@ class _Guard:
             )
             await response(scope, receive, send)
             return
+        if _head_size(scope) > self.limits.max_header_bytes:
+            await _error(
+                431,
+                "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                f"The request line and headers are larger than the limit of "
+                f"{self.limits.max_header_bytes} bytes; send smaller headers",
+                close=True,
+            )(scope, receive, send)
+            return
+        if scope["path"] in _EXEMPT:
+            await self._serve(scope, receive, send)
+            return
+        if self.in_flight >= self.limits.max_concurrency:
+            await _error(
+                503,
+                "SERVICE_UNAVAILABLE",
+                f"The server is busy with {self.in_flight} requests (the limit set by "
+                "--max-concurrency); retry after a second",
+                **{"retry-after": "1"},
+            )(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: dict[str, Any]) -> None:
@@ -112,10 +125,14 @@ class _Guard:
 class ScoringApp:
     """The loaded model and its signature, with the endpoint handlers."""
 
-    def __init__(self, model: Any, signature: dict[str, Any] | None, max_body: int | None = None) -> None:
+    def __init__(
+        self, model: Any, signature: dict[str, Any] | None, limits: ServeLimits, start_method: str = "fork"
+    ) -> None:
         self.model = model
         self.signature = signature
-        self.max_body = max_body or limits.max_body_bytes()
+        self.limits = limits
+        self.job = PredictJob(model, signature, limits.max_columns)
+        self.predictor = Predictor(self.job, limits.workers, start_method)
 
     async def ping(self, request: Request) -> Response:
         return Response("\n", status_code=200, media_type=JSON)
@@ -126,16 +143,17 @@ class ScoringApp:
         return Response(__version__, status_code=200, media_type=JSON)
 
     async def _body(self, request: Request) -> bytes:
+        cap = self.limits.max_body_bytes
         too_big = RequestError(
-            f"Request body is larger than the limit of {self.max_body} bytes "
-            f"(set {limits.MAX_BODY_ENV} to change it)",
+            f"Request body is larger than the limit of {cap} bytes "
+            f"(start the server with a larger --max-body-mb, or send fewer rows per request)",
             413,
             "REQUEST_LIMIT_EXCEEDED",
         )
         declared = request.headers.get("content-length")
         if declared is not None:
             try:
-                if int(declared) > self.max_body:
+                if int(declared) > cap:
                     raise too_big
             except ValueError:
                 raise RequestError("Content-Length is not a number") from None
@@ -143,43 +161,33 @@ class ScoringApp:
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > self.max_body:
+            if size > cap:
                 raise too_big
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _predict(self, body: bytes, content_type: str | None) -> bytes:
-        if len(body) > _BIG_BYTES:
-            # Decoding a big body makes many short-lived lists; a full GC pass over the heap of
-            # pandas/scikit-learn in the middle of it costs more than the whole request.
-            was_enabled = gc.isenabled()
-            gc.disable()
-            try:
-                data = parse_request(body, content_type, self.signature)
-            finally:
-                if was_enabled:
-                    gc.enable()
-        else:
-            data = parse_request(body, content_type, self.signature)
-        try:
-            raw = self.model.predict(data)
-        except Exception:
-            raise RequestError(PREDICT_FAILED) from None
-        return predictions_body(raw)
-
     async def invocations(self, request: Request) -> Response:
         try:
-            body = await self._body(request)
-            content_type = request.headers.get("content-type")
-            if len(body) > _INLINE_BYTES:
-                payload = await run_in_threadpool(self._predict, body, content_type)
-            else:
-                payload = self._predict(body, content_type)
+            async with asyncio.timeout(self.limits.read_timeout):
+                body = await self._body(request)
+        except TimeoutError:
+            return _error(
+                408,
+                "REQUEST_TIMEOUT",
+                f"The request body did not arrive within {self.limits.read_timeout:g} s "
+                "(the limit set by --read-timeout)",
+                close=True,
+            )
         except RequestError as exc:
+            # The connection stays open: the rest of a too-big body is read and dropped (for at
+            # most --read-timeout, see connection.py) so that the client gets to read the 413.
             return _error(exc.status, exc.error_code, exc.message)
         except ClientDisconnect:
-            return _error(400, "BAD_REQUEST", "client disconnected before sending the whole body")
-        return Response(payload, status_code=200, media_type=JSON)
+            return _error(400, "BAD_REQUEST", "client disconnected before sending the whole body", close=True)
+        # Even a one-row prediction (a few ms) runs off the event loop: under load, predictions
+        # made on it queue up in front of every /ping.
+        status, payload = await self.predictor.run(body, request.headers.get("content-type"))
+        return Response(payload, status_code=status, media_type=JSON)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
@@ -190,10 +198,16 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def build_app(
-    model: Any, signature: dict[str, Any] | None, *, bind_host: str = "127.0.0.1", max_body: int | None = None
+    model: Any,
+    signature: dict[str, Any] | None,
+    *,
+    bind_host: str = "127.0.0.1",
+    limits: ServeLimits | None = None,
+    start_method: str = "fork",
 ) -> ASGIApp:
-    """The ASGI app serving an already loaded ``model``."""
-    scoring = ScoringApp(model, signature, max_body)
+    """The ASGI app serving an already loaded ``model`` (starts its decoding processes now)."""
+    limits = limits or ServeLimits.default()
+    scoring = ScoringApp(model, signature, limits, start_method)
     app = Starlette(
         routes=[
             Route("/ping", scoring.ping, methods=["GET"]),
@@ -203,10 +217,12 @@ def build_app(
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
-    return _Guard(app, bind_host)
+    return _Guard(app, bind_host, limits, scoring.predictor)
 
 
-def load_for_serving(model_uri: str, *, allow_pickle: bool | None = None) -> tuple[Any, dict[str, Any] | None]:
+def load_for_serving(
+    model_uri: str, *, allow_pickle: bool | None = None
+) -> tuple[Any, dict[str, Any] | None]:
     """Verify and load the model at ``model_uri``; return it with its signature."""
     from mlnb.registry.loading import load_verified, verify_model
 
@@ -218,7 +234,14 @@ def load_for_serving(model_uri: str, *, allow_pickle: bool | None = None) -> tup
     return load_verified(verified, allow_pickle=allow_pickle), verified.signature
 
 
-def create_app(model_uri: str, *, bind_host: str = "127.0.0.1", allow_pickle: bool | None = None) -> ASGIApp:
+def create_app(
+    model_uri: str,
+    *,
+    bind_host: str = "127.0.0.1",
+    allow_pickle: bool | None = None,
+    limits: ServeLimits | None = None,
+    start_method: str = "fork",
+) -> ASGIApp:
     """Load the model at ``model_uri`` (integrity-checked) and return the scoring app.
 
     Examples
@@ -227,7 +250,7 @@ def create_app(model_uri: str, *, bind_host: str = "127.0.0.1", allow_pickle: bo
     >>> uvicorn.run(create_app("models:/churn@champion"), port=5000)  # doctest: +SKIP
     """
     model, signature = load_for_serving(model_uri, allow_pickle=allow_pickle)
-    return build_app(model, signature, bind_host=bind_host)
+    return build_app(model, signature, bind_host=bind_host, limits=limits, start_method=start_method)
 
 
 def freeze_heap() -> None:
@@ -248,9 +271,11 @@ def freeze_heap() -> None:
 def app_from_env() -> ASGIApp:
     """App factory for ``uvicorn --factory`` (multi-worker ``mlnb serve``)."""
     gc.disable()
-    app = create_app(os.environ[MODEL_URI_ENV], bind_host=os.environ.get(BIND_HOST_ENV, "127.0.0.1"))
-    freeze_heap()
-    return app
+    model, signature = load_for_serving(os.environ[MODEL_URI_ENV])
+    freeze_heap()  # before the decoding processes fork, so they share the loaded heap
+    return build_app(
+        model, signature, bind_host=os.environ.get(BIND_HOST_ENV, "127.0.0.1"), limits=ServeLimits.from_env()
+    )
 
 
-__all__ = ["app_from_env", "build_app", "create_app", "freeze_heap"]
+__all__ = ["HTTP_PROTOCOL", "app_from_env", "build_app", "create_app", "freeze_heap"]

@@ -6,6 +6,7 @@ kernel stays responsive; the returned handle predicts through real HTTP and stop
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import os
@@ -18,7 +19,43 @@ from typing import Any
 
 from mlnb.errors import InvalidParameter, InvalidState
 from mlnb.serve import limits
-from mlnb.serve.app import BIND_HOST_ENV, HTTP_PROTOCOL, MODEL_URI_ENV, create_app, freeze_heap
+from mlnb.serve.app import (
+    BIND_HOST_ENV,
+    HTTP_PROTOCOL,
+    MODEL_URI_ENV,
+    build_app,
+    create_app,
+    freeze_heap,
+    load_for_serving,
+)
+from mlnb.serve.limits import ServeLimits
+
+# Seconds an idle keep-alive connection stays open (uvicorn's default too).
+KEEP_ALIVE_S = 5
+
+
+def make_limits(
+    *,
+    max_body_mb: float | None = None,
+    max_columns: int | None = None,
+    max_header_kb: float | None = None,
+    max_concurrency: int | None = None,
+    read_timeout: float | None = None,
+    header_timeout: float | None = None,
+    workers: int | None = None,
+) -> ServeLimits:
+    """:class:`ServeLimits` from the options of ``mlnb serve`` / ``mlnb.serve`` (None: default)."""
+    base = ServeLimits.default()
+    given = {
+        "max_body_bytes": None if max_body_mb is None else int(max_body_mb * limits.MIB),
+        "max_columns": max_columns,
+        "max_header_bytes": None if max_header_kb is None else int(max_header_kb * 1024),
+        "max_concurrency": max_concurrency,
+        "read_timeout": read_timeout,
+        "header_timeout": header_timeout,
+        "workers": workers,
+    }
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -61,8 +98,11 @@ def request_body(data: Any) -> bytes:
 class ServerHandle:
     """A scoring server running in this process: ``.url``, ``.predict(df)``, ``.stop()``."""
 
-    def __init__(self, server: Any, thread: threading.Thread, model_uri: str, host: str, port: int) -> None:
+    def __init__(
+        self, server: Any, thread: threading.Thread, model_uri: str, host: str, port: int, app: Any = None
+    ) -> None:
         self._server = server
+        self._app = app
         self._thread = thread
         self.model_uri = model_uri
         self.host = host
@@ -101,6 +141,15 @@ class ServerHandle:
         """Stop the server and wait for its thread to end."""
         self._server.should_exit = True
         self._thread.join(timeout)
+        predictor = getattr(self._app, "predictor", None)
+        if predictor is not None:
+            predictor.close()
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the server's decoding processes (none unless ``workers`` was set)."""
+        predictor = getattr(self._app, "predictor", None)
+        return predictor.pids if predictor is not None else []
 
     def __enter__(self) -> ServerHandle:
         return self
@@ -120,6 +169,13 @@ def serve(
     host: str = "127.0.0.1",
     allow_pickle: bool | None = None,
     timeout: float = 30.0,
+    max_body_mb: float | None = None,
+    max_columns: int | None = None,
+    max_header_kb: float | None = None,
+    max_concurrency: int | None = None,
+    read_timeout: float | None = None,
+    header_timeout: float | None = None,
+    workers: int = 0,
 ) -> ServerHandle:
     """Serve a model over MLflow's REST protocol from a background thread.
 
@@ -134,6 +190,26 @@ def serve(
     allow_pickle : bool, optional
         As for :func:`mlnb.load_model`: a stored model logged with a pickle format is served after
         its hash check unless this is False.
+    timeout : float
+        Seconds to wait for the server to start.
+    max_body_mb : float, optional
+        Largest request body in MiB (413 beyond it); default 16, or ``MLNB_SERVE_MAX_BODY_BYTES``.
+    max_columns : int, optional
+        Most columns a request may name (400 beyond it); default 2,048.
+    max_header_kb : float, optional
+        Largest request line plus headers in KiB (431 beyond it); default 64.
+    max_concurrency : int, optional
+        Most ``/invocations`` requests in flight (503 with ``Retry-After: 1`` beyond it);
+        ``/ping``, ``/health`` and ``/version`` always answer. Default 8.
+    read_timeout : float, optional
+        Seconds a request body may take to arrive (408 beyond it); default 30.
+    header_timeout : float, optional
+        Seconds the request line and headers may take to arrive (408); default 10.
+    workers : int
+        Processes that decode bodies and predict (fresh interpreters, which take a few seconds
+        to import the model's libraries; forking a kernel is unsafe).  The default 0 decodes in a
+        thread of the kernel: ``/ping`` may then wait while a big body is decoded (~0.3 s for
+        16 MiB).  ``mlnb serve`` from a shell forks 2 processes.
 
     Examples
     --------
@@ -144,11 +220,29 @@ def serve(
     """
     import uvicorn
 
-    app = create_app(model_uri, bind_host=host, allow_pickle=allow_pickle)
+    serve_limits = make_limits(
+        max_body_mb=max_body_mb,
+        max_columns=max_columns,
+        max_header_kb=max_header_kb,
+        max_concurrency=max_concurrency,
+        read_timeout=read_timeout,
+        header_timeout=header_timeout,
+        workers=workers,
+    )
+    # A kernel runs threads of its own: its decoding processes start fresh rather than forked.
+    app = create_app(
+        model_uri, bind_host=host, allow_pickle=allow_pickle, limits=serve_limits, start_method="spawn"
+    )
     sock = _bind(host, 0 if port is None else int(port))
     actual_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, http=HTTP_PROTOCOL, log_config=None, log_level="warning", access_log=False, lifespan="off"
+        app,
+        http=HTTP_PROTOCOL,
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -160,32 +254,47 @@ def serve(
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
+            app.predictor.close()
             raise InvalidState(f"the server for {model_uri} did not start on {host}:{actual_port}")
         time.sleep(0.005)
-    return ServerHandle(server, thread, model_uri, host, actual_port)
+    return ServerHandle(server, thread, model_uri, host, actual_port, app)
 
 
-def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: int = 1) -> None:
+def run(
+    model_uri: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    workers: int = 1,
+    serve_limits: ServeLimits | None = None,
+) -> None:
     """Serve until interrupted (the ``mlnb serve`` command)."""
     import uvicorn
 
     if workers < 1:
         raise InvalidParameter(f"--workers must be at least 1, got {workers}")
+    serve_limits = serve_limits or ServeLimits.default()
     if not limits.is_loopback(host):
         print(f"mlnb serve: listening on {host}: the model is reachable from other machines")
     if workers == 1:
-        app = create_app(model_uri, bind_host=host)
+        # The heap is frozen before the decoding processes fork, so they share its pages.
+        model, signature = load_for_serving(model_uri)
         freeze_heap()
+        app = build_app(model, signature, bind_host=host, limits=serve_limits)
         print(f"mlnb serve: {model_uri} at {_url(host, port)}", flush=True)
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            http=HTTP_PROTOCOL,
-            access_log=False,
-            lifespan="off",
-            log_level="warning",
-        )
+        try:
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                http=HTTP_PROTOCOL,
+                access_log=False,
+                lifespan="off",
+                log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_S,
+            )
+        finally:
+            app.predictor.close()
         return
     from mlnb.registry.loading import verify_model
     from mlnb.tracking.state import get_store
@@ -194,6 +303,7 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
     gc.enable()  # the supervisor loads no model (see mlnb serve's start-up)
     os.environ[MODEL_URI_ENV] = model_uri
     os.environ[BIND_HOST_ENV] = host
+    os.environ[limits.LIMITS_ENV] = serve_limits.to_env()
     location = get_store().location
     os.environ["MLNB_STORE"] = location.uri  # the workers open the same store
     if location.root is None:
@@ -209,4 +319,5 @@ def run(model_uri: str, *, host: str = "127.0.0.1", port: int = 5000, workers: i
         access_log=False,
         lifespan="off",
         log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
     )

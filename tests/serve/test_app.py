@@ -151,3 +151,32 @@ def test_stop_releases_the_port(tmp_path) -> None:
     assert not server.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.url + "/ping", timeout=2)
+
+
+def test_serve_with_worker_processes_from_a_threaded_process(server: Served) -> None:
+    """mlnb.serve(workers=1) predicts in a fresh (spawned) process, the kernel-safe way."""
+    import os
+
+    import mlnb
+
+    mlnb.set_store(server.store_dir)
+    try:
+        handle = mlnb.serve(server.model_uri, workers=1, max_body_mb=1)
+    finally:
+        mlnb.set_store(None)
+    with handle:
+        assert len(handle.worker_pids) == 1 and handle.worker_pids[0] != os.getpid()
+        rows, expected = _expected(server)
+        r = server.client.post(
+            handle.url + "/invocations",
+            content=json.dumps({"dataframe_split": _split(rows)}),
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.json() == {"predictions": expected}
+        big = server.client.post(
+            handle.url + "/invocations",
+            content=b" " * (2 * 1024 * 1024),
+            headers={"Content-Type": "application/json"},
+        )
+        assert big.status_code == 413
+    assert not handle.running

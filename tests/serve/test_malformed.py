@@ -19,6 +19,7 @@ GOOD_ROW = {
     "BookedHotelOrNot": "Yes",
 }
 COLUMNS = list(GOOD_ROW)
+WIDE = [f"c{i}" for i in range(3000)]  # more columns than the server's default limit (2,048)
 
 
 def _row(**changes: object) -> dict:
@@ -149,6 +150,29 @@ CASES: list[tuple[str, bytes, str | None, dict[str, str]]] = [
     ("json unknown parameter", _records(GOOD_ROW), "application/json; format=pandas-split", {}),
     ("parquet not supported", b"PAR1", "application/vnd.apache.parquet", {}),
     ("garbage content type", _records(GOOD_ROW), MARKER, {}),
+    # too many columns (issue #15: 40,000 duplicate CSV names froze the server for 37 s)
+    (
+        "csv 40000 duplicate names",
+        (",".join(["a"] * 40_000) + "\n" + "1," * 39_999 + "1\n").encode(),
+        "text/csv",
+        {},
+    ),
+    ("csv 3000 names", (",".join(f"c{i}" for i in range(3000)) + "\n").encode(), "text/csv", {}),
+    (
+        "csv duplicate names",
+        f"{','.join(COLUMNS)},Age\n30,No,Low Income,3,No,Yes,1\n".encode(),
+        "text/csv",
+        {},
+    ),
+    (
+        "split 3000 columns",
+        json.dumps({"dataframe_split": {"columns": WIDE, "data": [[0] * 3000]}}).encode(),
+        JSON,
+        {},
+    ),
+    ("records 3000 keys", _records(dict.fromkeys(WIDE, 0)), JSON, {}),
+    ("inputs 3000 columns", json.dumps({"inputs": {c: [0] for c in WIDE}}).encode(), JSON, {}),
+    ("rows 3000 wide", json.dumps({"inputs": [[0] * 3000]}).encode(), JSON, {}),
     # limits and hosts
     ("huge body", b'{"inputs": {"Age": [' + b"1," * SMALL_BODY_CAP + b"1]}}", JSON, {}),
     ("content-length lie", _records(GOOD_ROW), JSON, {"Content-Length": str(10 * SMALL_BODY_CAP)}),

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from mlnb.flavors.signature import infer_signature
+from mlnb.serve.encoding import predictions_body
 from mlnb.serve.limits import host_allowed
-from mlnb.serve.protocol import RequestError, media_type, parse_request, predictions_body
+from mlnb.serve.protocol import RequestError, media_type, parse_request
 
 
 def test_nan_and_infinity_in_predictions_become_null() -> None:
