@@ -38,7 +38,21 @@ def check_key(key: object, what: str = "key") -> str:
 
 def check_text(value: object, what: str) -> str:
     """Params and tags are strings; other values are stored as ``str(value)``, like MLflow."""
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value)
+        except RecursionError:
+            raise InvalidParameter(
+                f"{what} is a {type(value).__name__} nested too deeply to write as text; log it "
+                "with mlnb.log_dict or flatten it"
+            ) from None
+        except Exception as exc:  # a user type whose __str__ fails
+            raise InvalidParameter(
+                f"{what}: str() of the {type(value).__name__} failed ({type(exc).__name__}); "
+                "pass a string"
+            ) from None
     if len(text) > MAX_VALUE_LENGTH:
         raise InvalidParameter(
             f"{what} is {len(text):,} characters long, over the limit of {MAX_VALUE_LENGTH:,}; "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlnb.entities import ArtifactInfo
-from mlnb.errors import InvalidParameter
+from mlnb.errors import InvalidParameter, os_errors
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath, join_relpath
 from mlnb.tracking.fluent import _run_id_or_active
@@ -20,31 +20,46 @@ def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Copy a local file into the run, under ``artifact_path`` (a directory) if given."""
-    src = Path(local_path)
-    if not src.is_file():
-        raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
+    src = _local(local_path)
+    with os_errors("read the local file", src):
+        if not src.is_file():
+            raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
     rel = join_relpath(artifact_path, src.name)
-    files.write_files(get_store(), _run_id_or_active(run_id), [(rel, src)])
+    _write(_run_id_or_active(run_id), [(rel, src)])
 
 
 def log_artifacts(
     local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Copy every file below a local directory into the run, keeping relative paths."""
-    root = Path(local_dir)
-    if not root.is_dir():
-        raise InvalidParameter(f"{str(root)!r} is not a directory; use log_artifact for a file")
+    root = _local(local_dir)
     items: list[tuple[str, bytes | Path]] = []
-    for dirpath, _dirs, names in os.walk(root):
-        for name in sorted(names):
-            full = Path(dirpath) / name
-            rel = full.relative_to(root).as_posix()
-            items.append((join_relpath(artifact_path, rel), full))
-    files.write_files(get_store(), _run_id_or_active(run_id), items)
+    with os_errors("read the local directory", root):
+        if not root.is_dir():
+            raise InvalidParameter(f"{str(root)!r} is not a directory; use log_artifact for a file")
+        for dirpath, _dirs, names in os.walk(root):
+            for name in sorted(names):
+                full = Path(dirpath) / name
+                rel = full.relative_to(root).as_posix()
+                items.append((join_relpath(artifact_path, rel), full))
+    _write(_run_id_or_active(run_id), items)
+
+
+def _local(path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidParameter(f"a local path is a str or a Path, got {type(path).__name__}")
+    return Path(path)
+
+
+def _write(run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
+    """Write artifact files; a file system error becomes an MlnbError naming the path."""
+    store = get_store()
+    with os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)):
+        files.write_files(store, run_id, items)
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
-    files.write_files(get_store(), _run_id_or_active(run_id), [(artifact_file, bytes(data))])
+    _write(_run_id_or_active(run_id), [(artifact_file, bytes(data))])
 
 
 def log_stream(stream: IO[bytes], artifact_file: str, run_id: str | None = None) -> None:
@@ -85,18 +100,41 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Save ``text`` as a UTF-8 file artifact, e.g. ``log_text(report, "reports/summary.md")``."""
     if not isinstance(text, str):
         raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
-    log_bytes(text.encode("utf-8"), artifact_file, run_id)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidParameter(
+            f"log_text: the text holds a lone surrogate at index {exc.start}, which UTF-8 cannot "
+            "encode; pass valid text"
+        ) from None
+    log_bytes(data, artifact_file, run_id)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Save a dict as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml."""
+    if not isinstance(artifact_file, str):
+        raise InvalidParameter(f"artifact_file must be a str such as 'config.json', got {artifact_file!r}")
     if artifact_file.endswith((".yaml", ".yml")):
         import yaml
 
-        text = yaml.safe_dump(dictionary, sort_keys=False)
+        try:
+            text = yaml.safe_dump(dictionary, sort_keys=False)
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+            raise _unserializable(dictionary, "YAML", exc) from None
     else:
-        text = json.dumps(dictionary, indent=2, default=str)
+        try:
+            text = json.dumps(dictionary, indent=2, default=str)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise _unserializable(dictionary, "JSON", exc) from None
     log_text(text, artifact_file, run_id)
+
+
+def _unserializable(value: Any, fmt: str, exc: BaseException) -> InvalidParameter:
+    reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
+    return InvalidParameter(
+        f"log_dict cannot write the {type(value).__name__} as {fmt} ({reason}); pass a dict of "
+        "str, numbers, lists and dicts"
+    )
 
 
 def log_figure(

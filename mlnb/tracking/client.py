@@ -280,6 +280,9 @@ class TrackingClient(ArtifactsMixin):
         Anything with ``key`` and ``value`` attributes (MLflow's entities too) is accepted; the
         batch is validated as a whole before anything is written.
         """
+        for what, given in (("metrics", metrics), ("params", params), ("tags", tags)):
+            if isinstance(given, str | bytes) or not hasattr(given, "__iter__"):
+                raise InvalidParameter(f"log_batch {what} must be a list, got {type(given).__name__}")
         points = [_metric(m) for m in metrics]
         param_rows = _pairs(params, "params")
         tag_rows = _pairs(tags, "tags")

@@ -62,6 +62,11 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
                 f"cannot record a {type(data).__name__} as a dataset: give a DataFrame, Series, array "
                 "or a dataset from mlnb.data.from_pandas/from_numpy"
             ) from exc
+        if data.ndim == 0:
+            raise InvalidParameter(
+                f"cannot record a single {type(data.item()).__name__} as a dataset: give a "
+                "DataFrame, Series or an array of at least one dimension"
+            )
     columns, shape = _columns_and_shape(data)
     digest = _fingerprint_digest(data, columns, shape)
     name = name or f"dataset_{digest[:8]}"
@@ -97,6 +102,10 @@ def dataset_input(
 ) -> DatasetInput:
     """What :func:`log_input` records: a dataset (object or raw data) with its input tags."""
     raw = None
+    if tags is not None and not isinstance(tags, dict):
+        raise InvalidParameter(f"input tags must be a dict of key -> value, got {type(tags).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise InvalidParameter(f"a dataset name is a str, got {type(name).__name__}")
     if not is_dataset(dataset):
         dataset, raw = _as_dataset(dataset, name, source)
     elif name is not None or source is not None:
