@@ -29,7 +29,7 @@ def _store_at(uri: str) -> SqlStore:
     """One open store per tracking URI for every client of this process (the session's own
     store when it is the same one, so both see each other's buffered writes at once)."""
     from mlnb.store import location
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.readonly import open_location
 
     where = location.resolve(uri)
     with state.lock:
@@ -38,7 +38,7 @@ def _store_at(uri: str) -> SqlStore:
             return active
         store = _stores.get(where.db_url)
         if store is None:
-            store = _stores[where.db_url] = SqlStore(where)
+            store = _stores[where.db_url] = open_location(where)
         return store
 
 

@@ -54,7 +54,8 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
     """A raw frame/series/array as a dataset object with mlnb's sha256 fingerprint, and the data."""
     import numpy as np
 
-    if not (hasattr(data, "dtypes") or hasattr(data, "index")):
+    # (str, list and tuple have an ``index`` method too: a pandas object has a dtype as well)
+    if not (hasattr(data, "dtypes") or (hasattr(data, "index") and hasattr(data, "dtype"))):
         try:
             data = np.asarray(data)
         except Exception as exc:
