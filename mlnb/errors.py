@@ -154,7 +154,10 @@ class ModuleNotSupportedByMlnb(MlnbError, ModuleNotFoundError):
 
 def shorten(text: object, limit: int = 120) -> str:
     """``repr`` of ``text`` on one line, cut in the middle past ``limit`` characters."""
-    shown = repr(os.fspath(text) if isinstance(text, os.PathLike) else text)
+    try:
+        shown = repr(os.fspath(text) if isinstance(text, os.PathLike) else text)
+    except (RecursionError, Exception):  # nested too deeply, or a __repr__ that fails
+        shown = f"<{type(text).__name__}>"
     if len(shown) <= limit:
         return shown
     half = (limit - 5) // 2

@@ -36,7 +36,7 @@ def translate(exc: BaseException, location: StoreLocation, action: str) -> MlnbE
         return exc
     if isinstance(exc, UnicodeEncodeError):
         return InvalidParameter(
-            f"cannot {action}: a value contains a lone surrogate ({exc.object[exc.start:exc.end]!r}), "
+            f"cannot {action}: a value contains a lone surrogate ({exc.object[exc.start : exc.end]!r}), "
             "which is not valid Unicode and cannot be stored or looked up; pass valid text"
         )
     if isinstance(exc, OverflowError):
@@ -46,8 +46,7 @@ def translate(exc: BaseException, location: StoreLocation, action: str) -> MlnbE
         )
     if isinstance(exc, RecursionError):
         return InvalidParameter(
-            f"cannot {action}: the query is too deeply nested to run; simplify the filter or "
-            "the order_by"
+            f"cannot {action}: the query is too deeply nested to run; simplify the filter or the order_by"
         )
     kind, message = _driver_message(exc)
     low = message.lower()

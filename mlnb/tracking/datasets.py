@@ -13,7 +13,8 @@ from typing import Any
 
 from mlnb import entities
 from mlnb.entities import DATASET_CONTEXT_TAG, DatasetInput, InputTag
-from mlnb.errors import InvalidParameter
+from mlnb.errors import InvalidParameter, shorten
+from mlnb.store.values import check_text
 from mlnb.tracking.dataset_types import NumpyDataset, PandasDataset
 
 MAX_CONTEXT = 500  # MLflow's limit for an input tag value
@@ -86,7 +87,9 @@ def _check_context(context: Any) -> str | None:
     if context is None:
         return None
     if not isinstance(context, str):
-        raise InvalidParameter(f"context must be a string such as 'training' or 'eval', got {context!r}")
+        raise InvalidParameter(
+            f"context must be a string such as 'training' or 'eval', got {shorten(context)}"
+        )
     if len(context) > MAX_CONTEXT:
         raise InvalidParameter(
             f"context is {len(context)} characters long; at most {MAX_CONTEXT} are allowed"
@@ -115,7 +118,11 @@ def dataset_input(
     entity = entities.Dataset(
         d["name"], d["digest"], d["source_type"], d["source"], d.get("schema"), d.get("profile")
     )
-    tag_list = [InputTag(str(k), str(v)) for k, v in (tags or {}).items() if k != DATASET_CONTEXT_TAG]
+    tag_list = [
+        InputTag(check_text(k, "input tag key"), check_text(v, f"input tag {shorten(k)}"))
+        for k, v in (tags or {}).items()
+        if k != DATASET_CONTEXT_TAG
+    ]
     if (context := _check_context(context)) is not None:
         tag_list.append(InputTag(DATASET_CONTEXT_TAG, context))
     data = raw if raw is not None else getattr(dataset, "df", None)

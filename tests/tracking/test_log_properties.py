@@ -152,7 +152,13 @@ def test_accepted_params_round_trip(run):
 
 
 # --- artifact paths and contents ---------------------------------------------------------------
+def _inside(tmp: Path, path: Any) -> Any:
+    """A local path under ``tmp``: never walk or read the real file system's directories."""
+    return f"{tmp}/cwd/{path}" if isinstance(path, str) else path
+
+
 def _artifact_calls(tmp: Path) -> dict[str, Callable[[Any, Any], Any]]:
+    (tmp / "cwd").mkdir(exist_ok=True)
     local = tmp / "local.txt"
     local.write_text("x")
     folder = tmp / "folder"
@@ -167,9 +173,9 @@ def _artifact_calls(tmp: Path) -> dict[str, Callable[[Any, Any], Any]]:
         "log_dict_value": lambda p, v: mlnb.log_dict(v, p),
         "log_dict_yaml": lambda p, v: mlnb.log_dict(v, "d.yaml"),
         "log_artifact": lambda p, v: mlnb.log_artifact(local, p),
-        "log_artifact_local": lambda p, v: mlnb.log_artifact(p),
+        "log_artifact_local": lambda p, v: mlnb.log_artifact(_inside(tmp, p)),
         "log_artifacts": lambda p, v: mlnb.log_artifacts(folder, p),
-        "log_artifacts_local": lambda p, v: mlnb.log_artifacts(p),
+        "log_artifacts_local": lambda p, v: mlnb.log_artifacts(_inside(tmp, p)),
         "log_figure": lambda p, v: mlnb.log_figure(v, p if isinstance(p, str) else "f.png"),
         "log_image": lambda p, v: mlnb.log_image(v, p if isinstance(p, str) else "i.png"),
         "log_table": lambda p, v: mlnb.log_table({"c": [v]}, p),
@@ -252,7 +258,7 @@ def test_start_run_names_and_tags_raise_only_mlnb_errors(store):
 def _decode(value: Any) -> Any:
     """JSON has no lone-surrogate-free limits but no objects: ``{"$deep": n}`` and friends."""
     if isinstance(value, dict) and len(value) == 1:
-        (tag, arg), = value.items()
+        ((tag, arg),) = value.items()
         if tag == "$deep":
             return _deep(arg)
         if tag == "$object":
@@ -268,6 +274,20 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _start_run_with_tags(tags: Any) -> None:
+    with mlnb.start_run(nested=True, tags=tags):
+        pass
+
+
+OTHER_CALLS: dict[str, Callable[[Any, Any], Any]] = {
+    "log_input_data": lambda d, _: mlnb.log_input(d),
+    "log_input_tags": lambda v, _: mlnb.log_input([[1, 2]], context="c", tags={"k": v}),
+    "log_input_context": lambda v, _: mlnb.log_input([[1, 2]], context=v),
+    "start_run_tags": lambda v, _: _start_run_with_tags(v),
+    "set_experiment": lambda name, _: mlnb.set_experiment(name),
+}
+
+
 def _corpus() -> list[dict[str, Any]]:
     return json.loads(CORPUS.read_text(encoding="utf-8"))
 
@@ -275,7 +295,7 @@ def _corpus() -> list[dict[str, Any]]:
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("case", _corpus(), ids=lambda case: case["id"])
 def test_corpus_case(run, tmp_path, case):
-    calls = {**_fluent_calls(run.info.run_id), **_artifact_calls(tmp_path)}
+    calls = {**_fluent_calls(run.info.run_id), **_artifact_calls(tmp_path), **OTHER_CALLS}
     first, second = (_decode(arg) for arg in case["args"])
     with pytest.raises(MlnbError) as raised:
         calls[case["function"]](first, second)
