@@ -206,12 +206,14 @@ def load_dict(artifact_uri: str) -> Any:
 
         try:
             return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidParameter(f"artifact {artifact_uri!r} is not valid YAML: {exc}") from None
+        except (yaml.YAMLError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise InvalidParameter(f"artifact {artifact_uri!r} is not valid YAML: {problem}") from None
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameter(f"artifact {artifact_uri!r} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "nested too deeply"
+        raise InvalidParameter(f"artifact {artifact_uri!r} is not valid JSON: {reason}") from None
 
 
 def load_image(artifact_uri: str) -> Any:

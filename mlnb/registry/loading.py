@@ -27,7 +27,7 @@ from typing import Any
 
 from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
 from mlnb.flavors import skops_io
-from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel, set_uri_opener
+from mlnb.flavors.model import MLMODEL_FILE, Model, read_mlmodel, set_uri_opener
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
@@ -90,7 +90,7 @@ def verify_model(model_uri: str) -> VerifiedModel:
         )
     record = json.loads(raw)
     directory = store.run_dir(run_id).joinpath(*path.split("/"))
-    meta = parse_mlmodel((directory / MLMODEL_FILE).read_bytes())
+    meta = read_mlmodel(directory / MLMODEL_FILE)
     return VerifiedModel(
         run_id=run_id,
         artifact_path=path,
@@ -121,7 +121,7 @@ def open_local(directory: Path) -> VerifiedModel:
     file = directory / MLMODEL_FILE
     if not file.is_file():
         raise ModelNotFound(f"no {MLMODEL_FILE} file in {str(directory)!r}; is it a model directory?")
-    meta = parse_mlmodel(file.read_bytes())
+    meta = read_mlmodel(file)
     flavors = meta["flavors"]
     if "sklearn" in flavors:
         flavor, serialization = "sklearn", flavors["sklearn"].get("serialization_format") or "cloudpickle"

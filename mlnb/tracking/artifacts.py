@@ -178,7 +178,13 @@ def open_artifact(run_id: str, artifact_path: str) -> IO[bytes]:
 
 def load_text(run_id: str, artifact_path: str) -> str:
     with open_artifact(run_id, artifact_path) as fh:
-        return fh.read().decode("utf-8")
+        data = fh.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter(
+            f"artifact {artifact_path!r} of run {run_id} is not UTF-8 text; read it with mlnb.open_artifact"
+        ) from None
 
 
 def load_dict(run_id: str, artifact_path: str) -> Any:
@@ -186,5 +192,18 @@ def load_dict(run_id: str, artifact_path: str) -> Any:
     if artifact_path.endswith((".yaml", ".yml")):
         import yaml
 
-        return yaml.safe_load(text)
-    return json.loads(text)
+        try:
+            return yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise InvalidParameter(
+                f"artifact {artifact_path!r} of run {run_id} is not valid YAML ({problem}); "
+                "load it with mlnb.load_text"
+            ) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidParameter(
+            f"artifact {artifact_path!r} of run {run_id} is not valid JSON "
+            f"({str(exc).splitlines()[0] if str(exc) else 'nested too deeply'}); load it with mlnb.load_text"
+        ) from None
