@@ -30,6 +30,7 @@ from mlnb.entities import FileInfo
 from mlnb.errors import InvalidParameter, InvalidUri
 from mlnb.registry.uris import parse_runs_uri, resolve_model_uri
 from mlnb.store import artifacts as files
+from mlnb.store.location import expand_user
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.state import get_store
 
@@ -82,7 +83,7 @@ def _models(uri: str) -> tuple[str, str, str]:
 def _location(store: Any, uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     text = unquote(parsed.path) if parsed.scheme == "file" else uri
-    path = Path(os.path.normpath(Path(text).expanduser().absolute()))
+    path = Path(os.path.normpath(expand_user(text).absolute()))
     root = Path(os.path.normpath(store.artifact_root.absolute()))
     try:
         parts = path.relative_to(root).parts

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
+from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound, os_errors
 from mlnb.flavors import skops_io
 from mlnb.flavors.model import MLMODEL_FILE, Model, read_mlmodel, set_uri_opener
 from mlnb.registry.uris import resolve_model_uri
@@ -119,7 +119,9 @@ def _local_directory(location: str) -> Path | None:
 def open_local(directory: Path) -> VerifiedModel:
     """A model directory outside the store (no hashes to check; nothing is trusted from it)."""
     file = directory / MLMODEL_FILE
-    if not file.is_file():
+    with os_errors("read the model directory", directory):
+        found = file.is_file()
+    if not found:
         raise ModelNotFound(f"no {MLMODEL_FILE} file in {str(directory)!r}; is it a model directory?")
     meta = read_mlmodel(file)
     flavors = meta["flavors"]

@@ -187,7 +187,7 @@ class ReadOnlyStore(SqlStore):
 
 def open_readonly(location: StoreLocation) -> ReadOnlyStore:
     """Open ``location`` for reading (raises :class:`StoreError` when there is no store)."""
-    return ReadOnlyStore(location)
+    return ReadOnlyStore(location, frozen=on_read_only_disk(location))
 
 
 _CACHE: dict[str, tuple[ReadOnlyStore, tuple[int, int] | None]] = {}
@@ -218,7 +218,7 @@ def cached_readonly(location: StoreLocation) -> ReadOnlyStore:
             store.close()
             store = None
         if store is None:
-            store = ReadOnlyStore(location)
+            store = ReadOnlyStore(location, frozen=on_read_only_disk(location))
             _CACHE[key] = (store, ident)
         return store
 

@@ -254,6 +254,50 @@ def test_start_run_names_and_tags_raise_only_mlnb_errors(store):
     check()
 
 
+# --- model URIs and artifact URIs through the facades -------------------------------------------
+odd_uri = st.one_of(
+    odd_path,
+    st.builds(
+        lambda scheme, rest: scheme + rest, st.sampled_from(["runs:/", "models:/", "file://"]), odd_text
+    ),
+)
+FACADES: dict[str, Callable[[Any], Any]] = {
+    "load_model": lambda uri: mlnb.load_model(uri),
+    "pyfunc.load_model": lambda uri: mlnb.pyfunc.load_model(uri),
+    "sklearn.load_model": lambda uri: mlnb.sklearn.load_model(uri),
+    "artifacts.load_text": lambda uri: mlnb.artifacts.load_text(uri),
+    "artifacts.load_dict": lambda uri: mlnb.artifacts.load_dict(uri),
+    "artifacts.list_artifacts": lambda uri: mlnb.artifacts.list_artifacts(artifact_uri=uri),
+    "data.from_numpy": lambda uri: mlnb.data.from_numpy(uri),
+    "register_model": lambda uri: mlnb.register_model(uri, "m"),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(FACADES))
+def test_facades_raise_only_mlnb_errors(store, name):
+    call = FACADES[name]
+
+    @SETTINGS
+    @given(uri=odd_uri)
+    def check(uri: Any) -> None:
+        _only_mlnb_errors(lambda: call(uri))
+
+    check()
+
+
+@pytest.mark.timeout(60)
+def test_tracking_uris_raise_only_mlnb_errors(store):
+    @SETTINGS
+    @given(uri=odd_uri)
+    def check(uri: Any) -> None:
+        if isinstance(uri, str | Path) and not str(uri).startswith(("/", "file:", "runs:", "models:")):
+            return  # a relative path would create a store in the working directory
+        _only_mlnb_errors(lambda: mlnb.set_tracking_uri(uri))
+
+    check()
+
+
 # --- the corpus: inputs that once escaped as raw exceptions ------------------------------------
 def _decode(value: Any) -> Any:
     """JSON has no lone-surrogate-free limits but no objects: ``{"$deep": n}`` and friends."""
@@ -280,6 +324,9 @@ def _start_run_with_tags(tags: Any) -> None:
 
 
 OTHER_CALLS: dict[str, Callable[[Any, Any], Any]] = {
+    "pyfunc.load_model": lambda uri, _: mlnb.pyfunc.load_model(uri),
+    "sklearn.load_model": lambda uri, _: mlnb.sklearn.load_model(uri),
+    "set_tracking_uri": lambda uri, _: mlnb.set_tracking_uri(uri),
     "log_input_data": lambda d, _: mlnb.log_input(d),
     "log_input_tags": lambda v, _: mlnb.log_input([[1, 2]], context="c", tags={"k": v}),
     "log_input_context": lambda v, _: mlnb.log_input([[1, 2]], context=v),
