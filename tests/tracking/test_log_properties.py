@@ -326,7 +326,7 @@ def _start_run_with_tags(tags: Any) -> None:
 OTHER_CALLS: dict[str, Callable[[Any, Any], Any]] = {
     "pyfunc.load_model": lambda uri, _: mlnb.pyfunc.load_model(uri),
     "sklearn.load_model": lambda uri, _: mlnb.sklearn.load_model(uri),
-    "set_tracking_uri": lambda uri, _: mlnb.set_tracking_uri(uri),
+    "client.tracking_uri": lambda uri, _: mlnb.MlflowClient(tracking_uri=uri).search_experiments(),
     "log_input_data": lambda d, _: mlnb.log_input(d),
     "log_input_tags": lambda v, _: mlnb.log_input([[1, 2]], context="c", tags={"k": v}),
     "log_input_context": lambda v, _: mlnb.log_input([[1, 2]], context=v),
