@@ -101,7 +101,10 @@ def parse_artifact_uri(store: Any, uri: str) -> tuple[str, str, str]:
     """``(run_id, path, base)`` of the artifact ``uri`` names, or InvalidUri saying which forms work."""
     if not isinstance(uri, str) or not uri:
         raise InvalidUri(f"artifact URI must be a non-empty string, got {uri!r}; use {SUPPORTED}")
-    scheme = urlparse(uri).scheme.lower()
+    try:
+        scheme = urlparse(uri).scheme.lower()
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for "x://["
+        raise InvalidUri(f"artifact URI {uri[:120]!r} is malformed ({exc}); use {SUPPORTED}") from None
     if scheme == "models":
         return _models(uri)
     if scheme == "runs":

@@ -112,7 +112,12 @@ def _sqlite_location(text: str, source: str) -> StoreLocation:
 
 
 def _file_path(text: str) -> str:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise InvalidUri(
+            f"file URI {text[:120]!r} is malformed ({exc}); write file:///absolute/path"
+        ) from None
     if parts.netloc not in ("", "localhost"):
         raise InvalidUri(
             f"file URI {text!r} names host {parts.netloc!r}; a file URI must be local "

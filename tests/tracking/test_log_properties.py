@@ -23,7 +23,7 @@ from mlnb.errors import MlnbError
 
 CORPUS = Path(__file__).parents[1] / "corpus" / "log" / "cases.json"
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=60,
     deadline=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
@@ -269,6 +269,7 @@ FACADES: dict[str, Callable[[Any], Any]] = {
     "artifacts.load_dict": lambda uri: mlnb.artifacts.load_dict(uri),
     "artifacts.list_artifacts": lambda uri: mlnb.artifacts.list_artifacts(artifact_uri=uri),
     "data.from_numpy": lambda uri: mlnb.data.from_numpy(uri),
+    "data.from_numpy_source": lambda uri: mlnb.data.from_numpy([[1.0, 2.0]], source=uri),
     "register_model": lambda uri: mlnb.register_model(uri, "m"),
 }
 
@@ -325,6 +326,7 @@ def _start_run_with_tags(tags: Any) -> None:
 
 OTHER_CALLS: dict[str, Callable[[Any, Any], Any]] = {
     "pyfunc.load_model": lambda uri, _: mlnb.pyfunc.load_model(uri),
+    "artifacts.load_dict": lambda uri, _: mlnb.artifacts.load_dict(uri),
     "sklearn.load_model": lambda uri, _: mlnb.sklearn.load_model(uri),
     "client.tracking_uri": lambda uri, _: mlnb.MlflowClient(tracking_uri=uri).search_experiments(),
     "log_input_data": lambda d, _: mlnb.log_input(d),
