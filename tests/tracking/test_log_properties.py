@@ -85,6 +85,12 @@ def _only_mlnb_errors(call: Callable[[], Any]) -> None:
     # anything else propagates and fails the test, with hypothesis' smallest example
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths and URIs such as ``file://`` (the working directory) stay in ``tmp_path``."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def run(store: Any) -> Any:
     with mlnb.start_run() as active:
