@@ -115,6 +115,7 @@ _EXPORTS: dict[str, str] = {
     "AlreadyExists": "mlnb.errors",
     "InvalidState": "mlnb.errors",
     "StoreError": "mlnb.errors",
+    "StoreReadOnly": "mlnb.errors",
     "IntegrityError": "mlnb.errors",
     "InvalidUri": "mlnb.errors",
     "ValidationFailed": "mlnb.errors",

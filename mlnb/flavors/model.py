@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlnb.errors import InvalidParameter, ModelNotFound
+from mlnb.errors import InvalidParameter, ModelNotFound, from_os_error
 
 MLMODEL_FILE = "MLmodel"
 # The MLflow release whose format this mirrors; used as mlflow_version when mlflow is absent.
@@ -59,17 +59,48 @@ def dump_mlmodel(meta: dict[str, Any]) -> bytes:
     return yaml.safe_dump(meta, default_flow_style=False).encode()
 
 
-def parse_mlmodel(text: bytes | str) -> dict[str, Any]:
-    """Read an ``MLmodel`` file (YAML) into a dict; the signature stays in MLflow's JSON strings."""
+def parse_mlmodel(text: bytes | str, source: str = "the MLmodel file") -> dict[str, Any]:
+    """Read an ``MLmodel`` file (YAML) into a dict; the signature stays in MLflow's JSON strings.
+
+    ``source`` names the file in errors: a file that is not YAML, uses YAML tags (``!!python/...``
+    constructors are refused), has no ``flavors`` mapping or holds a signature that is not JSON
+    raises :class:`InvalidParameter` in one line.
+    """
     import yaml
 
     try:
         meta = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidParameter(f"not an MLmodel file: it is not valid YAML ({exc})") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InvalidParameter(
+            f"{source} is not a valid MLmodel file: {problem}{where}; log the model again"
+        ) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("flavors"), dict):
-        raise InvalidParameter("not an MLmodel file: it has no 'flavors' mapping")
+        raise InvalidParameter(f"{source} is not an MLmodel file: it has no 'flavors' mapping")
+    signature = meta.get("signature")
+    if signature is not None:
+        try:
+            for key in ("inputs", "outputs", "params"):
+                if isinstance(signature.get(key), str):
+                    json.loads(signature[key])
+        except (AttributeError, ValueError, RecursionError):
+            raise InvalidParameter(
+                f"{source} has a signature that is not MLflow's JSON form; log the model again"
+            ) from None
     return meta
+
+
+def read_mlmodel(file: Path) -> dict[str, Any]:
+    """:func:`parse_mlmodel` of the file at ``file``; a missing file is :class:`ModelNotFound`."""
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise ModelNotFound(f"no {MLMODEL_FILE} file at {str(file)!r}; is it a model directory?") from None
+    except OSError as exc:
+        raise from_os_error(exc, file, "read the MLmodel file") from None
+    return parse_mlmodel(data, source=repr(str(file)))
 
 
 def signature_object(raw: dict[str, Any] | None) -> Any:
@@ -169,7 +200,7 @@ class Model:
         file = target / MLMODEL_FILE if target.is_dir() else target
         if not file.is_file():
             raise ModelNotFound(f"no {MLMODEL_FILE} file at {str(file)!r}; is {text!r} a model directory?")
-        model = cls.from_dict(parse_mlmodel(file.read_bytes()))
+        model = cls.from_dict(read_mlmodel(file))
         model._directory = file.parent
         return model
 

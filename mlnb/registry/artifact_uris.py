@@ -30,6 +30,7 @@ from mlnb.entities import FileInfo
 from mlnb.errors import InvalidParameter, InvalidUri
 from mlnb.registry.uris import parse_runs_uri, resolve_model_uri
 from mlnb.store import artifacts as files
+from mlnb.store.location import expand_user
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.state import get_store
 
@@ -82,7 +83,7 @@ def _models(uri: str) -> tuple[str, str, str]:
 def _location(store: Any, uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     text = unquote(parsed.path) if parsed.scheme == "file" else uri
-    path = Path(os.path.normpath(Path(text).expanduser().absolute()))
+    path = Path(os.path.normpath(expand_user(text).absolute()))
     root = Path(os.path.normpath(store.artifact_root.absolute()))
     try:
         parts = path.relative_to(root).parts
@@ -100,7 +101,10 @@ def parse_artifact_uri(store: Any, uri: str) -> tuple[str, str, str]:
     """``(run_id, path, base)`` of the artifact ``uri`` names, or InvalidUri saying which forms work."""
     if not isinstance(uri, str) or not uri:
         raise InvalidUri(f"artifact URI must be a non-empty string, got {uri!r}; use {SUPPORTED}")
-    scheme = urlparse(uri).scheme.lower()
+    try:
+        scheme = urlparse(uri).scheme.lower()
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for "x://["
+        raise InvalidUri(f"artifact URI {uri[:120]!r} is malformed ({exc}); use {SUPPORTED}") from None
     if scheme == "models":
         return _models(uri)
     if scheme == "runs":
@@ -206,12 +210,14 @@ def load_dict(artifact_uri: str) -> Any:
 
         try:
             return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidParameter(f"artifact {artifact_uri!r} is not valid YAML: {exc}") from None
+        except (yaml.YAMLError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise InvalidParameter(f"artifact {artifact_uri!r} is not valid YAML: {problem}") from None
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidParameter(f"artifact {artifact_uri!r} is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "nested too deeply"
+        raise InvalidParameter(f"artifact {artifact_uri!r} is not valid JSON: {reason}") from None
 
 
 def load_image(artifact_uri: str) -> Any:

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound
+from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound, os_errors
 from mlnb.flavors import skops_io
-from mlnb.flavors.model import MLMODEL_FILE, Model, parse_mlmodel, set_uri_opener
+from mlnb.flavors.model import MLMODEL_FILE, Model, read_mlmodel, set_uri_opener
 from mlnb.registry.uris import resolve_model_uri
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
@@ -90,7 +90,7 @@ def verify_model(model_uri: str) -> VerifiedModel:
         )
     record = _record(raw, model_uri)
     directory = store.run_dir(run_id).joinpath(*path.split("/"))
-    meta = parse_mlmodel((directory / MLMODEL_FILE).read_bytes())
+    meta = read_mlmodel(directory / MLMODEL_FILE)
     _check_record_matches(record, meta, model_uri)
     return VerifiedModel(
         run_id=run_id,
@@ -160,9 +160,11 @@ def _local_directory(location: str) -> Path | None:
 def open_local(directory: Path) -> VerifiedModel:
     """A model directory outside the store (no hashes to check; nothing is trusted from it)."""
     file = directory / MLMODEL_FILE
-    if not file.is_file():
+    with os_errors("read the model directory", directory):
+        found = file.is_file()
+    if not found:
         raise ModelNotFound(f"no {MLMODEL_FILE} file in {str(directory)!r}; is it a model directory?")
-    meta = parse_mlmodel(file.read_bytes())
+    meta = read_mlmodel(file)
     flavors = meta["flavors"]
     if "sklearn" in flavors:
         flavor, serialization = "sklearn", flavors["sklearn"].get("serialization_format") or "cloudpickle"

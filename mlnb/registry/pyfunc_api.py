@@ -31,7 +31,11 @@ def _config(model_config: Any) -> dict[str, Any] | None:
     if path.suffix in (".yaml", ".yml") and path.is_file():
         import yaml
 
-        loaded = yaml.safe_load(path.read_text())
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise InvalidParameter(f"model_config {str(path)!r} is not valid YAML ({problem})") from None
         if isinstance(loaded, dict):
             return loaded
     raise InvalidParameter(

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from mlnb import config
-from mlnb.errors import InvalidUri
+from mlnb.errors import InvalidUri, os_errors
 
 SUPPORTED_SCHEMES = ("file", "sqlite", "postgresql")
 ARTIFACTS_SUFFIX = "-artifacts"
@@ -60,6 +60,17 @@ class StoreLocation:
         return self.root.as_uri()
 
 
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``Path(path).expanduser()``, with :class:`InvalidUri` for ``~name`` of an unknown user."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise InvalidUri(
+            f"{str(path)[:120]!r} starts with '~' but names no known user's home directory; give "
+            "the full path"
+        ) from None
+
+
 def find_store_dir(start: Path) -> Path | None:
     """The nearest ``.mlnb`` directory at ``start`` or above, like git finds ``.git``."""
     here = start.resolve()
@@ -94,14 +105,19 @@ def _sqlite_location(text: str, source: str) -> StoreLocation:
             f"sqlite URI {text!r} names no file (an in-memory database cannot hold a store); "
             "write sqlite:///path/to/file.db"
         )
-    db = Path(unquote(raw)).expanduser().resolve()
+    db = expand_user(unquote(raw)).resolve()
     if db.is_dir():
         raise InvalidUri(f"sqlite URI {text!r} names a directory; name a database file in it")
     return StoreLocation(f"sqlite:///{db}", db.parent / f"{db.stem}{ARTIFACTS_SUFFIX}", db.parent, source, db)
 
 
 def _file_path(text: str) -> str:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise InvalidUri(
+            f"file URI {text[:120]!r} is malformed ({exc}); write file:///absolute/path"
+        ) from None
     if parts.netloc not in ("", "localhost"):
         raise InvalidUri(
             f"file URI {text!r} names host {parts.netloc!r}; a file URI must be local "
@@ -120,7 +136,17 @@ def parse_store_uri(uri: str | os.PathLike[str], *, source: str) -> StoreLocatio
     """
     if not isinstance(uri, str | os.PathLike):
         raise InvalidUri(f"a tracking URI is a string or a path, got {type(uri).__name__}")
-    text = os.fspath(uri)
+    with os_errors("use the store", uri):
+        return _parse_store_uri(os.fspath(uri), source=source)
+
+
+def _parse_store_uri(text: str, *, source: str) -> StoreLocation:
+    if not isinstance(text, str):
+        raise InvalidUri(f"a tracking URI is a string or a path, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidUri(f"store URI {text!r} contains a lone surrogate; give a valid path") from None
     if not text or not text.strip() or "\x00" in text:
         raise InvalidUri(f"store URI {text!r} is empty or contains NUL; give a directory path")
     scheme = ""
@@ -137,14 +163,14 @@ def parse_store_uri(uri: str | os.PathLike[str], *, source: str) -> StoreLocatio
                 f"store URI {base!r} names a database server but no artifact directory; append "
                 "'?artifact_root=/shared/dir' or set MLNB_ARTIFACT_ROOT"
             )
-        return StoreLocation(base, Path(root).expanduser().resolve(), None, source)
+        return StoreLocation(base, expand_user(root).resolve(), None, source)
     if scheme == "sqlite":
         return _sqlite_location(text, source)
     if scheme and scheme != "file":
         raise _unsupported(text, scheme)
     if scheme == "file":
         text = _file_path(text)
-    path = Path(text).expanduser()
+    path = expand_user(text)
     if path.name != config.STORE_DIRNAME and (path / config.STORE_DIRNAME).is_dir():
         path = path / config.STORE_DIRNAME
     path = path.resolve()

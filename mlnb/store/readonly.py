@@ -12,16 +12,18 @@ runs came from (notebook, cell) and which runs a notebook produced.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import sqlalchemy as sa
 
 from mlnb import config
-from mlnb.errors import StoreError
+from mlnb.errors import StoreError, StoreReadOnly, os_errors
 from mlnb.store import schema as t
 from mlnb.store.location import StoreLocation
 from mlnb.store.sql import MMAP_BYTES, SqlStore
@@ -31,8 +33,49 @@ class StoreNotReady(StoreError):
     """The database file exists but a writer has not created its tables yet (or never will)."""
 
 
+def on_read_only_disk(location: StoreLocation) -> bool:
+    """True when the store's database exists but this process cannot write its directory (a
+    read-only file system: a shared snapshot, a mounted backup; or no write permission)."""
+    db = location.db_file
+    if db is None or not db.is_file():
+        return False
+    folder = db.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        pass
+    return not (os.access(folder, os.W_OK) and os.access(db, os.W_OK))
+
+
+def open_location(location: StoreLocation) -> SqlStore:
+    """The store at ``location``: writable, or read-only when its disk cannot be written.
+
+    A read-only store serves searches, panels and ``load_model`` (hash checks included); every
+    write raises :class:`~mlnb.errors.StoreReadOnly`.
+    """
+    if on_read_only_disk(location):
+        return ReadOnlyStore(location, frozen=True)
+    return SqlStore(location)
+
+
+def _wal_frames(db: Path) -> bool:
+    """Whether ``db``'s write-ahead log may hold committed pages not yet in the database file."""
+    try:
+        return os.path.getsize(f"{db}-wal") > 32  # a WAL header alone holds no frame
+    except OSError:
+        return False
+
+
 class ReadOnlyStore(SqlStore):
     """A :class:`SqlStore` that cannot write: read-only SQLite connection, no migrations.
+
+    ``frozen=True`` is a store on a disk this process cannot write (see :func:`open_location`).
+    SQLite reads a WAL database there only in some ways (https://sqlite.org/wal.html#readonly):
+    with no committed pages in the WAL, ``immutable=1`` reads the database file alone; with
+    pages in the WAL and its ``-shm`` index beside it, ``mode=ro`` reads both; with pages in
+    the WAL but no ``-shm`` (a copied backup), SQLite cannot read it in place, so the database
+    and its WAL are copied to a private temporary directory and read there.
 
     Examples
     --------
@@ -41,11 +84,38 @@ class ReadOnlyStore(SqlStore):
     >>> store.search_runs(["0"]).run_ids  # doctest: +SKIP
     """
 
-    def __init__(self, location: StoreLocation) -> None:
+    def __init__(self, location: StoreLocation, *, frozen: bool = False) -> None:
         if location.db_file is not None and not location.db_file.is_file():
             raise StoreNotReady(f"no mlnb store at {location.uri}: nothing has been tracked there yet")
+        self.frozen = frozen
+        self._snapshot: tempfile.TemporaryDirectory[str] | None = None
         super().__init__(location)
         self._write_mode = False
+
+    def _read_only_error(self) -> StoreReadOnly:
+        if self.frozen:
+            return StoreReadOnly(
+                f"the mlnb store at {self.location.uri} is read-only (its disk cannot be written); "
+                "search it and load its models, but log to a store on a writable disk "
+                "(mlnb.set_tracking_uri)"
+            )
+        return StoreReadOnly("this store was opened read-only; write through the kernel's store")
+
+    def _frozen_uri(self, db: Path) -> str:
+        if not _wal_frames(db):
+            return f"{db.as_uri()}?mode=ro&immutable=1"
+        if os.path.exists(f"{db}-shm"):
+            return f"{db.as_uri()}?mode=ro"
+        return self._snapshot_uri(db)
+
+    def _snapshot_uri(self, db: Path) -> str:
+        if self._snapshot is None:
+            self._snapshot = tempfile.TemporaryDirectory(prefix="mlnb-readonly-")
+            copy = Path(self._snapshot.name) / db.name
+            with os_errors("copy the read-only store's database to read its WAL", db):
+                shutil.copyfile(db, copy)
+                shutil.copyfile(f"{db}-wal", f"{copy}-wal")
+        return f"{(Path(self._snapshot.name) / db.name).as_uri()}?mode=rw"
 
     def _make_engine(self) -> sa.Engine:
         if self.dialect != "sqlite":
@@ -62,9 +132,8 @@ class ReadOnlyStore(SqlStore):
             # Not ``mode=ro``: such a connection may miss what a live writer has committed to
             # the WAL.  ``query_only`` refuses every change at the SQLite level instead, and
             # ``mode=rw`` never creates a database that is not there.
-            conn = sqlite3.connect(
-                f"{db.as_uri()}?mode=rw", uri=True, check_same_thread=False, isolation_level=None
-            )
+            uri = self._frozen_uri(db) if self.frozen else f"{db.as_uri()}?mode=rw"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
             conn.execute("PRAGMA query_only = ON")
             conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
@@ -96,15 +165,29 @@ class ReadOnlyStore(SqlStore):
             )
 
     def atomic(self) -> Any:
-        raise StoreError("this store was opened read-only; write through the kernel's store")
+        raise self._read_only_error()
+
+    def _transaction(self) -> Any:
+        raise self._read_only_error()
+
+    def _after_buffering(self, buffered: bool) -> None:
+        # a write was buffered (a new run, params, metrics, its end): nothing can keep it
+        self._buffer.take()
+        raise self._read_only_error()
 
     def flush(self) -> None:
         return None
 
+    def close(self) -> None:
+        super().close()
+        if self._snapshot is not None:
+            self._snapshot.cleanup()
+            self._snapshot = None
+
 
 def open_readonly(location: StoreLocation) -> ReadOnlyStore:
     """Open ``location`` for reading (raises :class:`StoreError` when there is no store)."""
-    return ReadOnlyStore(location)
+    return ReadOnlyStore(location, frozen=on_read_only_disk(location))
 
 
 _CACHE: dict[str, tuple[ReadOnlyStore, tuple[int, int] | None]] = {}
@@ -135,7 +218,7 @@ def cached_readonly(location: StoreLocation) -> ReadOnlyStore:
             store.close()
             store = None
         if store is None:
-            store = ReadOnlyStore(location)
+            store = ReadOnlyStore(location, frozen=on_read_only_disk(location))
             _CACHE[key] = (store, ident)
         return store
 

@@ -45,8 +45,8 @@ from mlnb.errors import (
     ParamConflict,
     RunDeleted,
     RunNotFound,
-    StoreError,
     TagNotFound,
+    os_errors,
 )
 from mlnb.store import schema as t
 from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, random_run_name
@@ -54,6 +54,7 @@ from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.flushing import BufferedWrites
 from mlnb.store.location import StoreLocation
 from mlnb.store.run_records import RunRecordsMixin
+from mlnb.store.sql_errors import DRIVER_ERRORS, translate
 from mlnb.store.values import (
     check_int,
     check_key,
@@ -162,12 +163,11 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
                 self._abandoned.append(self._conn)
                 self._abandoned.append(self._engine)
             try:
-                self._engine = self._make_engine()
+                with os_errors("create the store directory", self.location.root or ""):
+                    self._engine = self._make_engine()
                 self._conn = self._engine.connect()
-            except sa.exc.SQLAlchemyError as exc:
-                raise StoreError(
-                    f"cannot open the mlnb store at {self.location.uri}: {exc.orig or exc}"
-                ) from None
+            except DRIVER_ERRORS as exc:
+                raise translate(exc, self.location, "open the mlnb store") from None
             self._pid = pid
         return self._conn
 
@@ -199,8 +199,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             try:
                 with conn.begin():
                     yield conn
-            except sa.exc.OperationalError as exc:
-                raise StoreError(f"the mlnb store at {self.location.uri} failed: {exc.orig}") from None
+            except DRIVER_ERRORS as exc:
+                raise translate(exc, self.location, "write to the mlnb store") from None
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -215,6 +215,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             try:
                 with conn.begin():
                     yield conn
+            except DRIVER_ERRORS as exc:
+                raise translate(exc, self.location, "read the mlnb store") from None
             finally:
                 self._write_mode = True
 

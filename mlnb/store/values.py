@@ -10,7 +10,7 @@ import math
 import numbers
 import re
 
-from mlnb.errors import InvalidParameter
+from mlnb.errors import InvalidParameter, shorten
 
 MAX_KEY_LENGTH = 250
 MAX_VALUE_LENGTH = 100_000
@@ -38,7 +38,20 @@ def check_key(key: object, what: str = "key") -> str:
 
 def check_text(value: object, what: str) -> str:
     """Params and tags are strings; other values are stored as ``str(value)``, like MLflow."""
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value)
+        except RecursionError:
+            raise InvalidParameter(
+                f"{what} is a {type(value).__name__} nested too deeply to write as text; log it "
+                "with mlnb.log_dict or flatten it"
+            ) from None
+        except Exception as exc:  # a user type whose __str__ fails
+            raise InvalidParameter(
+                f"{what}: str() of the {type(value).__name__} failed ({type(exc).__name__}); pass a string"
+            ) from None
     if len(text) > MAX_VALUE_LENGTH:
         raise InvalidParameter(
             f"{what} is {len(text):,} characters long, over the limit of {MAX_VALUE_LENGTH:,}; "
@@ -66,13 +79,15 @@ def metric_value(value: object, key: str) -> float:
             except (TypeError, ValueError, OverflowError):
                 pass
         raise InvalidParameter(
-            f"metric {key!r} got {value!r} ({type(value).__name__}); a metric must be a real "
+            f"metric {key!r} got {shorten(value)} ({type(value).__name__}); a metric must be a real "
             "number — log text as a tag or param instead"
         )
     try:
         return float(value)
     except OverflowError:
-        raise InvalidParameter(f"metric {key!r} value {value!r} is too large for a 64-bit float") from None
+        raise InvalidParameter(
+            f"metric {key!r} value {shorten(value)} is too large for a 64-bit float"
+        ) from None
 
 
 def encode_metric(value: float) -> tuple[float | None, int]:
@@ -96,7 +111,7 @@ def check_int(value: object, what: str) -> int:
     if type(value) is int and INT64_MIN <= value <= INT64_MAX:  # the common case, without ABC checks
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameter(f"{what} must be an integer, got {value!r}")
+        raise InvalidParameter(f"{what} must be an integer, got {shorten(value)}")
     ivalue = int(value)
     if not INT64_MIN <= ivalue <= INT64_MAX:
         raise InvalidParameter(f"{what} {ivalue} does not fit in a 64-bit integer")

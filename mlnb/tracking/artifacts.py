@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mlnb.entities import ArtifactInfo
-from mlnb.errors import InvalidParameter
+from mlnb.errors import InvalidParameter, os_errors
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath, join_relpath
 from mlnb.tracking.fluent import _run_id_or_active
@@ -21,9 +21,10 @@ def log_artifact(
     local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Copy a local file into the run, under ``artifact_path`` (a directory) if given."""
-    src = Path(local_path)
-    if not src.is_file():
-        raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
+    src = _local(local_path)
+    with os_errors("read the local file", src):
+        if not src.is_file():
+            raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
     rel = join_relpath(artifact_path, src.name)
     write_user_files(_run_id_or_active(run_id), [(rel, src)])
 
@@ -32,23 +33,34 @@ def log_artifacts(
     local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
 ) -> None:
     """Copy every file below a local directory into the run, keeping relative paths."""
-    root = Path(local_dir)
-    if not root.is_dir():
-        raise InvalidParameter(f"{str(root)!r} is not a directory; use log_artifact for a file")
+    root = _local(local_dir)
     items: list[tuple[str, bytes | Path]] = []
-    for dirpath, _dirs, names in os.walk(root):
-        for name in sorted(names):
-            full = Path(dirpath) / name
-            rel = full.relative_to(root).as_posix()
-            items.append((join_relpath(artifact_path, rel), full))
+    with os_errors("read the local directory", root):
+        if not root.is_dir():
+            raise InvalidParameter(f"{str(root)!r} is not a directory; use log_artifact for a file")
+        for dirpath, _dirs, names in os.walk(root):
+            for name in sorted(names):
+                full = Path(dirpath) / name
+                rel = full.relative_to(root).as_posix()
+                items.append((join_relpath(artifact_path, rel), full))
     write_user_files(_run_id_or_active(run_id), items)
 
 
+def _local(path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidParameter(f"a local path is a str or a Path, got {type(path).__name__}")
+    return Path(path)
+
+
 def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
-    """Write files the caller names, never below a model the run has logged (those are immutable)."""
+    """Write files the caller names, never below a model the run has logged (those are immutable).
+
+    A file system error becomes an MlnbError naming the path.
+    """
     store = get_store()
     check_not_model_files(store, run_id, [check_relpath(rel) for rel, _src in items])
-    files.write_files(store, run_id, items)
+    with os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)):
+        files.write_files(store, run_id, items)
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
@@ -93,18 +105,41 @@ def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Save ``text`` as a UTF-8 file artifact, e.g. ``log_text(report, "reports/summary.md")``."""
     if not isinstance(text, str):
         raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
-    log_bytes(text.encode("utf-8"), artifact_file, run_id)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidParameter(
+            f"log_text: the text holds a lone surrogate at index {exc.start}, which UTF-8 cannot "
+            "encode; pass valid text"
+        ) from None
+    log_bytes(data, artifact_file, run_id)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
     """Save a dict as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml."""
+    if not isinstance(artifact_file, str):
+        raise InvalidParameter(f"artifact_file must be a str such as 'config.json', got {artifact_file!r}")
     if artifact_file.endswith((".yaml", ".yml")):
         import yaml
 
-        text = yaml.safe_dump(dictionary, sort_keys=False)
+        try:
+            text = yaml.safe_dump(dictionary, sort_keys=False)
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+            raise _unserializable(dictionary, "YAML", exc) from None
     else:
-        text = json.dumps(dictionary, indent=2, default=str)
+        try:
+            text = json.dumps(dictionary, indent=2, default=str)
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise _unserializable(dictionary, "JSON", exc) from None
     log_text(text, artifact_file, run_id)
+
+
+def _unserializable(value: Any, fmt: str, exc: BaseException) -> InvalidParameter:
+    reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
+    return InvalidParameter(
+        f"log_dict cannot write the {type(value).__name__} as {fmt} ({reason}); pass a dict of "
+        "str, numbers, lists and dicts"
+    )
 
 
 def log_figure(
@@ -148,7 +183,13 @@ def open_artifact(run_id: str, artifact_path: str) -> IO[bytes]:
 
 def load_text(run_id: str, artifact_path: str) -> str:
     with open_artifact(run_id, artifact_path) as fh:
-        return fh.read().decode("utf-8")
+        data = fh.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameter(
+            f"artifact {artifact_path!r} of run {run_id} is not UTF-8 text; read it with mlnb.open_artifact"
+        ) from None
 
 
 def load_dict(run_id: str, artifact_path: str) -> Any:
@@ -156,5 +197,18 @@ def load_dict(run_id: str, artifact_path: str) -> Any:
     if artifact_path.endswith((".yaml", ".yml")):
         import yaml
 
-        return yaml.safe_load(text)
-    return json.loads(text)
+        try:
+            return yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise InvalidParameter(
+                f"artifact {artifact_path!r} of run {run_id} is not valid YAML ({problem}); "
+                "load it with mlnb.load_text"
+            ) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidParameter(
+            f"artifact {artifact_path!r} of run {run_id} is not valid JSON "
+            f"({str(exc).splitlines()[0] if str(exc) else 'nested too deeply'}); load it with mlnb.load_text"
+        ) from None

@@ -30,7 +30,7 @@ def _store_at(uri: str) -> SqlStore:
     """One open store per tracking URI for every client of this process (the session's own
     store when it is the same one, so both see each other's buffered writes at once)."""
     from mlnb.store import location
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.readonly import open_location
 
     where = location.resolve(uri)
     with state.lock:
@@ -39,7 +39,7 @@ def _store_at(uri: str) -> SqlStore:
             return active
         store = _stores.get(where.db_url)
         if store is None:
-            store = _stores[where.db_url] = SqlStore(where)
+            store = _stores[where.db_url] = open_location(where)
         return store
 
 
@@ -282,6 +282,9 @@ class TrackingClient(ArtifactsMixin):
         Anything with ``key`` and ``value`` attributes (MLflow's entities too) is accepted; the
         batch is validated as a whole before anything is written.
         """
+        for what, given in (("metrics", metrics), ("params", params), ("tags", tags)):
+            if isinstance(given, str | bytes) or not hasattr(given, "__iter__"):
+                raise InvalidParameter(f"log_batch {what} must be a list, got {type(given).__name__}")
         points = [_metric(m) for m in metrics]
         param_rows = _pairs(params, "params")
         tag_rows = _pairs(tags, "tags")

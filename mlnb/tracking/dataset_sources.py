@@ -91,7 +91,10 @@ def resolve_source(source: Any) -> DatasetSource:
         source = str(source)
     if not isinstance(source, str) or not source:
         raise InvalidParameter(f"a dataset source is a path or URI string, got {source!r}")
-    scheme = urlparse(source).scheme.lower()
+    try:
+        scheme = urlparse(source).scheme.lower()
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise InvalidParameter(f"dataset source {source[:120]!r} is a malformed URI ({exc})") from None
     if scheme in ("http", "https"):
         return DatasetSource("http", {"url": source})
     if scheme in ("", "file") or (len(scheme) == 1 and source[1:3] in (":\\", ":/")):  # C:\ on Windows

@@ -13,7 +13,8 @@ from typing import Any
 
 from mlnb import entities
 from mlnb.entities import DATASET_CONTEXT_TAG, DatasetInput, InputTag
-from mlnb.errors import InvalidParameter
+from mlnb.errors import InvalidParameter, shorten
+from mlnb.store.values import check_text
 from mlnb.tracking.dataset_types import NumpyDataset, PandasDataset
 
 MAX_CONTEXT = 500  # MLflow's limit for an input tag value
@@ -54,7 +55,8 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
     """A raw frame/series/array as a dataset object with mlnb's sha256 fingerprint, and the data."""
     import numpy as np
 
-    if not (hasattr(data, "dtypes") or hasattr(data, "index")):
+    # (str, list and tuple have an ``index`` method too: a pandas object has a dtype as well)
+    if not (hasattr(data, "dtypes") or (hasattr(data, "index") and hasattr(data, "dtype"))):
         try:
             data = np.asarray(data)
         except Exception as exc:
@@ -62,6 +64,11 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
                 f"cannot record a {type(data).__name__} as a dataset: give a DataFrame, Series, array "
                 "or a dataset from mlnb.data.from_pandas/from_numpy"
             ) from exc
+        if data.ndim == 0:
+            raise InvalidParameter(
+                f"cannot record a single {type(data.item()).__name__} as a dataset: give a "
+                "DataFrame, Series or an array of at least one dimension"
+            )
     columns, shape = _columns_and_shape(data)
     digest = _fingerprint_digest(data, columns, shape)
     name = name or f"dataset_{digest[:8]}"
@@ -80,7 +87,9 @@ def _check_context(context: Any) -> str | None:
     if context is None:
         return None
     if not isinstance(context, str):
-        raise InvalidParameter(f"context must be a string such as 'training' or 'eval', got {context!r}")
+        raise InvalidParameter(
+            f"context must be a string such as 'training' or 'eval', got {shorten(context)}"
+        )
     if len(context) > MAX_CONTEXT:
         raise InvalidParameter(
             f"context is {len(context)} characters long; at most {MAX_CONTEXT} are allowed"
@@ -97,6 +106,10 @@ def dataset_input(
 ) -> DatasetInput:
     """What :func:`log_input` records: a dataset (object or raw data) with its input tags."""
     raw = None
+    if tags is not None and not isinstance(tags, dict):
+        raise InvalidParameter(f"input tags must be a dict of key -> value, got {type(tags).__name__}")
+    if name is not None and not isinstance(name, str):
+        raise InvalidParameter(f"a dataset name is a str, got {type(name).__name__}")
     if not is_dataset(dataset):
         dataset, raw = _as_dataset(dataset, name, source)
     elif name is not None or source is not None:
@@ -105,7 +118,11 @@ def dataset_input(
     entity = entities.Dataset(
         d["name"], d["digest"], d["source_type"], d["source"], d.get("schema"), d.get("profile")
     )
-    tag_list = [InputTag(str(k), str(v)) for k, v in (tags or {}).items() if k != DATASET_CONTEXT_TAG]
+    tag_list = [
+        InputTag(check_text(k, "input tag key"), check_text(v, f"input tag {shorten(k)}"))
+        for k, v in (tags or {}).items()
+        if k != DATASET_CONTEXT_TAG
+    ]
     if (context := _check_context(context)) is not None:
         tag_list.append(InputTag(DATASET_CONTEXT_TAG, context))
     data = raw if raw is not None else getattr(dataset, "df", None)

@@ -156,6 +156,8 @@ def open_run(
                 "run, first end the current run with mlnb.end_run(). To start a nested run, call "
                 "start_run with nested=True"
             )
+        if tags is not None and not isinstance(tags, Mapping):
+            raise InvalidParameter(f"start_run tags must be a dict of key -> value, got {type(tags).__name__}")
         user_tags = {str(k): v for k, v in (tags or {}).items()}
         if description:
             if run_context.RUN_NOTE in user_tags:

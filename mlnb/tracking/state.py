@@ -54,10 +54,10 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
         opened = None
         if uri is not None:
             from mlnb.store.location import parse_store_uri
-            from mlnb.store.sql import SqlStore
+            from mlnb.store.readonly import open_location
 
             # opened before the current store is forgotten: a bad URI leaves it in place
-            opened = SqlStore(parse_store_uri(uri, source="set_store"))
+            opened = open_location(parse_store_uri(uri, source="set_store"))
         if _store is not None:
             _store.flush()
         _explicit_uri = None if uri is None else os.fspath(uri)
@@ -82,12 +82,12 @@ def get_store() -> SqlStore:
         if _store is not None and (_explicit_uri is not None or env == _store_env):
             return _store
         from mlnb.store import location
-        from mlnb.store.sql import SqlStore
+        from mlnb.store.readonly import open_location
 
         if _store is not None:
             _store.flush()
             experiment_id = None
-        _store = SqlStore(location.resolve(_explicit_uri))
+        _store = open_location(location.resolve(_explicit_uri))
         _store_env = env
         return _store
 

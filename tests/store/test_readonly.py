@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 import mlnb
-from mlnb.errors import StoreError
+from mlnb.errors import StoreError, StoreReadOnly
 from mlnb.store.location import parse_store_uri
 from mlnb.store.readonly import (
     ReadOnlyStore,
@@ -41,7 +40,7 @@ def test_reader_cannot_write(store, store_dir):
     reader = _open(store_dir)
     with pytest.raises(StoreError), reader.atomic():
         pass
-    with pytest.raises(sa.exc.OperationalError, match="readonly"), reader.reading() as conn:
+    with pytest.raises(StoreReadOnly, match="read-only"), reader.reading() as conn:
         conn.exec_driver_sql("DELETE FROM runs")
     assert len(reader.search_runs(["0"]).runs) == 1
     reader.close()
