@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from mlnb.errors import ArtifactNotFound, IntegrityError, InvalidParameter
+from mlnb.errors import ArtifactNotFound, IntegrityError, InvalidParameter, os_errors
 from mlnb.store import journal
 from mlnb.store.journal import TMP_PREFIX
 from mlnb.store.paths import check_relpath, contained
@@ -118,12 +118,21 @@ def _commit(store: SqlStore, run_id: str, rows: list[tuple[str, str, int]], dest
 
 
 def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
-    """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once."""
+    """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once.
+
+    All or nothing: when a write, a rename or the rows' commit fails, the files this call put in
+    place are taken back (a path it overwrote gets its previous file again), so the store never
+    holds a file without its row.  A file system error is an :class:`MlnbError` naming the path.
+    """
     store._check_writable(run_id)
     checked = [(check_relpath(rel), src) for rel, src in items]
-    with journal.writing(store.artifact_root):
+    with (
+        os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)),
+        journal.writing(store.artifact_root),
+    ):
         staged: list[tuple[Path, Path]] = []
         rows = []
+        placed = _Placed()
         try:
             for rel, src in checked:
                 dest = _destination(store, run_id, rel)
@@ -137,19 +146,58 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
                 staged.append((tmp, dest))
                 rows.append((rel, sha, size))
             # The hashes are durable before any file is in place: recovery accepts only these.
-            intents = journal.record_intents(
+            placed.intents = journal.record_intents(
                 store.run_dir(run_id),
                 [(tmp, dest.parent, *row) for (tmp, dest), row in zip(staged, rows, strict=True)],
             )
             dests = [dest for _tmp, dest in staged]
             while staged:
-                os.replace(*staged[0])
+                tmp, dest = staged[0]
+                placed.before_replacing(dest)
+                os.replace(tmp, dest)
                 staged.pop(0)
+            _commit(store, run_id, rows, dests)
+        except BaseException:
+            placed.take_back()
+            raise
         finally:
             for tmp, _dest in staged:
                 _unlink_quietly(tmp)
-        _commit(store, run_id, rows, dests)
-        for intent in intents:
+        placed.done()
+
+
+class _Placed:
+    """The files one write put in place, to take back if its rows are not committed."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[Path, Path | None]] = []  # (destination, its previous file kept)
+        self.intents: list[Path] = []
+
+    def before_replacing(self, dest: Path) -> None:
+        previous = None
+        if dest.is_file():
+            previous = dest.parent / f"{TMP_PREFIX}old-{secrets.token_hex(8)}"
+            os.link(dest, previous)
+        self.paths.append((dest, previous))
+
+    def take_back(self) -> None:
+        for dest, previous in reversed(self.paths):
+            try:
+                if previous is None:
+                    os.unlink(dest)
+                else:
+                    os.replace(previous, dest)
+            except OSError:
+                pass  # a leftover file without a row: gc removes it after its grace period
+        self.paths.clear()
+        for intent in self.intents:
+            journal.discard(intent)
+
+    def done(self) -> None:
+        for _dest, previous in self.paths:
+            if previous is not None:
+                _unlink_quietly(previous)
+        for intent in self.intents:
             journal.discard(intent)
 
 
@@ -198,22 +246,30 @@ def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[s
     rows = store.artifact_rows(run_id, source)
     if not rows:
         raise ArtifactNotFound(f"run {run_id} has no artifact at {source!r} to share with {target!r}")
-    with journal.writing(store.artifact_root):
+    with (
+        os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)),
+        journal.writing(store.artifact_root),
+    ):
         plan = []
         for rel, (sha, size) in rows.items():
             dest_rel = check_relpath(target + rel[len(source) :])
             src = verified_path(store, run_id, rel)
             plan.append((rel, src, _destination(store, run_id, dest_rel), (dest_rel, sha, size)))
         new_rows = [row for *_x, row in plan]
-        intents = journal.record_intents(
-            store.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
-        )
-        for rel, src, dest, (_p, sha, size) in plan:
-            if not _link(src, dest):
-                _copy(rel, run_id, src, dest, (sha, size))
-        _commit(store, run_id, new_rows, [dest for _r, _s, dest, _row in plan])
-        for intent in intents:
-            journal.discard(intent)
+        placed = _Placed()
+        try:
+            placed.intents = journal.record_intents(
+                store.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
+            )
+            for rel, src, dest, (_p, sha, size) in plan:
+                placed.before_replacing(dest)
+                if not _link(src, dest):
+                    _copy(rel, run_id, src, dest, (sha, size))
+            _commit(store, run_id, new_rows, [dest for _r, _s, dest, _row in plan])
+        except BaseException:
+            placed.take_back()
+            raise
+        placed.done()
     return [p for p, _sha, _size in new_rows]
 
 

@@ -37,36 +37,7 @@ BUFFER = (
 )
 
 # rule -> [(pattern of the violation, reason)]: defects being fixed elsewhere (remove once merged)
-KNOWN: dict[str, list[tuple[str, str]]] = {
-    "complete-or-failed": [(r"the cell's run \w+ is missing from the store", BUFFER)],
-    "store": [
-        (r"orphan directory .*: no such run", BUFFER),
-        (
-            r"orphan file .*: no artifact row",
-            "artifact files renamed into place stay, unrecorded, when a later file or their rows' "
-            "commit fails, and mlnb verify calls them orphans: the write must remove them or the "
-            "artifact journal (gc / recovery change) must account for them",
-        ),
-    ],
-    "raw": [
-        (r"IntegrityError: FOREIGN KEY constraint failed", BUFFER),
-        (
-            r"the cell raised (OSError|PermissionError)",
-            "log_figure/log_model let a raw OSError out: it must be an MlnbError naming the path",
-        ),
-        (
-            r"the cell raised OperationalError",
-            "flush() lets the driver's sqlite3.OperationalError out (the buffer's statements run on "
-            "the driver cursor, outside SQLAlchemy): it must raise an MlnbError",
-        ),
-    ],
-    "messages": [
-        (
-            r".",
-            "raw sqlite3/OSError text in warnings: errors must be mapped to MlnbError with the path",
-        ),
-    ],
-}
+KNOWN: dict[str, list[tuple[str, str]]] = {}
 
 
 def _violations(record: dict[str, Any], clean_run: dict[str, Any]) -> dict[str, list[str]]:
