@@ -19,7 +19,6 @@ from mlnb.store import schema as t
 from mlnb.store.artifacts import sha256_file
 from mlnb.store.journal import RESERVED_PREFIX, TMP_PREFIX
 from mlnb.store.recovery import files_under as _files_under
-from mlnb.store.recovery import process_gone as _process_gone  # noqa: F401 (read-only opens)
 from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
 
 __all__ = ["GcReport", "VerifyReport", "artifact_bytes", "disk_bytes", "gc", "reap_dead_runs", "verify"]

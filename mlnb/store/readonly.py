@@ -244,7 +244,7 @@ def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, 
         return {}
     from mlnb.entities import RunStatus
     from mlnb.store._common import now_ms
-    from mlnb.store.maintenance import _process_gone
+    from mlnb.store.recovery import process_gone
 
     r = t.runs.c
     cols = (r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash, r.status)
@@ -259,7 +259,7 @@ def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, 
                 orphaned = False
                 if status == RunStatus.RUNNING:
                     if host == store.host:
-                        orphaned = _process_gone(pid, started)
+                        orphaned = process_gone(pid, started)
                     else:
                         orphaned = now_ms() - heartbeat > stale_ms
                 out[run_id] = {
