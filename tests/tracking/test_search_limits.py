@@ -251,11 +251,11 @@ def test_store_refuses_an_sqlite_older_than_supported(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     older = (MIN_SQLITE[0], MIN_SQLITE[1] - 1, 0)
-    monkeypatch.setattr(sqlite3, "sqlite_version_info", older)
-    with pytest.raises(StoreError, match=r"SQLite 3\.31\.0, older than the 3\.32\.0 mlnb needs"):
-        state.get_store()
-    monkeypatch.undo()
-    state.get_store()  # the real library is accepted
+    with monkeypatch.context() as patched:  # (undo() would also undo the fixture's store setting)
+        patched.setattr(sqlite3, "sqlite_version_info", older)
+        with pytest.raises(StoreError, match=r"SQLite 3\.31\.0, older than the 3\.32\.0 mlnb needs"):
+            state.get_store()
+    assert state.get_store().artifact_root.parent == store_dir  # the real library, same store
 
 
 def test_search_box_text_is_bounded_and_encodable(store: Any) -> None:
