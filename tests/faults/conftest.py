@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Calls of each kind the clean cell makes are at most this many (measured: commit 13,
 # execute 33, fsync 22, create 16, write 16, replace 24, link 8); the margin leaves room for the
 # store to grow a few calls.  test_bounds_cover_every_call fails when a bound is too small.
-BOUNDS = {"commit": 24, "execute": 56, "fsync": 40, "create": 32, "write": 32, "replace": 40, "link": 40}
+BOUNDS = {"commit": 16, "execute": 38, "fsync": 26, "create": 20, "write": 20, "replace": 28, "link": 36}
 MODES = ("transient", "persistent")
 WORKERS = 2
 WORKER_TIMEOUT_S = 600
