@@ -45,22 +45,14 @@ SCENARIOS: dict[str, list[str]] = {
 }
 
 
-def _limits_of(options: list[str], make_limits: Any) -> Any:
+def _limits_of(options: list[str]) -> Any:
     """The limits ``mlnb serve`` applies with these options (parsed by its own parser)."""
-    from mlnb.serve.command import add_serve_parser
+    from mlnb.serve.command import add_serve_parser, limits_from_args
 
     parser = argparse.ArgumentParser()
     add_serve_parser(parser.add_subparsers(), lambda args: None)
     a = parser.parse_args(["serve", "runs:/x/model", *options])
-    return make_limits(
-        max_body_mb=a.max_body_mb,
-        max_columns=a.max_columns,
-        max_header_kb=a.max_header_kb,
-        max_concurrency=a.max_concurrency,
-        read_timeout=a.read_timeout,
-        header_timeout=a.header_timeout,
-        workers=a.predict_workers,
-    )
+    return limits_from_args(a)
 
 
 def _body(fmt: str, size: int) -> tuple[bytes, str]:
@@ -114,7 +106,6 @@ def main() -> None:
     store_dir = tmp / ".mlnb"
     os.environ["MLNB_STORE"] = str(store_dir)
     import mlnb
-    from mlnb.serve.handle import make_limits
     from tests.serve import abuse
     from tests.serve.conftest import churn_pipeline
 
@@ -122,7 +113,7 @@ def main() -> None:
     with mlnb.start_run():
         info = mlnb.log_model(model, "model", input_example=X)
     options = list(args.options)
-    limits = _limits_of(options, make_limits)
+    limits = _limits_of(options)
     if args.decode_cost:
         import multiprocessing
 

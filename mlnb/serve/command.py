@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlnb.serve.limits import ServeLimits
 
 
 def _serve(args: argparse.Namespace, open_store: Callable[[argparse.Namespace], Any]) -> int:
@@ -14,9 +17,19 @@ def _serve(args: argparse.Namespace, open_store: Callable[[argparse.Namespace], 
     # during it only cost start-up time.  The server freezes the heap and re-enables the
     # collector once the model is loaded (mlnb.serve.app.freeze_heap).
     gc.disable()
-    from mlnb.serve.handle import make_limits, run
+    from mlnb.serve.handle import run
 
-    serve_limits = make_limits(
+    serve_limits = limits_from_args(args)
+    open_store(args)
+    run(args.model_uri, host=args.host, port=args.port, workers=args.workers, serve_limits=serve_limits)
+    return 0
+
+
+def limits_from_args(args: argparse.Namespace) -> ServeLimits:
+    """The server's limits from the options of ``mlnb serve`` (checked: a bad value is one line)."""
+    from mlnb.serve.handle import make_limits
+
+    return make_limits(
         max_body_mb=args.max_body_mb,
         max_columns=args.max_columns,
         max_header_kb=args.max_header_kb,
@@ -25,9 +38,6 @@ def _serve(args: argparse.Namespace, open_store: Callable[[argparse.Namespace], 
         header_timeout=args.header_timeout,
         workers=args.predict_workers,
     )
-    open_store(args)
-    run(args.model_uri, host=args.host, port=args.port, workers=args.workers, serve_limits=serve_limits)
-    return 0
 
 
 def add_serve_parser(sub: Any, open_store: Callable[[argparse.Namespace], Any]) -> None:

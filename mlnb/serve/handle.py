@@ -283,16 +283,7 @@ def run(
         app = build_app(model, signature, bind_host=host, limits=serve_limits)
         print(f"mlnb serve: {model_uri} at {_url(host, port)}", flush=True)
         try:
-            uvicorn.run(
-                app,
-                host=host,
-                port=port,
-                http=HTTP_PROTOCOL,
-                access_log=False,
-                lifespan="off",
-                log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_S,
-            )
+            uvicorn.run(app, host=host, port=port, **_uvicorn_options())
         finally:
             app.predictor.close()
         return
@@ -315,9 +306,16 @@ def run(
         host=host,
         port=port,
         workers=workers,
-        http=HTTP_PROTOCOL,
-        access_log=False,
-        lifespan="off",
-        log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_S,
+        **_uvicorn_options(),
     )
+
+
+def _uvicorn_options() -> dict[str, Any]:
+    """What every ``mlnb serve`` server runs with: our HTTP protocol (with its limits), quiet."""
+    return {
+        "http": HTTP_PROTOCOL,
+        "access_log": False,
+        "lifespan": "off",
+        "log_level": "warning",
+        "timeout_keep_alive": KEEP_ALIVE_S,
+    }
