@@ -55,12 +55,11 @@ def _local(path: Any) -> Path:
 def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
     """Write files the caller names, never below a model the run has logged (those are immutable).
 
-    A file system error becomes an MlnbError naming the path.
+    A file system error becomes an MlnbError naming the path (in :func:`files.write_files`).
     """
     store = get_store()
     check_not_model_files(store, run_id, [check_relpath(rel) for rel, _src in items])
-    with os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)):
-        files.write_files(store, run_id, items)
+    files.write_files(store, run_id, items)
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:

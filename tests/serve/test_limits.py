@@ -52,19 +52,24 @@ class Cli:
     idle_rss: int
 
 
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
-    store_dir = tmp_path_factory.mktemp("serve-limits") / ".mlnb"
+def _log_churn_model(store_dir: Path) -> str:
+    """Log the churn pipeline into a store of its own; the model's URI (no store stays active)."""
     mlnb.set_store(store_dir)
     try:
         X, model = churn_pipeline()
         with mlnb.start_run():
-            info = mlnb.log_model(model, "model", input_example=X)
+            return mlnb.log_model(model, "model", input_example=X).model_uri
     finally:
         with state.lock:
             state.run_stack.clear()
         mlnb.set_store(None)
-    proc, port = abuse.start_server(Path(store_dir), info.model_uri, OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    store_dir = tmp_path_factory.mktemp("serve-limits") / ".mlnb"
+    model_uri = _log_churn_model(store_dir)
+    proc, port = abuse.start_server(Path(store_dir), model_uri, OPTIONS)
     try:
         assert abuse.post(port, abuse.records_body(2))[0] == 200
         # the idle size, once both decoding processes have predicted once
@@ -229,16 +234,8 @@ def test_no_decoding_process_outlives_the_server(tmp_path: Path) -> None:
     import signal
 
     store_dir = tmp_path / ".mlnb"
-    mlnb.set_store(store_dir)
-    try:
-        X, model = churn_pipeline()
-        with mlnb.start_run():
-            info = mlnb.log_model(model, "model", input_example=X)
-    finally:
-        with state.lock:
-            state.run_stack.clear()
-        mlnb.set_store(None)
-    proc, port = abuse.start_server(store_dir, info.model_uri, ["--predict-workers", "2"])
+    model_uri = _log_churn_model(store_dir)
+    proc, port = abuse.start_server(store_dir, model_uri, ["--predict-workers", "2"])
     try:
         for pid in abuse.process_tree(proc.pid)[1:]:
             os.kill(pid, signal.SIGKILL)
