@@ -109,6 +109,12 @@ def test_toggle_pressed_state_is_the_active_cells_state(lab):
         source = lab.cell_sources()[0]
         assert source.startswith("%%track\n") is expected
         assert _pressed(lab) == ("true" if expected else "false")
+        # the <jp-button> renders its inner button a frame after its own attribute changes
+        lab.page.wait_for_function(
+            "(want) => document.querySelector('.jp-NotebookPanel-toolbar .mlnb-track-button')"
+            "?.shadowRoot?.querySelector('button')?.getAttribute('aria-pressed') === want",
+            arg="true" if expected else "false",
+        )
         assert _inner_pressed(lab) == ("true" if expected else "false")
     # editing the first line (not through the button) updates the state too
     lab.page.evaluate(
