@@ -72,7 +72,7 @@ LAYERS: list[tuple[str, list[str]]] = [
 LEAVES = "leaves"
 
 
-class PrivateImport(NamedTuple):
+class FoundImport(NamedTuple):
     importer: str
     line: int
     target: str
@@ -180,7 +180,7 @@ def _is_module(name: str, package_dir: Path) -> bool:
     return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
 
 
-def private_imports(package_dir: Path = PACKAGE) -> list[PrivateImport]:
+def private_imports(package_dir: Path = PACKAGE) -> list[FoundImport]:
     """Every import of another module's private name, or of a private module from outside the
     package that owns it, in the package at ``package_dir``.
 
@@ -189,7 +189,7 @@ def private_imports(package_dir: Path = PACKAGE) -> list[PrivateImport]:
     import (``from pkg import a`` then ``a._x(...)``), the same dependency spelled differently.
     """
     root = package_dir.name
-    found: list[PrivateImport] = []
+    found: list[FoundImport] = []
     for path in sorted(package_dir.rglob("*.py")):
         importer = module_name(path, package_dir)
         is_pkg = path.name == "__init__.py"
@@ -223,12 +223,12 @@ def private_imports(package_dir: Path = PACKAGE) -> list[PrivateImport]:
                         module_aliases[bound] = full
                     owner = private_module_owner(full)
                     if owner is not None and not inside(importer, owner):
-                        found.append(PrivateImport(importer, node.lineno, full))
+                        found.append(FoundImport(importer, node.lineno, full))
                     continue
                 owner = private_module_owner(source)
                 from_private_module = owner is not None and not inside(importer, owner)
                 if from_private_module or (is_private(name) and source != importer):
-                    found.append(PrivateImport(importer, node.lineno, full))
+                    found.append(FoundImport(importer, node.lineno, full))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Attribute) and is_private(node.attr)):
                 continue
@@ -238,7 +238,7 @@ def private_imports(package_dir: Path = PACKAGE) -> list[PrivateImport]:
             head, *rest = chain.split(".")
             target_module = ".".join([module_aliases[head], *rest])
             if target_module != importer and _is_module(target_module, package_dir):
-                found.append(PrivateImport(importer, node.lineno, f"{target_module}.{node.attr}"))
+                found.append(FoundImport(importer, node.lineno, f"{target_module}.{node.attr}"))
     return sorted(set(found))
 
 
@@ -252,18 +252,41 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def store_backend_imports(graph: Any) -> list[tuple[str, str, list[int]]]:
-    """Imports of a store backend module from a module outside mlnb.store:
-    (importer, backend module, line numbers)."""
+def store_backend_imports(
+    graph: Any, store: str = "mlnb.store", contract: frozenset[str] = STORE_CONTRACT
+) -> list[tuple[str, str, list[int]]]:
+    """Imports of a store backend module (a module of ``store`` not in ``contract``) from a module
+    outside ``store``: (importer, backend module, line numbers)."""
     out = []
     for importer in sorted(graph.modules):
-        if inside(importer, "mlnb.store"):
+        if inside(importer, store):
             continue
         for imported in sorted(graph.find_modules_directly_imported_by(importer)):
-            if inside(imported, "mlnb.store") and imported not in STORE_CONTRACT:
+            if inside(imported, store) and imported not in contract:
                 details = graph.get_import_details(importer=importer, imported=imported)
                 out.append((importer, imported, sorted({d["line_number"] for d in details})))
     return out
+
+
+def external_imports(package_dir: Path, prefixes: Iterable[str]) -> list[FoundImport]:
+    """Imports of a module under one of ``prefixes`` (e.g. ``IPython.core.magic``), by module of
+    the package at ``package_dir``: grimp sees only an external package's top-level name, so a
+    rule about part of a library (IPython's magic machinery) is read from the source."""
+    wanted = tuple(prefixes)
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        importer = module_name(path, package_dir)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            hits = sorted({n for n in names for p in wanted if inside(n, p)})
+            if hits:
+                found.append(FoundImport(importer, node.lineno, hits[0]))
+    return found
 
 
 def layer_of(module: str) -> str:

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         figures()
         return 0
     diagram = mermaid(build_graph())
-    text = DOC.read_text()
+    text = DOC.read_text(encoding="utf-8")
     try:
         new = updated_doc(text, diagram)
     except ValueError as exc:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         return 0
-    DOC.write_text(new)
+    DOC.write_text(new, encoding="utf-8")
     return 0
 
 

@@ -24,10 +24,13 @@ fi
 
 echo "== ruff"
 .venv/bin/ruff check mlnb tests benchmarks examples
-echo "== import layers"
+echo "== import contracts (layers, store backends, who may use sqlalchemy and the widget libraries)"
 .venv/bin/lint-imports
+echo "== mypy (strict on store, tracking, models, registry, errors, entities; 0 errors allowed)"
+.venv/bin/mypy
 echo "== pytest"
-# unit, integration and browser tests, then every tutorial notebook (nbval, fresh store each)
+# unit, integration and browser tests (tests/test_architecture.py: no import cycles, no private
+# imports, the store contract, the diagram in docs/architecture.md), then every tutorial notebook
 .venv/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
     --ignore=tests/jupyter tests notebooks "$@"
 echo "== pytest: server extension (jupyter_server's pytest plugin)"
