@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,6 +53,8 @@ STORE_CONTRACT: frozenset[str] = frozenset({
     "mlnb.store.run_pages",
 })
 
+LEAVES = "leaves (every layer may use them)"
+
 # The layers of DESIGN.md as import-linter checks them (pyproject.toml), top first; the diagram
 # groups the top-level packages and modules by them.
 LAYERS: list[tuple[str, list[str]]] = [
@@ -67,9 +68,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("tracking", ["tracking"]),
     ("flavors", ["flavors"]),
     ("store", ["store"]),
-    ("leaves", ["entities", "config", "unsupported", "lazy", "datasets", "errors"]),
+    (LEAVES, ["entities", "config", "unsupported", "lazy", "datasets", "errors"]),
 ]
-LEAVES = "leaves"
 
 
 class FoundImport(NamedTuple):
@@ -304,43 +304,58 @@ def package_of(module: str) -> str:
     return ".".join(parts[:2]) if len(parts) > 1 else module
 
 
-def _node(package: str) -> str:
-    return package.replace(".", "_")
+FACADES = LAYERS[0][0]
+
+
+def _box(package: str) -> str:
+    """The node a package is drawn as: the MLflow-named facades share one node."""
+    return "facades" if layer_of(package) == FACADES else package.replace(".", "_")
 
 
 def mermaid(graph: Any) -> str:
     """Top-level packages as nodes grouped by layer, one edge per pair of packages that import.
 
-    Edges into the leaves (errors, entities, config, …) are left out: every layer may use them,
-    so they would only hide the edges that say something. An edge that points up the layers (the
-    documented ``mlnb`` ↔ ``mlnb.magics`` hook, or a bug) is drawn dotted and labelled.
+    The MLflow-named facades (one-screen modules re-exporting names from below) are drawn as one
+    node, and edges into the leaves (errors, entities, config, …) are left out: every layer may
+    use them, so they would only hide the edges that say something. An edge that points up the
+    layers (the documented ``mlnb`` ↔ ``mlnb.magics`` hook, or a bug) is drawn dotted.
     """
     order = ["public API"] + [name for name, _ in LAYERS]
     packages = sorted({package_of(m) for m in graph.modules})
-    edges: Counter[tuple[str, str]] = Counter()
+    edges: set[tuple[str, str]] = set()
     for importer in graph.modules:
         for imported in graph.find_modules_directly_imported_by(importer):
             a, b = package_of(importer), package_of(imported)
             if a != b and layer_of(b) != LEAVES:
-                edges[a, b] += 1
+                edges.add((a, b))
     lines = ["```mermaid", "flowchart TD"]
     for layer in order:
         members = [p for p in packages if layer_of(p) == layer]
         if not members:
             continue
-        slug = re.sub(r"\W+", "_", layer)
-        lines.append(f'    subgraph {slug}["{layer}"]')
-        if layer != "public API":
-            lines.append("        direction LR")
-        for p in members:
-            label = "mlnb (lazy public API)" if p == "mlnb" else p.removeprefix("mlnb.")
-            lines.append(f'        {_node(p)}["{label}"]')
+        if layer == FACADES:  # one node for the lot
+            names = ", ".join(p.removeprefix("mlnb.") for p in members)
+            lines.append(f'    facades["{layer}: {names}"]')
+            continue
+        boxes = [
+            f'{_box(p)}["{"mlnb (lazy public API)" if p == "mlnb" else p.removeprefix("mlnb.")}"]'
+            for p in members
+        ]
+        if len(boxes) == 1:  # a layer of one package is just that package
+            lines.append(f"    {boxes[0]}")
+            continue
+        lines.append(f'    subgraph {re.sub(r"[^0-9A-Za-z]+", "_", layer)}["{layer}"]')
+        lines += [f"        {box}" for box in boxes]
         lines.append("    end")
+    drawn: set[tuple[str, str]] = set()
     for a, b in sorted(edges):
+        if (_box(a), _box(b)) in drawn:
+            continue
+        drawn.add((_box(a), _box(b)))
         if order.index(layer_of(a)) < order.index(layer_of(b)):
-            lines.append(f"    {_node(a)} --> {_node(b)}")
+            lines.append(f"    {_box(a)} --> {_box(b)}")
         else:
-            lines.append(f"    {_node(a)} -.->|upward| {_node(b)}")
+            lines.append(f"    {_box(a)} -.->|upward| {_box(b)}")
     lines.append("```")
     return "\n".join(lines)
 
