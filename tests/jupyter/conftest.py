@@ -18,6 +18,7 @@ import pytest
 from mlnb.store.readonly import close_cached
 from mlnb.tracking import state
 from tests.jupyter.routes import ApiServer
+from tests.processes import stop_process
 
 # pytest_jupyter's server plugin is loaded for this directory only, by a separate pytest run
 # with ``-p pytest_jupyter.jupyter_server`` (see scripts/test.sh): its autouse fixtures would
@@ -137,9 +138,4 @@ def api_server(
             time.sleep(0.2)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, grace=20)

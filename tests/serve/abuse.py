@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.processes import stop_process
 
 ROW = {
     "Age": 30,
@@ -52,19 +53,8 @@ def start_server(store_dir: Path, model_uri: str, options: list[str], timeout: f
                 return proc, port
         except OSError:
             time.sleep(0.05)
-    stop_server(proc)
+    stop_process(proc, group=True)
     raise RuntimeError(f"mlnb serve did not answer /ping within {timeout} s")
-
-
-def stop_server(proc: Any) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
 
 
 def process_tree(pid: int) -> list[int]:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import mlnb
+from tests.processes import stop_process
 from tests.serve.conftest import churn_pipeline
 
 pytestmark = [pytest.mark.slow, pytest.mark.mlflow]
@@ -99,12 +100,7 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         raise
     yield ours_url, theirs_url, X
     for proc in (ours, theirs):
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc, group=True)
 
 
 def _bodies(X) -> dict[str, tuple[bytes, str]]:

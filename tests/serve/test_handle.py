@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 import mlnb
+from tests.processes import stop_process
 from tests.serve.conftest import churn_pipeline
 
 pytestmark = pytest.mark.slow
@@ -87,8 +87,7 @@ def test_cli_with_two_workers(store_dir: Path) -> None:
             r = httpx.post(url + "/invocations", json=body, timeout=30)
             assert r.json() == {"predictions": model.predict(X.head(9)).tolist()}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        stop_process(proc, group=True, grace=20)
 
 
 def test_cli_refuses_a_missing_model(store_dir: Path) -> None:

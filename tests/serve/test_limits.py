@@ -21,6 +21,7 @@ import pytest
 import mlnb
 from mlnb.serve.limits import MIB, ServeLimits
 from mlnb.tracking import state
+from tests.processes import stop_process
 from tests.serve import abuse
 from tests.serve.conftest import churn_pipeline
 
@@ -77,7 +78,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
             abuse.post(port, abuse.records_body(50))
         yield Cli(proc, port, proc.pid, abuse.rss_bytes(proc.pid))
     finally:
-        abuse.stop_server(proc)
+        stop_process(proc, group=True)
 
 
 def _assert_ping_quick(result: dict) -> None:
@@ -245,7 +246,7 @@ def test_no_decoding_process_outlives_the_server(tmp_path: Path) -> None:
         workers = abuse.process_tree(proc.pid)[1:]
         assert len(workers) == 2
     finally:
-        abuse.stop_server(proc)
+        stop_process(proc, group=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(map(_running, workers)):
         time.sleep(0.1)
