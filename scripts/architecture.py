@@ -196,6 +196,8 @@ def private_imports(package_dir: Path = PACKAGE) -> list[FoundImport]:
         tree = ast.parse(path.read_text(), str(path))
         module_aliases: dict[str, str] = {}  # local name → module of the package it is bound to
         for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
             targets: list[tuple[str, str | None, str]] = []  # (module, name or None, bound as)
             if isinstance(node, ast.ImportFrom):
                 if node.level:
@@ -209,7 +211,7 @@ def private_imports(package_dir: Path = PACKAGE) -> list[FoundImport]:
                     continue
                 for alias in node.names:
                     targets.append((source, alias.name, alias.asname or alias.name))
-            elif isinstance(node, ast.Import):
+            else:
                 for alias in node.names:
                     if inside(alias.name, root):
                         bound = alias.asname or alias.name.split(".")[0]
