@@ -10,11 +10,10 @@ nothing.  When no caller is wired, panels also check the store after each IPytho
 from __future__ import annotations
 
 import base64
-import html
 import io
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,6 @@ STATIC = Path(__file__).parent / "static"
 
 _listeners: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
-
-
-def static_text(name: str) -> str:
-    """The text of one front-end file shipped in ``mlnb/widgets/static``."""
-    return (STATIC / name).read_text(encoding="utf-8")
 
 
 def add_run_listener(panel: Any) -> None:
@@ -87,37 +81,7 @@ def _install_cell_hook() -> None:
     shell.events.register("post_run_cell", _after_cell)
 
 
-# -- escaping and static HTML ------------------------------------------------------------------
-def esc(value: Any) -> str:
-    """Text-only HTML escaping of any value (``None`` is empty)."""
-    return "" if value is None else html.escape(str(value), quote=True)
-
-
-def fmt(value: Any) -> str:
-    """Short display text of a cell value: floats to 6 significant digits, missing blank."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:
-            return "NaN"
-        return f"{value:.6g}"
-    return str(value)
-
-
-def html_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str = "") -> str:
-    """An escaped, self-contained HTML table (no scripts, inline styles only)."""
-    out = ['<table class="mlnb-static" style="border-collapse:collapse;font-size:12px">']
-    if caption:
-        out.append(f'<caption style="text-align:left;font-weight:bold">{esc(caption)}</caption>')
-    cell = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"'
-    out.append("<thead><tr>" + "".join(f"<th {cell}>{esc(h)}</th>" for h in header) + "</tr></thead>")
-    out.append("<tbody>")
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td {cell}>{esc(fmt(v))}</td>" for v in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
+# -- static figures ---------------------------------------------------------------------------
 def figure_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0, 3.2)) -> str:
     """Draw with ``draw(fig)`` on a new Agg figure; return the PNG as base64 (figure closed)."""
     from matplotlib.figure import Figure
@@ -131,7 +95,3 @@ def figure_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0,
     finally:
         fig.clear()
     return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def img_tag(png_b64: str, alt: str) -> str:
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{png_b64}"/>'

@@ -27,6 +27,7 @@ import numpy as np
 import traitlets as tl
 
 from mlnb.display import format as fmt
+from mlnb.display.html import esc
 from mlnb.entities import Experiment, ViewType
 from mlnb.errors import MlnbError
 from mlnb.tracking.state import get_store
@@ -291,7 +292,7 @@ class ComparePanel(w.VBox):
     def _show_error(self, message: str) -> None:
         self.error.value = (
             '<div class="mlnb-compare-error" style="color:var(--jp-error-color1, #b00020)">'
-            f"{_base.esc(message)}</div>"
+            f"{esc(message)}</div>"
             if message
             else ""
         )

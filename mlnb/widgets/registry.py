@@ -17,6 +17,7 @@ import ipywidgets as w
 import traitlets as tl
 
 from mlnb.display import format as _format
+from mlnb.display.html import esc
 from mlnb.errors import MlnbError, ValidationFailed
 from mlnb.registry import aliases as _aliases
 from mlnb.registry import gates as _gates
@@ -252,9 +253,9 @@ class RegistryPanel(w.VBox):
 
     def _say(self, kind: str, text: str, detail: str = "") -> None:
         # colours come from registry.css (theme variables): the kind is a class, not a style
-        body = f'<div class="mlnb-registry-msg mlnb-{kind}">{html.escape(text)}'
+        body = f'<div class="mlnb-registry-msg mlnb-{kind}">{esc(text)}'
         if detail:
-            body += f"\n<pre>{html.escape(detail)}</pre>"
+            body += f"\n<pre>{esc(detail)}</pre>"
         self.message.value = body + "</div>"
 
     def _run(self, action: Any, done: Any) -> Any:
