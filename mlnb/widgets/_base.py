@@ -1,10 +1,12 @@
-"""What every panel shares: the run-finished hook, static assets, escaping and figure helpers.
+"""What every panel shares: the run-end subscription, the after-cell check, static assets and
+figures.
 
-Panels refresh themselves when a run ends in the same kernel.  Whoever ends a run (the
-``%%track`` magic, the tracking API's end-of-run hook) calls :func:`notify_run_finished`; every
-live panel gets the run id.  Panels are held weakly, so a closed or forgotten panel costs
-nothing.  When no caller is wired, panels also check the store after each IPython cell
-(``post_run_cell``), so a run ended by plain ``mlnb.end_run()`` still shows up.
+Panels refresh themselves when a run ends in the same kernel.  The first panel subscribes this
+module to :mod:`mlnb.tracking.events`; when a :class:`~mlnb.tracking.events.RunEnded` is
+delivered (on the kernel's thread), every live panel gets the run id.  Panels are held weakly,
+so a closed or forgotten panel costs nothing.  Panels also check the store after each IPython
+cell (``post_run_cell``), so a run ended in another process, or a registry change made in code,
+still shows up.
 """
 
 from __future__ import annotations
@@ -15,42 +17,46 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from mlnb.tracking import events
 
 STATIC = Path(__file__).parent / "static"
 
-_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+class RunPanel(Protocol):
+    """What a panel provides to be refreshed (the compare and registry panels)."""
+
+    def _on_run_finished(self, run_id: str) -> None: ...  # a run ended in this kernel
+    def _poll(self) -> None: ...  # after a cell: refresh if the store changed
+    def _show_error(self, message: str) -> None: ...
+
+
+_listeners: weakref.WeakSet[RunPanel] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def add_run_listener(panel: Any) -> None:
-    """Register ``panel`` (anything with ``_on_run_finished(run_id)``) for run-finished events."""
+def add_run_listener(panel: RunPanel) -> None:
+    """Refresh ``panel`` when a run ends (a run-end event) and after each cell (a cheap check)."""
     with _lock:
         _listeners.add(panel)
+    events.subscribe(_on_run_ended)  # idempotent: one subscription serves every panel
     _install_cell_hook()
 
 
-def remove_run_listener(panel: Any) -> None:
+def remove_run_listener(panel: RunPanel) -> None:
+    """Stop refreshing ``panel`` (it is closed)."""
     with _lock:
         _listeners.discard(panel)
 
 
-def notify_run_finished(run_id: str | None = None) -> None:
-    """Tell every live panel that run ``run_id`` ended (``None``: something may have changed).
-
-    Call this at the end of a tracked run; it never raises (a broken panel must not break
-    tracking).
-
-    Examples
-    --------
-    >>> from mlnb.widgets._base import notify_run_finished
-    >>> notify_run_finished("0" * 32)
-    """
+def _on_run_ended(event: events.RunEnded) -> None:
+    """Tell every live panel that a run ended; a failing panel shows its error, never raises."""
     with _lock:
         panels = list(_listeners)
     for panel in panels:
         try:
-            panel._on_run_finished(run_id)
+            panel._on_run_finished(event.run_id)
         except Exception as exc:  # a panel error is shown in the panel, never raised here
             try:
                 panel._show_error(f"refresh failed: {exc}")

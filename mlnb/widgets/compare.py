@@ -298,7 +298,7 @@ class ComparePanel(w.VBox):
         )
 
     # -- refresh hooks ---------------------------------------------------------------------
-    def _on_run_finished(self, _run_id: str | None) -> None:
+    def _on_run_finished(self, _run_id: str) -> None:
         self.refresh()
 
     def _poll(self) -> None:

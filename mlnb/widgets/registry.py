@@ -330,7 +330,7 @@ class RegistryPanel(w.VBox):
         return html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
 
     # -- hooks -----------------------------------------------------------------------------
-    def _on_run_finished(self, _run_id: str | None) -> None:
+    def _on_run_finished(self, _run_id: str) -> None:
         self._poll()
 
     def _signature(self) -> Any:
