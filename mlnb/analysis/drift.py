@@ -112,7 +112,7 @@ class DriftReport:
     def _repr_html_(self) -> str:
         verdict = "DRIFT detected" if self.dataset_drift else "no dataset drift"
         colour = tone("error" if self.dataset_drift else "success")
-        rows = [
+        rows: list[list[str | Cell]] = [
             [
                 c.column,
                 c.kind,

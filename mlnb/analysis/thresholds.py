@@ -72,10 +72,11 @@ class MetricThreshold:
         op = ">=" if up else "<="
         failures = []
         if self.threshold is not None and not (value >= self.threshold if up else value <= self.threshold):
-            shown, bound = fmt.distinct(value, self.threshold)
-            failures.append(f"value {shown} {op} threshold {bound} is false")
-        if self.needs_baseline and baseline is None:
-            failures.append("baseline metric missing")
+            shown, limit = fmt.distinct(value, self.threshold)
+            failures.append(f"value {shown} {op} threshold {limit} is false")
+        if baseline is None:
+            if self.needs_baseline:
+                failures.append("baseline metric missing")
             return failures
         if self.min_absolute_change is not None:
             bound = baseline + self.min_absolute_change if up else baseline - self.min_absolute_change
@@ -154,7 +155,7 @@ def table(results: list[MetricValidation]) -> str:
 
 def html_table(results: list[MetricValidation]) -> str:
     """The gate results as an HTML table (the evaluation's display); the result cell is coloured."""
-    rows = [
+    rows: list[list[str | Cell]] = [
         [
             r.metric,
             fmt.number(r.value, missing="-"),

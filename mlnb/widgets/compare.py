@@ -57,7 +57,7 @@ class CompareView(anywidget.AnyWidget):
     differing_params = tl.List(tl.Unicode()).tag(sync=True)
     primary_metric = tl.Unicode("").tag(sync=True)
     storage_key = tl.Unicode("").tag(sync=True)  # localStorage key of the column choice
-    sort = tl.List().tag(sync=True)  # [] or [key, "asc" | "desc"]
+    sort: tl.List[Any] = tl.List().tag(sync=True)  # [] or [key, "asc" | "desc"]
     selected = tl.List(tl.Unicode()).tag(sync=True)  # run ids
     transpose = tl.Bool(False).tag(sync=True)
     plot = tl.Unicode("parallel").tag(sync=True)
