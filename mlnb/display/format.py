@@ -11,11 +11,15 @@ The rules:
   zeros dropped (``0.8452``, ``2.5``); from 10,000 up, the nearest integer (``12346``); below
   0.0001 or from a million up, a short exponent form (``1.235e6``, ``2.5e-5``).  Ties round away
   from zero on the exact binary value, as JavaScript's ``toPrecision`` does.  A missing value is
-  blank, NaN is ``NaN``, infinities are ``∞`` / ``-∞``.
+  blank (the fixed-width gate and threshold reports ask for ``-``), NaN is ``NaN``, infinities
+  are ``∞`` / ``-∞``.  Plot labels (SHAP waterfall, ROC/PR legends) follow the same rule.
+- **Percentages** (Python only: the drift and threshold reports): ``25%``, ``2.5%``, ties away
+  from zero.
 - **Durations**: ``340 ms``, ``2.1 s``, ``42 s``, ``4 min 5 s``, ``1 h 2 min``, ``2 d 3 h``.
 - **Timestamps**: ``2026-12-07 16:53:09`` in local time (UTC on request); relative ages as
   ``12 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``, then the date.
 - **Counts**: ``1 run``, ``2 runs``, ``10,000 runs``.
+- **Sizes**: ``512 B``, ``1.5 KB``, ``12 MB`` (powers of 1024).
 - **Run ids** in tables: their last eight characters (the random part).
 """
 
