@@ -97,9 +97,10 @@ def _counts_pair(ref: Ref, cur: Any) -> tuple[Any, Any]:
     import numpy as np
 
     cur_counts = {_key(k): int(c) for k, c in cur.value_counts().items()}
-    keys = list(ref.counts or {})
-    keys += [k for k in cur_counts if k not in ref.counts]
-    r = [ref.counts.get(k, 0) for k in keys]
+    known = ref.counts or {}
+    keys = list(known)
+    keys += [k for k in cur_counts if k not in known]
+    r = [known.get(k, 0) for k in keys]
     c = [cur_counts.get(k, 0) for k in keys]
     if ref.other_count:
         r.append(ref.other_count)

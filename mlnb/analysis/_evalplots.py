@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlnb.analysis._plots import _figure
+from mlnb.analysis._plots import figure
+from mlnb.display.format import number
 
 
 def _confusion(curves: dict) -> Any:
@@ -13,7 +14,7 @@ def _confusion(curves: dict) -> Any:
 
     classes = curves["classes"]
     cm = confusion_matrix(curves["y_true"], curves["y_pred"], labels=classes)
-    fig = _figure(3.6, 3.8)
+    fig = figure(3.6, 3.8)
     ax = fig.add_subplot()
     ax.imshow(cm, cmap="Blues")
     for (i, j), v in np.ndenumerate(cm):
@@ -28,7 +29,7 @@ def _confusion(curves: dict) -> Any:
 
 
 def _line(x: Any, y: Any, xlabel: str, ylabel: str, title: str, diagonal: bool) -> Any:
-    fig = _figure(3.6, 3.8)
+    fig = figure(3.6, 3.8)
     ax = fig.add_subplot()
     ax.plot(x, y, color="#008bfb")
     if diagonal:
@@ -50,14 +51,14 @@ def _calibration(curves: dict) -> Any:
 
 def _regression(curves: dict) -> dict[str, Any]:
     y_true, y_pred = curves["y_true"], curves["y_pred"]
-    resid = _figure(3.8, 3.6)
+    resid = figure(3.8, 3.6)
     ax = resid.add_subplot()
     ax.scatter(y_pred, y_true - y_pred, s=8, color="#008bfb")
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("residual (true - predicted)")
     ax.set_title("Residuals", fontsize=10)
-    pvt = _figure(3.8, 3.6)
+    pvt = figure(3.8, 3.6)
     ax = pvt.add_subplot()
     ax.scatter(y_true, y_pred, s=8, color="#008bfb")
     lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
@@ -89,18 +90,18 @@ def _one_vs_rest(curves: dict, kind: str) -> Any:
     import numpy as np
     from sklearn import metrics as skm
 
-    fig = _figure(4.2, 3.8)
+    fig = figure(4.2, 3.8)
     ax = fig.add_subplot()
     y_true, proba = np.asarray(curves["y_true"]), np.asarray(curves["proba"])
     for i, label in enumerate(curves["classes"]):
         is_pos = (y_true == label).astype(int)
         if kind == "roc":
             x, y, _ = skm.roc_curve(is_pos, proba[:, i])
-            ax.plot(x, y, label=f"{label} (AUC={skm.auc(x, y):.3f})")
+            ax.plot(x, y, label=f"{label} (AUC={number(skm.auc(x, y))})")
         elif kind == "pr":
             precision, recall, _ = skm.precision_recall_curve(is_pos, proba[:, i])
             ap = skm.average_precision_score(is_pos, proba[:, i])
-            ax.plot(recall, precision, label=f"{label} (AP={ap:.3f})")
+            ax.plot(recall, precision, label=f"{label} (AP={number(ap)})")
         else:
             from sklearn.calibration import calibration_curve
 

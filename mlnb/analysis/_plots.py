@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlnb.display.format import count
+from mlnb.display.format import count, number
 
 _RED = "#ff0051"
 _BLUE = "#008bfb"
 
 
-def _figure(width: float, height: float, labels: list[str] | None = None) -> Any:
+def figure(width: float, height: float, labels: list[str] | None = None) -> Any:
     """A figure with margins fixed from the label lengths (a layout engine costs more than the plot)."""
     from matplotlib.figure import Figure
 
@@ -49,7 +49,7 @@ def bar(values: Any, names: list[str], title: str = "", max_display: int = 12) -
 
     importance = np.abs(values).mean(axis=0)
     order = _order(values, max_display)
-    fig = _figure(4.4, 0.9 + 0.32 * len(order), [names[i] for i in order])
+    fig = figure(4.4, 0.9 + 0.32 * len(order), [names[i] for i in order])
     ax = fig.add_subplot()
     ax.barh(range(len(order))[::-1], importance[order], color=_RED)
     ax.set_yticks(range(len(order))[::-1], [names[i] for i in order])
@@ -79,7 +79,7 @@ def beeswarm(values: Any, data: Any, names: list[str], title: str = "", max_disp
     cmap = LinearSegmentedColormap.from_list("mlnb_shap", [_BLUE, "#9b4fc2", _RED])
     order = _order(values, max_display)
     rng = np.random.default_rng(0)
-    fig = _figure(4.6, 0.9 + 0.38 * len(order), [names[i] for i in order])
+    fig = figure(4.6, 0.9 + 0.38 * len(order), [names[i] for i in order])
     ax = fig.add_subplot()
     xs = np.concatenate([values[:, j] for j in order])
     ys = np.concatenate([np.full(len(values), len(order) - 1 - pos) for pos in range(len(order))])
@@ -102,12 +102,12 @@ def waterfall(
 
     order = np.argsort(-np.abs(row_values), kind="stable")
     shown, rest = order[:max_display], order[max_display:]
-    labels = [f"{names[i]} = {row_data[i]:.3g}" for i in shown]
+    labels = [f"{names[i]} = {number(float(row_data[i]))}" for i in shown]
     contrib = [float(row_values[i]) for i in shown]
     if len(rest):
         labels.append(f"{count(len(rest), 'other feature')}")
         contrib.append(float(row_values[rest].sum()))
-    fig = _figure(4.6, 1.0 + 0.34 * len(contrib), labels)
+    fig = figure(4.6, 1.0 + 0.34 * len(contrib), labels)
     ax = fig.add_subplot()
     left = base  # bottom bar starts at the base value, the top one ends at f(x)
     for y, width in enumerate(contrib[::-1]):
@@ -117,7 +117,7 @@ def waterfall(
     ax.use_sticky_edges = False  # bars pin the x limits to their edges otherwise
     ax.margins(x=0.08)
     ax.axvline(base, color="#999", lw=0.8, ls="--")
-    ax.set_xlabel(f"E[f(X)] = {base:.3g}   →   f(x) = {base + float(np.sum(row_values)):.3g}")
+    ax.set_xlabel(f"E[f(X)] = {number(base)}   →   f(x) = {number(base + float(np.sum(row_values)))}")
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -125,7 +125,7 @@ def waterfall(
 
 def dependence(values: Any, data: Any, names: list[str], feature: int, title: str = "") -> Any:
     """SHAP value of one feature against that feature's value."""
-    fig = _figure(4.6, 3.8, ["SHAP value"])
+    fig = figure(4.6, 3.8, ["SHAP value"])
     ax = fig.add_subplot()
     ax.scatter(data[:, feature], values[:, feature], s=8, color=_BLUE)
     ax.axhline(0, color="#999", lw=0.8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -10,7 +9,7 @@ from typing import Any
 
 from mlnb.analysis import _drift_tests as T
 from mlnb.display import format as fmt
-from mlnb.display.html import tone
+from mlnb.display.html import Cell, Html, bullets, esc, table, tone
 from mlnb.errors import InvalidParameter
 
 
@@ -113,24 +112,26 @@ class DriftReport:
     def _repr_html_(self) -> str:
         verdict = "DRIFT detected" if self.dataset_drift else "no dataset drift"
         colour = tone("error" if self.dataset_drift else "success")
-        rows = "".join(
-            f"<tr><td>{html.escape(c.column)}</td><td>{c.kind}</td><td>{c.test}</td>"
-            f"<td>{fmt.number(c.statistic)}</td><td>{'-' if c.p_value is None else fmt.number(c.p_value)}</td>"
-            f"<td>{fmt.number(c.threshold)}</td><td style='{tone('error' if c.drifted else 'success')}'>"
-            f"{'drift' if c.drifted else 'ok'}</td></tr>"
+        rows: list[list[str | Cell]] = [
+            [
+                c.column,
+                c.kind,
+                c.test,
+                fmt.number(c.statistic),
+                fmt.number(c.p_value, missing="-"),
+                fmt.number(c.threshold),
+                Cell("drift" if c.drifted else "ok", style=tone("error" if c.drifted else "success")),
+            ]
             for c in self.columns
-        )
-        issues = "".join(
-            f"<li><b>{html.escape(q.column)}</b> {html.escape(q.check)}: {html.escape(q.detail)}</li>"
-            for q in self.quality
-        )
+        ]
+        issues = [Html(f"<b>{esc(q.column)}</b> {esc(q.check)}: {esc(q.detail)}") for q in self.quality]
+        head = ["column", "type", "test", "statistic", "p-value", "threshold", "result"]
         return (
             f"<div class='mlnb-drift'><p style='{colour}'><b>{verdict}</b>: "
             f"{len(self.drifted_columns)} of {fmt.count(len(self.columns), 'column')} drifted "
-            f"(dataset threshold {self.drift_share:.0%}) · reference: {html.escape(self.reference)}</p>"
-            "<table><tr><th>column</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th>"
-            f"<th>threshold</th><th>result</th></tr>{rows}</table>"
-            + (f"<p><b>Data quality</b></p><ul>{issues}</ul>" if issues else "<p>Data quality: no issues</p>")
+            f"(dataset threshold {fmt.percent(self.drift_share)}) · reference: {esc(self.reference)}</p>"
+            + table(head, rows)
+            + (f"<p><b>Data quality</b></p>{bullets(issues)}" if issues else "<p>Data quality: no issues</p>")
             + "</div>"
         )
 
@@ -182,7 +183,7 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                 "missing_values",
                 missing,
                 missing / n,
-                f"{missing / n:.1%} missing vs {ref_share:.1%} in the reference",
+                f"{fmt.percent(missing / n, decimals=1)} missing vs {fmt.percent(ref_share, decimals=1)} in the reference",
             )
         )
     values = cur.dropna()

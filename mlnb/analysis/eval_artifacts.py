@@ -161,14 +161,14 @@ def lift_curve(curves: dict) -> Any:
     """Cumulative lift of the positive class against the share of rows taken, best scores first."""
     import numpy as np
 
-    from mlnb.analysis._plots import _figure
+    from mlnb.analysis._plots import figure
 
     score, is_pos = np.asarray(curves["score"]), np.asarray(curves["is_pos"])
     order = np.argsort(-score, kind="stable")
     hits = np.cumsum(is_pos[order])
     share = np.arange(1, len(order) + 1) / len(order)
     rate = max(is_pos.mean(), 1e-12)
-    fig = _figure(3.6, 3.8)
+    fig = figure(3.6, 3.8)
     ax = fig.add_subplot()
     ax.plot(
         share, hits / np.arange(1, len(order) + 1) / rate, color="#008bfb", label=f"class {curves['pos']}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,7 @@ from mlnb.analysis import _builtin_metrics, _evalinputs, _evalplots, _models, ev
 from mlnb.analysis.eval_metrics import Context, as_metric_values, compute_extra
 from mlnb.analysis.thresholds import MetricThreshold, MetricValidation, html_table, raise_if_failed, validate
 from mlnb.display import format as fmt
+from mlnb.display.html import bullets, esc, table
 from mlnb.errors import InvalidParameter
 
 MODEL_TYPES = _evalinputs.MODEL_TYPES
@@ -53,30 +53,22 @@ class EvaluationResult:
         return frame
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{fmt.number(float(v))}</td>"
-            + (
-                f"<td>{fmt.number(self.baseline_metrics[k])}</td>"
-                if self.baseline_metrics and k in self.baseline_metrics
-                else ("<td>-</td>" if self.baseline_metrics is not None else "")
-            )
-            + "</tr>"
+        base = self.baseline_metrics
+        rows = [
+            [k, fmt.number(float(v))] + ([] if base is None else [fmt.number(base.get(k), missing="-")])
             for k, v in self.metrics.items()
-        )
-        head = "<tr><th>metric</th><th>value</th>" + (
-            "<th>baseline</th>" if self.baseline_metrics is not None else ""
-        )
+        ]
+        head = ["metric", "value"] + ([] if base is None else ["baseline"])
         verdict = ""
         if self.validation:
             word = "all gates passed" if self.passed else "validation FAILED"
             verdict = f"<p><b>{word}</b></p>{html_table(self.validation)}"
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        run = f" · run {html.escape(self.run_id)}" if self.run_id else ""
+        run = f" · run {esc(self.run_id)}" if self.run_id else ""
         return (
-            f"<div class='mlnb-evaluation'><b>Evaluation</b> ({html.escape(self.model_type or 'custom metrics')}{run})"
-            f"<table>{head}</tr>{rows}</table>{verdict}"
-            + (f"<ul>{notes}</ul>" if notes else "")
-            + f"<p>plots: {html.escape(', '.join(self.figures))}</p></div>"
+            f"<div class='mlnb-evaluation'><b>Evaluation</b> ({esc(self.model_type or 'custom metrics')}{run})"
+            f"{table(head, rows)}{verdict}"
+            + (bullets(self.notes) if self.notes else "")
+            + f"<p>plots: {esc(', '.join(self.figures))}</p></div>"
         )
 
     def __repr__(self) -> str:

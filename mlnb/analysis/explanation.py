@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import html
 import json
 import threading
 from typing import Any
 
 from mlnb.analysis import _plots
 from mlnb.display import format as _format
+from mlnb.display.html import bullets, esc, img
 from mlnb.errors import InvalidParameter
 
 
@@ -331,26 +331,24 @@ class Explanation:
         bar = base64.b64encode(_plots.to_png(self.plot_bar())).decode()
         swarm = base64.b64encode(_plots.to_png(self.plot_beeswarm())).decode()
         top = self.importance().head(5)
-        items = "".join(
-            f"<li>{html.escape(str(k))}: {html.escape(_format.number(float(v)))}</li>" for k, v in top.items()
-        )
+        shown = [f"{k}: {_format.number(float(v))}" for k, v in top.items()]
+        items = bullets(shown, ordered=True, style="margin-top:2px")
         summary = " · ".join(
             [
-                f"{html.escape(self.explainer)} explainer",
+                f"{esc(self.explainer)} explainer",
                 _format.count(len(self.values), "row"),
                 _format.count(len(self.feature_names), "feature"),
-                f"output: {html.escape(self.output)}",
+                f"output: {esc(self.output)}",
             ]
         )
         text = (
             "<div class='mlnb-explanation' style='max-width:100%;overflow-x:auto'>"
             f"<b>SHAP explanation</b> ({summary})"
             f"<p style='margin:4px 0 0'>mean |SHAP value|, top {_format.count(len(top), 'feature')}:</p>"
-            f"<ol style='margin-top:2px'>{items}</ol>"
-            f"<img alt='mean absolute SHAP value per feature' style='max-width:100%' "
-            f"src='data:image/png;base64,{bar}'/>"
-            f"<img alt='SHAP beeswarm: value of every row per feature' style='max-width:100%' "
-            f"src='data:image/png;base64,{swarm}'/></div>"
+            f"{items}"
+            + img(bar, "mean absolute SHAP value per feature", style="max-width:100%")
+            + img(swarm, "SHAP beeswarm: value of every row per feature", style="max-width:100%")
+            + "</div>"
         )
         return {"text/plain": repr(self), "text/html": text, "image/png": bar}
 

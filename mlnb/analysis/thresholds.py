@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from mlnb.display import format as fmt
-from mlnb.display.html import tone
+from mlnb.display import html
+from mlnb.display.html import Cell, tone
 from mlnb.errors import InvalidParameter, ValidationFailed
 
 
@@ -72,10 +72,11 @@ class MetricThreshold:
         op = ">=" if up else "<="
         failures = []
         if self.threshold is not None and not (value >= self.threshold if up else value <= self.threshold):
-            shown, bound = fmt.distinct(value, self.threshold)
-            failures.append(f"value {shown} {op} threshold {bound} is false")
-        if self.needs_baseline and baseline is None:
-            failures.append("baseline metric missing")
+            shown, limit = fmt.distinct(value, self.threshold)
+            failures.append(f"value {shown} {op} threshold {limit} is false")
+        if baseline is None:
+            if self.needs_baseline:
+                failures.append("baseline metric missing")
             return failures
         if self.min_absolute_change is not None:
             bound = baseline + self.min_absolute_change if up else baseline - self.min_absolute_change
@@ -88,7 +89,7 @@ class MetricThreshold:
             bound = baseline + step if up else baseline - step
             if not (value >= bound if up else value <= bound):
                 shown, needed = fmt.distinct(value, bound)
-                how = f"baseline {fmt.number(baseline)} {'+' if up else '-'} {self.min_relative_change:.0%}"
+                how = f"baseline {fmt.number(baseline)} {'+' if up else '-'} {fmt.percent(self.min_relative_change)}"
                 failures.append(f"value {shown} {op} {needed} ({how}) is false")
         return failures
 
@@ -140,8 +141,8 @@ def table(results: list[MetricValidation]) -> str:
         rows.append(
             (
                 r.metric,
-                "-" if r.value is None else fmt.number(r.value),
-                "-" if r.baseline is None else fmt.number(r.baseline),
+                fmt.number(r.value, missing="-"),
+                fmt.number(r.baseline, missing="-"),
                 gate,
                 "pass" if r.passed else "FAIL: " + "; ".join(r.failures),
             )
@@ -153,20 +154,21 @@ def table(results: list[MetricValidation]) -> str:
 
 
 def html_table(results: list[MetricValidation]) -> str:
-    cells = []
-    for r in results:
-        colour = tone("success" if r.passed else "error")
-        verdict = "pass" if r.passed else "FAIL: " + "; ".join(r.failures)
-        cells.append(
-            "<tr>"
-            f"<td>{html.escape(r.metric)}</td>"
-            f"<td>{'-' if r.value is None else fmt.number(r.value)}</td>"
-            f"<td>{'-' if r.baseline is None else fmt.number(r.baseline)}</td>"
-            f"<td>{html.escape(_describe(r.threshold))}</td>"
-            f"<td style='{colour}'>{html.escape(verdict)}</td></tr>"
-        )
-    head = "<tr><th>metric</th><th>value</th><th>baseline</th><th>gate</th><th>result</th></tr>"
-    return f"<table>{head}{''.join(cells)}</table>"
+    """The gate results as an HTML table (the evaluation's display); the result cell is coloured."""
+    rows: list[list[str | Cell]] = [
+        [
+            r.metric,
+            fmt.number(r.value, missing="-"),
+            fmt.number(r.baseline, missing="-"),
+            _describe(r.threshold),
+            Cell(
+                "pass" if r.passed else "FAIL: " + "; ".join(r.failures),
+                style=tone("success" if r.passed else "error"),
+            ),
+        ]
+        for r in results
+    ]
+    return html.table(["metric", "value", "baseline", "gate", "result"], rows)
 
 
 def _describe(t: MetricThreshold) -> str:
@@ -177,7 +179,7 @@ def _describe(t: MetricThreshold) -> str:
     if t.min_absolute_change is not None:
         parts.append(f"{'+' if t.greater_is_better else '-'}{fmt.number(t.min_absolute_change)} vs baseline")
     if t.min_relative_change is not None:
-        parts.append(f"{'+' if t.greater_is_better else '-'}{t.min_relative_change:.0%} vs baseline")
+        parts.append(f"{'+' if t.greater_is_better else '-'}{fmt.percent(t.min_relative_change)} vs baseline")
     return ", ".join(parts) or "(no bound)"
 
 

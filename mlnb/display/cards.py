@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mlnb.display import format as fmt
-from mlnb.display.html import better, esc, table, tone
+from mlnb.display.html import Html, better, esc, img, table, tone
 
 MIME_TYPE = "application/vnd.mlnb.run+json"
 THUMBNAIL_WIDTH = 320
@@ -124,8 +124,9 @@ def card_payload(
         metrics.append(
             {"key": key, "value": value, "previous": before, "delta": delta, "better": better(key, delta)}
         )
-    running = info.status == "RUNNING" or info.end_time is None
-    duration = None if running else int(info.end_time - info.start_time)
+    end = None if info.status == "RUNNING" else info.end_time
+    running = end is None
+    duration = None if end is None else int(end - info.start_time)
     return {
         "version": 1,
         "run_id": info.run_id,
@@ -135,7 +136,7 @@ def card_payload(
         "status": info.status,
         "cell_status": status if running and status is not None else None,
         "start_time": info.start_time,
-        "end_time": None if running else info.end_time,
+        "end_time": end,
         "duration_ms": duration,
         "params": ordered_params(data.params, default_keys(data.tags)),
         "metrics": metrics,
@@ -181,6 +182,12 @@ _CHIP = (
     "border:1px solid var(--jp-border-color2, rgba(127, 127, 127, 0.35))"
 )
 _CODE = "font-family:var(--jp-code-font-family, ui-monospace, monospace)"
+_TABLE = "border-collapse:collapse;font-size:12px;margin:2px 0"
+_TABLE_CELL = "padding:1px 8px 1px 0;text-align:left;vertical-align:top"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    return table(headers, rows, style=_TABLE, cell_style=_TABLE_CELL)
 
 
 def _chips(params: list[dict[str, Any]]) -> str:
@@ -228,12 +235,12 @@ def card_html(p: dict[str, Any]) -> str:
         has_change = any(m["previous"] is not None for m in p["metrics"])
         rows = []
         for m in p["metrics"]:
-            row = [esc(m["key"]), esc(fmt.number(m["value"]))]
+            row = [m["key"], fmt.number(m["value"])]
             if has_change:
-                row.append(_delta_html(m))
+                row.append(Html(_delta_html(m)))
             rows.append(row)
         headers = ("metric", "value", "vs previous") if has_change else ("metric", "value")
-        parts.append(table(headers, rows, raw_columns=frozenset({0, 1, 2})))
+        parts.append(_table(headers, rows))
     own = [x for x in p["params"] if not x.get("default")]
     defaults = [x for x in p["params"] if x.get("default")]
     if own:
@@ -244,12 +251,9 @@ def card_html(p: dict[str, Any]) -> str:
             f"</summary>{_chips(defaults)}</details>"
         )
     if p["models"]:
-        parts.append(table(("model", "uri"), [(m["name"], m["uri"]) for m in p["models"]]))
+        parts.append(_table(("model", "uri"), [(m["name"], m["uri"]) for m in p["models"]]))
     for fig in p["figures"]:
-        parts.append(
-            f'<img alt="{esc(fig["path"])}" title="{esc(fig["path"])}" style="max-width:320px;margin:2px" '
-            f'src="data:image/png;base64,{esc(fig["png"])}"/>'
-        )
+        parts.append(img(fig["png"], fig["path"], title=fig["path"], style="max-width:320px;margin:2px"))
     parts.append("</div>")
     return "".join(parts)
 

@@ -11,11 +11,15 @@ The rules:
   zeros dropped (``0.8452``, ``2.5``); from 10,000 up, the nearest integer (``12346``); below
   0.0001 or from a million up, a short exponent form (``1.235e6``, ``2.5e-5``).  Ties round away
   from zero on the exact binary value, as JavaScript's ``toPrecision`` does.  A missing value is
-  blank, NaN is ``NaN``, infinities are ``∞`` / ``-∞``.
+  blank (the fixed-width gate and threshold reports ask for ``-``), NaN is ``NaN``, infinities
+  are ``∞`` / ``-∞``.  Plot labels (SHAP waterfall, ROC/PR legends) follow the same rule.
+- **Percentages** (Python only: the drift and threshold reports): ``25%``, ``2.5%``, ties away
+  from zero.
 - **Durations**: ``340 ms``, ``2.1 s``, ``42 s``, ``4 min 5 s``, ``1 h 2 min``, ``2 d 3 h``.
 - **Timestamps**: ``2026-12-07 16:53:09`` in local time (UTC on request); relative ages as
   ``12 s ago``, ``5 min ago``, ``3 h ago``, ``2 d ago``, then the date.
 - **Counts**: ``1 run``, ``2 runs``, ``10,000 runs``.
+- **Sizes**: ``512 B``, ``1.5 KB``, ``12 MB`` (powers of 1024).
 - **Run ids** in tables: their last eight characters (the random part).
 """
 
@@ -32,6 +36,7 @@ __all__ = [
     "distinct",
     "duration",
     "number",
+    "percent",
     "short_id",
     "size",
     "timestamp",
@@ -52,16 +57,22 @@ def _shortest(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def number(value: float | int | None) -> str:
-    """A number as it reads in every mlnb table and card.
+def number(value: float | int | None, *, missing: str = "") -> str:
+    """A number as it reads in every mlnb table and card; ``missing`` is the text of ``None``.
+
+    Tables leave a missing value blank (the default, as the TypeScript ``formatNumber`` does);
+    the fixed-width gate and threshold reports write ``missing="-"`` so their columns stay
+    readable.
 
     Examples
     --------
     >>> [number(v) for v in (0.845188, 100, 12345.678, 2.5e-05, 1234567.8, None)]
     ['0.8452', '100', '12346', '2.5e-5', '1.235e6', '']
+    >>> number(None, missing="-")
+    '-'
     """
     if value is None:
-        return ""
+        return missing
     if isinstance(value, bool):
         return "true" if value else "false"
     x = float(value)
@@ -86,19 +97,32 @@ def number(value: float | int | None) -> str:
     return _shortest(float(_round(x, exp - 3)))
 
 
-def distinct(value: float, other: float) -> tuple[str, str]:
+def distinct(value: float | None, other: float | None, *, missing: str = "") -> tuple[str, str]:
     """Two numbers compared in a message: as :func:`number` reads them, in full when that would
     make different values read alike ("0.8 needs >= 0.8" explains nothing).
 
     Examples
     --------
-    >>> distinct(0.845188, 0.7), distinct(0.79995, 0.8)
-    (('0.8452', '0.7'), ('0.79995', '0.8'))
+    >>> distinct(0.845188, 0.7), distinct(0.79995, 0.8), distinct(0.5, None, missing="-")
+    (('0.8452', '0.7'), ('0.79995', '0.8'), ('0.5', '-'))
     """
-    a, b = number(value), number(other)
-    if a == b and value != other:
+    a, b = number(value, missing=missing), number(other, missing=missing)
+    if value is not None and other is not None and a == b and value != other:
         return _shortest(float(value)), _shortest(float(other))
     return a, b
+
+
+def percent(share: float, *, decimals: int = 0) -> str:
+    """A share (``0.25``) as a percentage with ``decimals`` places: ``25%``, ``2.5%``.
+
+    Python-only: no front end shows a percentage (the drift and threshold reports do).
+
+    Examples
+    --------
+    >>> percent(0.25), percent(0.025, decimals=1), percent(0.125)
+    ('25%', '2.5%', '13%')
+    """
+    return f"{_round(share * 100, -decimals):f}%"
 
 
 def delta(value: float | None) -> str:

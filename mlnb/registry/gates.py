@@ -18,7 +18,6 @@ values are the latest values logged in the version's source run.  Conditions aga
 
 from __future__ import annotations
 
-import html
 import math
 import operator
 import re
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlnb.display import format as fmt
+from mlnb.display.html import esc, table
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
 from mlnb.registry.uris import check_alias, check_model_name
 from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
@@ -143,12 +143,18 @@ class PromotionResult:
         for c in self.checks:
             verdict = "pass" if c.passed else "FAIL"
             if not c.passed and c.bound is not None:
-                verdict += f" (needs {c.op} {_fmt(c.bound, c.candidate)})"
+                verdict += f" (needs {c.op} {fmt.distinct(c.bound, c.candidate, missing='-')[0]})"
             if c.note:
                 verdict += f" - {c.note}"
             other = c.bound if not c.passed else None
             rows.append(
-                [f"metrics.{c.metric}", c.condition, _fmt(c.candidate, other), _fmt(c.current), verdict]
+                [
+                    f"metrics.{c.metric}",
+                    c.condition,
+                    fmt.distinct(c.candidate, other, missing="-")[0],
+                    fmt.number(c.current, missing="-"),
+                    verdict,
+                ]
             )
         return rows
 
@@ -166,26 +172,14 @@ class PromotionResult:
 
     def _repr_html_(self) -> str:
         rows = self._rows()
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in r) + "</tr>" for r in rows[1:]
-        )
-        title = html.escape(f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}")
-        return f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        title = esc(f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}")
+        return f"<div><b>{title}</b>{table(rows[0], rows[1:])}</div>"
 
     def to_frame(self) -> Any:
         """The checks as a pandas DataFrame."""
         import pandas as pd
 
         return pd.DataFrame([c.__dict__ for c in self.checks])
-
-
-def _fmt(value: float | None, other: float | None = None) -> str:
-    """A value as every mlnb table shows it; in full when it would read the same as ``other``
-    (a failed check's candidate and bound), so that the failure explains itself."""
-    if value is None:
-        return "-"
-    return fmt.number(value) if other is None else fmt.distinct(value, other)[0]
 
 
 def _finite(value: float | None) -> float | None:

@@ -1,9 +1,5 @@
 """Inline panels (ipywidgets + anywidget) with static fallbacks.
 
-``notify_run_finished(run_id)`` is the hook whoever ends a tracked run calls (the ``%%track``
-magic does); it is stdlib-only, so calling it costs nothing when no panel is open.
+Open panels refresh when a run ends: they subscribe to :mod:`mlnb.tracking.events` (see
+:mod:`mlnb.widgets._base`), so nothing that ends a run needs to know about them.
 """
-
-from mlnb.widgets._base import notify_run_finished
-
-__all__ = ["notify_run_finished"]

@@ -1,62 +1,62 @@
-"""What every panel shares: the run-finished hook, static assets, escaping and figure helpers.
+"""What every panel shares: the run-end subscription, the after-cell check, static assets and
+figures.
 
-Panels refresh themselves when a run ends in the same kernel.  Whoever ends a run (the
-``%%track`` magic, the tracking API's end-of-run hook) calls :func:`notify_run_finished`; every
-live panel gets the run id.  Panels are held weakly, so a closed or forgotten panel costs
-nothing.  When no caller is wired, panels also check the store after each IPython cell
-(``post_run_cell``), so a run ended by plain ``mlnb.end_run()`` still shows up.
+Panels refresh themselves when a run ends in the same kernel.  The first panel subscribes this
+module to :mod:`mlnb.tracking.events`; when a :class:`~mlnb.tracking.events.RunEnded` is
+delivered (on the kernel's thread), every live panel gets the run id.  Panels are held weakly,
+so a closed or forgotten panel costs nothing.  Panels also check the store after each IPython
+cell (``post_run_cell``), so a run ended in another process, or a registry change made in code,
+still shows up.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from mlnb.tracking import events
 
 STATIC = Path(__file__).parent / "static"
 
-_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+class RunPanel(Protocol):
+    """What a panel provides to be refreshed (the compare and registry panels)."""
+
+    def _on_run_finished(self, run_id: str) -> None: ...  # a run ended in this kernel
+    def _poll(self) -> None: ...  # after a cell: refresh if the store changed
+    def _show_error(self, message: str) -> None: ...
+
+
+_listeners: weakref.WeakSet[RunPanel] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def static_text(name: str) -> str:
-    """The text of one front-end file shipped in ``mlnb/widgets/static``."""
-    return (STATIC / name).read_text(encoding="utf-8")
-
-
-def add_run_listener(panel: Any) -> None:
-    """Register ``panel`` (anything with ``_on_run_finished(run_id)``) for run-finished events."""
+def add_run_listener(panel: RunPanel) -> None:
+    """Refresh ``panel`` when a run ends (a run-end event) and after each cell (a cheap check)."""
     with _lock:
         _listeners.add(panel)
+    events.subscribe(_on_run_ended)  # idempotent: one subscription serves every panel
     _install_cell_hook()
 
 
-def remove_run_listener(panel: Any) -> None:
+def remove_run_listener(panel: RunPanel) -> None:
+    """Stop refreshing ``panel`` (it is closed)."""
     with _lock:
         _listeners.discard(panel)
 
 
-def notify_run_finished(run_id: str | None = None) -> None:
-    """Tell every live panel that run ``run_id`` ended (``None``: something may have changed).
-
-    Call this at the end of a tracked run; it never raises (a broken panel must not break
-    tracking).
-
-    Examples
-    --------
-    >>> from mlnb.widgets._base import notify_run_finished
-    >>> notify_run_finished("0" * 32)
-    """
+def _on_run_ended(event: events.RunEnded) -> None:
+    """Tell every live panel that a run ended; a failing panel shows its error, never raises."""
     with _lock:
         panels = list(_listeners)
     for panel in panels:
         try:
-            panel._on_run_finished(run_id)
+            panel._on_run_finished(event.run_id)
         except Exception as exc:  # a panel error is shown in the panel, never raised here
             try:
                 panel._show_error(f"refresh failed: {exc}")
@@ -87,37 +87,7 @@ def _install_cell_hook() -> None:
     shell.events.register("post_run_cell", _after_cell)
 
 
-# -- escaping and static HTML ------------------------------------------------------------------
-def esc(value: Any) -> str:
-    """Text-only HTML escaping of any value (``None`` is empty)."""
-    return "" if value is None else html.escape(str(value), quote=True)
-
-
-def fmt(value: Any) -> str:
-    """Short display text of a cell value: floats to 6 significant digits, missing blank."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:
-            return "NaN"
-        return f"{value:.6g}"
-    return str(value)
-
-
-def html_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str = "") -> str:
-    """An escaped, self-contained HTML table (no scripts, inline styles only)."""
-    out = ['<table class="mlnb-static" style="border-collapse:collapse;font-size:12px">']
-    if caption:
-        out.append(f'<caption style="text-align:left;font-weight:bold">{esc(caption)}</caption>')
-    cell = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"'
-    out.append("<thead><tr>" + "".join(f"<th {cell}>{esc(h)}</th>" for h in header) + "</tr></thead>")
-    out.append("<tbody>")
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td {cell}>{esc(fmt(v))}</td>" for v in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
+# -- static figures ---------------------------------------------------------------------------
 def figure_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0, 3.2)) -> str:
     """Draw with ``draw(fig)`` on a new Agg figure; return the PNG as base64 (figure closed)."""
     from matplotlib.figure import Figure
@@ -131,7 +101,3 @@ def figure_png(draw: Callable[[Any], None], *, size: tuple[float, float] = (6.0,
     finally:
         fig.clear()
     return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def img_tag(png_b64: str, alt: str) -> str:
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{png_b64}"/>'

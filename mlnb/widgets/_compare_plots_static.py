@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from mlnb.display import format as fmt
-from mlnb.widgets._base import esc, figure_png, img_tag
+from mlnb.display.html import esc, img
+from mlnb.widgets._base import figure_png
 from mlnb.widgets._compare_data import Column, RunTable
 
 MAX_AUTO_PARAMS = 10
@@ -256,6 +257,6 @@ def static_plots(table: RunTable, columns: list[str], *, max_runs: int = 2000) -
     alt = "parallel coordinates of " + ", ".join(axes)
     return (
         '<figure class="mlnb-static-plot" style="margin:4px 0">'
-        + img_tag(png, alt)
+        + img(png, alt)
         + f'<figcaption style="font-size:12px">{esc(text)}</figcaption></figure>'
     )

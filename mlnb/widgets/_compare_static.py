@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from mlnb.display import format as fmt
-from mlnb.widgets._base import esc
+from mlnb.display import html
+from mlnb.display.html import Cell, Html, esc
 from mlnb.widgets._compare_defaults import child_counts
 
 MAX_ROWS = 50
@@ -22,9 +23,8 @@ MAX_TRANSPOSED = 50
 
 # text-align, white-space, font and colour are inherited from the table; each cell adds the rest
 _TABLE = (
-    'class="mlnb-static" data-panel="compare" style="border-collapse:collapse;font-size:12px;'
-    "text-align:left;white-space:nowrap;font-family:var(--jp-ui-font-family, sans-serif);"
-    'color:var(--jp-content-font-color1, inherit)"'
+    "border-collapse:collapse;font-size:12px;text-align:left;white-space:nowrap;"
+    "font-family:var(--jp-ui-font-family, sans-serif);color:var(--jp-content-font-color1, inherit)"
 )
 _CELL = "border:1px solid var(--jp-border-color2, #ccc);padding:2px 8px"
 _TEXT = _CELL + ";max-width:16em;overflow:hidden;text-overflow:ellipsis"
@@ -48,16 +48,13 @@ def _value(table: Any, key: str, i: int) -> tuple[str, bool]:
     return ("" if text is None else str(text)), col.num is not None
 
 
-def _header(keys: list[str], labels: dict[str, str]) -> str:
-    cells = "".join(
-        f'<th style="{_HEAD}" title="{esc(k)}">{esc(labels.get(k, _short(k)))}</th>' for k in keys
-    )
-    return f"<thead><tr>{cells}</tr></thead>"
+def _header(keys: list[str], labels: dict[str, str]) -> list[Cell]:
+    return [Cell(labels.get(k, _short(k)), style=_HEAD, title=k) for k in keys]
 
 
-def _status(status: str) -> str:
+def _status(status: str) -> Html:
     style = _BAD if status in ("FAILED", "KILLED") else ""
-    return f'<span style="{style}">{esc(status)}</span>' if style else esc(status)
+    return Html(f'<span style="{style}">{esc(status)}</span>' if style else esc(status))
 
 
 def _rows_in_order(panel: Any) -> np.ndarray:
@@ -66,13 +63,14 @@ def _rows_in_order(panel: Any) -> np.ndarray:
     return order[table.parent[order] < 0]  # children are folded under their parent
 
 
-def _table_html(panel: Any, best: np.ndarray) -> str:
+def _table_cells(panel: Any, best: np.ndarray) -> tuple[list[Cell], list[list[Cell]]]:
+    """Header and rows of the table: one row per top-level run, the panel's columns."""
     table = panel._table
     columns = list(panel.view.columns)
     keys = ["run_name", "run_id", "status", *columns, "start_time", "duration"]
     labels = {"run_name": "run", "run_id": "id", "start_time": "started"}
     counts = child_counts(table)
-    out = [_header(keys, labels), "<tbody>"]
+    rows = []
     for i in _rows_in_order(panel)[:MAX_ROWS].tolist():
         kids, pick = int(counts[i]), int(best[i]) if len(best) else -1
         name = esc(table.names[i])
@@ -82,10 +80,13 @@ def _table_html(panel: Any, best: np.ndarray) -> str:
                 note += f", best: {table.names[pick] or fmt.short_id(table.run_ids[pick])}"
             name += f' <span style="{_DIM}">({esc(note)})</span>'
         cells = [
-            f'<td style="{_TEXT}" title="{esc(table.names[i])}">{name}</td>',
-            f'<td style="{_TEXT};font-family:var(--jp-code-font-family, monospace)" '
-            f'title="{esc(table.run_ids[i])}">{esc(fmt.short_id(table.run_ids[i]))}</td>',
-            f'<td style="{_TEXT}">{_status(table.status[i])}</td>',
+            Cell(Html(name), style=_TEXT, title=table.names[i] or ""),
+            Cell(
+                fmt.short_id(table.run_ids[i]),
+                style=f"{_TEXT};font-family:var(--jp-code-font-family, monospace)",
+                title=table.run_ids[i],
+            ),
+            Cell(_status(table.status[i]), style=_TEXT),
         ]
         for key in columns:
             text, numeric = _value(table, key, i)
@@ -93,40 +94,35 @@ def _table_html(panel: Any, best: np.ndarray) -> str:
             if not text and pick >= 0 and key.startswith("metrics."):  # the best child's value
                 text, _ = _value(table, key, pick)
                 if text:
-                    cells.append(f'<td style="{style};{_DIM}" title="best child">{esc(text)}</td>')
+                    cells.append(Cell(text, style=f"{style};{_DIM}", title="best child"))
                     continue
-            cells.append(f'<td style="{style}">{esc(text)}</td>')
+            cells.append(Cell(text, style=style))
         start, end = table.start_time[i], table.end_time[i]
         started = "" if start != start else fmt.timestamp(float(start))
         took = "" if start != start or end != end else fmt.duration(float(end - start))
-        cells.append(f'<td style="{_TEXT}">{esc(started)}</td><td style="{_NUM}">{esc(took)}</td>')
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody>")
-    return "".join(out)
+        cells += [Cell(started, style=_TEXT), Cell(took, style=_NUM)]
+        rows.append(cells)
+    return _header(keys, labels), rows
 
 
-def _transposed_html(panel: Any) -> str:
+def _transposed_cells(panel: Any) -> tuple[list[Cell], list[list[Cell]]]:
+    """Header and rows of the transposed table: one column per run (the selected ones, if any)."""
     table = panel._table
     index = {rid: i for i, rid in enumerate(table.run_ids)}
     rows = [index[r] for r in panel.view.selected if r in index] or _rows_in_order(panel).tolist()
     rows = rows[:MAX_TRANSPOSED]
     head = ["key", *[table.names[i] or fmt.short_id(table.run_ids[i]) for i in rows]]
-    out = ["<thead><tr>" + "".join(f'<th style="{_HEAD}">{esc(h)}</th>' for h in head) + "</tr></thead>"]
-    out.append("<tbody>")
-    out.append(
-        f'<tr><th style="{_HEAD}">status</th>'
-        + "".join(f'<td style="{_TEXT}">{_status(table.status[i])}</td>' for i in rows)
-        + "</tr>"
-    )
+    body = [
+        [Cell("status", style=_HEAD, header=True)]
+        + [Cell(_status(table.status[i]), style=_TEXT) for i in rows]
+    ]
     for key in panel.view.columns:
         cells = [_value(table, key, i) for i in rows]
-        out.append(
-            f'<tr><th style="{_HEAD}" title="{esc(key)}">{esc(_short(key))}</th>'
-            + "".join(f'<td style="{_NUM if num else _TEXT}">{esc(t)}</td>' for t, num in cells)
-            + "</tr>"
+        body.append(
+            [Cell(_short(key), style=_HEAD, title=key, header=True)]
+            + [Cell(t, style=_NUM if num else _TEXT) for t, num in cells]
         )
-    out.append("</tbody>")
-    return "".join(out)
+    return [Cell(h, style=_HEAD) for h in head], body
 
 
 def render_html(panel: Any) -> str:
@@ -142,15 +138,23 @@ def render_html(panel: Any) -> str:
     if panel.filter_box.value:
         caption += f" (filter: {panel.filter_box.value})"
     parts = ['<div class="mlnb-compare-static" style="max-width:100%;overflow-x:auto">']
-    parts.append(f"<table {_TABLE}>")
-    parts.append(f'<caption style="text-align:left;font-weight:bold;padding:2px 0">{esc(caption)}</caption>')
     if view.transpose:
-        parts.append(_transposed_html(panel))
+        head, rows = _transposed_cells(panel)
     else:
         metrics = [k for k in view.default_columns if k.startswith("metrics.")]
         best, _used = best_children(table, metrics)
-        parts.append(_table_html(panel, best))
-    parts.append("</table>")
+        head, rows = _table_cells(panel, best)
+    parts.append(
+        html.table(
+            head,
+            rows,
+            classes="mlnb-static",
+            attrs={"data-panel": "compare"},
+            style=_TABLE,
+            caption=caption,
+            caption_style="text-align:left;font-weight:bold;padding:2px 0",
+        )
+    )
     top = int((table.parent < 0).sum())
     if top > MAX_ROWS and not view.transpose:
         parts.append(f"<p><i>first {MAX_ROWS} of {fmt.count(top, 'row')}</i></p>")

@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from mlnb.display import format as _format
-from mlnb.widgets._base import esc, figure_png, img_tag
+from mlnb.display.html import Cell, esc, img, table
+from mlnb.widgets._base import figure_png
 
 #: metric columns shown (as in the live panel); the rest are left out of the static table
 MAX_METRICS = 6
@@ -35,27 +36,18 @@ def _table(
 ) -> str:
     """An escaped HTML table: every column on one line except the ``wide`` (free text) ones,
     which wrap within a readable measure; ``numeric`` columns align right."""
-    out = ['<table class="mlnb-static" style="border-collapse:collapse;font-size:12px;margin:4px 0">']
-    if caption:
-        out.append(f'<caption style="text-align:left;font-weight:bold">{esc(caption)}</caption>')
 
     def style(col: str) -> str:
         fit = "min-width:12em;max-width:32em" if col in wide else "white-space:nowrap"
         return f"{_CELL};{fit}" + (f";{_NUM}" if col in numeric else "")
 
-    out.append(
-        "<thead><tr>"
-        + "".join(f'<th style="{style(h)}">{esc(h)}</th>' for h in header)
-        + "</tr></thead><tbody>"
+    return table(
+        [Cell(h, style=style(h)) for h in header],
+        [[Cell(v, style=style(h)) for h, v in zip(header, row, strict=True)] for row in rows],
+        classes="mlnb-static",
+        style="border-collapse:collapse;font-size:12px;margin:4px 0",
+        caption=caption,
     )
-    for row in rows:
-        out.append(
-            "<tr>"
-            + "".join(f'<td style="{style(h)}">{esc(v)}</td>' for h, v in zip(header, row, strict=True))
-            + "</tr>"
-        )
-    out.append("</tbody></table>")
-    return "".join(out)
 
 
 def _timeline(history: list[dict[str, Any]], now_ms: int) -> str | None:
@@ -144,7 +136,7 @@ def render_html(panel: Any) -> str:
         )
         png = _timeline(list(view.history), int(time.time() * 1000))
         if png:
-            parts.append(img_tag(png, "alias history timeline"))
+            parts.append(img(png, "alias history timeline"))
     if panel.message.value:
         parts.append(panel.message.value)  # already escaped when it was composed
     parts.append("</div>")

@@ -27,6 +27,7 @@ import numpy as np
 import traitlets as tl
 
 from mlnb.display import format as fmt
+from mlnb.display.html import esc
 from mlnb.entities import Experiment, ViewType
 from mlnb.errors import MlnbError
 from mlnb.tracking.state import get_store
@@ -56,7 +57,7 @@ class CompareView(anywidget.AnyWidget):
     differing_params = tl.List(tl.Unicode()).tag(sync=True)
     primary_metric = tl.Unicode("").tag(sync=True)
     storage_key = tl.Unicode("").tag(sync=True)  # localStorage key of the column choice
-    sort = tl.List().tag(sync=True)  # [] or [key, "asc" | "desc"]
+    sort: tl.List[Any] = tl.List().tag(sync=True)  # [] or [key, "asc" | "desc"]
     selected = tl.List(tl.Unicode()).tag(sync=True)  # run ids
     transpose = tl.Bool(False).tag(sync=True)
     plot = tl.Unicode("parallel").tag(sync=True)
@@ -291,13 +292,13 @@ class ComparePanel(w.VBox):
     def _show_error(self, message: str) -> None:
         self.error.value = (
             '<div class="mlnb-compare-error" style="color:var(--jp-error-color1, #b00020)">'
-            f"{_base.esc(message)}</div>"
+            f"{esc(message)}</div>"
             if message
             else ""
         )
 
     # -- refresh hooks ---------------------------------------------------------------------
-    def _on_run_finished(self, _run_id: str | None) -> None:
+    def _on_run_finished(self, _run_id: str) -> None:
         self.refresh()
 
     def _poll(self) -> None:

@@ -17,11 +17,13 @@ import ipywidgets as w
 import traitlets as tl
 
 from mlnb.display import format as _format
+from mlnb.display.html import esc
 from mlnb.errors import MlnbError, ValidationFailed
 from mlnb.registry import aliases as _aliases
 from mlnb.registry import gates as _gates
 from mlnb.registry import stages as _stages
 from mlnb.registry import versions as _versions
+from mlnb.registry.uris import check_model_name
 from mlnb.tracking.state import get_store
 from mlnb.widgets import _base, _fallback
 
@@ -35,8 +37,8 @@ class RegistryView(anywidget.AnyWidget):
     _css = _base.STATIC / "registry.css"
 
     model = tl.Dict().tag(sync=True)
-    versions = tl.List().tag(sync=True)
-    history = tl.List().tag(sync=True)
+    versions: tl.List[Any] = tl.List().tag(sync=True)
+    history: tl.List[Any] = tl.List().tag(sync=True)
     selected_version = tl.Int(0).tag(sync=True)
 
 
@@ -252,9 +254,9 @@ class RegistryPanel(w.VBox):
 
     def _say(self, kind: str, text: str, detail: str = "") -> None:
         # colours come from registry.css (theme variables): the kind is a class, not a style
-        body = f'<div class="mlnb-registry-msg mlnb-{kind}">{html.escape(text)}'
+        body = f'<div class="mlnb-registry-msg mlnb-{kind}">{esc(text)}'
         if detail:
-            body += f"\n<pre>{html.escape(detail)}</pre>"
+            body += f"\n<pre>{esc(detail)}</pre>"
         self.message.value = body + "</div>"
 
     def _run(self, action: Any, done: Any) -> Any:
@@ -286,12 +288,12 @@ class RegistryPanel(w.VBox):
             moved = "" if result.current_version in (None, version) else f" (was v{result.current_version})"
             return f"@{alias} -> {name} v{version}{moved}", result.table() if result.checks else ""
 
-        return self._run(lambda: _gates.promote(name, version, alias, gate=gate), done)
+        return self._run(lambda: _gates.promote(check_model_name(name), version, alias, gate=gate), done)
 
     def delete_alias(self, alias: str) -> Any:
         name = self.name
         return self._run(
-            lambda: _aliases.delete_registered_model_alias(name, alias),
+            lambda: _aliases.delete_registered_model_alias(check_model_name(name), alias),
             lambda _r: (f"@{alias} removed from {name}", ""),
         )
 
@@ -299,7 +301,7 @@ class RegistryPanel(w.VBox):
         """Move ``version`` to ``stage`` with :func:`mlnb.transition_model_version_stage`."""
         name = self.name
         return self._run(
-            lambda: _stages.transition_model_version_stage(name, version, stage, archive_existing),
+            lambda: _stages.transition_model_version_stage(check_model_name(name), version, stage, archive_existing),
             lambda mv: (f"{name} v{version} is now in stage {mv.current_stage}", ""),
         )
 
@@ -310,14 +312,14 @@ class RegistryPanel(w.VBox):
     def describe_model(self, text: str) -> Any:
         name = self.name
         return self._run(
-            lambda: _versions.update_registered_model(name, text),
+            lambda: _versions.update_registered_model(check_model_name(name), text),
             lambda _m: (f"description of {name} saved", ""),
         )
 
     def describe_version(self, version: int, text: str) -> Any:
         name = self.name
         return self._run(
-            lambda: _versions.update_model_version(name, version, text),
+            lambda: _versions.update_model_version(check_model_name(name), version, text),
             lambda _m: (f"description of {name} v{version} saved", ""),
         )
 
@@ -329,7 +331,7 @@ class RegistryPanel(w.VBox):
         return html.unescape(re.sub(r"<[^>]+>", "", self.message.value))
 
     # -- hooks -----------------------------------------------------------------------------
-    def _on_run_finished(self, _run_id: str | None) -> None:
+    def _on_run_finished(self, _run_id: str) -> None:
         self._poll()
 
     def _signature(self) -> Any:

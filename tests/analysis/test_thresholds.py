@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlnb.analysis.thresholds import MetricThreshold
+from mlnb.analysis.thresholds import MetricThreshold, html_table, validate
 from mlnb.errors import InvalidParameter
 
 
@@ -62,3 +62,11 @@ def test_failure_messages_read_like_tables_and_near_misses_in_full() -> None:
         validate({"f1": 0.845188}, {"f1": MetricThreshold(threshold=0.9, greater_is_better=True)}, None)
     )
     assert "0.8452" in rows and "0.845188" not in rows.split("FAIL")[0]
+
+
+def test_gate_table_escapes_names_and_marks_missing_values() -> None:
+    gates = {"<b>f1</b>": MetricThreshold(threshold=0.8, greater_is_better=True)}
+    page = html_table(validate({"<b>f1</b>": 0.5}, gates, None))
+    assert "<b>f1</b>" not in page and "<td>&lt;b&gt;f1&lt;/b&gt;</td>" in page
+    assert "<td>0.5</td><td>-</td><td>&gt;= 0.8</td>" in page  # no baseline: a dash, not a blank
+    assert "FAIL: value 0.5 &gt;= threshold 0.8 is false</td>" in page

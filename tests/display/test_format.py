@@ -99,3 +99,12 @@ def test_the_table_covers_rounding_ties_and_every_range() -> None:
     assert any(x < 1e-4 for x in finite) and any(x >= 1e6 for x in finite)
     assert any(1e4 <= x < 1e6 for x in finite) and any(1e-4 <= x < 1e4 for x in finite)
     assert 1234.5 in finite and 2.5 in finite  # exact binary ties round away from zero
+
+
+def test_missing_values_and_percentages() -> None:
+    assert fmt.number(None) == "" and fmt.number(None, missing="-") == "-"
+    assert fmt.distinct(0.5, None, missing="-") == ("0.5", "-")
+    assert fmt.distinct(None, 0.5, missing="-") == ("-", "0.5")
+    # ties away from zero, as for every other number
+    assert [fmt.percent(v) for v in (0.25, 0.125, 1.0)] == ["25%", "13%", "100%"]
+    assert fmt.percent(0.025, decimals=1) == "2.5%"

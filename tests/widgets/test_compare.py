@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import mlnb
+from mlnb.tracking import events
 from mlnb.tracking.state import get_store
-from mlnb.widgets import _base
 from mlnb.widgets import compare as compare_mod
 from mlnb.widgets.compare import compare
 
@@ -177,9 +177,19 @@ def test_panel_refreshes_when_a_run_finishes(three):
     panel.view.selected = [three[0]]
     (new,) = _runs([{"name": "d", "params": {"C": 3}, "metrics": {"acc": 0.95}}])
     assert panel.view.data["n"] == 3
-    _base.notify_run_finished(new)
+    events.publish(events.RunEnded(new, "FINISHED"))  # delivered now: this is the kernel's thread
     assert panel.view.data["n"] == 4 and new in panel.view.data["run_id"]
     assert panel.view.selected == [three[0]]  # the selection survives a refresh
+
+
+def test_a_closed_panel_no_longer_refreshes_and_a_failing_one_shows_why(three, monkeypatch):
+    closed, broken = compare(), compare()
+    closed.close()
+    monkeypatch.setattr(broken, "refresh", lambda: 1 / 0)
+    (new,) = _runs([{"name": "d", "metrics": {"acc": 0.95}}])
+    events.publish(events.RunEnded(new, "FINISHED"))  # a failing panel does not raise here
+    assert closed.view.data["n"] == 3
+    assert "refresh failed: division by zero" in broken.error.value
 
 
 def test_poll_after_a_cell_picks_up_runs_ended_elsewhere(three):
@@ -262,8 +272,8 @@ def test_empty_experiment_and_special_values(store):
     panel = compare()
     assert panel.view.data["n"] == 0 and panel.selected.empty
     assert "mlnb compare: 0 runs" in panel._repr_mimebundle_()["text/html"]
-    _runs([{"name": "odd", "params": {"flag": "true"}, "metrics": {"m": float("nan"), "big": float("inf")}}])
-    _base.notify_run_finished(None)
+    (odd,) = _runs([{"name": "odd", "params": {"flag": "true"}, "metrics": {"m": float("nan"), "big": float("inf")}}])
+    events.publish(events.RunEnded(odd, "FINISHED"))
     data = panel.view.data
     assert np.isnan(np.frombuffer(_column(data, "metrics.m")["num"], dtype="<f8")[0])
     assert np.frombuffer(_column(data, "metrics.big")["num"], dtype="<f8")[0] == np.inf

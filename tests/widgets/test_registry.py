@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import mlnb
-from mlnb.widgets._base import notify_run_finished
 from mlnb.widgets.registry import registry_panel
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -103,7 +102,7 @@ def test_set_alias_button_uses_the_chosen_version_and_alias(churn):
 def test_changes_made_in_code_show_after_refresh(churn):
     panel = registry_panel("churn")
     mlnb.set_registered_model_alias("churn", "champion", 2)
-    notify_run_finished(None)
+    panel._poll()  # what the panel does after each cell
     assert {r["version"]: r["aliases"] for r in panel.view.versions}[2] == ["champion"]
 
 
