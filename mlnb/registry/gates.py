@@ -28,8 +28,9 @@ from typing import Any
 
 from mlnb.display import format as fmt
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
+from mlnb.registry.active import active_store
 from mlnb.registry.uris import check_alias, check_model_name
-from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
+from mlnb.registry.versions import check_version, current_user, get_model_version
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -255,10 +256,10 @@ def promote(
     """
     name, number, alias = check_model_name(name), check_version(version), check_alias(alias)
     items = _gate_items(gate)
-    store = _store()
+    store = active_store()
     candidate = get_model_version(name, number)
     try:
-        holder: int | None = _aliases_sql().alias_version(store, name, alias)
+        holder: int | None = store.registry.alias_version(name, alias)
     except ModelNotFound:
         holder = None
     cand_metrics = store.get_run(candidate.run_id).data.metrics
@@ -280,5 +281,5 @@ def promote(
         )
         exc.result = result  # type: ignore[attr-defined]
         raise exc
-    _aliases_sql().set_alias(store, name, alias, number, current_user(), expected=holder)
+    store.registry.set_alias(name, alias, number, current_user(), expected=holder)
     return PromotionResult(name, number, alias, holder, checks, promoted=True)

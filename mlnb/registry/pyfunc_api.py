@@ -209,14 +209,12 @@ def log_pyfunc_model(
         "serialization": built.serialization,
         "trusted_types": [],
     }
-    extras = {
-        "params": {str(k): str(v) for k, v in (params or {}).items()},
-        "tags": {str(k): str(v) for k, v in (tags or {}).items()},
-        "model_type": model_type,
-    }
+    logged_params = {str(k): str(v) for k, v in (params or {}).items()}
+    logged_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    extras = {"params": logged_params, "tags": logged_tags, "model_type": model_type}
     record.update({k: v for k, v in extras.items() if v})
     info = write_model(run, path, built, record)
-    info.params, info.tags, info.model_id = extras["params"], extras["tags"], model_id
+    info.params, info.tags, info.model_id = logged_params, logged_tags, model_id
     info.prompts = [str(p) for p in prompts] if prompts else None
     return register(info, registered_model_name, await_registration_for)
 
