@@ -247,7 +247,7 @@ def search_model_versions(
     from mlnb.registry.search import VERSION_FIELDS, compile_filter
 
     keep = compile_filter(filter_string, VERSION_FIELDS)
-    only = getattr(keep, "name_eq", None)
+    only = keep.name_eq
     try:
         rows = active_registry().list_model_versions(only)
     except ModelNotFound:
