@@ -40,7 +40,9 @@ def set_registered_model_alias(name: str, alias: str, version: int | str) -> Non
     >>> mlnb.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
     3
     """
-    active_registry().set_alias(check_model_name(name), check_alias(alias), check_version(version), current_user())
+    active_registry().set_alias(
+        check_model_name(name), check_alias(alias), check_version(version), current_user()
+    )
 
 
 def delete_registered_model_alias(name: str, alias: str) -> None:

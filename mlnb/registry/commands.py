@@ -22,8 +22,8 @@ def _when(ms: int | None) -> str:
     return "-" if ms is None else fmt.timestamp(ms)  # local time, as `mlnb runs ls` shows it
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def show(value: Any) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def show(value: object) -> str:
         missing = value is None or value == "" or value != value  # NaN from a DataFrame
         return "-" if missing else str(value)
 
@@ -109,7 +109,8 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def add_models_parser(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], open_store: Callable[[argparse.Namespace], Store]
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    open_store: Callable[[argparse.Namespace], Store],
 ) -> None:
     """Add ``models ls|show|promote`` to the ``mlnb`` command's subparsers."""
     models = sub.add_parser("models", help="list, show and promote registered models").add_subparsers(

@@ -24,13 +24,16 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlnb.display import format as fmt
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
 from mlnb.registry.active import active_store
 from mlnb.registry.uris import check_alias, check_model_name
 from mlnb.registry.versions import check_version, current_user, get_model_version
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -174,7 +177,7 @@ class PromotionResult:
         title = html.escape(f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}")
         return f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """The checks as a pandas DataFrame."""
         import pandas as pd
 

@@ -43,7 +43,9 @@ def refuse_unknown(function: str, kwargs: dict[str, Any]) -> None:
         )
 
 
-def register(info: ModelInfo, registered_model_name: str | None, await_registration_for: Any) -> ModelInfo:
+def register(
+    info: ModelInfo, registered_model_name: str | None, await_registration_for: int | None
+) -> ModelInfo:
     """Register the logged model as the next version of ``registered_model_name`` (if given)."""
     if registered_model_name is None:
         return info

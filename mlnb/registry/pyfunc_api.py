@@ -117,7 +117,7 @@ def load_pyfunc(
     return PyFuncModel(meta, impl, loader_module=loader)
 
 
-def _unsupported_loader(loader_module: Any, data_path: Any) -> None:
+def _unsupported_loader(loader_module: object, data_path: object) -> None:
     if loader_module is not None or data_path is not None:
         raise InvalidParameter(
             "loader_module/data_path models are not supported by mlnb; pass python_model (a .py "
@@ -143,11 +143,11 @@ def log_pyfunc_model(
     metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
     streamable: bool | None = None,
-    resources: Any = None,
-    auth_policy: Any = None,
-    uv_project_path: Any = None,
-    uv_groups: Any = None,
-    uv_extras: Any = None,
+    resources: object = None,
+    auth_policy: object = None,
+    uv_project_path: object = None,
+    uv_groups: object = None,
+    uv_extras: object = None,
     prompts: list[Any] | None = None,
     name: str | None = None,
     params: dict[str, Any] | None = None,

@@ -34,7 +34,9 @@ def resolve_version(
     :class:`mlnb.ModelNotFound`.
     """
     store = active_store()
-    number, run_id, path, pinned = store.registry.locate_version(name, version=version, alias=alias, stage=stage)
+    number, run_id, path, pinned = store.registry.locate_version(
+        name, version=version, alias=alias, stage=stage
+    )
     try:
         files = store.artifact_rows(run_id, path)
     except RunNotFound:

@@ -302,7 +302,9 @@ def delete_model_version(name: str, version: int | str) -> None:
     active_registry().delete_model_version(check_model_name(name), check_version(version), current_user())
 
 
-def _ordered(items: list[_Entity], order_by: str | Sequence[str] | None, default: str | None) -> list[_Entity]:
+def _ordered(
+    items: list[_Entity], order_by: str | Sequence[str] | None, default: str | None
+) -> list[_Entity]:
     if order_by is None:
         return items
     clauses = [order_by] if isinstance(order_by, str) else order_by

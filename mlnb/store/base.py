@@ -49,7 +49,12 @@ class Store(Protocol):
     def get_run(self, run_id: str) -> Run: ...
     def get_run_info(self, run_id: str) -> RunInfo: ...
     def update_run(
-        self, run_id: str, *, status: str | None = None, end_time: int | None = None, run_name: str | None = None
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
     ) -> RunInfo: ...
     def finish_run(
         self, run_id: str, status: str, end_time: int | None = None, *, flush: bool = False

@@ -146,7 +146,9 @@ class RegistryStore(Protocol):
         the newest version."""
         ...
 
-    def update_model_version(self, name: str, version: int, *, description: str | None) -> ModelVersionRow: ...
+    def update_model_version(
+        self, name: str, version: int, *, description: str | None
+    ) -> ModelVersionRow: ...
 
     def delete_model_version(self, name: str, version: int, user: str) -> None:
         """Delete one version; aliases on it are removed (closed as ``"version deleted"``)."""

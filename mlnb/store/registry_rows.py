@@ -70,7 +70,9 @@ def version_row(conn: sa.Connection, name: str, version: int) -> sa.Row[Any]:
     return row
 
 
-def close_history(conn: sa.Connection, name: str, aliases: list[str], user: str, reason: str, ts: int) -> None:
+def close_history(
+    conn: sa.Connection, name: str, aliases: list[str], user: str, reason: str, ts: int
+) -> None:
     """Close the open history periods of ``aliases`` of ``name`` at ``ts``, saying why."""
     h = t.alias_history
     if aliases:

@@ -117,7 +117,9 @@ class SqlRegistryStore:
             else:
                 what = f"no version in stage {stage!r}" if stage is not None else "no version"
             error = AliasNotFound if version is None and alias is not None else ModelNotFound
-            raise error(f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`")
+            raise error(
+                f"registered model {name!r} has {what}; see its versions with `mlnb models show {name}`"
+            )
         return VersionLocation(int(row[0]), str(row[1]), str(row[2]), row[3])
 
     def alias_version(self, name: str, alias: str) -> int:
@@ -150,7 +152,9 @@ class SqlRegistryStore:
         with self.store.atomic() as conn:
             model_row(conn, name)
             conn.execute(
-                rm.update().where(rm.c.name == name).values(description=description, last_updated_time=now_ms())
+                rm.update()
+                .where(rm.c.name == name)
+                .values(description=description, last_updated_time=now_ms())
             )
 
     def rename_registered_model(self, name: str, new_name: str) -> None:
@@ -222,7 +226,9 @@ class SqlRegistryStore:
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             version = int(model_row(conn, name, lock=True).last_version) + 1
-            conn.execute(rm.update().where(rm.c.name == name).values(last_version=version, last_updated_time=ts))
+            conn.execute(
+                rm.update().where(rm.c.name == name).values(last_version=version, last_updated_time=ts)
+            )
             conn.execute(
                 mv.insert().values(
                     name=name, version=version, run_id=run_id, artifact_path=artifact_path,
@@ -264,7 +270,8 @@ class SqlRegistryStore:
         with self.store.atomic() as conn:
             version_row(conn, name, version)
             held = [
-                r[0] for r in conn.execute(sa.select(a.c.alias).where(a.c.name == name, a.c.version == version))
+                r[0]
+                for r in conn.execute(sa.select(a.c.alias).where(a.c.name == name, a.c.version == version))
             ]
             conn.execute(a.delete().where(a.c.name == name, a.c.version == version))
             close_history(conn, name, held, user, "version deleted", now_ms())
@@ -296,7 +303,9 @@ class SqlRegistryStore:
             if archive_existing and stage in _ARCHIVING_STAGES:
                 others = mv.c.name == name, mv.c.version != version, mv.c.current_stage == stage
                 archived = [int(v) for (v,) in conn.execute(sa.select(mv.c.version).where(*others))]
-                conn.execute(mv.update().where(*others).values(current_stage="Archived", last_updated_time=ts))
+                conn.execute(
+                    mv.update().where(*others).values(current_stage="Archived", last_updated_time=ts)
+                )
             conn.execute(
                 mv.update()
                 .where(mv.c.name == name, mv.c.version == version)

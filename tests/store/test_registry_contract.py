@@ -115,7 +115,11 @@ def test_a_new_version_has_what_it_was_created_with(registry: RegistryStore) -> 
 
 def test_registered_models_crud(registry: RegistryStore) -> None:
     created = registry.create_registered_model("churn", "ana", "predicts churn", {"team": "risk"})
-    assert (created["name"], created["description"], created["tags"]) == ("churn", "predicts churn", {"team": "risk"})
+    assert (created["name"], created["description"], created["tags"]) == (
+        "churn",
+        "predicts churn",
+        {"team": "risk"},
+    )
     assert (created["last_version"], created["latest_versions"], created["aliases"]) == (0, [], {})
     with pytest.raises(AlreadyExists):
         registry.create_registered_model("churn", "ben")
@@ -180,7 +184,10 @@ def test_deleting_a_version_or_model_closes_its_alias_periods(registry: Registry
     assert registry.get_registered_model("churn")["aliases"] == {"b": 2}
     registry.delete_registered_model("churn", "ben")
     history = registry.alias_history("churn")
-    assert [(h["alias"], h["removed_reason"]) for h in history] == [("a", "version deleted"), ("b", "model deleted")]
+    assert [(h["alias"], h["removed_reason"]) for h in history] == [
+        ("a", "version deleted"),
+        ("b", "model deleted"),
+    ]
     assert all(h["removed_time"] is not None for h in history)
 
 
@@ -194,7 +201,11 @@ def test_stage_transitions(registry: RegistryStore) -> None:
     assert registry.locate_version("churn", stage="Production").version == 3
     assert [v["version"] for v in registry.list_model_versions("churn", ["Staging", "Archived"])] == [2, 1]
     latest = registry.get_registered_model("churn")["latest_versions"]
-    assert [(v["version"], v["current_stage"]) for v in latest] == [(1, "Archived"), (2, "Staging"), (3, "Production")]
+    assert [(v["version"], v["current_stage"]) for v in latest] == [
+        (1, "Archived"),
+        (2, "Staging"),
+        (3, "Production"),
+    ]
     assert registry.transition_stage("churn", 2, "Production", False) == []  # without archiving: two
     assert registry.locate_version("churn", stage="Production").version == 3  # the newest there
     with pytest.raises(ModelNotFound):
