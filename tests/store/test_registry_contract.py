@@ -7,6 +7,8 @@ lists every backend that exists, so a new one (PostgreSQL, a REST client) runs t
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import multiprocessing.queues
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -67,17 +69,16 @@ def test_backend_is_a_registry_store(registry: RegistryStore) -> None:
     assert isinstance(registry, RegistryStore)
 
 
-def test_versions_are_gapless_under_two_concurrent_writers(backend: Backend) -> None:
+def _write_in_threads(backend: Backend, count: int) -> list[list[int]]:
     writers = [backend.open_handle(), backend.open_handle()]
-    per_writer = 25
-    got: list[list[int]] = [[], []]
+    got: list[list[int]] = [[] for _ in writers]
     errors: list[BaseException] = []
     start = threading.Barrier(len(writers))
 
     def write(i: int) -> None:
         try:
             start.wait()
-            got[i] = _versions(writers[i], "churn", per_writer)
+            got[i] = _versions(writers[i], "churn", count)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
@@ -87,7 +88,42 @@ def test_versions_are_gapless_under_two_concurrent_writers(backend: Backend) -> 
     for th in threads:
         th.join()
     assert errors == []
-    total = per_writer * len(writers)
+    return got
+
+
+def _write_in_processes(backend: Backend, count: int) -> list[list[int]]:
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.queues.Queue[tuple[int, list[int] | str]] = context.Queue()
+    start = context.Barrier(2)
+
+    def write(i: int) -> None:  # in the child: its own handle, as another process has
+        try:
+            registry = backend.open_handle()
+            start.wait()
+            results.put((i, _versions(registry, "churn", count)))
+        except BaseException as exc:
+            results.put((i, repr(exc)))
+
+    processes = [context.Process(target=write, args=(i,)) for i in range(2)]
+    for p in processes:
+        p.start()
+    got: list[list[int]] = [[], []]
+    for _ in processes:
+        i, result = results.get(timeout=120)
+        assert not isinstance(result, str), result
+        got[i] = result
+    for p in processes:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return got
+
+
+@pytest.mark.parametrize("writers", ["threads", "processes"])
+def test_versions_are_gapless_under_two_concurrent_writers(backend: Backend, writers: str) -> None:
+    per_writer = 25
+    write = _write_in_threads if writers == "threads" else _write_in_processes
+    got = write(backend, per_writer)
+    total = per_writer * len(got)
     assert sorted(got[0] + got[1]) == list(range(1, total + 1))  # no gap, no duplicate
     assert all(g == sorted(g) for g in got)  # each writer sees its numbers increase
     listed = [v["version"] for v in backend.registry.list_model_versions("churn")]
