@@ -195,14 +195,13 @@ def metric_history(store: SqlStore, run_id: str, key: str) -> list[dict[str, Any
 
 def registered_models(store: SqlStore, name: str | None = None) -> list[dict[str, Any]]:
     """Registered models with every version (newest first) and their aliases."""
-    from mlnb.store import registry_sql
-
-    models = registry_sql.list_registered_models(store)
-    if name is not None:
-        models = [registry_sql.get_registered_model(store, name)]
+    if name is None:
+        models = store.registry.list_registered_models()
+    else:
+        models = [store.registry.get_registered_model(name)]
     versions: dict[str, list[dict[str, Any]]] = {}
-    for version in registry_sql.list_model_versions(store, name):
-        version = dict(version)
+    for row in store.registry.list_model_versions(name):
+        version: dict[str, Any] = dict(row)
         version["source"] = f"runs:/{version['run_id']}/{version['artifact_path']}"
         version["model_uri"] = f"models:/{version['name']}/{version['version']}"
         versions.setdefault(version["name"], []).append(version)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlnb.registry.active import active_registry
 from mlnb.registry.entities import ModelVersion
 from mlnb.registry.uris import check_alias, check_model_name
-from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
+from mlnb.registry.versions import check_version, current_user, get_model_version
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,8 +40,8 @@ def set_registered_model_alias(name: str, alias: str, version: int | str) -> Non
     >>> mlnb.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
     3
     """
-    _aliases_sql().set_alias(
-        _store(), check_model_name(name), check_alias(alias), check_version(version), current_user()
+    active_registry().set_alias(
+        check_model_name(name), check_alias(alias), check_version(version), current_user()
     )
 
 
@@ -51,7 +52,7 @@ def delete_registered_model_alias(name: str, alias: str) -> None:
     --------
     >>> mlnb.delete_registered_model_alias("churn", "challenger")  # doctest: +SKIP
     """
-    _aliases_sql().delete_alias(_store(), check_model_name(name), check_alias(alias), current_user())
+    active_registry().delete_alias(check_model_name(name), check_alias(alias), current_user())
 
 
 def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
@@ -63,7 +64,7 @@ def get_model_version_by_alias(name: str, alias: str) -> ModelVersion:
     3
     """
     name, alias = check_model_name(name), check_alias(alias)
-    return get_model_version(name, _aliases_sql().alias_version(_store(), name, alias))
+    return get_model_version(name, active_registry().alias_version(name, alias))
 
 
 def get_alias_history(name: str, alias: str | None = None) -> pd.DataFrame:
@@ -94,7 +95,7 @@ def get_alias_history(name: str, alias: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     name = check_model_name(name)
-    rows = _aliases_sql().alias_history(_store(), name, None if alias is None else check_alias(alias))
+    rows = active_registry().alias_history(name, None if alias is None else check_alias(alias))
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS[:-1])
     for col in ("set_time", "removed_time"):
         frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)

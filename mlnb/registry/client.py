@@ -64,11 +64,9 @@ class MlflowClient(TrackingClient):
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a registered model; its versions, tags, aliases and alias history follow."""
-        from mlnb.store.renames import rename_registered_model
-
         name, new_name = check_model_name(name), check_model_name(new_name)
         with self._on_store() as store:
-            rename_registered_model(store, name, new_name)
+            store.registry.rename_registered_model(name, new_name)
             return versions.get_registered_model(new_name)
 
     def update_registered_model(
@@ -208,6 +206,7 @@ class MlflowClient(TrackingClient):
             raise InvalidParameter("give exactly one of version or stage")
         if version is not None:
             return version
+        assert stage is not None  # exactly one of the two was given
         latest = stage_moves.get_latest_versions(name, [stage])
         if not latest:
             raise InvalidParameter(f"registered model {name!r} has no version in stage {stage!r}")

@@ -9,18 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.display import format as fmt
 from mlnb.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from mlnb.store.base import Store
 
 
 def _when(ms: int | None) -> str:
     return "-" if ms is None else fmt.timestamp(ms)  # local time, as `mlnb runs ls` shows it
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    def show(value: Any) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def show(value: object) -> str:
         missing = value is None or value == "" or value != value  # NaN from a DataFrame
         return "-" if missing else str(value)
 
@@ -49,13 +52,13 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from mlnb.registry.active import version_entity
     from mlnb.registry.aliases import get_alias_history
-    from mlnb.registry.entities import ModelVersion
-    from mlnb.registry.versions import _sql, get_registered_model
+    from mlnb.registry.versions import get_registered_model
 
     store = args.open_store(args)
     model = get_registered_model(args.name)
-    versions = [ModelVersion._from_row(r) for r in _sql().list_model_versions(store, model.name)]
+    versions = [version_entity(r) for r in store.registry.list_model_versions(model.name)]
     print(
         f"registered model {model.name!r}: {fmt.count(len(versions), 'version')}, created {_when(model.creation_timestamp)}"
     )
@@ -106,7 +109,8 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def add_models_parser(
-    sub: argparse._SubParsersAction, open_store: Callable[[argparse.Namespace], Any]
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    open_store: Callable[[argparse.Namespace], Store],
 ) -> None:
     """Add ``models ls|show|promote`` to the ``mlnb`` command's subparsers."""
     models = sub.add_parser("models", help="list, show and promote registered models").add_subparsers(

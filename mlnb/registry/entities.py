@@ -49,22 +49,6 @@ class ModelVersion:
         """The registry URI of this version, ``models:/<name>/<version>``."""
         return f"models:/{self.name}/{self.version}"
 
-    @classmethod
-    def _from_row(cls, row: dict[str, Any]) -> ModelVersion:
-        return cls(
-            name=row["name"],
-            version=int(row["version"]),
-            run_id=row["run_id"],
-            artifact_path=row["artifact_path"],
-            current_stage=row["current_stage"],
-            description=row["description"],
-            user_id=row["user_id"],
-            creation_timestamp=row["creation_timestamp"],
-            last_updated_timestamp=row["last_updated_timestamp"],
-            tags=dict(row["tags"]),
-            aliases=sorted(row["aliases"]),
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

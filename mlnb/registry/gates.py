@@ -23,13 +23,17 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mlnb.display import format as fmt
 from mlnb.display.html import esc, table
 from mlnb.errors import InvalidParameter, ModelNotFound, ValidationFailed
+from mlnb.registry.active import active_store
 from mlnb.registry.uris import check_alias, check_model_name
-from mlnb.registry.versions import _aliases_sql, _store, check_version, current_user, get_model_version
+from mlnb.registry.versions import check_version, current_user, get_model_version
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -175,7 +179,7 @@ class PromotionResult:
         title = esc(f"{self.name} v{self.version} -> @{self.alias}: {self.verdict}")
         return f"<div><b>{title}</b>{table(rows[0], rows[1:])}</div>"
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """The checks as a pandas DataFrame."""
         import pandas as pd
 
@@ -249,10 +253,10 @@ def promote(
     """
     name, number, alias = check_model_name(name), check_version(version), check_alias(alias)
     items = _gate_items(gate)
-    store = _store()
+    store = active_store()
     candidate = get_model_version(name, number)
     try:
-        holder: int | None = _aliases_sql().alias_version(store, name, alias)
+        holder: int | None = store.registry.alias_version(name, alias)
     except ModelNotFound:
         holder = None
     cand_metrics = store.get_run(candidate.run_id).data.metrics
@@ -274,5 +278,5 @@ def promote(
         )
         exc.result = result  # type: ignore[attr-defined]
         raise exc
-    _aliases_sql().set_alias(store, name, alias, number, current_user(), expected=holder)
+    store.registry.set_alias(name, alias, number, current_user(), expected=holder)
     return PromotionResult(name, number, alias, holder, checks, promoted=True)

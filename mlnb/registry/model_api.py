@@ -43,7 +43,9 @@ def refuse_unknown(function: str, kwargs: dict[str, Any]) -> None:
         )
 
 
-def register(info: ModelInfo, registered_model_name: str | None, await_registration_for: Any) -> ModelInfo:
+def register(
+    info: ModelInfo, registered_model_name: str | None, await_registration_for: int | None
+) -> ModelInfo:
     """Register the logged model as the next version of ``registered_model_name`` (if given)."""
     if registered_model_name is None:
         return info
@@ -155,10 +157,11 @@ def log_sklearn_model(
         "serialization": built.serialization,
         "trusted_types": built.trusted_types,
     }
-    logged = {"params": _strings(params, "params"), "tags": _strings(tags, "tags"), "model_type": model_type}
+    logged_params, logged_tags = _strings(params, "params"), _strings(tags, "tags")
+    logged = {"params": logged_params, "tags": logged_tags, "model_type": model_type}
     record.update({k: v for k, v in logged.items() if v})
     info = write_model(run, path, built, record)
-    info.params, info.tags, info.model_id = logged["params"] or {}, logged["tags"] or {}, model_id
+    info.params, info.tags, info.model_id = logged_params or {}, logged_tags or {}, model_id
     return register(info, registered_model_name, await_registration_for)
 
 

@@ -117,7 +117,7 @@ def load_pyfunc(
     return PyFuncModel(meta, impl, loader_module=loader)
 
 
-def _unsupported_loader(loader_module: Any, data_path: Any) -> None:
+def _unsupported_loader(loader_module: object, data_path: object) -> None:
     if loader_module is not None or data_path is not None:
         raise InvalidParameter(
             "loader_module/data_path models are not supported by mlnb; pass python_model (a .py "
@@ -143,11 +143,11 @@ def log_pyfunc_model(
     metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
     streamable: bool | None = None,
-    resources: Any = None,
-    auth_policy: Any = None,
-    uv_project_path: Any = None,
-    uv_groups: Any = None,
-    uv_extras: Any = None,
+    resources: object = None,
+    auth_policy: object = None,
+    uv_project_path: object = None,
+    uv_groups: object = None,
+    uv_extras: object = None,
     prompts: list[Any] | None = None,
     name: str | None = None,
     params: dict[str, Any] | None = None,
@@ -209,14 +209,12 @@ def log_pyfunc_model(
         "serialization": built.serialization,
         "trusted_types": [],
     }
-    extras = {
-        "params": {str(k): str(v) for k, v in (params or {}).items()},
-        "tags": {str(k): str(v) for k, v in (tags or {}).items()},
-        "model_type": model_type,
-    }
+    logged_params = {str(k): str(v) for k, v in (params or {}).items()}
+    logged_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    extras = {"params": logged_params, "tags": logged_tags, "model_type": model_type}
     record.update({k: v for k, v in extras.items() if v})
     info = write_model(run, path, built, record)
-    info.params, info.tags, info.model_id = extras["params"], extras["tags"], model_id
+    info.params, info.tags, info.model_id = logged_params, logged_tags, model_id
     info.prompts = [str(p) for p in prompts] if prompts else None
     return register(info, registered_model_name, await_registration_for)
 

@@ -19,21 +19,44 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlnb.errors import FilterSyntaxError
-from mlnb.store.filters import MAX_NESTING, Token, tokenize
-from mlnb.store.query import like_match
+from mlnb.registry.entities import ModelVersion, RegisteredModel
+from mlnb.store.filter_tokens import Token, tokenize
+from mlnb.store.filters import MAX_NESTING
+from mlnb.store.like import like_match
 
 _ALIASES = {"version_number": "version", "source_path": "source", "stage": "current_stage"}
 VERSION_FIELDS = {"name", "version", "run_id", "source", "current_stage", "user_id", "description", "alias"}
 MODEL_FIELDS = {"name", "user_id", "description", "alias"}
 _NUMBER_OPS = {"=", "!=", "<", "<=", ">", ">="}
 
-Predicate = Callable[[Any], bool]
+Entity = ModelVersion | RegisteredModel
+
+
+class Predicate:
+    """A compiled filter: ``predicate(entity)`` tells whether the entity matches.
+
+    ``name_eq`` (when not None) is a name every match must have, so callers may read only
+    that model's rows.
+    """
+
+    __slots__ = ("name_eq", "test")
+
+    def __init__(self, test: Callable[[Entity], bool], name_eq: str | None = None) -> None:
+        self.test = test
+        self.name_eq = name_eq
+
+    def __call__(self, item: Entity) -> bool:
+        return self.test(item)
+
+
+def _everything(_item: Entity) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class _Field:
     name: str  # field name or "tags"
-    key: str | None = None  # tag key
+    key: str = ""  # tag key (tags only)
 
 
 class _Parser:
@@ -62,7 +85,7 @@ class _Parser:
 
     def parse(self) -> Predicate:
         if not self.tokens:
-            return lambda _item: True
+            return Predicate(_everything)
         pred = self.parse_or()
         if self.peek() is not None:
             raise self.fail("AND, OR or the end of the filter")
@@ -72,7 +95,7 @@ class _Parser:
         items = [self.parse_and()]
         while self.keyword("OR"):
             items.append(self.parse_and())
-        return items[0] if len(items) == 1 else lambda item: any(p(item) for p in items)
+        return items[0] if len(items) == 1 else Predicate(lambda item: any(p(item) for p in items))
 
     def parse_and(self) -> Predicate:
         items = [self.parse_atom()]
@@ -81,12 +104,9 @@ class _Parser:
         if len(items) == 1:
             return items[0]
 
-        def both(item: Any) -> bool:
-            return all(p(item) for p in items)
-
         # "name = 'x' AND ..." can only match versions of x: the store reads just those.
-        both.name_eq = next((p.name_eq for p in items if getattr(p, "name_eq", None)), None)  # type: ignore[attr-defined]
-        return both
+        name_eq = next((p.name_eq for p in items if p.name_eq), None)
+        return Predicate(lambda item: all(p(item) for p in items), name_eq)
 
     def parse_atom(self) -> Predicate:
         tok = self.peek()
@@ -181,7 +201,7 @@ class _Parser:
                 raise self.fail("',' or ')'")
 
 
-def _get(item: Any, field: _Field) -> list[Any]:
+def _get(item: Entity, field: _Field) -> list[Any]:
     """The values of ``field`` on an entity (a list: ``alias`` may have several)."""
     if field.name == "tags":
         value = item.tags.get(field.key)
@@ -210,22 +230,22 @@ def _test(value: Any, op: str, operand: Any) -> bool:
 
 def _compare(field: _Field, op: str, operand: Any) -> Predicate:
     if op in ("IS NULL", "IS NOT NULL"):
-        return lambda item: (not _get(item, field)) == (op == "IS NULL")
+        return Predicate(lambda item: (not _get(item, field)) == (op == "IS NULL"))
     # A missing value never matches, '!=' and 'NOT IN' included (as in run search).
 
-    def match(item: Any) -> bool:
+    def match(item: Entity) -> bool:
         return any(_test(v, op, operand) for v in _get(item, field))
 
-    match.name_eq = operand if field.name == "name" and op == "=" else None  # type: ignore[attr-defined]
-    return match
+    name_eq = operand if field.name == "name" and op == "=" and isinstance(operand, str) else None
+    return Predicate(match, name_eq)
 
 
 def compile_filter(text: str | None, fields: set[str]) -> Predicate:
     """Compile a registry filter into a predicate on ModelVersion / RegisteredModel entities.
 
-    The predicate's ``name_eq`` attribute (when present and not None) is a name every match
+    The predicate's ``name_eq`` attribute (when not None) is a name every match
     must have, so callers may read only that model's rows.
     """
     if text is None:
-        return lambda _item: True
+        return Predicate(_everything)
     return _Parser(text, fields).parse()

@@ -8,9 +8,10 @@ courses and pipelines still move versions to ``Production``.  Input is case-inse
 from __future__ import annotations
 
 from mlnb.errors import InvalidParameter
+from mlnb.registry.active import active_registry, version_entity
 from mlnb.registry.entities import ModelVersion
 from mlnb.registry.uris import STAGES, canonical_stage, check_model_name
-from mlnb.registry.versions import _sql, _store, check_version, get_model_version
+from mlnb.registry.versions import check_version, get_model_version
 
 
 def check_stage(stage: object) -> str:
@@ -52,7 +53,7 @@ def transition_model_version_stage(
             f"archive_existing_versions=True only applies when moving to Staging or Production, "
             f"not {canonical}"
         )
-    _sql().transition_stage(_store(), name, number, canonical, archive_existing_versions)
+    active_registry().transition_stage(name, number, canonical, archive_existing_versions)
     return get_model_version(name, number)
 
 
@@ -69,6 +70,6 @@ def get_latest_versions(name: str, stages: list[str] | None = None) -> list[Mode
         stages = [stages]
     wanted = STAGES if not stages else tuple(check_stage(s) for s in stages)
     newest: dict[str, ModelVersion] = {}
-    for row in _sql().list_model_versions(_store(), name, wanted):
-        newest.setdefault(row["current_stage"], ModelVersion._from_row(row))  # rows: newest first
+    for row in active_registry().list_model_versions(name, wanted):
+        newest.setdefault(row["current_stage"], version_entity(row))  # rows: newest first
     return sorted(newest.values(), key=lambda v: v.version)

@@ -199,9 +199,9 @@ def resolve_model_uri(uri: str) -> tuple[str, str]:
         return parse_runs_uri(text)
     if text.startswith("models:/"):
         ref = parse_models_uri(text)
-        from mlnb.registry.versions import resolve_reference
+        from mlnb.registry.references import resolve_version
 
-        return resolve_reference(ref)
+        return resolve_version(ref.name, version=ref.version, alias=ref.alias, stage=ref.stage)
     scheme = text.split(":", 1)[0] if ":" in text else ""
     if scheme and scheme.isalpha() and len(scheme) > 1:
         raise _refuse(text, f"the scheme {scheme + ':'!r} is not accepted")

@@ -7,34 +7,18 @@ directory's files and their sha256 stay where they were logged, in the run's art
 from __future__ import annotations
 
 import getpass
-import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from mlnb.errors import IntegrityError, InvalidParameter, InvalidState, ModelNotFound, RunNotFound
+from mlnb.errors import InvalidParameter, InvalidState, ModelNotFound
+from mlnb.registry.active import active_registry, active_store, model_entity, version_entity
 from mlnb.registry.entities import ModelVersion, RegisteredModel
-from mlnb.registry.uris import ModelReference, check_model_name, resolve_model_uri
+from mlnb.registry.references import model_digest
+from mlnb.registry.uris import check_model_name, resolve_model_uri
+from mlnb.store.base import Store
 from mlnb.store.filters import check_order_by_length
 
-if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
-
-
-def _store() -> SqlStore:
-    from mlnb.tracking.state import get_store
-
-    return get_store()
-
-
-def _sql() -> Any:
-    from mlnb.store import registry_sql
-
-    return registry_sql
-
-
-def _aliases_sql() -> Any:
-    from mlnb.store import registry_aliases
-
-    return registry_aliases
+_Entity = TypeVar("_Entity", ModelVersion, RegisteredModel)
 
 
 def current_user() -> str:
@@ -72,29 +56,7 @@ def _description(description: object) -> str | None:
     return None if description is None else check_text(description, "description")
 
 
-def _model(row: dict[str, Any]) -> RegisteredModel:
-    return RegisteredModel(
-        name=row["name"],
-        description=row["description"],
-        user_id=row["user_id"],
-        creation_timestamp=row["creation_timestamp"],
-        last_updated_timestamp=row["last_updated_timestamp"],
-        tags=dict(row["tags"]),
-        aliases=dict(row["aliases"]),
-        latest_versions=[ModelVersion._from_row(v) for v in row["latest_versions"]],
-    )
-
-
-def model_digest(files: dict[str, tuple[str, int]], path: str) -> str:
-    """sha256 over the sorted ``(relative path, sha256)`` pairs of a model directory's files."""
-    h = hashlib.sha256()
-    for full in sorted(files):
-        if full.startswith(path + "/"):
-            h.update(f"{full[len(path) + 1 :]}\0{files[full][0]}\n".encode())
-    return h.hexdigest()
-
-
-def _logged_model_digest(store: SqlStore, run_id: str, path: str, uri: str) -> str:
+def _logged_model_digest(store: Store, run_id: str, path: str, uri: str) -> str:
     """The digest of the logged model directory at ``path``, refusing what is not one."""
     info = store.get_run_info(run_id)
     if info.lifecycle_stage == "deleted":
@@ -120,10 +82,10 @@ def create_registered_model(
     >>> mlnb.create_registered_model("churn", tags={"team": "risk"})  # doctest: +SKIP
     """
     name = check_model_name(name)
-    row = _sql().create_registered_model(
-        _store(), name, current_user(), _description(description), _tags(tags, "model")
+    row = active_registry().create_registered_model(
+        name, current_user(), _description(description), _tags(tags, "model")
     )
-    return _model(row)
+    return model_entity(row)
 
 
 def get_registered_model(name: str) -> RegisteredModel:
@@ -134,11 +96,11 @@ def get_registered_model(name: str) -> RegisteredModel:
     >>> mlnb.get_registered_model("churn").aliases  # doctest: +SKIP
     {'champion': 3}
     """
-    return _model(_sql().get_registered_model(_store(), check_model_name(name)))
+    return model_entity(active_registry().get_registered_model(check_model_name(name)))
 
 
 def search_registered_models(
-    filter_string: str | None = None, max_results: int = 100_000, order_by: Any = None
+    filter_string: str | None = None, max_results: int = 100_000, order_by: str | Sequence[str] | None = None
 ) -> list[RegisteredModel]:
     """Registered models matching a filter, sorted by name.
 
@@ -157,7 +119,7 @@ def search_registered_models(
     from mlnb.registry.search import MODEL_FIELDS, compile_filter
 
     keep = compile_filter(filter_string, MODEL_FIELDS)
-    models = [m for m in map(_model, _sql().list_registered_models(_store())) if keep(m)]
+    models = [m for m in map(model_entity, active_registry().list_registered_models()) if keep(m)]
     return _ordered(models, order_by, "name")[:max_results]
 
 
@@ -169,11 +131,11 @@ def update_registered_model(name: str, description: str | None = None) -> Regist
     >>> mlnb.update_registered_model("churn", "Predicts churn of travel customers")  # doctest: +SKIP
     """
     name = check_model_name(name)
-    _sql().update_registered_model(_store(), name, _description(description))
+    active_registry().update_registered_model(name, _description(description))
     return get_registered_model(name)
 
 
-def set_registered_model_tag(name: str, key: str, value: Any) -> None:
+def set_registered_model_tag(name: str, key: str, value: object) -> None:
     """Set a tag on a registered model (replacing its value).
 
     Examples
@@ -181,7 +143,7 @@ def set_registered_model_tag(name: str, key: str, value: Any) -> None:
     >>> mlnb.set_registered_model_tag("churn", "team", "risk")  # doctest: +SKIP
     """
     ((key, value),) = _tags({key: value}, "model").items()
-    _sql().set_model_tag(_store(), check_model_name(name), key, value)
+    active_registry().set_model_tag(check_model_name(name), key, value)
 
 
 def delete_registered_model_tag(name: str, key: str) -> None:
@@ -191,7 +153,7 @@ def delete_registered_model_tag(name: str, key: str) -> None:
     --------
     >>> mlnb.delete_registered_model_tag("churn", "team")  # doctest: +SKIP
     """
-    _sql().delete_model_tag(_store(), check_model_name(name), key)
+    active_registry().delete_model_tag(check_model_name(name), key)
 
 
 def delete_registered_model(name: str) -> None:
@@ -203,7 +165,7 @@ def delete_registered_model(name: str) -> None:
     --------
     >>> mlnb.delete_registered_model("churn-old")  # doctest: +SKIP
     """
-    _sql().delete_registered_model(_store(), check_model_name(name), current_user())
+    active_registry().delete_registered_model(check_model_name(name), current_user())
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -242,13 +204,13 @@ def register_model(
     """
     name = check_model_name(name)
     tag_rows = _tags(tags, "version")
-    store = _store()
+    store = active_store()
     run_id, path = resolve_model_uri(model_uri)
     digest = _logged_model_digest(store, run_id, path, model_uri)
-    row = _sql().create_model_version(
-        store, name, run_id, path, current_user(), _description(description), tag_rows, digest
+    row = store.registry.create_model_version(
+        name, run_id, path, current_user(), _description(description), tag_rows, digest
     )
-    return ModelVersion._from_row(row)
+    return version_entity(row)
 
 
 def get_model_version(name: str, version: int | str) -> ModelVersion:
@@ -259,13 +221,11 @@ def get_model_version(name: str, version: int | str) -> ModelVersion:
     >>> mlnb.get_model_version("churn", 3).source  # doctest: +SKIP
     'runs:/0a1b.../model'
     """
-    return ModelVersion._from_row(
-        _sql().get_model_version(_store(), check_model_name(name), check_version(version))
-    )
+    return version_entity(active_registry().get_model_version(check_model_name(name), check_version(version)))
 
 
 def search_model_versions(
-    filter_string: str | None = None, max_results: int = 100_000, order_by: Any = None
+    filter_string: str | None = None, max_results: int = 100_000, order_by: str | Sequence[str] | None = None
 ) -> list[ModelVersion]:
     """Model versions matching a filter, by name then newest version first.
 
@@ -287,12 +247,12 @@ def search_model_versions(
     from mlnb.registry.search import VERSION_FIELDS, compile_filter
 
     keep = compile_filter(filter_string, VERSION_FIELDS)
-    only = getattr(keep, "name_eq", None)
+    only = keep.name_eq
     try:
-        rows = _sql().list_model_versions(_store(), only)
+        rows = active_registry().list_model_versions(only)
     except ModelNotFound:
         return []
-    versions = [v for v in map(ModelVersion._from_row, rows) if keep(v)]
+    versions = [v for v in map(version_entity, rows) if keep(v)]
     return _ordered(versions, order_by, None)[:max_results]
 
 
@@ -303,13 +263,13 @@ def update_model_version(name: str, version: int | str, description: str | None 
     --------
     >>> mlnb.update_model_version("churn", 3, description="C=0.5, balanced")  # doctest: +SKIP
     """
-    row = _sql().update_model_version(
-        _store(), check_model_name(name), check_version(version), description=_description(description)
+    row = active_registry().update_model_version(
+        check_model_name(name), check_version(version), description=_description(description)
     )
-    return ModelVersion._from_row(row)
+    return version_entity(row)
 
 
-def set_model_version_tag(name: str, version: int | str, key: str, value: Any) -> None:
+def set_model_version_tag(name: str, version: int | str, key: str, value: object) -> None:
     """Set a tag on a model version (replacing its value).
 
     Examples
@@ -317,7 +277,7 @@ def set_model_version_tag(name: str, version: int | str, key: str, value: Any) -
     >>> mlnb.set_model_version_tag("churn", 3, "validated", "yes")  # doctest: +SKIP
     """
     ((key, value),) = _tags({key: value}, "version").items()
-    _sql().set_version_tag(_store(), check_model_name(name), check_version(version), key, value)
+    active_registry().set_version_tag(check_model_name(name), check_version(version), key, value)
 
 
 def delete_model_version_tag(name: str, version: int | str, key: str) -> None:
@@ -327,7 +287,7 @@ def delete_model_version_tag(name: str, version: int | str, key: str) -> None:
     --------
     >>> mlnb.delete_model_version_tag("churn", 3, "validated")  # doctest: +SKIP
     """
-    _sql().delete_version_tag(_store(), check_model_name(name), check_version(version), key)
+    active_registry().delete_version_tag(check_model_name(name), check_version(version), key)
 
 
 def delete_model_version(name: str, version: int | str) -> None:
@@ -339,17 +299,19 @@ def delete_model_version(name: str, version: int | str) -> None:
     --------
     >>> mlnb.delete_model_version("churn", 2)  # doctest: +SKIP
     """
-    _sql().delete_model_version(_store(), check_model_name(name), check_version(version), current_user())
+    active_registry().delete_model_version(check_model_name(name), check_version(version), current_user())
 
 
-def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
+def _ordered(
+    items: list[_Entity], order_by: str | Sequence[str] | None, default: str | None
+) -> list[_Entity]:
     if order_by is None:
         return items
     clauses = [order_by] if isinstance(order_by, str) else order_by
     check_order_by_length(clauses)
     for clause in reversed(clauses):  # stable sorts, last key first
-        field, _, direction = str(clause).strip().partition(" ")
-        field = {"version_number": "version", "timestamp": "creation_timestamp"}.get(field, field)
+        given, _, direction = str(clause).strip().partition(" ")
+        field = {"version_number": "version", "timestamp": "creation_timestamp"}.get(given, given)
         if field not in ("name", "version", "creation_timestamp", "last_updated_timestamp"):
             raise InvalidParameter(
                 f"cannot order by {clause!r}; use name, version, creation_timestamp or "
@@ -360,37 +322,15 @@ def _ordered(items: list[Any], order_by: Any, default: str | None) -> list[Any]:
         if direction.strip().upper() not in ("", "ASC", "DESC"):
             raise InvalidParameter(f"order direction in {clause!r} must be ASC or DESC")
 
-        def key(item: Any, field: str = field) -> tuple[bool, Any]:
-            value = getattr(item, field)
-            return (value is None, 0 if value is None else value)
-
-        items = sorted(items, key=key, reverse=direction.strip().upper() == "DESC")
+        items = sorted(items, key=_sort_key(field), reverse=direction.strip().upper() == "DESC")
     return items
 
 
-# --- models:/ resolution -------------------------------------------------------------------------
-def resolve_reference(ref: ModelReference) -> tuple[str, str]:
-    """``(run_id, artifact_path)`` of a parsed ``models:/`` reference.
+def _sort_key(field: str) -> Callable[[ModelVersion | RegisteredModel], tuple[bool, str | int]]:
+    """Sort by ``field``, missing values last."""
 
-    The model directory's files must still be the ones registered (same paths and sha256);
-    otherwise :class:`mlnb.IntegrityError`.  A version whose run is gone raises
-    :class:`mlnb.ModelNotFound`.
-    """
-    store = _store()
-    number, run_id, path, pinned = _sql().locate_version(
-        store, ref.name, version=ref.version, alias=ref.alias, stage=ref.stage
-    )
-    try:
-        files = store.artifact_rows(run_id, path)
-    except RunNotFound:
-        raise ModelNotFound(
-            f"version {number} of registered model {ref.name!r} points at run {run_id}, which no "
-            "longer exists (purged?); register the model again from a run that has it"
-        ) from None
-    if pinned is not None and model_digest(files, path) != pinned:
-        raise IntegrityError(
-            f"the files of version {number} of registered model {ref.name!r} "
-            f"(runs:/{run_id}/{path}) changed after it was registered; register the new files as "
-            "a new version, or restore the original ones"
-        )
-    return run_id, path
+    def key(item: ModelVersion | RegisteredModel) -> tuple[bool, str | int]:
+        value: str | int | None = getattr(item, field)
+        return (value is None, 0 if value is None else value)
+
+    return key

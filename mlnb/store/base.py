@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlnb.entities import ArtifactInfo, DatasetInput, Experiment, Metric, Run, RunInfo
+from mlnb.store.registry_base import RegistryStore
 
 
 @runtime_checkable
 class Store(Protocol):
     artifact_root: Path
+
+    @property
+    def registry(self) -> RegistryStore:
+        """The store's model registry."""
+        ...
 
     def atomic(self) -> AbstractContextManager[Any]: ...
     def reading(self) -> AbstractContextManager[Any]: ...
@@ -30,9 +36,26 @@ class Store(Protocol):
     def get_experiment_by_name(self, name: str) -> Experiment | None: ...
     def list_experiments(self, view_type: int = 1) -> list[Experiment]: ...
 
-    def create_run(self, experiment_id: str, **options: Any) -> RunInfo: ...
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        tags: dict[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        start_time: int | None = None,
+        source: dict[str, str | None] | None = None,
+    ) -> RunInfo: ...
     def get_run(self, run_id: str) -> Run: ...
-    def update_run(self, run_id: str, **changes: Any) -> RunInfo: ...
+    def get_run_info(self, run_id: str) -> RunInfo: ...
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo: ...
     def finish_run(
         self, run_id: str, status: str, end_time: int | None = None, *, flush: bool = False
     ) -> None: ...

@@ -14,6 +14,7 @@ Only this package talks SQL or touches store files.  Concurrency rules:
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import random
 import socket
@@ -53,6 +54,7 @@ from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, r
 from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.flushing import BufferedWrites
 from mlnb.store.location import StoreLocation
+from mlnb.store.registry_base import RegistryStore
 from mlnb.store.run_records import RunRecordsMixin
 from mlnb.store.sql_errors import DRIVER_ERRORS, translate
 from mlnb.store.values import (
@@ -219,6 +221,13 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
                 raise translate(exc, self.location, "read the mlnb store") from None
             finally:
                 self._write_mode = True
+
+    @functools.cached_property
+    def registry(self) -> RegistryStore:
+        """The model registry kept in this store's tables, built on first use."""
+        from mlnb.store.registry_sql import SqlRegistryStore
+
+        return SqlRegistryStore(self)
 
     def _insert(self, table: sa.Table) -> Any:
         if self.dialect == "sqlite":

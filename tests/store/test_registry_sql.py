@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from mlnb.errors import InvalidState, ModelNotFound
-from mlnb.store import registry_aliases, registry_sql
 from mlnb.store import schema as t
 from mlnb.store.location import parse_store_uri
+from mlnb.store.registry_sql import SqlRegistryStore
 from mlnb.store.sql import SqlStore
 
 
@@ -34,20 +34,22 @@ def test_store_with_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
             assert t.current_version(conn) == t.LATEST == 4
             tables = set(sa.inspect(conn).get_table_names())
         assert {tb.name for tb in t.V2_TABLES} <= tables
-        assert registry_sql.list_registered_models(store) == []
+        assert isinstance(store.registry, SqlRegistryStore)
+        assert store.registry.list_registered_models() == []
         with pytest.raises(ModelNotFound):
-            registry_sql.get_registered_model(store, "churn")
+            store.registry.get_registered_model("churn")
     finally:
         store.close()
 
 
 def test_a_failed_write_leaves_no_trace(store) -> None:
-    registry_sql.create_model_version(store, "churn", "a" * 32, "model", "me")
-    registry_aliases.set_alias(store, "churn", "champion", 1, "me")
+    registry = SqlRegistryStore(store)
+    registry.create_model_version("churn", "a" * 32, "model", "me")
+    registry.set_alias("churn", "champion", 1, "me")
     with pytest.raises(InvalidState, match="moved to version 1"):
-        registry_aliases.set_alias(store, "churn", "champion", 1, "me", expected=None)
-    history = registry_aliases.alias_history(store, "churn")
+        registry.set_alias("churn", "champion", 1, "me", expected=None)
+    history = registry.alias_history("churn")
     assert [(h["version"], h["removed_time"]) for h in history] == [(1, None)]
     with pytest.raises(ModelNotFound):  # the version does not exist: the model row is untouched
-        registry_sql.update_model_version(store, "churn", 5, description="x")
-    assert registry_sql.get_registered_model(store, "churn")["last_version"] == 1
+        registry.update_model_version("churn", 5, description="x")
+    assert registry.get_registered_model("churn")["last_version"] == 1
