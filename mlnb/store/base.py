@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlnb.entities import ArtifactInfo, DatasetInput, Experiment, Metric, Run, RunInfo
+from mlnb.store.repository import ArtifactRepository
 
 
 @runtime_checkable
 class Store(Protocol):
     artifact_root: Path
+
+    @property
+    def artifacts(self) -> ArtifactRepository: ...
 
     def atomic(self) -> AbstractContextManager[Any]: ...
     def reading(self) -> AbstractContextManager[Any]: ...

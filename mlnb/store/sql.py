@@ -14,6 +14,7 @@ Only this package talks SQL or touches store files.  Concurrency rules:
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import random
 import socket
@@ -24,7 +25,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -63,6 +64,9 @@ from mlnb.store.values import (
     encode_metric,
     metric_value,
 )
+
+if TYPE_CHECKING:
+    from mlnb.store.repository import ArtifactRepository
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -268,6 +272,13 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
     # --- runs ------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         return self.artifact_root / run_id
+
+    @functools.cached_property
+    def artifacts(self) -> ArtifactRepository:
+        """The runs' artifact files (:class:`mlnb.store.artifacts.LocalArtifactRepository`)."""
+        from mlnb.store.artifacts import LocalArtifactRepository
+
+        return LocalArtifactRepository(self, check_writable=self._check_writable)
 
     def create_run(
         self,
