@@ -59,6 +59,7 @@ class ArtifactRecords(Protocol[Conn]):
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
+    """``(sha256 hex digest, size)`` of the file at ``path``, read in chunks."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
