@@ -86,7 +86,6 @@ class DriftReport:
 
     def log(self, run_id: str) -> None:
         """Log ``drift_report.json`` and ``drift_report.html`` plus summary metrics to a run."""
-        from mlnb.store.artifacts import write_files
         from mlnb.tracking.fluent import log_metrics
         from mlnb.tracking.state import get_store
 
@@ -99,8 +98,7 @@ class DriftReport:
         for c in self.columns:
             metrics[f"drift.{_metric_key(c.column)}.{c.test}"] = c.statistic
         log_metrics(metrics, run_id=run_id, synchronous=True)
-        write_files(
-            get_store(),
+        get_store().artifacts.write_files(
             run_id,
             [
                 ("drift_report.json", self.to_json().encode()),
@@ -353,7 +351,6 @@ def load_reference_profile(model_uri: str) -> dict[str, Any]:
     from mlnb.errors import ArtifactNotFound
     from mlnb.flavors.profile import check_profile
     from mlnb.registry.uris import resolve_model_uri
-    from mlnb.store.artifacts import verified_path
     from mlnb.tracking.state import get_store
 
     run_id, path = resolve_model_uri(model_uri)
@@ -363,7 +360,7 @@ def load_reference_profile(model_uri: str) -> dict[str, Any]:
         raise ArtifactNotFound(
             f"{model_uri} has no reference profile ({rel}); log the model with training_data=X_train"
         )
-    return check_profile(json.loads(verified_path(store, run_id, rel).read_text("utf-8")))
+    return check_profile(json.loads(store.artifacts.verified_path(run_id, rel).read_text("utf-8")))
 
 
 def check_drift(model_uri: str, current: Any, **kwargs: Any) -> DriftReport:

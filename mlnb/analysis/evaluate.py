@@ -355,7 +355,6 @@ def _files(
 
 
 def _log(result: EvaluationResult, run_id: str, files: list[tuple[str, str, Any]]) -> None:
-    from mlnb.store.artifacts import write_files
     from mlnb.tracking.fluent import get_run, log_metrics
     from mlnb.tracking.state import get_store
 
@@ -367,7 +366,7 @@ def _log(result: EvaluationResult, run_id: str, files: list[tuple[str, str, Any]
         result.artifacts[name] = (name, filename, data)  # type: ignore[assignment]
     if not items:
         return
-    write_files(get_store(), run_id, items)
+    get_store().artifacts.write_files(run_id, items)
     root = get_run(run_id).info.artifact_uri.rstrip("/")
     for name, (_, filename, data) in list(result.artifacts.items()):  # type: ignore[misc]
         cls = eval_artifacts.artifact_class(filename)

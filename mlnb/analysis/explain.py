@@ -63,7 +63,6 @@ def _from_run(run_id: str, key: str, artifact_path: str) -> _shap.Computed | Non
     """The explanation already stored on the run under the same cache key, if any."""
     import numpy as np
 
-    from mlnb.store.artifacts import verified_path
     from mlnb.tracking.state import get_store
 
     store = get_store()
@@ -71,11 +70,11 @@ def _from_run(run_id: str, key: str, artifact_path: str) -> _shap.Computed | Non
     meta_path = f"{artifact_path}/explanation.json"
     if meta_path not in rows:
         return None
-    meta = json.loads(verified_path(store, run_id, meta_path).read_text("utf-8"))
+    meta = json.loads(store.artifacts.verified_path(run_id, meta_path).read_text("utf-8"))
     if meta.get("key") != key:
         return None
-    values = np.load(verified_path(store, run_id, f"{artifact_path}/shap_values.npy"))
-    base = np.load(verified_path(store, run_id, f"{artifact_path}/base_values.npy"))
+    values = np.load(store.artifacts.verified_path(run_id, f"{artifact_path}/shap_values.npy"))
+    base = np.load(store.artifacts.verified_path(run_id, f"{artifact_path}/base_values.npy"))
     row_idx = np.asarray(meta["rows"]) if meta.get("rows") is not None else None
     return _shap.Computed(values, base, meta["explainer"], meta["output"], row_idx)
 

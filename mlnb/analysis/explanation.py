@@ -234,7 +234,6 @@ class Explanation:
 
         import numpy as np
 
-        from mlnb.store.artifacts import write_files
         from mlnb.tracking.reserved import check_not_model_files
         from mlnb.tracking.state import get_store
 
@@ -260,14 +259,12 @@ class Explanation:
                 target=self._log_plots, args=(store, run_id, path), name="mlnb-explain-plots"
             )
             self._writer.start()
-        write_files(store, run_id, items)
+        store.artifacts.write_files(run_id, items)
 
     def _log_plots(self, store: Any, run_id: str, path: str) -> None:
-        from mlnb.store.artifacts import write_files
 
         try:
-            write_files(
-                store,
+            store.artifacts.write_files(
                 run_id,
                 [
                     (f"{path}/summary_bar_plot.png", _plots.to_png(self.plot_bar())),

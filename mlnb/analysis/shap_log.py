@@ -209,7 +209,6 @@ def log_explanation(predict_function: Any, features: Any, artifact_path: str | N
     values, base = computed if computed is not None else kernel_values(predict_function, features)
     png = _summary_png(values, features)
 
-    from mlnb.store.artifacts import write_files
     from mlnb.tracking.fluent import active_run, start_run
     from mlnb.tracking.reserved import check_not_model_files
     from mlnb.tracking.state import get_store
@@ -223,5 +222,5 @@ def log_explanation(predict_function: Any, features: Any, artifact_path: str | N
         (f"{path}/summary_bar_plot.png", png),
     ]
     check_not_model_files(get_store(), run.info.run_id, [rel for rel, _data in items])
-    write_files(get_store(), run.info.run_id, items)
+    get_store().artifacts.write_files(run.info.run_id, items)
     return f"{run.info.artifact_uri.rstrip('/')}/{path}"

@@ -140,10 +140,8 @@ def log_posttraining(fit: Fit, config: AutologConfig, warnings: list[str]) -> No
         except Exception as exc:
             warnings.append(f"dataset of {type(est).__name__} not logged ({exc})")
     if search:
-        from mlnb.store.artifacts import write_files
-
         log_children(est, fit.run_id, config, train)
-        write_files(_store(), fit.run_id, [("cv_results.csv", searchcv.cv_results_csv(est))])
+        _store().artifacts.write_files(fit.run_id, [("cv_results.csv", searchcv.cv_results_csv(est))])
     if config.log_models:
         log_estimator_model(fit, config, warnings)
 

@@ -356,7 +356,6 @@ def log_searches(session: TrackSession, fitted: list[_Fitted]) -> None:
 
 def log_artifacts(session: TrackSession, error: BaseException | None) -> None:
     from mlnb.capture.session import format_traceback
-    from mlnb.store.artifacts import write_files
 
     files: list[tuple[str, bytes | Any]] = [("cell.py", session.source.encode("utf-8", "surrogatepass"))]
     stdout = session.streams.stdout.getvalue()
@@ -377,4 +376,4 @@ def log_artifacts(session: TrackSession, error: BaseException | None) -> None:
             files.append((path, png))
             session.result.figures.append((path, png))
     files.extend(session.pending_files)
-    write_files(_store(), session.run_id, files)  # type: ignore[arg-type]
+    _store().artifacts.write_files(session.run_id, files)

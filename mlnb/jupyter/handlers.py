@@ -229,15 +229,13 @@ class ArtifactHandler(MlnbHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str, relpath: str) -> None:
-        from mlnb.store.artifacts import verified_path
-
         run_id = params.run_id(run_id)
         relpath = params.artifact_path(relpath)
         try:
             store = await self.in_thread(self.store)
         except StoreMissing:
             raise ArtifactNotFound(f"no mlnb store for path {params.shown(self.api_path())}") from None
-        path = await self.in_thread(verified_path, store, run_id, relpath)
+        path = await self.in_thread(store.artifacts.verified_path, run_id, relpath)
         try:
             fh = open(path, "rb")  # noqa: SIM115 (closed below, after streaming)
         except OSError as exc:

@@ -29,9 +29,9 @@ from urllib.parse import unquote, urlparse
 from mlnb.entities import FileInfo
 from mlnb.errors import InvalidParameter, InvalidUri
 from mlnb.registry.uris import parse_runs_uri, resolve_model_uri
-from mlnb.store import artifacts as files
 from mlnb.store.location import expand_user
 from mlnb.store.paths import check_relpath
+from mlnb.store.repository import ArtifactRepository
 from mlnb.tracking.state import get_store
 
 _RUN_ID = re.compile(r"[0-9a-fA-F]{32}")
@@ -161,7 +161,7 @@ def download_artifacts(
     """Copy an artifact file or directory out of the store (each file verified); its local path."""
     with located(artifact_uri, run_id, artifact_path, tracking_uri) as ref:
         dst = None if dst_path is None else Path(dst_path)
-        return str(files.download(ref.store, ref.run_id, ref.path, dst))
+        return str(ref.store.artifacts.download(ref.run_id, ref.path, dst))
 
 
 def list_artifacts(
@@ -184,7 +184,8 @@ def read_bytes(artifact_uri: str) -> bytes:
     with located(artifact_uri) as ref:
         if not ref.path:
             raise InvalidParameter(f"{artifact_uri!r} names a run's artifact root, not a file")
-        return files.read_verified(ref.store, ref.run_id, ref.path)
+        repository: ArtifactRepository = ref.store.artifacts
+        return repository.read_verified(ref.run_id, ref.path)
 
 
 def _not_text(artifact_uri: str) -> InvalidParameter:

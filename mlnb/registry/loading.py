@@ -29,7 +29,6 @@ from mlnb.errors import IntegrityError, InvalidParameter, ModelNotFound, os_erro
 from mlnb.flavors import skops_io
 from mlnb.flavors.model import MLMODEL_FILE, Model, read_mlmodel, set_uri_opener
 from mlnb.registry.uris import resolve_model_uri
-from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.model_logging import SHARED_ATTRIBUTES, model_tag
 from mlnb.tracking.state import get_store
@@ -80,7 +79,7 @@ def verify_model(model_uri: str) -> VerifiedModel:
             "artifacts with mlnb.list_artifacts"
         )
     for rel in rows:
-        files.verified_path(store, run_id, rel)
+        store.artifacts.verified_path(run_id, rel)
     tags = store.get_run(run_id).data.tags
     raw = tags.get(model_tag(path))
     if raw is None:

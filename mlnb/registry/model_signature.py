@@ -13,7 +13,6 @@ from typing import Any
 from mlnb.errors import ArtifactNotFound, InvalidParameter, ModelNotFound
 from mlnb.flavors.model import MLMODEL_FILE, dump_mlmodel, parse_mlmodel
 from mlnb.registry.artifact_uris import located
-from mlnb.store import artifacts as files
 
 
 def set_signature(model_uri: str, signature: Any) -> None:
@@ -39,10 +38,10 @@ def set_signature(model_uri: str, signature: Any) -> None:
     with located(model_uri) as ref:
         rel = f"{ref.path}/{MLMODEL_FILE}" if ref.path else MLMODEL_FILE
         try:
-            meta = parse_mlmodel(files.read_verified(ref.store, ref.run_id, rel))
+            meta = parse_mlmodel(ref.store.artifacts.read_verified(ref.run_id, rel))
         except ArtifactNotFound:
             raise ModelNotFound(
                 f'Failed to download an "{MLMODEL_FILE}" model file from "{model_uri}"'
             ) from None
         meta["signature"] = signature.to_dict()
-        files.write_files(ref.store, ref.run_id, [(rel, dump_mlmodel(meta))])
+        ref.store.artifacts.write_files(ref.run_id, [(rel, dump_mlmodel(meta))])

@@ -1,14 +1,16 @@
-"""Artifact files: atomic writes (temp -> fsync -> journal -> rename -> row), verified reads.
+"""Artifact files on a local (or mounted) directory: :class:`LocalArtifactRepository`.
 
-A write holds the store's artifact lock shared from its first temp file until its rows are
-committed, and journals each file's sha256 before renaming it into place
-(:mod:`mlnb.store.journal`): ``mlnb gc`` cannot take a file for an orphan while its row is on
-its way, and recovery after a crash accepts only the bytes that were journaled.
+Writes are atomic (temp -> fsync -> journal -> rename -> row), reads are verified.  A write
+holds the store's artifact lock shared from its first temp file until its rows are committed,
+and journals each file's sha256 before renaming it into place (:mod:`mlnb.store.journal`):
+``mlnb gc`` cannot take a file for an orphan while its row is on its way, and recovery after a
+crash accepts only the bytes that were journaled.
 
 A second path for files the run already holds (a model's ``model`` alias) is a hard link
-(:func:`link_files`): both paths have their own row with the same sha256 and name the same bytes
-on disk.  Every write replaces a path by renaming a new file over it, so rewriting one path never
-changes the other; removing one path (``mlnb gc``) frees the bytes only with the last link.
+(:meth:`LocalArtifactRepository.link_files`): both paths have their own row with the same sha256
+and name the same bytes on disk.  Every write replaces a path by renaming a new file over it, so
+rewriting one path never changes the other; removing one path (``mlnb gc``) frees the bytes only
+with the last link.
 """
 
 from __future__ import annotations
@@ -19,31 +21,45 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, Generic, Protocol, TypeVar
 
+from mlnb.entities import ArtifactInfo
 from mlnb.errors import ArtifactNotFound, IntegrityError, InvalidParameter, os_errors
 from mlnb.store import journal
 from mlnb.store.journal import TMP_PREFIX
 from mlnb.store.paths import check_relpath, contained
-
-if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+from mlnb.store.repository import ArtifactSource
 
 __all__ = [
     "TMP_PREFIX",
-    "download",
-    "link_files",
-    "read_verified",
+    "ArtifactRecords",
+    "LocalArtifactRepository",
     "sha256_file",
-    "verified_path",
-    "write_files",
 ]
 
 _CHUNK = 1 << 20
 
+Conn = TypeVar("Conn")
+"""The metadata store's transaction handle, passed from its ``atomic()`` to ``record_artifacts``."""
+
+
+class ArtifactRecords(Protocol[Conn]):
+    """What :class:`LocalArtifactRepository` needs from the metadata store (``SqlStore`` has it)."""
+
+    @property
+    def artifact_root(self) -> Path: ...
+    def run_dir(self, run_id: str) -> Path: ...
+    def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]: ...
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]: ...
+    def atomic(self) -> AbstractContextManager[Conn]: ...
+    def record_artifacts(self, conn: Conn, run_id: str, rows: list[tuple[str, str, int]]) -> None: ...
+
 
 def sha256_file(path: Path) -> tuple[str, int]:
+    """``(sha256 hex digest, size)`` of the file at ``path``, read in chunks."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
@@ -64,21 +80,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _destination(store: SqlStore, run_id: str, rel: str) -> Path:
-    if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
-        raise InvalidParameter(f"artifact path {rel!r} uses the reserved prefix {TMP_PREFIX!r}")
-    run_dir = store.run_dir(run_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dest = contained(run_dir, rel)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest = contained(run_dir, rel)  # a directory created above may not be a symlink out
-    if dest.is_dir():
-        raise InvalidParameter(
-            f"artifact path {rel!r} of run {run_id} is a directory; choose a file name below it"
-        )
-    return dest
-
-
 def _stage(dest: Path, source: bytes | IO[bytes]) -> tuple[Path, str, int]:
     """Write ``source`` to a fsynced temp file beside ``dest``: ``(temp path, sha256, size)``."""
     digest = hashlib.sha256()
@@ -86,6 +87,7 @@ def _stage(dest: Path, source: bytes | IO[bytes]) -> tuple[Path, str, int]:
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out:
+            chunks: Iterable[bytes]
             if isinstance(source, (bytes, bytearray, memoryview)):
                 chunks = [bytes(source)]
             else:
@@ -107,63 +109,6 @@ def _unlink_quietly(path: Path) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _commit(store: SqlStore, run_id: str, rows: list[tuple[str, str, int]], dests: list[Path]) -> None:
-    # The renames are durable before any row says the files exist; one fsync per directory.
-    for directory in dict.fromkeys(dest.parent for dest in dests):
-        _fsync_dir(directory)
-    with store.atomic() as conn:
-        store.record_artifacts(conn, run_id, rows)
-
-
-def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
-    """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once.
-
-    All or nothing: when a write, a rename or the rows' commit fails, the files this call put in
-    place are taken back (a path it overwrote gets its previous file again), so the store never
-    holds a file without its row.  A file system error is an :class:`MlnbError` naming the path.
-    """
-    store._check_writable(run_id)
-    checked = [(check_relpath(rel), src) for rel, src in items]
-    with (
-        os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)),
-        journal.writing(store.artifact_root),
-    ):
-        staged: list[tuple[Path, Path]] = []
-        rows = []
-        placed = _Placed()
-        try:
-            for rel, src in checked:
-                dest = _destination(store, run_id, rel)
-                if isinstance(src, Path):
-                    if not src.is_file():
-                        raise InvalidParameter(f"local file {str(src)!r} does not exist or is not a file")
-                    with open(src, "rb") as fh:
-                        tmp, sha, size = _stage(dest, fh)
-                else:
-                    tmp, sha, size = _stage(dest, src)
-                staged.append((tmp, dest))
-                rows.append((rel, sha, size))
-            # The hashes are durable before any file is in place: recovery accepts only these.
-            placed.intents = journal.record_intents(
-                store.run_dir(run_id),
-                [(tmp, dest.parent, *row) for (tmp, dest), row in zip(staged, rows, strict=True)],
-            )
-            dests = [dest for _tmp, dest in staged]
-            while staged:
-                tmp, dest = staged[0]
-                placed.before_replacing(dest)
-                os.replace(tmp, dest)
-                staged.pop(0)
-            _commit(store, run_id, rows, dests)
-        except BaseException:
-            placed.take_back()
-            raise
-        finally:
-            for tmp, _dest in staged:
-                _unlink_quietly(tmp)
-        placed.done()
 
 
 class _Placed:
@@ -234,103 +179,193 @@ def _copy(rel: str, run_id: str, src: Path, dest: Path, expected: tuple[str, int
         raise
 
 
-def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[str]:
-    """Record every file of the run's directory ``source`` also below ``target``, sharing its bytes.
+class LocalArtifactRepository(Generic[Conn]):
+    """The :class:`~mlnb.store.repository.ArtifactRepository` of a store whose files live in a
+    directory: run ``r``'s files below ``records.run_dir(r)``, rows in ``records``.
 
-    Each file is checked against its recorded sha256 first and then hard-linked (copied where the
-    file system cannot link), so the new rows name exactly the verified bytes.  Returns the new
-    paths.  Like :func:`write_files`, the files are durable before the rows are committed.
+    ``check_writable(run_id)`` raises when the run may not be written (a deleted run).  Writers
+    hold :func:`mlnb.store.journal.writing` on ``records.artifact_root``; see the module docstring.
     """
-    store._check_writable(run_id)
-    source, target = check_relpath(source), check_relpath(target)
-    rows = store.artifact_rows(run_id, source)
-    if not rows:
-        raise ArtifactNotFound(f"run {run_id} has no artifact at {source!r} to share with {target!r}")
-    with (
-        os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)),
-        journal.writing(store.artifact_root),
-    ):
-        plan = []
-        for rel, (sha, size) in rows.items():
-            dest_rel = check_relpath(target + rel[len(source) :])
-            src = verified_path(store, run_id, rel)
-            plan.append((rel, src, _destination(store, run_id, dest_rel), (dest_rel, sha, size)))
-        new_rows = [row for *_x, row in plan]
-        placed = _Placed()
-        try:
-            placed.intents = journal.record_intents(
-                store.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
+
+    def __init__(self, records: ArtifactRecords[Conn], *, check_writable: Callable[[str], None]) -> None:
+        self._records = records
+        self._check_writable = check_writable
+
+    def _destination(self, run_id: str, rel: str) -> Path:
+        if any(part.startswith(TMP_PREFIX) for part in rel.split("/")):
+            raise InvalidParameter(f"artifact path {rel!r} uses the reserved prefix {TMP_PREFIX!r}")
+        run_dir = self._records.run_dir(run_id)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        dest = contained(run_dir, rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest = contained(run_dir, rel)  # a directory created above may not be a symlink out
+        if dest.is_dir():
+            raise InvalidParameter(
+                f"artifact path {rel!r} of run {run_id} is a directory; choose a file name below it"
             )
-            for rel, src, dest, (_p, sha, size) in plan:
-                placed.before_replacing(dest)
-                if not _link(src, dest):
-                    _copy(rel, run_id, src, dest, (sha, size))
-            _commit(store, run_id, new_rows, [dest for _r, _s, dest, _row in plan])
-        except BaseException:
-            placed.take_back()
-            raise
-        placed.done()
-    return [p for p, _sha, _size in new_rows]
+        return dest
 
+    def _commit(self, run_id: str, rows: list[tuple[str, str, int]], dests: list[Path]) -> None:
+        # The renames are durable before any row says the files exist; one fsync per directory.
+        for directory in dict.fromkeys(dest.parent for dest in dests):
+            _fsync_dir(directory)
+        with self._records.atomic() as conn:
+            self._records.record_artifacts(conn, run_id, rows)
 
-def verified_path(store: SqlStore, run_id: str, rel: str) -> Path:
-    """The path of one artifact file after checking it against its recorded sha256."""
-    rel = check_relpath(rel)
-    rows = store.artifact_rows(run_id, rel)
-    if rel not in rows:
-        raise ArtifactNotFound(
-            f"run {run_id} has no artifact file {rel!r}; list them with mlnb.list_artifacts"
-        )
-    sha, size = rows[rel]
-    path = contained(store.run_dir(run_id), rel)
-    if not path.is_file():
-        raise IntegrityError(f"artifact {rel!r} of run {run_id} is recorded but its file is missing")
-    actual, actual_size = sha256_file(path)
-    if actual != sha or actual_size != size:
-        raise IntegrityError(
-            f"artifact {rel!r} of run {run_id} was modified after it was logged (sha256 "
-            f"{actual[:12]}… != recorded {sha[:12]}…); refusing to use it"
-        )
-    return path
+    def write_files(self, run_id: str, items: Sequence[tuple[str, ArtifactSource]]) -> None:
+        """Write ``(relative path, bytes or local file)`` pairs, then record all rows at once.
 
+        All or nothing: when a write, a rename or the rows' commit fails, the files this call put
+        in place are taken back (a path it overwrote gets its previous file again), so the store
+        never holds a file without its row.  A file system error is an :class:`MlnbError` naming
+        the path.
+        """
+        records = self._records
+        self._check_writable(run_id)
+        checked = [(check_relpath(rel), src) for rel, src in items]
+        with (
+            os_errors(f"write artifacts of run {run_id}", records.run_dir(run_id)),
+            journal.writing(records.artifact_root),
+        ):
+            staged: list[tuple[Path, Path]] = []
+            rows: list[tuple[str, str, int]] = []
+            placed = _Placed()
+            try:
+                for rel, src in checked:
+                    dest = self._destination(run_id, rel)
+                    if isinstance(src, Path):
+                        if not src.is_file():
+                            raise InvalidParameter(f"local file {str(src)!r} does not exist or is not a file")
+                        with open(src, "rb") as fh:
+                            tmp, sha, size = _stage(dest, fh)
+                    else:
+                        tmp, sha, size = _stage(dest, src)
+                    staged.append((tmp, dest))
+                    rows.append((rel, sha, size))
+                # The hashes are durable before any file is in place: recovery accepts only these.
+                placed.intents = journal.record_intents(
+                    records.run_dir(run_id),
+                    [(tmp, dest.parent, *row) for (tmp, dest), row in zip(staged, rows, strict=True)],
+                )
+                dests = [dest for _tmp, dest in staged]
+                while staged:
+                    tmp, dest = staged[0]
+                    placed.before_replacing(dest)
+                    os.replace(tmp, dest)
+                    staged.pop(0)
+                self._commit(run_id, rows, dests)
+            except BaseException:
+                placed.take_back()
+                raise
+            finally:
+                for tmp, _dest in staged:
+                    _unlink_quietly(tmp)
+            placed.done()
 
-def download(store: SqlStore, run_id: str, rel: str, dst: Path | None) -> Path:
-    """Copy an artifact file or directory out of the store, verifying every file's hash."""
-    rel = check_relpath(rel, allow_empty=True)
-    rows = store.artifact_rows(run_id, rel)
-    if not rows:
-        raise ArtifactNotFound(f"run {run_id} has no artifact at {rel or '(root)'!r}")
-    dst = Path(tempfile.mkdtemp(prefix="mlnb-")) if dst is None else Path(dst)
-    dst.mkdir(parents=True, exist_ok=True)
-    base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
-    for path in rows:
-        source = verified_path(store, run_id, path)
-        target = dst.joinpath(*path[len(base) :].split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    return dst.joinpath(*rel[len(base) :].split("/")) if rel else dst
+    def link_files(self, run_id: str, source: str, target: str) -> list[str]:
+        """Record every file of the run's directory ``source`` also below ``target``, sharing its bytes.
 
+        Each file is checked against its recorded sha256 first and then hard-linked (copied where
+        the file system cannot link), so the new rows name exactly the verified bytes.  Returns
+        the new paths.  Like :meth:`write_files`, the files are durable before the rows are
+        committed.
+        """
+        records = self._records
+        self._check_writable(run_id)
+        source, target = check_relpath(source), check_relpath(target)
+        rows = records.artifact_rows(run_id, source)
+        if not rows:
+            raise ArtifactNotFound(f"run {run_id} has no artifact at {source!r} to share with {target!r}")
+        with (
+            os_errors(f"write artifacts of run {run_id}", records.run_dir(run_id)),
+            journal.writing(records.artifact_root),
+        ):
+            plan = []
+            for rel, (sha, size) in rows.items():
+                dest_rel = check_relpath(target + rel[len(source) :])
+                src = self.verified_path(run_id, rel)
+                plan.append((rel, src, self._destination(run_id, dest_rel), (dest_rel, sha, size)))
+            new_rows = [row for *_x, row in plan]
+            placed = _Placed()
+            try:
+                placed.intents = journal.record_intents(
+                    records.run_dir(run_id), [(src, dest.parent, *row) for _rel, src, dest, row in plan]
+                )
+                for rel, src, dest, (_p, sha, size) in plan:
+                    placed.before_replacing(dest)
+                    if not _link(src, dest):
+                        _copy(rel, run_id, src, dest, (sha, size))
+                self._commit(run_id, new_rows, [dest for _r, _s, dest, _row in plan])
+            except BaseException:
+                placed.take_back()
+                raise
+            placed.done()
+        return [p for p, _sha, _size in new_rows]
 
-def read_verified(store: SqlStore, run_id: str, rel: str) -> bytes:
-    """The bytes of one artifact file, hashed as read: what is returned is what was logged."""
-    rel = check_relpath(rel)
-    rows = store.artifact_rows(run_id, rel)
-    if rel not in rows:
-        kind = "a directory, not a file" if rows else "not an artifact"
-        raise ArtifactNotFound(
-            f"{rel!r} of run {run_id} is {kind}; list them with mlnb.artifacts.list_artifacts"
-        )
-    sha, size = rows[rel]
-    path = contained(store.run_dir(run_id), rel)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IntegrityError(
-            f"artifact {rel!r} of run {run_id} is recorded but its file is missing"
-        ) from None
-    if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
-        raise IntegrityError(
-            f"artifact {rel!r} of run {run_id} was modified after it was logged (its sha256 no longer "
-            "matches the recorded one); refusing to use it"
-        )
-    return data
+    def verified_path(self, run_id: str, path: str) -> Path:
+        """The path of one artifact file after checking it against its recorded sha256."""
+        rel = check_relpath(path)
+        rows = self._records.artifact_rows(run_id, rel)
+        if rel not in rows:
+            raise ArtifactNotFound(
+                f"run {run_id} has no artifact file {rel!r}; list them with mlnb.list_artifacts"
+            )
+        sha, size = rows[rel]
+        file = contained(self._records.run_dir(run_id), rel)
+        if not file.is_file():
+            raise IntegrityError(f"artifact {rel!r} of run {run_id} is recorded but its file is missing")
+        actual, actual_size = sha256_file(file)
+        if actual != sha or actual_size != size:
+            raise IntegrityError(
+                f"artifact {rel!r} of run {run_id} was modified after it was logged (sha256 "
+                f"{actual[:12]}… != recorded {sha[:12]}…); refusing to use it"
+            )
+        return file
+
+    def open_verified(self, run_id: str, path: str) -> IO[bytes]:
+        """One artifact file opened for reading, after checking it against its recorded sha256."""
+        return open(self.verified_path(run_id, path), "rb")
+
+    def download(self, run_id: str, path: str, dst: Path | None = None) -> Path:
+        """Copy an artifact file or directory out of the store, verifying every file's hash."""
+        rel = check_relpath(path, allow_empty=True)
+        rows = self._records.artifact_rows(run_id, rel)
+        if not rows:
+            raise ArtifactNotFound(f"run {run_id} has no artifact at {rel or '(root)'!r}")
+        dst = Path(tempfile.mkdtemp(prefix="mlnb-")) if dst is None else Path(dst)
+        dst.mkdir(parents=True, exist_ok=True)
+        base = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for full in rows:
+            source = self.verified_path(run_id, full)
+            target = dst.joinpath(*full[len(base) :].split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return dst.joinpath(*rel[len(base) :].split("/")) if rel else dst
+
+    def read_verified(self, run_id: str, path: str) -> bytes:
+        """The bytes of one artifact file, hashed as read: what is returned is what was logged."""
+        rel = check_relpath(path)
+        rows = self._records.artifact_rows(run_id, rel)
+        if rel not in rows:
+            kind = "a directory, not a file" if rows else "not an artifact"
+            raise ArtifactNotFound(
+                f"{rel!r} of run {run_id} is {kind}; list them with mlnb.artifacts.list_artifacts"
+            )
+        sha, size = rows[rel]
+        file = contained(self._records.run_dir(run_id), rel)
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"artifact {rel!r} of run {run_id} is recorded but its file is missing"
+            ) from None
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha:
+            raise IntegrityError(
+                f"artifact {rel!r} of run {run_id} was modified after it was logged (its sha256 no "
+                "longer matches the recorded one); refusing to use it"
+            )
+        return data
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
+        """The direct children of directory ``path``: files with size and hash, directories."""
+        return self._records.list_artifacts(run_id, path)

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from mlnb.entities import ArtifactInfo, DatasetInput, Experiment, Metric, Run, RunInfo
 from mlnb.store.registry_base import RegistryStore
+from mlnb.store.repository import ArtifactRepository
 
 
 @runtime_checkable
@@ -23,6 +24,11 @@ class Store(Protocol):
     @property
     def registry(self) -> RegistryStore:
         """The store's model registry."""
+        ...
+
+    @property
+    def artifacts(self) -> ArtifactRepository:
+        """The store's artifact repository (run files: hash on write, verify on read)."""
         ...
 
     def atomic(self) -> AbstractContextManager[Any]: ...

@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -65,6 +65,9 @@ from mlnb.store.values import (
     encode_metric,
     metric_value,
 )
+
+if TYPE_CHECKING:
+    from mlnb.store.repository import ArtifactRepository
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -277,6 +280,13 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
     # --- runs ------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         return self.artifact_root / run_id
+
+    @functools.cached_property
+    def artifacts(self) -> ArtifactRepository:
+        """The runs' artifact files (:class:`mlnb.store.artifacts.LocalArtifactRepository`)."""
+        from mlnb.store.artifacts import LocalArtifactRepository
+
+        return LocalArtifactRepository(self, check_writable=self._check_writable)
 
     def create_run(
         self,

@@ -10,7 +10,6 @@ from typing import IO, Any
 
 from mlnb.entities import ArtifactInfo
 from mlnb.errors import InvalidParameter, os_errors
-from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath, join_relpath
 from mlnb.tracking.fluent import _run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
@@ -55,11 +54,11 @@ def _local(path: Any) -> Path:
 def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None:
     """Write files the caller names, never below a model the run has logged (those are immutable).
 
-    A file system error becomes an MlnbError naming the path (in :func:`files.write_files`).
+    A file system error becomes an MlnbError naming the path (in the store's ``artifacts.write_files``).
     """
     store = get_store()
     check_not_model_files(store, run_id, [check_relpath(rel) for rel, _src in items])
-    files.write_files(store, run_id, items)
+    store.artifacts.write_files(run_id, items)
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
@@ -172,12 +171,12 @@ def download_artifacts(
     Every file is checked against the sha256 recorded when it was logged.
     """
     run = _run_id_or_active(run_id)
-    return str(files.download(get_store(), run, artifact_path, None if dst_path is None else Path(dst_path)))
+    return str(get_store().artifacts.download(run, artifact_path, None if dst_path is None else Path(dst_path)))
 
 
 def open_artifact(run_id: str, artifact_path: str) -> IO[bytes]:
     """Open one artifact file for reading, after checking it against its recorded sha256."""
-    return open(files.verified_path(get_store(), run_id, artifact_path), "rb")
+    return get_store().artifacts.open_verified(run_id, artifact_path)
 
 
 def load_text(run_id: str, artifact_path: str) -> str:

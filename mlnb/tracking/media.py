@@ -17,7 +17,6 @@ import uuid
 from typing import Any
 
 from mlnb.errors import ArtifactNotFound, InvalidParameter
-from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
@@ -66,7 +65,7 @@ def _check_table_path(artifact_file: str) -> str:
 def _read_table(run_id: str, rel: str) -> Any:
     import pandas as pd
 
-    path = files.verified_path(get_store(), run_id, rel)
+    path = get_store().artifacts.verified_path(run_id, rel)
     if rel.endswith(".json"):
         return pd.read_json(path, orient="split")
     return pd.read_parquet(path)
@@ -148,7 +147,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     pending.append((rel, _encode_table(frame, rel)))
     store = get_store()
     check_not_model_files(store, run, [r for r, _data in pending])
-    files.write_files(store, run, pending)
+    store.artifacts.write_files(run, pending)
     tags = store.get_run(run).data.tags
     logged = json.loads(tags.get(LOGGED_ARTIFACTS_TAG, "[]"))
     entry = {"path": artifact_file, "type": "table"}
@@ -296,15 +295,14 @@ def log_image(
         except (KeyError, ValueError, OSError) as exc:
             raise InvalidParameter(f"cannot save an image as {artifact_file!r}: {exc}") from None
         check_not_model_files(store, run, [rel])
-        files.write_files(store, run, [(rel, data)])
+        store.artifacts.write_files(run, [(rel, data)])
         return
     if not isinstance(key, str) or not _IMAGE_KEY.match(key):
         raise InvalidParameter(f"image key {key!r} may hold only letters, digits, '_', '-', '.', ' ' and '/'")
     step = step or 0
     timestamp = timestamp or time.time_ns() // 1_000_000
     base = f"images/{key.replace('/', '~')}+step+{step}+timestamp+{timestamp}+{uuid.uuid4()}"
-    files.write_files(
-        store,
+    store.artifacts.write_files(
         run,
         [
             (f"{base}.png", _image_bytes(pil, "PNG")),

@@ -14,7 +14,6 @@ from typing import Any
 from mlnb.errors import InvalidParameter, ModelNotFound
 from mlnb.flavors.mlmodel import ModelFiles, build_model
 from mlnb.flavors.model import MLMODEL_FILE, Model, ModelInfo, parse_mlmodel
-from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
 from mlnb.tracking.fluent import _run_id_or_active
 from mlnb.tracking.reserved import MODEL_TAG_PREFIX, check_new_model_path
@@ -120,7 +119,7 @@ def write_model(
     check_new_model_path(store, run, name)
     items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     items.extend((f"{name}/{rel}", data) for rel, data in extra or [])
-    files.write_files(store, run, items)
+    store.artifacts.write_files(run, items)
     # Committed before returning (not buffered): once log_model returns, another process
     # (``mlnb serve``, a registry command) finds the model and the types it may trust.
     store.log_batch(run, tags={model_tag(name): json.dumps(record)}, buffered=False)
@@ -144,7 +143,7 @@ def share_model(run: str, source: str, name: str, *, attribute: str | None = Non
     """Record the model logged at ``source`` also at ``name``, without a second copy of its bytes.
 
     Every file of ``source`` is checked against its sha256 and linked under ``name``
-    (:func:`mlnb.store.artifacts.link_files`): both paths are listed, load and are real model
+    (:meth:`mlnb.store.repository.ArtifactRepository.link_files`): both paths are listed, load and are real model
     directories MLflow reads, while the bytes exist once.  With ``attribute`` (a search CV's
     ``"best_estimator_"``), loading ``name`` returns that attribute of the loaded object: the best
     estimator is stored once, inside its search.
@@ -166,9 +165,9 @@ def share_model(run: str, source: str, name: str, *, attribute: str | None = Non
     record["shares"] = source
     if attribute is not None:
         record["attribute"] = attribute
-    files.link_files(store, run, source, name)
+    store.artifacts.link_files(run, source, name)
     store.log_batch(run, tags={model_tag(name): json.dumps(record)}, buffered=False)
-    meta = Model.from_dict(parse_mlmodel(files.read_verified(store, run, f"{name}/{MLMODEL_FILE}")))
+    meta = Model.from_dict(parse_mlmodel(store.artifacts.read_verified(run, f"{name}/{MLMODEL_FILE}")))
     return ModelInfo.from_model(
         meta,
         model_uri=f"runs:/{run}/{name}",

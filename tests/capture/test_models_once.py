@@ -148,7 +148,6 @@ def test_two_searches_in_one_cell_each_store_their_best_estimator_once(shell) ->
 def test_rewriting_one_path_leaves_the_shared_other_intact(store) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from mlnb.store.artifacts import write_files
     from mlnb.tracking.model_logging import log_model, share_model
 
     X = np.arange(40.0).reshape(20, 2)
@@ -160,7 +159,7 @@ def test_rewriting_one_path_leaves_the_shared_other_intact(store) -> None:
         before = mlnb.artifacts.load_text(f"runs:/{r.info.run_id}/lr/MLmodel")
         # every write renames a new file over its path: the link breaks, the other path keeps its bytes
         # (the store's writer: the public API refuses to write into a logged model's directory)
-        write_files(get_store(), r.info.run_id, [("model/MLmodel", b"replaced\n")])
+        get_store().artifacts.write_files(r.info.run_id, [("model/MLmodel", b"replaced\n")])
     run_dir = get_store().run_dir(r.info.run_id)
     assert not os.path.samefile(run_dir / "lr" / "MLmodel", run_dir / "model" / "MLmodel")
     assert mlnb.artifacts.load_text(f"runs:/{r.info.run_id}/lr/MLmodel") == before

@@ -80,9 +80,7 @@ def test_a_search_shows_its_fits_its_child_runs_and_its_model_writes(shell, term
 
 
 def _artifact_text(run_id: str, path: str) -> str:
-    from mlnb.store.artifacts import verified_path
-
-    return verified_path(get_store(), run_id, path).read_text()
+    return get_store().artifacts.verified_path(run_id, path).read_text()
 
 
 def test_a_search_on_joblib_threads_reports_from_the_callback_thread(shell, term, monkeypatch):

@@ -10,7 +10,6 @@ import pytest
 
 import mlnb
 from mlnb.errors import IntegrityError, InvalidParameter, InvalidUri, ModelNotFound, UnsupportedModel
-from mlnb.store import artifacts as files
 from tests.models_fixtures import churn_pipeline
 
 
@@ -91,8 +90,8 @@ def test_types_listed_in_the_directory_are_never_trusted(store) -> None:
         rid = run.info.run_id
         mlmodel = "flavors:\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n"
         mlmodel += "    skops_trusted_types:\n    - builtins.eval\n"
-        files.write_files(
-            store, rid, [("evil/model.skops", sio.dumps(evil)), ("evil/MLmodel", mlmodel.encode())]
+        store.artifacts.write_files(
+            rid, [("evil/model.skops", sio.dumps(evil)), ("evil/MLmodel", mlmodel.encode())]
         )
         store.log_batch(  # mlnb.* tags are reserved to mlnb: the record is written as log_model does
             rid,

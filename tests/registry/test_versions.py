@@ -20,7 +20,6 @@ from mlnb.errors import (
     NotFound,
     RunNotFound,
 )
-from mlnb.store import artifacts as files
 
 
 def test_register_creates_model_and_numbers_versions(log_candidate) -> None:
@@ -170,7 +169,7 @@ def test_a_version_pins_the_files_it_was_registered_with(store, tiny_model) -> N
         mlnb.register_model(info.model_uri, "churn")
         assert mlnb.resolve_model_uri("models:/churn/1") == (info.run_id, "model")
         # rewritten after registration, by a writer below the public API (which refuses it)
-        files.write_files(store, info.run_id, [("model/MLmodel", b"flavors: {}\n")])
+        store.artifacts.write_files(info.run_id, [("model/MLmodel", b"flavors: {}\n")])
     with pytest.raises(IntegrityError, match="changed after it was registered"):
         mlnb.resolve_model_uri("models:/churn/1")
     with pytest.raises(IntegrityError):
