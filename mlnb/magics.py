@@ -25,6 +25,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb.capture.options import TrackOptions, parse_pairs
 from mlnb.errors import InvalidParameter
+from mlnb.tracking import events
 from mlnb.tracking.reserved import check_user_tags
 
 _TRACK_LINE = re.compile(r"^%%track(?=\s|$)(?P<args>.*)$")
@@ -143,6 +144,10 @@ class MlnbMagics(Magics):
                 pass
 
     def post_run_cell(self, result: Any) -> None:
+        try:  # run ends published by background writers: the card and panels update here
+            events.deliver_pending()
+        except Exception as exc:
+            _warn(f"could not deliver run-end events ({type(exc).__name__}: {exc})")
         session, self._hook_session = self._hook_session, None
         if session is None:
             return
@@ -165,7 +170,7 @@ class MlnbMagics(Magics):
             session.start()
         except Exception as exc:
             _warn(f"this cell runs untracked: {exc}")
-            session._stop_recording()
+            session.stop_recording()
             return None
         for message in session.warnings:
             _warn(message)
@@ -334,25 +339,18 @@ def _compact(table: Any) -> Any:
 _pending_cards: dict[str, tuple[Any, Any]] = {}
 
 
-def _update_card(run_id: str) -> None:
+def _update_card(event: events.RunEnded) -> None:
     """Redraw a card shown while its run was still saving models, now that the run has ended."""
-    pending = _pending_cards.pop(run_id, None)
+    pending = _pending_cards.pop(event.run_id, None)
     if pending is None:
         return
     from mlnb.display.cards import run_card_bundle
 
     handle, result = pending
     try:
-        handle.update(run_card_bundle(run_id, result), raw=True)
+        handle.update(run_card_bundle(event.run_id, result), raw=True)
     except Exception as exc:
         _warn(f"could not update the run card ({type(exc).__name__}: {exc})")
-
-
-def _notify_panels(run_id: str) -> None:
-    """Open compare/registry panels refresh when a tracked run ends."""
-    from mlnb.widgets import notify_run_finished
-
-    notify_run_finished(run_id)
 
 
 def parse_options(argstring: str) -> TrackOptions:
@@ -391,11 +389,7 @@ def load_ipython_extension(ipython: Any) -> None:
         return
     magics = MlnbMagics(ipython)
     ipython.register_magics(magics)
-    from mlnb.capture import session as _session
-
-    for listener in (_update_card, _notify_panels):
-        if listener not in _session.run_end_listeners:
-            _session.run_end_listeners.append(listener)
+    events.subscribe(_update_card)  # idempotent: one card update for every shell
     ipython.input_transformers_cleanup.append(magics.strip_track_line)
     ipython.ast_transformers.append(magics.ast_hook)
     for event in _EVENTS:
@@ -420,3 +414,5 @@ def unload_ipython_extension(ipython: Any) -> None:
         ipython.input_transformers_cleanup.remove(magics.strip_track_line)
     if magics.ast_hook in ipython.ast_transformers:
         ipython.ast_transformers.remove(magics.ast_hook)
+    if not _loaded:  # the last shell with the extension: nothing shows cards any more
+        events.unsubscribe(_update_card)

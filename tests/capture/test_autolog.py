@@ -37,12 +37,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _autolog_off() -> Iterator[None]:
     yield
-    from mlnb.capture import autolog
+    from mlnb.capture import autolog, autolog_state
     from mlnb.capture.session import wait
 
     autolog.autolog(disable=True)
     wait()
-    autolog.metric_calls.clear()
+    autolog_state.metric_calls.clear()
 
 
 def run_cells(shell: Any, *codes: str, ok: bool = True) -> None:
