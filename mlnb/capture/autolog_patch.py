@@ -248,7 +248,8 @@ def _subclasses(root: type) -> list[type]:
     seen: set[type] = set()
     stack = [root]
     while stack:
-        for sub in stack.pop().__subclasses__():
+        subclasses: list[type] = stack.pop().__subclasses__()
+        for sub in subclasses:
             if sub not in seen:
                 seen.add(sub)
                 stack.append(sub)
@@ -280,7 +281,7 @@ def install() -> None:
             for base in cls.__mro__:  # mixins (LinearClassifierMixin.predict, ...) included
                 _patch_class(base)
         _patch_metrics()
-        BaseEstimator.__init_subclass__ = classmethod(_on_subclass)  # type: ignore[assignment]
+        BaseEstimator.__init_subclass__ = classmethod(_on_subclass)
 
 
 def uninstall() -> None:

@@ -207,7 +207,7 @@ class _Instrumenter(ast.NodeTransformer):
         self._apply_origin(node.target, source)
         return node
 
-    def visit_For(self, node: ast.For) -> ast.AST:
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> ast.AST:
         self._apply_origin(node.target, (None, None))
         self.generic_visit(node)
         return node

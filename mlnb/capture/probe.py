@@ -79,7 +79,7 @@ class Recorder:
             self.on_fit_done()
         if isinstance(value, numbers.Number):
             event.value = value
-        elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0):
+        elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0) > 0:
             event.sample = value[:SAMPLE_ROWS].copy()  # a copy: a view would keep it all alive
 
 
