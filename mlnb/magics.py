@@ -399,7 +399,11 @@ _loaded: dict[int, MlnbMagics] = {}
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """Register ``%%track``, ``%mlnb``, the input/AST transformers and the run events."""
+    """Register ``%%track``, ``%mlnb``, the input/AST transformers and the cell events.
+
+    The run card's redraw subscribes to :mod:`mlnb.tracking.events` (a card shown while its
+    models were saving is redrawn once its run has ended).
+    """
     if id(ipython) in _loaded:  # loading twice would track every cell twice
         return
     magics = MlnbMagics(ipython)
