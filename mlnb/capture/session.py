@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mlnb.capture import context, outputs, probe, searchfit
 from mlnb.capture import runlog as log
@@ -31,6 +31,7 @@ from mlnb.errors import FlushFailed, MlnbError
 from mlnb.tracking import events
 
 _PLOT_HINTS = ("plt", "matplotlib", "seaborn", ".plot(", "Display")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -184,7 +185,7 @@ class TrackSession:
         self.streams.stop()
         self.figures.stop()
 
-    def _step(self, name: str, action: Callable[[], Any]) -> Any:
+    def _step(self, name: str, action: Callable[[], _T]) -> _T | None:
         t0 = time.perf_counter()
         try:
             return action()
