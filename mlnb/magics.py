@@ -17,15 +17,23 @@ import re
 import shlex
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from mlnb.capture.options import TrackOptions, parse_pairs
 from mlnb.errors import InvalidParameter
+from mlnb.tracking import events
 from mlnb.tracking.reserved import check_user_tags
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.display_functions import DisplayHandle
+
+    from mlnb.capture.session import CellResult, TrackSession
 
 _TRACK_LINE = re.compile(r"^%%track(?=\s|$)(?P<args>.*)$")
 
@@ -65,6 +73,7 @@ class _AstHook(ast.NodeTransformer):
         self.magics = magics
 
     def visit(self, node: ast.AST) -> ast.AST:
+        """The cell's tree, instrumented when the cell is tracked (else ``node`` untouched)."""
         session = self.magics.current
         if session is None:
             return node
@@ -79,16 +88,18 @@ class _AstHook(ast.NodeTransformer):
 class MlnbMagics(Magics):
     """Holds the session of the tracked cell currently running, if any."""
 
-    def __init__(self, shell: Any) -> None:
+    def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
-        self._hook_session: Any = None
-        self._magic_sessions: list[Any] = []
+        self.ipython = shell  # Magics.shell, known not to be None
+        self._hook_session: TrackSession | None = None
+        self._magic_sessions: list[TrackSession] = []
         self._origins: dict[str, tuple[str, int]] = {}  # variable -> (dataset, id of its value)
-        self.last_result: Any = None  # CellResult of the last tracked cell (timings, warnings)
+        self.last_result: CellResult | None = None  # of the last tracked cell (timings, warnings)
         self.ast_hook = _AstHook(self)
 
     @property
-    def current(self) -> Any:
+    def current(self) -> TrackSession | None:
+        """The session of the tracked cell running now, if any."""
         if self._magic_sessions:
             return self._magic_sessions[-1]
         return self._hook_session
@@ -119,6 +130,7 @@ class MlnbMagics(Magics):
                 _warn(f"saving models of the previous cell failed ({exc})")
 
     def pre_run_cell(self, info: Any) -> None:
+        """Open the run of a ``%%track`` cell (``info`` is IPython's ExecutionInfo)."""
         try:
             raw = (getattr(info, "raw_cell", None) or "").lstrip("\r\n")
             lines = raw.splitlines(keepends=True)
@@ -135,6 +147,7 @@ class MlnbMagics(Magics):
             self._hook_session.hook_seconds = time.perf_counter() - t0
 
     def post_execute(self) -> None:
+        """As soon as the cell's code returned: snapshot its figures."""
         session = self.current
         if session is not None:
             try:
@@ -143,6 +156,11 @@ class MlnbMagics(Magics):
                 pass
 
     def post_run_cell(self, result: Any) -> None:
+        """Deliver queued run-end events, then log and end a tracked cell's run (its card)."""
+        try:  # run ends published by background writers: the card and panels update here
+            events.deliver_pending()
+        except Exception as exc:
+            _warn(f"could not deliver run-end events ({type(exc).__name__}: {exc})")
         session, self._hook_session = self._hook_session, None
         if session is None:
             return
@@ -154,25 +172,25 @@ class MlnbMagics(Magics):
             _warn(f"tracking failed after the cell ({type(exc).__name__}: {exc})")
         if self.last_result is not None and self.last_result.run_id == session.run_id:
             timings = self.last_result.timings
-            timings["total: before the cell"] = getattr(session, "hook_seconds", 0.0)
+            timings["total: before the cell"] = session.hook_seconds
             timings["total: after the cell"] = time.perf_counter() - t0
 
-    def _start(self, options: TrackOptions, source: str, cell_id: str | None) -> Any:
+    def _start(self, options: TrackOptions, source: str, cell_id: str | None) -> TrackSession | None:
         from mlnb.capture.session import TrackSession
 
-        session = TrackSession(options, source, self.shell.user_ns, cell_id, self._origins)
+        session = TrackSession(options, source, self.ipython.user_ns, cell_id, self._origins)
         try:
             session.start()
         except Exception as exc:
             _warn(f"this cell runs untracked: {exc}")
-            session._stop_recording()
+            session.stop_recording()
             return None
         for message in session.warnings:
             _warn(message)
         session.warnings.clear()
         return session
 
-    def _finish(self, session: Any, error: BaseException | None) -> None:
+    def _finish(self, session: TrackSession, error: BaseException | None) -> None:
         try:
             result = session.finish(error)
         except Exception as exc:
@@ -183,7 +201,7 @@ class MlnbMagics(Magics):
             for message in result.warnings:
                 _warn(message)
             if result.run_id is not None:
-                self._show_card(result)
+                self._show_card(result.run_id, result)
         finally:
             try:
                 session.start_background()
@@ -191,17 +209,17 @@ class MlnbMagics(Magics):
                 _warn(f"could not save the models ({exc})")
 
     @staticmethod
-    def _show_card(result: Any) -> None:
+    def _show_card(run_id: str, result: CellResult) -> None:
         try:
             from IPython.display import display
 
             from mlnb.display.cards import MIME_TYPE, run_card_bundle
 
             t0 = time.perf_counter()
-            bundle = run_card_bundle(result.run_id, result)
+            bundle = run_card_bundle(run_id, result)
             handle = display(bundle, raw=True, display_id=True)
             if handle is not None and bundle[MIME_TYPE]["duration_ms"] is None:
-                _pending_cards[result.run_id] = (handle, result)  # redrawn by _update_card
+                _pending_cards[run_id] = (handle, result)  # redrawn by _update_card
             result.timings["run card"] = time.perf_counter() - t0
         except Exception as exc:
             _warn(f"could not show the run card ({type(exc).__name__}: {exc})")
@@ -240,12 +258,12 @@ class MlnbMagics(Magics):
         # directly): run the body as a nested cell.
         session = self._start(options, cell, None)
         if session is None:
-            self.shell.run_cell(cell, store_history=False)
+            self.ipython.run_cell(cell, store_history=False)
             return
         self._magic_sessions.append(session)
         error: BaseException | None = None
         try:
-            outcome = self.shell.run_cell(cell, store_history=False)
+            outcome = self.ipython.run_cell(cell, store_history=False)
             session.cell_done()
             error = outcome.error_in_exec or outcome.error_before_exec
         finally:
@@ -268,31 +286,24 @@ class MlnbMagics(Magics):
             raise UsageError(f"unknown %mlnb subcommand {command!r}; try: {', '.join(_HELP)}")
         if rest and rest[0] in ("-h", "--help"):
             return print(_HELP[command])
-        import mlnb
+        from mlnb.tracking import experiments, state
 
         if command == "experiment":
             if len(rest) > 1:
                 raise UsageError("usage: %mlnb experiment [NAME] (quote a name with spaces)")
-            if rest:
-                exp = mlnb.set_experiment(rest[0])
-                return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
-            from mlnb.tracking import fluent
-
-            exp = mlnb.get_experiment(fluent._current_experiment_id())
+            exp = experiments.set_experiment(rest[0]) if rest else experiments.get_experiment(_experiment_id())
             return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
         if command == "store":
             if len(rest) > 1:
                 raise UsageError("usage: %mlnb store [URI]")
             if rest:
-                mlnb.set_store(rest[0])
-            return print(f"store: {mlnb.get_store().location.uri}")
-        from mlnb.tracking import fluent
-
+                state.set_store(rest[0])
+            return print(f"store: {state.get_store().location.uri}")
         text = line.split(None, 1)[1].strip() if len(words) > 1 else None
         if command == "compare":
             from mlnb.widgets.compare import compare
 
-            experiment = mlnb.get_experiment(fluent._current_experiment_id())
+            experiment = experiments.get_experiment(_experiment_id())
             return compare(experiment=experiment.name, filter=text or "")
         if command == "registry":
             from mlnb.widgets.registry import registry_panel
@@ -301,8 +312,10 @@ class MlnbMagics(Magics):
                 raise UsageError("usage: %mlnb registry [NAME] (quote a name with spaces)")
             return registry_panel(rest[0] if rest else None)
         # runs
-        table = mlnb.search_runs(
-            experiment_ids=[fluent._current_experiment_id()],
+        from mlnb.tracking.search import search_runs
+
+        table = search_runs(
+            experiment_ids=[_experiment_id()],
             filter_string=text or "",
             order_by=["attributes.start_time DESC"],
         )
@@ -317,7 +330,14 @@ class MlnbMagics(Magics):
         return _HELP[command]
 
 
-def _compact(table: Any) -> Any:
+def _experiment_id() -> str:
+    """The active experiment's id (the one ``%%track`` cells log to)."""
+    from mlnb.tracking import fluent
+
+    return fluent._current_experiment_id()
+
+
+def _compact(table: pd.DataFrame) -> pd.DataFrame:
     """Run info, metrics, and only the params that differ between the runs shown."""
     if len(table) == 0:
         return table
@@ -331,28 +351,21 @@ def _compact(table: Any) -> Any:
     return table[info + metrics + params[:20]]
 
 
-_pending_cards: dict[str, tuple[Any, Any]] = {}
+_pending_cards: dict[str, tuple[DisplayHandle, CellResult]] = {}
 
 
-def _update_card(run_id: str) -> None:
+def _update_card(event: events.RunEnded) -> None:
     """Redraw a card shown while its run was still saving models, now that the run has ended."""
-    pending = _pending_cards.pop(run_id, None)
+    pending = _pending_cards.pop(event.run_id, None)
     if pending is None:
         return
     from mlnb.display.cards import run_card_bundle
 
     handle, result = pending
     try:
-        handle.update(run_card_bundle(run_id, result), raw=True)
+        handle.update(run_card_bundle(event.run_id, result), raw=True)
     except Exception as exc:
         _warn(f"could not update the run card ({type(exc).__name__}: {exc})")
-
-
-def _notify_panels(run_id: str) -> None:
-    """Open compare/registry panels refresh when a tracked run ends."""
-    from mlnb.widgets import notify_run_finished
-
-    notify_run_finished(run_id)
 
 
 def parse_options(argstring: str) -> TrackOptions:
@@ -385,17 +398,17 @@ _EVENTS = ("pre_execute", "pre_run_cell", "post_execute", "post_run_cell")
 _loaded: dict[int, MlnbMagics] = {}
 
 
-def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%%track``, ``%mlnb``, the input/AST transformers and the run events."""
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """Register ``%%track``, ``%mlnb``, the input/AST transformers and the cell events.
+
+    The run card's redraw subscribes to :mod:`mlnb.tracking.events` (a card shown while its
+    models were saving is redrawn once its run has ended).
+    """
     if id(ipython) in _loaded:  # loading twice would track every cell twice
         return
     magics = MlnbMagics(ipython)
     ipython.register_magics(magics)
-    from mlnb.capture import session as _session
-
-    for listener in (_update_card, _notify_panels):
-        if listener not in _session.run_end_listeners:
-            _session.run_end_listeners.append(listener)
+    events.subscribe(_update_card)  # idempotent: one card update for every shell
     ipython.input_transformers_cleanup.append(magics.strip_track_line)
     ipython.ast_transformers.append(magics.ast_hook)
     for event in _EVENTS:
@@ -406,7 +419,7 @@ def load_ipython_extension(ipython: Any) -> None:
     context.prefetch()
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext mlnb``: remove everything :func:`load_ipython_extension` registered."""
     magics = _loaded.pop(id(ipython), None)
     if magics is None:
@@ -420,3 +433,5 @@ def unload_ipython_extension(ipython: Any) -> None:
         ipython.input_transformers_cleanup.remove(magics.strip_track_line)
     if magics.ast_hook in ipython.ast_transformers:
         ipython.ast_transformers.remove(magics.ast_hook)
+    if not _loaded:  # the last shell with the extension: nothing shows cards any more
+        events.unsubscribe(_update_card)

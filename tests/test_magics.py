@@ -222,18 +222,18 @@ def test_mlnb_compare_and_registry_subcommands_return_panels(shell: Any) -> None
 
 
 def test_tracked_run_end_notifies_listeners_after_commit(shell: Any) -> None:
-    from mlnb.capture import session
+    from mlnb.tracking import events
 
-    seen: list[tuple[str, str]] = []
+    seen: list[tuple[str, str, str]] = []
 
-    def listener(run_id: str) -> None:
+    def listener(event: events.RunEnded) -> None:
         # the run is committed when listeners run: another process would see it ended
-        seen.append((run_id, mlnb.get_run(run_id).info.status))
+        seen.append((event.run_id, event.status, mlnb.get_run(event.run_id).info.status))
 
-    session.run_end_listeners.append(listener)
+    stop = events.subscribe(listener)
     try:
         shell.run_cell("%%track -n notify\nz = 3\n")
         run = last_run()
     finally:
-        session.run_end_listeners.remove(listener)
-    assert seen == [(run.info.run_id, "FINISHED")]
+        stop()
+    assert seen == [(run.info.run_id, "FINISHED", "FINISHED")]

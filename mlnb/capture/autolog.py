@@ -20,25 +20,13 @@ Two front ends share the capture engine of ``%%track``:
 from __future__ import annotations
 
 import sys
-import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from mlnb.capture import autolog_cell, autolog_patch, autolog_state
 from mlnb.capture import autolog_log as log
 from mlnb.capture.autolog_log import AutologConfig
 from mlnb.errors import InvalidParameter
-
-_config: AutologConfig | None = None
-# fitted estimator -> the run it was autologged to (post-training metrics find their run here)
-model_runs: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-# run id -> metric name -> calls so far (``accuracy_score``, ``accuracy_score-2``, ...)
-metric_calls: dict[str, dict[str, int]] = {}
-
-
-def current_config() -> AutologConfig | None:
-    """The active autolog settings, or None when autolog is off."""
-    return _config
 
 
 def _check_bool(name: str, value: Any) -> bool:
@@ -118,7 +106,6 @@ def autolog(
     >>> model = LogisticRegression().fit(X_train, y_train)  # doctest: +SKIP
     >>> accuracy_score(y_test, model.predict(X_test))  # logged as accuracy_score_X_test  # doctest: +SKIP
     """
-    global _config
     for name, value in (
         ("log_input_examples", log_input_examples),
         ("log_model_signatures", log_model_signatures),
@@ -154,10 +141,11 @@ def autolog(
             f"autolog(exclude_flavors=...) must be a list of flavor names, got {exclude_flavors!r}"
         )
     if disable or (exclude_flavors and "sklearn" in exclude_flavors):
-        _config = None
-        _uninstall()
+        autolog_state.configure(None)
+        autolog_patch.uninstall()
+        autolog_cell.unregister_all()
         return
-    _config = AutologConfig(
+    config = AutologConfig(
         log_input_examples=log_input_examples,
         log_model_signatures=log_model_signatures,
         log_models=log_models,
@@ -171,16 +159,13 @@ def autolog(
         pos_label=pos_label,
         extra_tags={str(k): str(v) for k, v in (extra_tags or {}).items()},
     )
-    from mlnb.capture import autolog_patch
-
+    autolog_state.configure(config)
     # In a script the patched ``fit`` does all the work.  In IPython it covers only the rest of
     # the cell calling autolog() (already compiled, so not instrumented): the cell hooks remove
     # it when that cell ends, and instrument every later cell instead.
     autolog_patch.install()
     shell = _ipython()
     if shell is not None:
-        from mlnb.capture import autolog_cell
-
         autolog_cell.register(shell)
 
 
@@ -195,45 +180,4 @@ def _ipython() -> Any:
         return None
 
 
-def _uninstall() -> None:
-    from mlnb.capture import autolog_cell, autolog_patch
-
-    autolog_patch.uninstall()
-    autolog_cell.unregister_all()
-
-
-def warn(message: str) -> None:
-    """Print an autolog warning unless ``silent=True``."""
-    config = _config
-    if config is not None and config.silent:
-        return
-    print(f"mlnb autolog: {message}", file=sys.stderr)
-
-
-def metric_key(run_id: str, name: str, dataset: str) -> str:
-    """MLflow's post-training key ``{name}[-{n}]_{dataset}``; ``n`` counts calls per run."""
-    with _lock:
-        counts = metric_calls.setdefault(run_id, {})
-        index = counts.get(name, 0)
-        counts[name] = index + 1
-    return f"{name if index == 0 else f'{name}-{index + 1}'}_{dataset}"
-
-
-_lock = threading.Lock()
-
-
-def run_of(estimator: Any) -> str | None:
-    try:
-        return model_runs.get(estimator)
-    except TypeError:  # not weak-referenceable
-        return None
-
-
-def remember(estimator: Any, run_id: str) -> None:
-    try:
-        model_runs[estimator] = run_id
-    except TypeError:
-        pass
-
-
-__all__ = ["autolog", "current_config"]
+__all__ = ["autolog"]

@@ -25,11 +25,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlnb.capture import autolog as front
 from mlnb.capture import autolog_log as log
-from mlnb.capture import probe
+from mlnb.capture import autolog_patch, autolog_state, probe, session
 from mlnb.capture.instrument import CellPlan, instrument
-from mlnb.capture.metrics import _is_sklearn_metric, as_number
+from mlnb.capture.metrics import as_number, is_sklearn_metric
 from mlnb.capture.params import is_estimator
 
 _hooks: dict[int, _Hooks] = {}
@@ -47,14 +46,14 @@ class _Recorder(probe.Recorder):
         self._starts: dict[int, int] = {}
         self.seconds = 0.0  # time spent starting runs after fits, during the cell
 
-    def _event(self, site: int) -> probe.Event:
-        if site in self.fit_sites and site not in self._open:
+    def event(self, site: int) -> probe.Event:
+        if site in self.fit_sites and self.open_event(site) is None:
             self._starts[site] = time.time_ns() // 1_000_000
-        return super()._event(site)
+        return super().event(site)
 
     def finish(self, site: int, value: Any) -> None:
         if site in self.fit_sites:
-            event = self._open.get(site)
+            event = self.open_event(site)
             if event is not None and is_estimator(event.receiver):
                 try:
                     self._fitted(site, event)
@@ -67,7 +66,7 @@ class _Recorder(probe.Recorder):
     def _fitted(self, site: int, event: probe.Event) -> None:
         from mlnb.tracking import state
 
-        config = front.current_config()
+        config = autolog_state.current_config()
         start = self._starts.pop(site, None)
         if config is None:
             return
@@ -86,7 +85,7 @@ class _Recorder(probe.Recorder):
             spec.args[0] if spec is not None and spec.args else None,
         )
         log.log_pretraining(fit, config)
-        front.remember(estimator, run_id)
+        autolog_state.remember(estimator, run_id)
         self.fits.append(fit)
 
 
@@ -115,7 +114,7 @@ class _AstHook:
         try:
             tree = instrument(copy.deepcopy(node), cell.plan)
         except Exception as exc:  # autolog must never break the cell
-            front.warn(f"could not instrument the cell ({type(exc).__name__}: {exc})")
+            autolog_state.warn(f"could not instrument the cell ({type(exc).__name__}: {exc})")
             return node
         cell.transformed = True
         cell.instrument_seconds = time.perf_counter() - t0
@@ -135,19 +134,15 @@ class _Hooks:
 
     # --- events ---------------------------------------------------------------------------
     def pre_execute(self) -> None:
-        from mlnb.capture.session import wait
-
-        wait()  # the previous cell's runs are complete before anything else runs
+        session.wait()  # the previous cell's runs are complete before anything else runs
 
     def pre_run_cell(self, info: Any) -> None:
-        from mlnb.capture import autolog_patch
-
         t0 = time.perf_counter()
         autolog_patch.uninstall()  # cells are instrumented from now on
-        if front.current_config() is None or self.cell is not None:
+        if autolog_state.current_config() is None or self.cell is not None:
             return
         raw = (getattr(info, "raw_cell", None) or "").lstrip()
-        if raw.startswith("%%track") or probe._recorder is not None:
+        if raw.startswith("%%track") or probe.active() is not None:
             return  # %%track logs this cell (or another recorder is active): never log twice
         ns = self.shell.user_ns
         plan = CellPlan()
@@ -162,14 +157,12 @@ class _Hooks:
         self.cell.before_seconds = time.perf_counter() - t0
 
     def post_run_cell(self, result: Any) -> None:
-        from mlnb.capture import autolog_patch
-
         t0 = time.perf_counter()
         autolog_patch.uninstall()
         cell, self.cell = self.cell, None
         if cell is None:
             return
-        if probe._recorder is cell.recorder:
+        if probe.active() is cell.recorder:
             probe.install(None)
         ns = cell.user_ns
         self.origins = {
@@ -183,7 +176,7 @@ class _Hooks:
         try:
             finish_cell(cell, error)
         except Exception as exc:
-            front.warn(f"logging this cell failed ({type(exc).__name__}: {exc})")
+            autolog_state.warn(f"logging this cell failed ({type(exc).__name__}: {exc})")
         self.timings = {
             "before": cell.before_seconds,
             "instrumenting": cell.instrument_seconds,
@@ -202,10 +195,10 @@ def _status(error: BaseException | None) -> str:
 
 def finish_cell(cell: _Cell, error: BaseException | None) -> list[log.Fit]:
     """Log the cell's post-training metrics; the rest is written in the background."""
-    config = front.current_config()
+    config = autolog_state.current_config()
     fits = cell.recorder.fits
     for message in cell.recorder.problems:
-        front.warn(message)
+        autolog_state.warn(message)
     if config is not None and config.log_post_training_metrics:
         log_post_training_metrics(cell, fits)
     if fits:
@@ -244,16 +237,16 @@ def log_post_training_metrics(cell: _Cell, fits: list[log.Fit]) -> None:
         if value is None:
             continue
         if site.kind == "metric":
-            if not _is_sklearn_metric(event.function):
+            if not is_sklearn_metric(event.function):
                 continue
             name = getattr(event.function, "__name__", site.name)
-            run_id = front.run_of(_estimator_of(cell, site.model)) or (only if site.model is None else None)
+            run_id = autolog_state.run_of(_estimator_of(cell, site.model)) or (only if site.model is None else None)
         else:
-            run_id = front.run_of(event.receiver)
+            run_id = autolog_state.run_of(event.receiver)
             name = f"{type(event.receiver).__name__}_score"
         if run_id is None:
             continue
-        key = front.metric_key(run_id, name, site.dataset or "unknown_dataset")
+        key = autolog_state.metric_key(run_id, name, site.dataset or "unknown_dataset")
         points.setdefault(run_id, []).append(Metric(key, value, now, 0))
     store = get_store()
     for run_id, metrics in points.items():
@@ -265,10 +258,11 @@ def _write_in_background(fits: list[log.Fit], config: log.AutologConfig | None, 
 
     ``config`` None (autolog disabled during the cell): only end the runs.  An estimator fitted
     several times in the cell gets these for its last fit only (it holds only that state).
+    Once the ends are durable, each run autolog ended is published as
+    :class:`~mlnb.tracking.events.RunEnded`.
     """
-    from mlnb.capture import session
-
     err = sys.stderr
+    loop = session.kernel_loop()
 
     def work() -> None:
         from mlnb.tracking.state import get_store
@@ -285,29 +279,27 @@ def _write_in_background(fits: list[log.Fit], config: log.AutologConfig | None, 
                     f"logging {type(fit.estimator).__name__} failed ({type(exc).__name__}: {exc})"
                 )
         store = get_store()
+        ended: list[str] = []
         for fit in fits:
             if fit.created:
                 try:
                     store.finish_run(fit.run_id, status)
+                    ended.append(fit.run_id)
                 except Exception as exc:
                     problems.append(f"ending run {fit.run_id} failed ({exc})")
         try:
             store.flush()
         except Exception as exc:
             problems.append(f"saving runs failed ({exc})")
-        for fit in fits:
-            for listener in list(session.run_end_listeners):
-                try:
-                    listener(fit.run_id)
-                except Exception:
-                    pass
+        else:
+            for run_id in dict.fromkeys(ended):
+                session.publish_end(run_id, status, loop)
         if config is None or not config.silent:
             for message in problems:
                 print(f"mlnb autolog: {message}", file=err)
 
     thread = threading.Thread(target=work, name="mlnb-autolog", daemon=False)
-    with session._background_lock:
-        session._background.append(thread)
+    session.add_writer(thread)
     thread.start()
 
 
@@ -338,7 +330,7 @@ def unregister_all() -> None:
             shell.ast_transformers.remove(hooks.ast_hook)
         if hooks.cell is not None:  # autolog(disable=True) inside a cell: end what it started
             cell, hooks.cell = hooks.cell, None
-            if probe._recorder is cell.recorder:
+            if probe.active() is cell.recorder:
                 probe.install(None)
             if cell.recorder.fits:
                 _write_in_background(cell.recorder.fits, None, _status(None))

@@ -182,7 +182,7 @@ def log_children(search: Any, parent_run_id: str, config: AutologConfig, train: 
         metrics = []
         for col in columns:
             value = results[col][i]
-            if isinstance(value, numbers.Number) and not isinstance(value, bool):
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
                 metrics.append(Metric(col, float(value), info.start_time, 0))
         store.log_batch(info.run_id, params=params, metrics=metrics)
         if train is not None:

@@ -16,7 +16,8 @@ import threading
 import time
 from typing import Any
 
-from mlnb.capture.instrument import FIT_METHODS
+from mlnb.capture import autolog_state, probe
+from mlnb.capture.instrument import FIT_METHODS, METRIC_NAME
 
 _patched: list[tuple[Any, str, Any]] = []  # (class or module, attribute, original)
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
@@ -32,11 +33,9 @@ def _wrap(original: Any) -> Any:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         global _depth
-        from mlnb.capture import autolog, probe
-
-        config = autolog.current_config()
+        config = autolog_state.current_config()
         # a cell being recorded (by autolog's cell hooks or %%track) is logged after it ends
-        if config is None or _depth > 0 or _scoring > 0 or probe._recorder is not None:
+        if config is None or _depth > 0 or _scoring > 0 or probe.active() is not None:
             return original(self, *args, **kwargs)
         _depth += 1
         try:
@@ -49,7 +48,6 @@ def _wrap(original: Any) -> Any:
 
 
 def _fit_and_log(original: Any, estimator: Any, args: tuple, kwargs: dict, config: Any) -> Any:
-    from mlnb.capture import autolog
     from mlnb.capture import autolog_log as log
     from mlnb.entities import RunStatus
     from mlnb.tracking import state
@@ -68,7 +66,7 @@ def _fit_and_log(original: Any, estimator: Any, args: tuple, kwargs: dict, confi
         fit = log.Fit(estimator, X, y, run_id, active is None, None, kwargs.get("sample_weight"))
         log.log_pretraining(fit, config)
     except Exception as exc:  # tracking must never stop the fit
-        autolog.warn(f"not logged: {type(exc).__name__}: {exc}")
+        autolog_state.warn(f"not logged: {type(exc).__name__}: {exc}")
         return original(estimator, *args, **kwargs)
     try:
         result = original(estimator, *args, **kwargs)
@@ -83,12 +81,12 @@ def _fit_and_log(original: Any, estimator: Any, args: tuple, kwargs: dict, confi
         log.log_posttraining(fit, config, problems)
     except Exception as exc:
         problems.append(f"logging {type(estimator).__name__} failed ({type(exc).__name__}: {exc})")
-    autolog.remember(estimator, run_id)
+    autolog_state.remember(estimator, run_id)
     if fit.created:
         get_store().finish_run(run_id, RunStatus.FINISHED)
     get_store().flush()
     for message in problems:
-        autolog.warn(message)
+        autolog_state.warn(message)
     return result
 
 
@@ -182,9 +180,7 @@ def _note_prediction(estimator: Any, result: Any, X: Any) -> None:
     import sys
     import weakref
 
-    from mlnb.capture import autolog
-
-    run_id = autolog.run_of(estimator)
+    run_id = autolog_state.run_of(estimator)
     if run_id is None:
         return
     try:
@@ -207,24 +203,21 @@ def _metric_on_prediction(name: str, args: list[Any], value: Any) -> None:
 def _log_metric(estimator: Any, name: str, X: Any, value: Any) -> None:
     import sys
 
-    from mlnb.capture import autolog
-
-    run_id = autolog.run_of(estimator)
+    run_id = autolog_state.run_of(estimator)
     if run_id is not None:
         _log_value(run_id, name, dataset_name(X, sys._getframe(2)), value)
 
 
 def _log_value(run_id: str, name: str, dataset: str, value: Any) -> None:
-    from mlnb.capture import autolog
     from mlnb.capture.metrics import as_number
     from mlnb.entities import Metric
     from mlnb.tracking.state import get_store
 
-    config = autolog.current_config()
+    config = autolog_state.current_config()
     number = as_number(value)
     if config is None or not config.log_post_training_metrics or number is None:
         return
-    key = autolog.metric_key(run_id, name, dataset)
+    key = autolog_state.metric_key(run_id, name, dataset)
     get_store().log_batch(run_id, metrics=[Metric(key, number, time.time_ns() // 1_000_000, 0)])
 
 
@@ -243,11 +236,9 @@ def _patch_class(cls: type) -> None:
 def _patch_metrics() -> None:
     import sklearn.metrics
 
-    from mlnb.capture.instrument import _METRIC_NAME
-
     for name in dir(sklearn.metrics):
         func = getattr(sklearn.metrics, name)
-        metric = _METRIC_NAME.match(name) and callable(func) and not isinstance(func, type)
+        metric = METRIC_NAME.match(name) and callable(func) and not isinstance(func, type)
         if metric and not hasattr(func, "__mlnb_autolog_original__"):
             setattr(sklearn.metrics, name, _wrap_metric(func))
             _patched.append((sklearn.metrics, name, func))
@@ -257,7 +248,8 @@ def _subclasses(root: type) -> list[type]:
     seen: set[type] = set()
     stack = [root]
     while stack:
-        for sub in stack.pop().__subclasses__():
+        subclasses: list[type] = stack.pop().__subclasses__()
+        for sub in subclasses:
             if sub not in seen:
                 seen.add(sub)
                 stack.append(sub)
@@ -289,7 +281,7 @@ def install() -> None:
             for base in cls.__mro__:  # mixins (LinearClassifierMixin.predict, ...) included
                 _patch_class(base)
         _patch_metrics()
-        BaseEstimator.__init_subclass__ = classmethod(_on_subclass)  # type: ignore[assignment]
+        BaseEstimator.__init_subclass__ = classmethod(_on_subclass)
 
 
 def uninstall() -> None:

@@ -26,7 +26,8 @@ FIT_METHODS = frozenset({"fit", "fit_transform", "fit_predict"})
 PREDICT_METHODS = frozenset(
     {"predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "fit_predict"}
 )
-_METRIC_NAME = re.compile(r"^[a-z0-9_]*(score|error|loss|deviance|corrcoef)$")
+# the names of metric functions (sklearn's and look-alikes); autolog patches sklearn's by it
+METRIC_NAME = re.compile(r"^[a-z0-9_]*(score|error|loss|deviance|corrcoef)$")
 _PROBE_MODULE = "mlnb.capture.probe"
 _LITERAL_TYPES = (str, int, float, bool, type(None))
 
@@ -93,7 +94,7 @@ def _callee_name(call: ast.Call) -> str | None:
 
 def _is_metric_call(call: ast.Call) -> bool:
     name = _callee_name(call)
-    return name is not None and name != "score" and bool(_METRIC_NAME.match(name))
+    return name is not None and name != "score" and bool(METRIC_NAME.match(name))
 
 
 def _probe(func: str, *args: ast.expr) -> ast.Call:
@@ -206,7 +207,7 @@ class _Instrumenter(ast.NodeTransformer):
         self._apply_origin(node.target, source)
         return node
 
-    def visit_For(self, node: ast.For) -> ast.AST:
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> ast.AST:
         self._apply_origin(node.target, (None, None))
         self.generic_visit(node)
         return node

@@ -28,7 +28,8 @@ def as_number(value: Any) -> float | None:
         return None
 
 
-def _is_sklearn_metric(func: Any) -> bool:
+def is_sklearn_metric(func: Any) -> bool:
+    """Whether ``func`` is one of scikit-learn's metric functions (only those are logged)."""
     module = getattr(func, "__module__", None) or ""
     return module == "sklearn.metrics" or module.startswith("sklearn.metrics.")
 
@@ -45,7 +46,7 @@ def collect(plan: CellPlan, events: Iterable[Event]) -> dict[str, list[float]]:
         if value is None:
             continue
         if site.kind == "metric":
-            if not _is_sklearn_metric(event.function):
+            if not is_sklearn_metric(event.function):
                 continue
             name = getattr(event.function, "__name__", site.name)
         else:

@@ -60,7 +60,7 @@ class StreamCapture:
         self._active = False
 
     def start(self) -> None:
-        sys.stdout, sys.stderr = self.stdout, self.stderr  # type: ignore[assignment]
+        sys.stdout, sys.stderr = self.stdout, self.stderr
         self._active = True
 
     def stop(self) -> None:

@@ -53,7 +53,12 @@ class Recorder:
         self.on_fit: Callable[[Any], None] | None = None
         self.on_fit_done: Callable[[], None] | None = None
 
-    def _event(self, site: int) -> Event:
+    def open_event(self, site: int) -> Event | None:
+        """The event of ``site``'s call that has started but not returned, if any."""
+        return self._open.get(site)
+
+    def event(self, site: int) -> Event:
+        """The event of ``site``'s current call, opened (and kept, within the limit) if new."""
         event = self._open.get(site)
         if event is None:
             event = Event(site)
@@ -67,15 +72,20 @@ class Recorder:
     def finish(self, site: int, value: Any) -> None:
         event = self._open.pop(site, None)
         if event is None:
-            event = self._event(site)
+            event = self.event(site)
             self._open.pop(site, None)
         event.done = True
         if site in self.fit_sites and self.on_fit_done is not None:
             self.on_fit_done()
         if isinstance(value, numbers.Number):
             event.value = value
-        elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0):
+        elif site in self.sample_sites and type(value).__module__ == "numpy" and getattr(value, "ndim", 0) > 0:
             event.sample = value[:SAMPLE_ROWS].copy()  # a copy: a view would keep it all alive
+
+
+def active() -> Recorder | None:
+    """The recorder that probes report to now (None outside a recorded cell)."""
+    return _recorder
 
 
 def install(recorder: Recorder | None) -> Recorder | None:
@@ -90,7 +100,7 @@ def recv(site: int, obj: Any) -> Any:
     rec = _recorder
     if rec is not None:
         try:
-            rec._event(site).receiver = obj
+            rec.event(site).receiver = obj
             if site in rec.fit_sites and rec.on_fit is not None:
                 rec.on_fit(obj)
         except Exception:
@@ -103,7 +113,7 @@ def fn(site: int, func: Any) -> Any:
     rec = _recorder
     if rec is not None:
         try:
-            rec._event(site).function = func
+            rec.event(site).function = func
         except Exception:
             pass
     return func
@@ -114,7 +124,7 @@ def arg(site: int, key: Any, obj: Any) -> Any:
     rec = _recorder
     if rec is not None:
         try:
-            rec._event(site).args[key] = obj
+            rec.event(site).args[key] = obj
         except Exception:
             pass
     return obj

@@ -1,17 +1,53 @@
-"""Turn what a tracked cell did into calls on the tracking API (one function per kind of data)."""
+"""Turn what a tracked cell did into calls on the tracking API (one function per kind of data).
+
+The session (:mod:`mlnb.capture.session`) owns the run's lifecycle: after the cell it builds a
+:class:`CellRecord` of what the cell did and calls these functions one step at a time.  They
+read the record and return what the run card needs (warnings, figures); they never reach back
+into the session.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from mlnb.capture import metrics as metric_rules
 from mlnb.capture import outputs, searchcv
+from mlnb.capture.instrument import CellPlan
+from mlnb.capture.options import TrackOptions
 from mlnb.capture.params import default_keys, estimator_params, is_estimator, literal_params
+from mlnb.capture.probe import Event
 
-if TYPE_CHECKING:
-    from mlnb.capture.session import TrackSession, _Fitted
+
+@dataclass
+class Fitted:
+    """An estimator whose top-level ``fit`` completed in the cell, and the name it is logged under."""
+
+    estimator: Any
+    name: str
+    bound: bool  # ``name`` is a variable holding it after the cell (else a fallback name)
+    X: Any = None
+    y: Any = None
+    x_name: str | None = None  # the variable ``X`` was passed as
+
+
+@dataclass
+class CellRecord:
+    """What one tracked cell did, as the run log reads it (built by the session after the cell)."""
+
+    run_id: str
+    source: str
+    options: TrackOptions
+    plan: CellPlan
+    events: list[Event]
+    user_ns: Mapping[str, Any]
+    streams: outputs.StreamCapture
+    figures: outputs.FigureCollector
+    # files written with the cell's artifacts (search results), added by the steps before
+    files: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 MAX_INPUTS = 20
@@ -37,13 +73,11 @@ def head_rows(X: Any, n: int = 5) -> Any:
         return None
 
 
-def fitted_estimators(session: TrackSession) -> list[_Fitted]:
+def fitted_estimators(record: CellRecord) -> list[Fitted]:
     """Distinct estimators whose top-level fit completed, with the names they are bound to."""
-    from mlnb.capture.session import _Fitted
-
     found: dict[int, tuple[Any, Any, Any, Any]] = {}
-    for event in session.recorder.events:
-        site = session.plan.sites.get(event.site)
+    for event in record.events:
+        site = record.plan.sites.get(event.site)
         if site is None or site.kind != "fit" or not event.done or not is_estimator(event.receiver):
             continue
         X = event.args.get(0, event.args.get("X"))
@@ -53,10 +87,10 @@ def fitted_estimators(session: TrackSession) -> list[_Fitted]:
     if not found:
         return []
     names: dict[int, list[str]] = {}
-    for key, value in list(session.user_ns.items()):
+    for key, value in list(record.user_ns.items()):
         if id(value) in found and not key.startswith("_") and found[id(value)][0] is value:
             names.setdefault(id(value), []).append(key)
-    out: list[_Fitted] = []
+    out: list[Fitted] = []
     used: set[str] = set()
     for oid, (est, site, X, y) in found.items():
         bound = names.get(oid, [])
@@ -73,68 +107,72 @@ def fitted_estimators(session: TrackSession) -> list[_Fitted]:
             name, i = f"{base}_{i}", i + 1
         used.add(name)
         x_name = site.args[0] if site.args else None
-        out.append(_Fitted(est, name, is_bound, X, y, x_name))
+        out.append(Fitted(est, name, is_bound, X, y, x_name))
     return out
 
 
-def _existing_params(session: TrackSession) -> dict[str, str]:
+def _existing_params(run_id: str) -> dict[str, str]:
     from mlnb.errors import FlushFailed
 
     try:
-        return _store().get_run(session.run_id).data.params
+        params: dict[str, str] = _store().get_run(run_id).data.params
+        return params
     except FlushFailed:  # earlier rows are held back; the run's own params are checked in memory
         return {}
 
 
-def log_params(session: TrackSession, fitted: list[_Fitted]) -> None:
-    params: dict[str, str] = literal_params(session.plan.literals)
+def log_params(record: CellRecord, fitted: list[Fitted]) -> list[str]:
+    """Log the cell's params (estimators', literal assignments', ``-p``); returns warnings."""
+    params: dict[str, str] = literal_params(record.plan.literals)
     several = len(fitted) > 1
     defaults: set[str] = set()
     for item in fitted:
         prefix = f"{item.name}." if several else ""
         own = estimator_params(item.estimator, prefix)
-        defaults.update(default_keys(item.estimator, own, prefix, session.source))
+        defaults.update(default_keys(item.estimator, own, prefix, record.source))
         params.update(own)
         if searchcv.is_search(item.estimator):
             params.update(searchcv.parent_data(item.estimator, prefix)[0])
-    params.update(session.options.params)
-    existing = _existing_params(session)
+    params.update(record.options.params)
+    existing = _existing_params(record.run_id)
     params = {k: v for k, v in params.items() if k not in existing}
     if not params:
-        return
+        return []
     from mlnb.errors import InvalidParameter
 
-    defaults -= set(literal_params(session.plan.literals)) | set(session.options.params)
+    defaults -= set(literal_params(record.plan.literals)) | set(record.options.params)
     if defaults & set(params):  # which params the run card folds away (see default_keys)
         import json
 
         keys = sorted(defaults & set(params))
         while len(text := json.dumps(keys, separators=(",", ":"))) > MAX_DEFAULTS_TAG:
             keys.pop()  # a default left out of the tag is merely shown among the user's params
-        _store().log_batch(session.run_id, tags={DEFAULTS_TAG: text})
+        _store().log_batch(record.run_id, tags={DEFAULTS_TAG: text})
     try:
-        _store().log_batch(session.run_id, params=params)
+        _store().log_batch(record.run_id, params=params)
     except InvalidParameter:  # one bad key must not lose the others
         refused = []
         for key, value in params.items():
             try:
-                _store().log_batch(session.run_id, params={key: value})
+                _store().log_batch(record.run_id, params={key: value})
             except InvalidParameter:
                 refused.append(key)
-        session.result.warnings.append(f"params not logged (invalid keys): {', '.join(refused)}")
+        return [f"params not logged (invalid keys): {', '.join(refused)}"]
+    return []
 
 
-def log_metrics(session: TrackSession, fitted: list[_Fitted]) -> None:
+def log_metrics(record: CellRecord, fitted: list[Fitted]) -> None:
+    """Log the metrics the cell computed (and ``training_*`` ones with ``--training-metrics``)."""
     from mlnb.entities import Metric
 
-    values = metric_rules.collect(session.plan, session.recorder.events)
+    values = metric_rules.collect(record.plan, record.events)
     several = len(fitted) > 1
     extra: dict[str, float] = {}
     for item in fitted:
         prefix = f"{item.name}." if several else ""
         if searchcv.is_search(item.estimator):
             extra.update(searchcv.parent_data(item.estimator, prefix)[1])
-        if session.options.training_metrics and item.X is not None:
+        if record.options.training_metrics and item.X is not None:
             extra.update(metric_rules.training_metrics(item.estimator, item.X, item.y, prefix))
     for key, value in extra.items():
         values.setdefault(key, []).append(value)
@@ -142,29 +180,26 @@ def log_metrics(session: TrackSession, fitted: list[_Fitted]) -> None:
         return
     now = time.time_ns() // 1_000_000
     points = [Metric(k, v, now, step) for k, vs in values.items() for step, v in enumerate(vs)]
-    _store().log_batch(session.run_id, metrics=points, buffered=False)
+    _store().log_batch(record.run_id, metrics=points, buffered=False)
 
 
-def store_problems(session: TrackSession) -> None:
-    """Warn about writes the store could not commit during the cell, and fail a run that lost some.
+def store_problems(run_id: str) -> tuple[list[str], str | None]:
+    """Writes the store could not commit during the cell, and why the run is lost, if it is.
 
-    Failures of synchronous writes already raised into the step that made them; these are the
-    background flushes' (and recoveries from them).
+    Returns the warnings to show and the reason the store marked ``run_id`` FAILED (None when
+    it holds all the run logged).  Failures of synchronous writes already raised into the step
+    that made them; these are the background flushes' (and recoveries from them).
     """
     store = _store()
     take = getattr(store, "take_write_problems", None)
     if take is None:  # a remote store has no write buffer
-        return
-    session.result.warnings.extend(f"store: {message}" for message in take())
-    reason = store.lost_runs().get(session.run_id)
-    if reason is not None:
-        from mlnb.entities import RunStatus
-
-        session.result.status = RunStatus.FAILED
-        session.result.warnings.append(f"the run is marked FAILED: {reason}")
+        return [], None
+    warnings = [f"store: {message}" for message in take()]
+    reason: str | None = store.lost_runs().get(run_id)
+    return warnings, reason
 
 
-def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
+def log_datasets(record: CellRecord, fitted: list[Fitted]) -> None:
     """Fingerprints of the data given to ``fit`` (train) and to predict/score (eval)."""
     from mlnb.tracking.datasets import fingerprint
 
@@ -175,8 +210,8 @@ def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
             seen.add(id(item.X))
             inputs.append(fingerprint(item.X, item.x_name, "train"))
     estimators = {id(f.estimator) for f in fitted}
-    for event in session.recorder.events:
-        site = session.plan.sites.get(event.site)
+    for event in record.events:
+        site = record.plan.sites.get(event.site)
         if site is None or site.kind not in ("predict", "score") or not event.done:
             continue
         if id(event.receiver) not in estimators and not is_estimator(event.receiver):
@@ -190,7 +225,7 @@ def log_datasets(session: TrackSession, fitted: list[_Fitted]) -> None:
         except Exception:
             continue
     if inputs:
-        _store().log_inputs(session.run_id, inputs)
+        _store().log_inputs(record.run_id, inputs)
 
 
 def foreign_type(estimator: Any) -> str | None:
@@ -229,7 +264,7 @@ class Alias(NamedTuple):
 
 
 def plan_models(
-    fitted: list[_Fitted], allow_pickle: bool = False, problems: list[str] | None = None
+    fitted: list[Fitted], allow_pickle: bool = False, problems: list[str] | None = None
 ) -> tuple[list[tuple[Any, str, Any]], list[Alias]]:
     """(estimator, artifact path, fit X) to save, and the paths that share a saved one's files.
 
@@ -269,11 +304,11 @@ def plan_models(
     return jobs, aliases
 
 
-def prediction_samples(session: TrackSession) -> dict[int, Any]:
+def prediction_samples(record: CellRecord) -> dict[int, Any]:
     """``{id(estimator): first rows of its last predict}`` for estimators not refitted since."""
     samples: dict[int, Any] = {}
-    for event in session.recorder.events:
-        site = session.plan.sites.get(event.site)
+    for event in record.events:
+        site = record.plan.sites.get(event.site)
         if site is None or event.receiver is None:
             continue
         if site.kind == "fit":
@@ -302,7 +337,8 @@ def write_models(
         return [], []
     from mlnb.errors import UnsupportedModel
 
-    saved, problems = [], []
+    saved: list[str] = []
+    problems: list[str] = []
     profiles: dict[int, bytes] = {}
 
     def save(estimator: Any, name: str, X: Any) -> None:
@@ -335,18 +371,19 @@ def write_models(
     return saved, problems
 
 
-def log_searches(session: TrackSession, fitted: list[_Fitted]) -> None:
+def log_searches(record: CellRecord, fitted: list[Fitted]) -> None:
+    """A child run per search candidate; each search's ``cv_results`` joins the record's files."""
     searches = [f for f in fitted if searchcv.is_search(f.estimator)]
     for item in searches:
-        info = _store().get_run_info(session.run_id)
+        info = _store().get_run_info(record.run_id)
         searchcv.log_children(
             item.estimator,
-            session.run_id,  # type: ignore[arg-type]
+            record.run_id,
             info.experiment_id,
             f"{info.run_name}-{item.name}" if len(searches) > 1 else info.run_name,
-            {"mlnb.search.parent": session.run_id or ""},
+            {"mlnb.search.parent": record.run_id},
         )
-        session.pending_files.append(
+        record.files.append(
             (
                 "cv_results.csv" if len(searches) == 1 else f"cv_results_{item.name}.csv",
                 searchcv.cv_results_csv(item.estimator),
@@ -354,26 +391,36 @@ def log_searches(session: TrackSession, fitted: list[_Fitted]) -> None:
         )
 
 
-def log_artifacts(session: TrackSession, error: BaseException | None) -> None:
-    from mlnb.capture.session import format_traceback
+def log_artifacts(
+    record: CellRecord, error: BaseException | None, shown: list[tuple[str, bytes]]
+) -> None:
+    """Write the cell source, its output, the traceback, figures and the record's files.
 
-    files: list[tuple[str, bytes | Any]] = [("cell.py", session.source.encode("utf-8", "surrogatepass"))]
-    stdout = session.streams.stdout.getvalue()
-    stderr = session.streams.stderr.getvalue()
+    Each figure saved is also added to ``shown`` (``(path, png)``: the run card draws them).
+    """
+
+    files: list[tuple[str, bytes | Any]] = [("cell.py", record.source.encode("utf-8", "surrogatepass"))]
+    stdout = record.streams.stdout.getvalue()
+    stderr = record.streams.stderr.getvalue()
     if stdout:
         files.append(("stdout.txt", stdout.encode("utf-8", "replace")))
     if stderr:
         files.append(("stderr.txt", stderr.encode("utf-8", "replace")))
     if error is not None:
         files.append(("traceback.txt", format_traceback(error).encode("utf-8", "replace")))
-    if session.options.figures:
-        for i, fig in enumerate(session.figures.unique(), start=1):
+    if record.options.figures:
+        for i, fig in enumerate(record.figures.unique(), start=1):
             try:
                 png = outputs.figure_png(fig)
             except Exception:
                 continue
             path = f"figures/figure_{i}.png"
             files.append((path, png))
-            session.result.figures.append((path, png))
-    files.extend(session.pending_files)
-    _store().artifacts.write_files(session.run_id, files)
+            shown.append((path, png))
+    files.extend(record.files)
+    _store().artifacts.write_files(record.run_id, files)
+
+
+def format_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` as Python prints it."""
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))

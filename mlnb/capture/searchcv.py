@@ -57,7 +57,7 @@ def child_runs(search: Any) -> list[tuple[dict[str, str], dict[str, float], int 
             if isinstance(value, numbers.Real) and not isinstance(value, bool):
                 metrics[col] = float(value)
                 if col == "rank_test_score":
-                    rank = int(value)
+                    rank = int(metrics[col])
         out.append((params, metrics, rank))
     return out
 

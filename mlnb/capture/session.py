@@ -10,25 +10,28 @@ changes what the cell did.
 from __future__ import annotations
 
 import ast
+import asyncio
 import gc
 import hashlib
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from mlnb.capture import context, outputs, probe, searchfit
+from mlnb.capture import runlog as log
 from mlnb.capture.instrument import CellPlan, instrument
 from mlnb.capture.options import TrackOptions
 from mlnb.display.format import size
 from mlnb.display.progress import progress
 from mlnb.entities import RunStatus
 from mlnb.errors import FlushFailed, MlnbError
+from mlnb.tracking import events
 
 _PLOT_HINTS = ("plt", "matplotlib", "seaborn", ".plot(", "Display")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -44,16 +47,6 @@ class CellResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     end_time: int | None = None  # ms; the run's own end_time follows once its models are saved
-
-
-@dataclass
-class _Fitted:
-    estimator: Any
-    name: str
-    bound: bool
-    X: Any = None
-    y: Any = None
-    x_name: str | None = None
 
 
 def cell_key(notebook: str | None, cell_id: str | None, run_name: str | None, code_hash: str) -> str:
@@ -99,12 +92,12 @@ class TrackSession:
         self.experiment_id: str | None = None
         self.key: str | None = None
         self.warnings: list[str] = []
-        self.pending_files: list[tuple[str, bytes]] = []
         self.lost: list[str] = []  # what the store could not take: the run ends FAILED with it
         self._writer: threading.Thread | None = None
+        self.start_seconds = 0.0  # opening the run (set by start)
+        self.hook_seconds = 0.0  # the whole pre-cell hook (set by the magics, for the timings)
         self.instrument_seconds = 0.0
         self._previous_recorder: probe.Recorder | None = None
-        self._t0 = time.perf_counter()
 
     # --- before the cell -------------------------------------------------------------------
     def start(self) -> None:
@@ -180,18 +173,19 @@ class TrackSession:
         if self.options.figures:
             self.figures.snapshot_open()
 
-    def _stop_recording(self) -> None:
+    def stop_recording(self) -> None:
+        """Undo what :meth:`start` installed (recorder, stream tees, figure hooks); idempotent."""
         self.search_fits.stop()  # a search fit that raised leaves its bar and joblib hooks here
         self._known_origins.clear()
         self._known_origins.update(
             {var: (ds, id(self.user_ns[var])) for var, ds in self.plan.origins.items() if var in self.user_ns}
         )
-        if probe._recorder is self.recorder:
+        if probe.active() is self.recorder:
             probe.install(self._previous_recorder)
         self.streams.stop()
         self.figures.stop()
 
-    def _step(self, name: str, action: Callable[[], Any]) -> Any:
+    def _step(self, name: str, action: Callable[[], _T]) -> _T | None:
         t0 = time.perf_counter()
         try:
             return action()
@@ -214,7 +208,7 @@ class TrackSession:
 
     def finish(self, error: BaseException | None) -> CellResult:
         """Log everything the cell did and end the run with the cell's outcome."""
-        self._stop_recording()
+        self.stop_recording()
         if error is None:
             status = RunStatus.FINISHED
         elif isinstance(error, KeyboardInterrupt):
@@ -222,46 +216,68 @@ class TrackSession:
         else:
             status = RunStatus.FAILED
         self.result = CellResult(self.run_id, status, self.key, end_time=time.time_ns() // 1_000_000)
-        self.result.timings["start"] = getattr(self, "start_seconds", 0.0)
+        self.result.timings["start"] = self.start_seconds
         self.result.timings["instrumenting"] = self.instrument_seconds
         self.result.warnings.extend(self.warnings)
-        if self.run_id is None:
+        run_id = self.run_id
+        if run_id is None:
             return self.result
         if error is not None:
             self.result.error = {"type": type(error).__name__, "message": str(error)[:500]}
-        from mlnb.capture import runlog as log
-
-        fitted = self._step("finding estimators", lambda: log.fitted_estimators(self))
+        record = log.CellRecord(
+            run_id,
+            self.source,
+            self.options,
+            self.plan,
+            self.recorder.events,
+            self.user_ns,
+            self.streams,
+            self.figures,
+        )
+        fitted = self._step("finding estimators", lambda: log.fitted_estimators(record))
         fitted = fitted or []
-        self._step("params", lambda: log.log_params(self, fitted))
-        self._step("metrics", lambda: log.log_metrics(self, fitted))
-        self._step("datasets", lambda: log.log_datasets(self, fitted))
+        param_warnings = self._step("params", lambda: log.log_params(record, fitted))
+        self.result.warnings.extend(param_warnings or [])
+        self._step("metrics", lambda: log.log_metrics(record, fitted))
+        self._step("datasets", lambda: log.log_datasets(record, fitted))
         planned = None
         if self.options.models:
             planned = self._step(
                 "planning models",
                 lambda: log.plan_models(fitted, self.options.allow_pickle, self.result.warnings),
             )
-        self._step("search runs", lambda: log.log_searches(self, fitted))
-        self._step("artifacts", lambda: log.log_artifacts(self, error))
+        self._step("search runs", lambda: log.log_searches(record, fitted))
+        self._step("artifacts", lambda: log.log_artifacts(record, error, self.result.figures))
         if self.lost and status == RunStatus.FINISHED:
             status = self.result.status = RunStatus.FAILED  # a FINISHED run holds all it logged
         jobs, aliases = planned or ([], [])
         if jobs:
-            samples = self._step("prediction samples", lambda: log.prediction_samples(self)) or {}
+            samples = self._step("prediction samples", lambda: log.prediction_samples(record)) or {}
             names = [name for _, name, _ in jobs] + [alias.name for alias in aliases]
             self.result.models = [
-                {"name": n, "uri": f"runs:/{self.run_id}/{n}", "flavor": "sklearn"} for n in names
+                {"name": n, "uri": f"runs:/{run_id}/{n}", "flavor": "sklearn"} for n in names
             ]
-            self._write_in_background(jobs, aliases, status, error, samples)
+            self._write_in_background(run_id, jobs, aliases, status, error, samples)
         else:
-            self._step("ending the run", lambda: self._end(status, error))
-        self._step("checking the store", lambda: log.store_problems(self))
+            self._step("ending the run", lambda: self._end(run_id, status, error))
+        checked = self._step("checking the store", lambda: log.store_problems(run_id))
+        if checked is not None:
+            problems, reason = checked
+            self.result.warnings.extend(problems)
+            if reason is not None:
+                self.result.status = RunStatus.FAILED
+                self.result.warnings.append(f"the run is marked FAILED: {reason}")
         self.warnings = self.result.warnings
         return self.result
 
     def _write_in_background(
-        self, jobs: list[Any], aliases: list[Any], status: str, error: Any, samples: dict[int, Any]
+        self,
+        run_id: str,
+        jobs: list[tuple[Any, str, Any]],
+        aliases: list[log.Alias],
+        status: str,
+        error: BaseException | None,
+        samples: dict[int, Any],
     ) -> None:
         """Save models while the kernel is idle; the next cell waits for them (:func:`wait`).
 
@@ -269,13 +285,12 @@ class TrackSession:
         sees a FINISHED run without them.  Nothing else runs meanwhile: the join happens before
         the next cell executes, so the estimators cannot change under the writer.
         """
-        from mlnb.capture import runlog as log
         from mlnb.tracking.state import get_store
 
         err = sys.stderr
         timings = self.result.timings
-        run_id = self.run_id
         written = _Written(len(jobs))  # aliases share saved files: nothing to write
+        loop = kernel_loop()
 
         def work() -> None:
             t0 = time.perf_counter()
@@ -286,7 +301,7 @@ class TrackSession:
             gc.disable()
             try:
                 _saved, problems = log.write_models(
-                    self.run_id,
+                    run_id,
                     jobs,
                     aliases,
                     self.options.allow_pickle,
@@ -301,7 +316,8 @@ class TrackSession:
                     gc.enable()
             timings["models (background)"] = time.perf_counter() - t0
             try:
-                self._end(RunStatus.FAILED if self.lost and status == RunStatus.FINISHED else status, error)
+                final = RunStatus.FAILED if self.lost and status == RunStatus.FINISHED else status
+                self._end(run_id, final, error, loop)
             except MlnbError as exc:
                 problems.append(f"ending the run: {exc}")
             except Exception as exc:
@@ -309,17 +325,15 @@ class TrackSession:
             try:
                 store = get_store()
                 problems.extend(f"store: {p}" for p in store.take_write_problems())
-                if self.run_id in store.lost_runs():
-                    problems.append(f"the run is marked FAILED: {store.lost_runs()[self.run_id]}")
+                if run_id in store.lost_runs():
+                    problems.append(f"the run is marked FAILED: {store.lost_runs()[run_id]}")
             except Exception:
                 pass
             for message in problems:
                 print(f"mlnb: {message}", file=err)
 
-        thread = threading.Thread(target=work, name=f"mlnb-models-{self.run_id}", daemon=False)
-        with _background_lock:
-            _background.append(thread)
-            _written[thread] = written
+        thread = threading.Thread(target=work, name=f"mlnb-models-{run_id}", daemon=False)
+        add_writer(thread, written)
         self._writer = thread
 
     def start_background(self) -> None:
@@ -328,31 +342,56 @@ class TrackSession:
         if writer is not None:
             writer.start()
 
-    def _end(self, status: str, error: BaseException | None) -> None:
+    def _end(
+        self,
+        run_id: str,
+        status: str,
+        error: BaseException | None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """End the run, make that durable, then publish :class:`~mlnb.tracking.events.RunEnded`."""
         from mlnb.tracking import fluent
         from mlnb.tracking.state import get_store
 
         if error is not None:
-            get_store().log_batch(
-                self.run_id,  # type: ignore[arg-type]
-                tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"},
-            )
+            get_store().log_batch(run_id, tags={"mlnb.error": f"{type(error).__name__}: {str(error)[:400]}"})
         if self.lost:  # the reason the cell's run is FAILED although the cell succeeded
-            get_store().log_batch(self.run_id, tags={"mlnb.failure": "; ".join(self.lost)[:1000]})  # type: ignore[arg-type]
-        fluent.end_run(status, _run_id=self.run_id)
+            get_store().log_batch(run_id, tags={"mlnb.failure": "; ".join(self.lost)[:1000]})
+        fluent.end_run(status, _run_id=run_id)
         get_store().flush()  # a finished tracked cell is durable, even if the kernel dies now
-        for listener in list(run_end_listeners):
-            try:
-                listener(self.run_id)  # type: ignore[arg-type]
-            except Exception:  # a listener (e.g. a panel) must never break tracking
-                pass
+        publish_end(run_id, status, loop)
 
 
 # steps whose failure means the run lacks something the cell did
 _LOGGING_STEPS = ("params", "metrics", "datasets", "search runs", "artifacts")
 
-run_end_listeners: list[Any] = []
-"""Callables ``f(run_id)`` run after a tracked run has ended and been committed (panels use it)."""
+
+def kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running on this thread (the kernel's, during a cell), or None.
+
+    A background writer started from a cell hands it to :func:`publish_end`, so the kernel
+    delivers the run-end event as soon as the writer is done, while it is idle.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a plain shell or a script: :func:`wait` delivers instead
+        return None
+
+
+def publish_end(run_id: str, status: str, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Publish that run ``run_id`` ended with ``status`` (call it once the end is durable).
+
+    On the kernel's thread the listeners (the run card, panels) run now.  From a background
+    writer the event is queued: ``loop`` (from :func:`kernel_loop`) is asked to deliver it on
+    its own thread; without one, the next :func:`wait` or cell delivers it.
+    """
+    events.publish(events.RunEnded(run_id, status))
+    if loop is not None and threading.current_thread() is not threading.main_thread():
+        try:
+            loop.call_soon_threadsafe(events.deliver_pending)
+        except RuntimeError:  # the loop has closed (the kernel is shutting down)
+            pass
+
 
 _background: list[threading.Thread] = []
 _background_lock = threading.Lock()
@@ -367,12 +406,12 @@ class _Written:
         self.done = 0
         self.bytes = 0
 
-    def add(self, run_id: str | None, path: str) -> None:
+    def add(self, run_id: str, path: str) -> None:
         """Called on the writer's thread after each model directory is written."""
         try:
             from mlnb.tracking.state import get_store
 
-            rows = get_store().artifact_rows(run_id, path)  # type: ignore[arg-type]
+            rows = get_store().artifact_rows(run_id, path)
             self.bytes += sum(nbytes for _sha, nbytes in rows.values())
         except Exception:  # the size is only for the progress label
             pass
@@ -382,11 +421,24 @@ class _Written:
 _written: dict[threading.Thread, _Written] = {}
 
 
+def add_writer(thread: threading.Thread, written: _Written | None = None) -> None:
+    """Have the next cell (and :func:`wait`) wait for ``thread``, a writer of tracked runs.
+
+    ``written`` reports its progress (%%track's model writer); a thread not yet started when
+    :func:`wait` comes is started there.
+    """
+    with _background_lock:
+        _background.append(thread)
+        if written is not None:
+            _written[thread] = written
+
+
 def wait(timeout: float | None = None) -> None:
     """Wait until the models of earlier tracked cells are written and their runs ended.
 
     A wait longer than a second shows its progress (``writing models: 2 of 3 models, 8.8 MB``);
-    ``timeout`` bounds the wait for each writer.
+    ``timeout`` bounds the wait for each writer.  Then, on the main thread, the run-end events
+    the writers published are delivered (:func:`mlnb.tracking.events.deliver_pending`).
     """
     with _background_lock:
         threads = [t for t in _background if t.ident is None or t.is_alive()]
@@ -409,7 +461,5 @@ def wait(timeout: float | None = None) -> None:
         _background[:] = [t for t in _background if t.is_alive()]
         for thread in [t for t in _written if t not in _background]:
             del _written[thread]
-
-
-def format_traceback(error: BaseException) -> str:
-    return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    if threading.current_thread() is threading.main_thread():
+        events.deliver_pending()

@@ -44,7 +44,7 @@ def _frame(data: Any, names: list[str]) -> Any:
     )
 
 
-def _incompatible(name: str, have: Any, want: str) -> InvalidParameter:
+def _incompatible(name: str, have: object, want: object) -> InvalidParameter:
     return InvalidParameter(
         f"Incompatible input types for column {name}. Can not safely convert {have} to {want}."
     )

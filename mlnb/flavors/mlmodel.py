@@ -74,7 +74,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _example(example: Any) -> tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _example(example: Any) -> tuple[Any, dict[str, Any] | list[Any], dict[str, Any], dict[str, Any]]:
     """(rows used for inference, input_example.json, serving example, saved_input_example_info)."""
     import numpy as np
     import pandas as pd

@@ -103,7 +103,7 @@ def _mlflow_python_model(model: Any) -> Any:
     if isinstance(model, MlflowPythonModel) or not isinstance(model, PythonModel):
         return model
 
-    class _MlnbModel(MlflowPythonModel):  # type: ignore[misc]
+    class _MlnbModel(MlflowPythonModel):
         def __init__(self, inner: PythonModel) -> None:
             self.inner = inner
 
@@ -152,7 +152,7 @@ def _take_mlflow_model() -> Any:
         return None
     model = getattr(module, "__mlflow_model__", None)
     if model is not None:
-        module.__mlflow_model__ = None
+        vars(module)["__mlflow_model__"] = None
     return model
 
 

@@ -447,15 +447,17 @@ class Schema:
     def numpy_types(self) -> list[np.dtype]:
         if self.is_tensor_spec():
             return [x.type for x in self.inputs]
-        if all(isinstance(x.type, DataType) for x in self.inputs):
-            return [x.type.to_numpy() for x in self.inputs]
+        scalar = [t for t in (x.type for x in self.inputs) if isinstance(t, DataType)]
+        if len(scalar) == len(self.inputs):
+            return [t.to_numpy() for t in scalar]
         raise InvalidParameter("only schemas of scalar column types have numpy types")
 
     def pandas_types(self) -> list[Any]:
         if self.is_tensor_spec():
             raise InvalidParameter("a tensor schema has numpy types only; use numpy_types()")
-        if all(isinstance(x.type, DataType) for x in self.inputs):
-            return [x.type.to_pandas() for x in self.inputs]
+        scalar = [t for t in (x.type for x in self.inputs) if isinstance(t, DataType)]
+        if len(scalar) == len(self.inputs):
+            return [t.to_pandas() for t in scalar]
         raise InvalidParameter("only schemas of scalar column types have pandas types")
 
     def to_dict(self) -> list[dict[str, Any]]:

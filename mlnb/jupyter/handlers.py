@@ -78,13 +78,13 @@ def error_body(status: int, exc: BaseException | None) -> tuple[int, dict[str, s
     elif isinstance(exc, web.HTTPError):
         status = exc.status_code
         code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
-        message = exc.log_message
-        if message and exc.args:
+        text = exc.log_message
+        if text and exc.args:
             try:
-                message = message % exc.args
+                text = text % exc.args
             except (TypeError, ValueError):
                 pass  # a stray % in the text: keep it as it is
-        message = message or exc.reason or responses.get(status, "error")
+        message = text or exc.reason or responses.get(status, "error")
     elif exc is None:
         code = "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR"
         message = responses.get(status, "error")
@@ -192,18 +192,29 @@ class RunsHandler(MlnbHandler):
         scope = params.one_of(
             self.get_query_argument("scope", None), "scope", ("all", "experiment", "notebook")
         )
-        args = {
-            "experiment_ids": params.experiment_ids(self.get_query_arguments("experiment_id")),
-            "filter_string": params.filter_text(self.get_query_argument("filter", None)),
-            "search": params.filter_text(self.get_query_argument("search", None), "search"),
-            "view": self.get_query_argument("view", None),
-            "order_by": params.order_by(self.get_query_arguments("order_by")),
-            "page_size": self.get_query_argument("page_size", None),
-            "page_token": self.get_query_argument("page_token", None),
-            "notebook_paths": self.notebook_forms() if scope == "notebook" else None,
-        }
-        empty = {"runs": [], "next_page_token": None, "searched": None}
-        await self.answer(lambda s: views.search_runs(s, **args), empty)
+        experiment_ids = params.experiment_ids(self.get_query_arguments("experiment_id"))
+        filter_string = params.filter_text(self.get_query_argument("filter", None))
+        search = params.filter_text(self.get_query_argument("search", None), "search")
+        view = self.get_query_argument("view", None)
+        order_by = params.order_by(self.get_query_arguments("order_by"))
+        page_size = self.get_query_argument("page_size", None)
+        page_token = self.get_query_argument("page_token", None)
+        notebook_paths = self.notebook_forms() if scope == "notebook" else None
+        empty: dict[str, Any] = {"runs": [], "next_page_token": None, "searched": None}
+        await self.answer(
+            lambda s: views.search_runs(
+                s,
+                experiment_ids=experiment_ids,
+                filter_string=filter_string,
+                search=search,
+                view=view,
+                order_by=order_by,
+                page_size=page_size,
+                page_token=page_token,
+                notebook_paths=notebook_paths,
+            ),
+            empty,
+        )
 
 
 class RunHandler(MlnbHandler):

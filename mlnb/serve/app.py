@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mlnb.serve.connection import HTTP_PROTOCOL
 from mlnb.serve.limits import ServeLimits, host_allowed
@@ -37,8 +37,11 @@ _EXEMPT = frozenset({"/ping", "/health", "/version"})
 _log = logging.getLogger("mlnb.serve")
 
 
-def _error(status: int, error_code: str, message: str, *, close: bool = False, **headers: str) -> Response:
-    """A JSON error; ``close`` ends the connection once it is sent."""
+def _error(
+    status: int, error_code: str, message: str, *, close: bool = False, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON error with extra ``headers``; ``close`` ends the connection once it is sent."""
+    headers = dict(headers or {})
     if close:
         headers["connection"] = "close"
     return Response(error_body(error_code, message), status_code=status, media_type=JSON, headers=headers)
@@ -49,9 +52,10 @@ def _head_size(scope: Scope) -> int:
     return size + sum(len(k) + len(v) + 4 for k, v in scope["headers"])
 
 
-class _Guard:
+class GuardedApp:
     """Outermost layer: Host header and header size checks, the cap on predictions in flight,
-    and no stack trace ever leaves."""
+    and no stack trace ever leaves.  ``predictor`` holds the decoding processes (close it when
+    the server stops)."""
 
     def __init__(self, app: ASGIApp, bind_host: str, limits: ServeLimits, predictor: Predictor) -> None:
         self.app = app
@@ -96,7 +100,7 @@ class _Guard:
                 "SERVICE_UNAVAILABLE",
                 f"The server is busy with {self.in_flight} requests (the limit set by "
                 "--max-concurrency); retry after a second",
-                **{"retry-after": "1"},
+                headers={"retry-after": "1"},
             )(scope, receive, send)
             return
         self.in_flight += 1
@@ -108,7 +112,7 @@ class _Guard:
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
-        async def tracking_send(message: dict[str, Any]) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -204,7 +208,7 @@ def build_app(
     bind_host: str = "127.0.0.1",
     limits: ServeLimits | None = None,
     start_method: str = "fork",
-) -> ASGIApp:
+) -> GuardedApp:
     """The ASGI app serving an already loaded ``model`` (starts its decoding processes now)."""
     limits = limits or ServeLimits.default()
     scoring = ScoringApp(model, signature, limits, start_method)
@@ -217,7 +221,7 @@ def build_app(
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
-    return _Guard(app, bind_host, limits, scoring.predictor)
+    return GuardedApp(app, bind_host, limits, scoring.predictor)
 
 
 def load_for_serving(
@@ -241,7 +245,7 @@ def create_app(
     allow_pickle: bool | None = None,
     limits: ServeLimits | None = None,
     start_method: str = "fork",
-) -> ASGIApp:
+) -> GuardedApp:
     """Load the model at ``model_uri`` (integrity-checked) and return the scoring app.
 
     Examples
@@ -268,7 +272,7 @@ def freeze_heap() -> None:
     gc.enable()
 
 
-def app_from_env() -> ASGIApp:
+def app_from_env() -> GuardedApp:
     """App factory for ``uvicorn --factory`` (multi-worker ``mlnb serve``)."""
     gc.disable()
     model, signature = load_for_serving(os.environ[MODEL_URI_ENV])
@@ -278,4 +282,4 @@ def app_from_env() -> ASGIApp:
     )
 
 
-__all__ = ["HTTP_PROTOCOL", "app_from_env", "build_app", "create_app", "freeze_heap"]
+__all__ = ["HTTP_PROTOCOL", "GuardedApp", "app_from_env", "build_app", "create_app", "freeze_heap"]

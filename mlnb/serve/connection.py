@@ -71,7 +71,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: Any = None
         self._body_timer: Any = None
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             try:

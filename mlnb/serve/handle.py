@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb.errors import InvalidParameter, InvalidState
 from mlnb.serve import limits
@@ -23,12 +23,16 @@ from mlnb.serve.app import (
     BIND_HOST_ENV,
     HTTP_PROTOCOL,
     MODEL_URI_ENV,
+    GuardedApp,
     build_app,
     create_app,
     freeze_heap,
     load_for_serving,
 )
 from mlnb.serve.limits import ServeLimits
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # Seconds an idle keep-alive connection stays open (uvicorn's default too).
 KEEP_ALIVE_S = 5
@@ -46,16 +50,16 @@ def make_limits(
 ) -> ServeLimits:
     """:class:`ServeLimits` from the options of ``mlnb serve`` / ``mlnb.serve`` (None: default)."""
     base = ServeLimits.default()
-    given = {
-        "max_body_bytes": None if max_body_mb is None else int(max_body_mb * limits.MIB),
-        "max_columns": max_columns,
-        "max_header_bytes": None if max_header_kb is None else int(max_header_kb * 1024),
-        "max_concurrency": max_concurrency,
-        "read_timeout": read_timeout,
-        "header_timeout": header_timeout,
-        "workers": workers,
-    }
-    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
+    return dataclasses.replace(
+        base,
+        max_body_bytes=base.max_body_bytes if max_body_mb is None else int(max_body_mb * limits.MIB),
+        max_columns=base.max_columns if max_columns is None else max_columns,
+        max_header_bytes=base.max_header_bytes if max_header_kb is None else int(max_header_kb * 1024),
+        max_concurrency=base.max_concurrency if max_concurrency is None else max_concurrency,
+        read_timeout=base.read_timeout if read_timeout is None else read_timeout,
+        header_timeout=base.header_timeout if header_timeout is None else header_timeout,
+        workers=base.workers if workers is None else workers,
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -99,7 +103,13 @@ class ServerHandle:
     """A scoring server running in this process: ``.url``, ``.predict(df)``, ``.stop()``."""
 
     def __init__(
-        self, server: Any, thread: threading.Thread, model_uri: str, host: str, port: int, app: Any = None
+        self,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        model_uri: str,
+        host: str,
+        port: int,
+        app: GuardedApp | None = None,
     ) -> None:
         self._server = server
         self._app = app
@@ -141,15 +151,13 @@ class ServerHandle:
         """Stop the server and wait for its thread to end."""
         self._server.should_exit = True
         self._thread.join(timeout)
-        predictor = getattr(self._app, "predictor", None)
-        if predictor is not None:
-            predictor.close()
+        if self._app is not None:
+            self._app.predictor.close()
 
     @property
     def worker_pids(self) -> list[int]:
         """Process ids of the server's decoding processes (none unless ``workers`` was set)."""
-        predictor = getattr(self._app, "predictor", None)
-        return predictor.pids if predictor is not None else []
+        return self._app.predictor.pids if self._app is not None else []
 
     def __enter__(self) -> ServerHandle:
         return self

@@ -108,7 +108,7 @@ def _decode_json(body: bytes) -> dict[str, Any]:
     except RecursionError:
         raise RequestError("Invalid input. The JSON document is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise RequestError(
             f"Invalid input. Ensure that input is a valid JSON formatted string{where}"
         ) from None
@@ -172,9 +172,10 @@ def _table_from_json(decoded: dict[str, Any], names: list[str] | None, max_colum
         if isinstance(columns, list):
             _check_width(len(columns), max_columns)
         rows = _check_rows(payload["data"], fmt, max_columns)
-        if columns is None and names is None:
+        header = names if columns is None else columns
+        if header is None:
             return rows
-        return _rows_to_columns(rows, names if columns is None else columns, fmt, max_columns)
+        return _rows_to_columns(rows, header, fmt, max_columns)
     if fmt == "dataframe_records":
         if not isinstance(payload, list):
             raise RequestError("Invalid input. 'dataframe_records' must be a list of records")

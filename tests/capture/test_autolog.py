@@ -37,12 +37,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _autolog_off() -> Iterator[None]:
     yield
-    from mlnb.capture import autolog
+    from mlnb.capture import autolog, autolog_state
     from mlnb.capture.session import wait
 
     autolog.autolog(disable=True)
     wait()
-    autolog.metric_calls.clear()
+    autolog_state.metric_calls.clear()
 
 
 def run_cells(shell: Any, *codes: str, ok: bool = True) -> None:
@@ -141,6 +141,22 @@ def test_run_ends_with_its_cell(shell: Any, error: str, status: str) -> None:
     (run,) = all_runs()
     assert run.info.status == status
     assert run.info.end_time is not None
+
+
+def test_runs_autolog_ends_are_published_once_durable(shell: Any) -> None:
+    from mlnb.capture.session import wait
+    from mlnb.tracking import events
+
+    seen: list[events.RunEnded] = []
+    stop = events.subscribe(seen.append)
+    try:
+        run_cells(shell, SETUP + "import mlnb\nmlnb.sklearn.autolog(log_models=False)")
+        run_cells(shell, "model = LogisticRegression(max_iter=300).fit(X_train, y_train)")
+        wait()  # the writer thread queued the event; waiting delivers it here
+    finally:
+        stop()
+    (run,) = all_runs()
+    assert seen == [events.RunEnded(run.info.run_id, "FINISHED")]
 
 
 def test_fit_inside_an_active_run_logs_into_it(shell: Any) -> None:

@@ -468,3 +468,33 @@ def test_predictions_before_a_refit_do_not_decide_the_signature(shell):
         "clf.fit(X_train, names)\n",  # refit on text labels, no predict after it
     )
     _assert_signature_as_if_predicted_on_the_example(shell)
+
+
+def test_a_writers_run_end_is_delivered_on_the_loop_thread_while_idle():
+    # in a kernel the cell runs inside the main thread's event loop; a model writer finishing
+    # later asks that loop to deliver, so the card is redrawn without waiting for another cell
+    import asyncio
+    import threading
+
+    from mlnb.capture import session
+    from mlnb.tracking import events
+
+    seen: list[tuple[events.RunEnded, threading.Thread]] = []
+    stop = events.subscribe(lambda event: seen.append((event, threading.current_thread())))
+
+    async def cell() -> None:
+        loop = session.kernel_loop()
+        assert loop is asyncio.get_running_loop()
+        writer = threading.Thread(target=session.publish_end, args=("0" * 32, "FINISHED", loop))
+        writer.start()
+        writer.join()
+        assert seen == []  # not on the writer's thread
+        for _ in range(3):
+            await asyncio.sleep(0)  # the loop is idle: it runs the delivery
+
+    try:
+        asyncio.run(cell())
+    finally:
+        stop()
+    assert seen == [(events.RunEnded("0" * 32, "FINISHED"), threading.main_thread())]
+    assert session.kernel_loop() is None  # outside a loop: session.wait() delivers instead
