@@ -278,7 +278,7 @@ class MlnbMagics(Magics):
                 return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
             from mlnb.tracking import fluent
 
-            exp = mlnb.get_experiment(fluent._current_experiment_id())
+            exp = mlnb.get_experiment(fluent.current_experiment_id())
             return print(f"experiment {exp.name!r} (id {exp.experiment_id}) is active")
         if command == "store":
             if len(rest) > 1:
@@ -292,7 +292,7 @@ class MlnbMagics(Magics):
         if command == "compare":
             from mlnb.widgets.compare import compare
 
-            experiment = mlnb.get_experiment(fluent._current_experiment_id())
+            experiment = mlnb.get_experiment(fluent.current_experiment_id())
             return compare(experiment=experiment.name, filter=text or "")
         if command == "registry":
             from mlnb.widgets.registry import registry_panel
@@ -302,7 +302,7 @@ class MlnbMagics(Magics):
             return registry_panel(rest[0] if rest else None)
         # runs
         table = mlnb.search_runs(
-            experiment_ids=[fluent._current_experiment_id()],
+            experiment_ids=[fluent.current_experiment_id()],
             filter_string=text or "",
             order_by=["attributes.start_time DESC"],
         )

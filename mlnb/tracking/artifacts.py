@@ -12,7 +12,7 @@ from mlnb.entities import ArtifactInfo
 from mlnb.errors import InvalidParameter, os_errors
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath, join_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
 
@@ -26,7 +26,7 @@ def log_artifact(
         if not src.is_file():
             raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
     rel = join_relpath(artifact_path, src.name)
-    write_user_files(_run_id_or_active(run_id), [(rel, src)])
+    write_user_files(run_id_or_active(run_id), [(rel, src)])
 
 
 def log_artifacts(
@@ -43,7 +43,7 @@ def log_artifacts(
                 full = Path(dirpath) / name
                 rel = full.relative_to(root).as_posix()
                 items.append((join_relpath(artifact_path, rel), full))
-    write_user_files(_run_id_or_active(run_id), items)
+    write_user_files(run_id_or_active(run_id), items)
 
 
 def _local(path: Any) -> Path:
@@ -63,7 +63,7 @@ def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
-    write_user_files(_run_id_or_active(run_id), [(artifact_file, bytes(data))])
+    write_user_files(run_id_or_active(run_id), [(artifact_file, bytes(data))])
 
 
 def log_stream(stream: IO[bytes], artifact_file: str, run_id: str | None = None) -> None:
@@ -94,7 +94,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     ...     mlnb.get_artifact_uri("model")
     'file:///.../.mlnb/artifacts/<run_id>/model'
     """
-    base = get_store().get_run(_run_id_or_active(None)).info.artifact_uri.rstrip("/")
+    base = get_store().get_run(run_id_or_active(None)).info.artifact_uri.rstrip("/")
     if not artifact_path:
         return base
     return f"{base}/{check_relpath(artifact_path)}"
@@ -158,7 +158,7 @@ def log_figure(
 
 
 def list_artifacts(run_id: str | None = None, path: str | None = None) -> list[ArtifactInfo]:
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     return get_store().list_artifacts(run, check_relpath(path or "", allow_empty=True))
 
 
@@ -171,7 +171,7 @@ def download_artifacts(
 
     Every file is checked against the sha256 recorded when it was logged.
     """
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     return str(files.download(get_store(), run, artifact_path, None if dst_path is None else Path(dst_path)))
 
 

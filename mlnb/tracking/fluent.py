@@ -27,7 +27,6 @@ from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, r
 from mlnb.tracking.reserved import check_user_tags
 from mlnb.tracking.state import get_store
 
-_current_experiment_id = current_experiment_id  # the name other modules of mlnb use
 _SOURCE_KEYS = ("notebook", "cell_id", "code_hash")
 
 
@@ -252,7 +251,9 @@ def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> 
 def active_run() -> ActiveRun | None:
     """The innermost active run, or None."""
     with state.lock:
-        return state.run_stack[-1] if state.run_stack else None
+        run = state.run_stack[-1] if state.run_stack else None
+    # open_run pushes ActiveRuns; the state module holds them as plain Runs (it sits below us)
+    return run if run is None or isinstance(run, ActiveRun) else ActiveRun(run)
 
 
 def last_active_run() -> Run | None:
@@ -264,7 +265,11 @@ def last_active_run() -> Run | None:
     return None if run_id is None else get_run(run_id)
 
 
-def _run_id_or_active(run_id: str | None = None) -> str:
+def run_id_or_active(run_id: str | None = None) -> str:
+    """``run_id`` if given, else the active run's id, starting a run when none is active.
+
+    What every logging function does with its ``run_id`` argument (MLflow's fluent behaviour).
+    """
     if run_id is not None:
         return run_id
     run = active_run()
@@ -306,7 +311,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None, *, run_id: 
     immutable: logging another value for the same key raises
     :class:`~mlnb.errors.ParamConflict`.
     """
-    get_store().log_batch(_run_id_or_active(run_id), params={key: value})
+    get_store().log_batch(run_id_or_active(run_id), params={key: value})
     return value
 
 
@@ -314,7 +319,7 @@ def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_i
     """Log several params at once (see :func:`log_param`)."""
     if not isinstance(params, Mapping):
         raise InvalidParameter(f"log_params takes a dict of params, got {type(params).__name__}")
-    get_store().log_batch(_run_id_or_active(run_id), params=dict(params))
+    get_store().log_batch(run_id_or_active(run_id), params=dict(params))
 
 
 def _now() -> int:
@@ -331,7 +336,7 @@ def log_metric(
 ) -> None:
     """Log one point of a metric (``step`` defaults to 0, ``timestamp`` to now in ms)."""
     point = Metric(key, value, _now() if timestamp is None else timestamp, 0 if step is None else step)
-    get_store().log_batch(_run_id_or_active(run_id), metrics=[point], buffered=not synchronous)
+    get_store().log_batch(run_id_or_active(run_id), metrics=[point], buffered=not synchronous)
 
 
 def log_metrics(
@@ -345,7 +350,7 @@ def log_metrics(
         raise InvalidParameter(f"log_metrics takes a dict of metrics, got {type(metrics).__name__}")
     ts = _now() if timestamp is None else timestamp
     points = [Metric(k, v, ts, 0 if step is None else step) for k, v in metrics.items()]
-    get_store().log_batch(_run_id_or_active(run_id), metrics=points, buffered=not synchronous)
+    get_store().log_batch(run_id_or_active(run_id), metrics=points, buffered=not synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> None:
@@ -355,7 +360,7 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: st
     :class:`~mlnb.errors.InvalidParameter`.
     """
     check_user_tags([key])
-    get_store().log_batch(_run_id_or_active(run_id), tags={key: value})
+    get_store().log_batch(run_id_or_active(run_id), tags={key: value})
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id: str | None = None) -> None:
@@ -363,13 +368,13 @@ def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id
     if not isinstance(tags, Mapping):
         raise InvalidParameter(f"set_tags takes a dict of tags, got {type(tags).__name__}")
     check_user_tags(tags)
-    get_store().log_batch(_run_id_or_active(run_id), tags=dict(tags))
+    get_store().log_batch(run_id_or_active(run_id), tags=dict(tags))
 
 
 def delete_tag(key: str, *, run_id: str | None = None) -> None:
     """Delete a tag of the active run (``mlnb.`` tags are reserved, see :func:`set_tag`)."""
     check_user_tags([key], "delete")
-    get_store().delete_tag(_run_id_or_active(run_id), key)
+    get_store().delete_tag(run_id_or_active(run_id), key)
 
 
 def get_metric_history(run_id: str, key: str) -> list[Metric]:

@@ -19,7 +19,7 @@ from typing import Any
 from mlnb.errors import ArtifactNotFound, InvalidParameter
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
 
@@ -136,7 +136,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
 
     rel = _check_table_path(artifact_file)
     frame = _frame(data)
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     pending: list[tuple[str, bytes | Any]] = []
     _store_image_columns(frame, rel, pending)
     try:
@@ -285,7 +285,7 @@ def log_image(
     if artifact_file is None and key is None:
         raise InvalidParameter("give artifact_file for one image, or key for an image series")
     pil = to_pil_image(image)
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     store = get_store()
     if artifact_file is not None:
         rel = check_relpath(artifact_file)

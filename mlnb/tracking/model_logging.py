@@ -16,7 +16,7 @@ from mlnb.flavors.mlmodel import ModelFiles, build_model
 from mlnb.flavors.model import MLMODEL_FILE, Model, ModelInfo, parse_mlmodel
 from mlnb.store import artifacts as files
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import MODEL_TAG_PREFIX, check_new_model_path
 from mlnb.tracking.state import get_store
 
@@ -76,7 +76,7 @@ def log_model(
     >>> mlnb.load_model(info.model_uri).predict(X_test)  # doctest: +SKIP
     """
     name = check_relpath(name)
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     built = build_model(
         model,
         input_example=input_example,

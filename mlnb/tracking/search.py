@@ -31,13 +31,13 @@ def _experiment_scope(
     ids = [str(e) for e in experiment_ids or []]
     names = list(experiment_names or [])
     if not ids and not names:
-        from mlnb.tracking.fluent import _current_experiment_id
+        from mlnb.tracking.experiments import current_experiment_id
 
-        ids = [_current_experiment_id()]
+        ids = [current_experiment_id()]
     return ids, names
 
 
-def _experiment_ids(
+def resolve_experiment_ids(
     experiment_ids: Sequence[str] | str | None,
     experiment_names: Sequence[str] | str | None,
     search_all: bool,

@@ -14,12 +14,12 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlnb.entities import Run
 from mlnb.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
     from mlnb.store.location import StoreLocation
     from mlnb.store.sql import SqlStore
-    from mlnb.tracking.fluent import ActiveRun
 
 lock = threading.RLock()
 _explicit_uri: str | None = None
@@ -27,7 +27,7 @@ _store: SqlStore | None = None
 _store_env: tuple[str, str] | None = None
 _registry_uri: str | None = None
 experiment_id: str | None = None
-run_stack: list[ActiveRun] = []
+run_stack: list[Run] = []  # the active runs, innermost last (tracking.fluent's ActiveRuns)
 last_run_id: str | None = None
 
 
