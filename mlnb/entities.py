@@ -230,32 +230,6 @@ def _to_dictionary(value: Any) -> Any:
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
 
 
-def _inputs_dictionary(inputs: Any) -> dict[str, Any]:
-    if hasattr(inputs, "to_dictionary"):
-        return inputs.to_dictionary()
-    dataset_inputs = []
-    for d in getattr(inputs, "dataset_inputs", inputs) or ():
-        if hasattr(d, "to_dictionary"):
-            dataset_inputs.append(d.to_dictionary())
-            continue
-        import json
-
-        dataset_inputs.append(
-            {
-                "dataset": {
-                    "name": d.name,
-                    "digest": d.digest,
-                    "source_type": "local" if d.source else "code",
-                    "source": json.dumps({"uri": d.source}) if d.source else "{}",
-                    "schema": json.dumps({"mlflow_colspec": d.schema}),
-                    "profile": json.dumps({"shape": list(d.shape)}),
-                },
-                "tags": {"mlflow.data.context": d.role} if d.role else {},
-            }
-        )
-    return {"model_inputs": list(getattr(inputs, "model_inputs", ()) or ()), "dataset_inputs": dataset_inputs}
-
-
 @dataclass(frozen=True)
 class Run:
     info: RunInfo
@@ -276,7 +250,7 @@ class Run:
                 "params": dict(self.data.params),
                 "tags": dict(self.data.tags),
             },
-            "inputs": _inputs_dictionary(self.inputs),
+            "inputs": self.inputs.to_dictionary(),
             "outputs": self.outputs.to_dictionary(),
         }
 

@@ -65,10 +65,14 @@ class Dataset:
         return json.dumps(self.to_dict())
 
     def _to_mlflow_entity(self) -> entities.Dataset:
-        d = self.to_dict()
         return entities.Dataset(
-            d["name"], d["digest"], d["source_type"], d["source"], d["schema"], d["profile"]
-        )  # type: ignore[arg-type]
+            name=self.name,
+            digest=self.digest,
+            source_type=self._source.source_type,
+            source=self._source.to_json(),
+            schema=self._schema_json(),
+            profile=json.dumps(self.profile),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} digest={self.digest!r} source_type={self._source.source_type!r}>"

@@ -96,9 +96,10 @@ def set_experiment(
     if experiment_id is not None:
         exp = store.get_experiment(str(experiment_id))
     else:
-        exp = store.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if exp is None:  # created atomically: another process may be creating it too
-            exp = store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))  # type: ignore[arg-type]
+        assert experiment_name is not None  # exactly one of the two is given (checked above)
+        found = store.get_experiment_by_name(experiment_name)
+        # created atomically when missing: another process may be creating it too
+        exp = found or store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))
     if exp.lifecycle_stage != "active":
         raise InvalidParameter(
             f"experiment {exp.name!r} is deleted; restore it with "

@@ -75,7 +75,7 @@ def _read_table(run_id: str, rel: str) -> Any:
 def _encode_table(frame: Any, rel: str) -> bytes:
     if rel.endswith(".json"):
         try:
-            text = frame.to_json(orient="split", index=False, date_format="iso")
+            text: str = frame.to_json(orient="split", index=False, date_format="iso")
         except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameter(f"cannot save the table as JSON: {exc}") from None
         return text.encode("utf-8")

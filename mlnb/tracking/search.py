@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, TypeGuard
 
 from mlnb.entities import Run, RunData, RunInfo, ViewType
 from mlnb.errors import InvalidParameter
@@ -154,7 +154,7 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
     import numpy as np
     import pandas as pd
 
-    present = [v for v in values if v is not None] if None in values else values
+    present = values if _complete(values) else [v for v in values if v is not None]
     if not present or min(present) < -_MS_LIMIT or max(present) > _MS_LIMIT:
         return None
     nat = np.iinfo(np.int64).min
@@ -163,6 +163,10 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
 
 
 _MS_LIMIT = 9_000_000_000_000_000  # milliseconds whose microseconds still fit in int64
+
+
+def _complete(values: Sequence[int | None]) -> TypeGuard[Sequence[int]]:
+    return None not in values
 
 
 @cache
