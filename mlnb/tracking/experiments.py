@@ -16,7 +16,7 @@ def create_experiment(
     name: str,
     artifact_location: str | None = None,
     tags: Mapping[str, Any] | None = None,
-    trace_location: Any = None,
+    trace_location: object = None,
 ) -> str:
     """Create an experiment and return its id.
 
@@ -32,7 +32,7 @@ def create_experiment(
     return get_store().create_experiment(name, dict(tags or {}))
 
 
-def _no_trace_location(trace_location: Any) -> None:
+def _no_trace_location(trace_location: object) -> None:
     if trace_location is not None:
         raise InvalidParameter(
             "trace_location (a Unity Catalog location for GenAI traces) is not supported by mlnb; "
@@ -86,7 +86,7 @@ def search_experiments(
 
 
 def set_experiment(
-    experiment_name: str | None = None, experiment_id: str | None = None, trace_location: Any = None
+    experiment_name: str | None = None, experiment_id: str | None = None, trace_location: object = None
 ) -> Experiment:
     """Make an experiment active, creating it by name when it does not exist; returns it."""
     _no_trace_location(trace_location)
