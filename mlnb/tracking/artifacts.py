@@ -46,7 +46,7 @@ def log_artifacts(
     write_user_files(run_id_or_active(run_id), items)
 
 
-def _local(path: Any) -> Path:
+def _local(path: object) -> Path:
     if not isinstance(path, str | os.PathLike):
         raise InvalidParameter(f"a local path is a str or a Path, got {type(path).__name__}")
     return Path(path)
@@ -133,7 +133,7 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
     log_text(text, artifact_file, run_id)
 
 
-def _unserializable(value: Any, fmt: str, exc: BaseException) -> InvalidParameter:
+def _unserializable(value: object, fmt: str, exc: BaseException) -> InvalidParameter:
     reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
     return InvalidParameter(
         f"log_dict cannot write the {type(value).__name__} as {fmt} ({reason}); pass a dict of "

@@ -78,12 +78,12 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
     return NumpyDataset(data, source, name=name, digest=digest), data
 
 
-def is_dataset(obj: Any) -> bool:
+def is_dataset(obj: object) -> bool:
     """A dataset object (mlnb's or MLflow's), as opposed to raw data."""
     return all(hasattr(obj, a) for a in ("to_dict", "digest", "source", "profile"))
 
 
-def _check_context(context: Any) -> str | None:
+def _check_context(context: object) -> str | None:
     if context is None:
         return None
     if not isinstance(context, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from mlnb.errors import InvalidParameter, ModelNotFound
@@ -62,7 +63,8 @@ def log_model(
         Also store a reference profile of it (``reference_profile.json``) for drift checks.
     **options
         Passed to :func:`mlnb.flavors.mlmodel.build_model` (``serialization_format``,
-        ``pyfunc_predict_fn``, ``metadata``, ``requirements``, ``model_id``, ``extra_files``).
+        ``pyfunc_predict_fn``, ``metadata``, ``requirements``, ``model_id``, ``code_paths``,
+        ``extra_files``).
 
     Raises
     ------
@@ -87,7 +89,7 @@ def log_model(
         artifact_path=name,
         **options,
     )
-    extra: list[tuple[str, bytes | Any]] = []
+    extra: list[tuple[str, bytes]] = []
     if training_data is not None:
         try:
             from mlnb.flavors.profile import build_profile
@@ -109,7 +111,7 @@ def write_model(
     name: str,
     built: ModelFiles,
     record: dict[str, Any],
-    extra: list[tuple[str, bytes | Any]] | None = None,
+    extra: list[tuple[str, bytes]] | None = None,
 ) -> ModelInfo:
     """Write a built model directory into run ``run`` at ``name`` and record how it was saved.
 
@@ -118,7 +120,7 @@ def write_model(
     """
     store = get_store()
     check_new_model_path(store, run, name)
-    items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
+    items: list[tuple[str, bytes | Path]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     items.extend((f"{name}/{rel}", data) for rel, data in extra or [])
     files.write_files(store, run, items)
     # Committed before returning (not buffered): once log_model returns, another process
