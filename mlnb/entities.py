@@ -191,7 +191,7 @@ class ExperimentTag:
     value: str
 
 
-class PagedList(list):  # type: ignore[type-arg]
+class PagedList(list[Any]):
     """One page of results; ``token`` fetches the next page (``None`` on the last one)."""
 
     def __init__(self, items: Iterable[Any], token: str | None) -> None:
