@@ -54,6 +54,17 @@ def test_worker_thread_event_waits_for_deliver_pending() -> None:
         stop()
 
 
+def test_worker_event_with_no_subscriber_is_dropped() -> None:
+    _publish_from_worker(RunEnded("nobody", "FINISHED"))
+    seen: list[RunEnded] = []
+    stop = events.subscribe(seen.append)
+    try:
+        events.deliver_pending()
+        assert seen == []
+    finally:
+        stop()
+
+
 def test_queued_events_come_before_a_later_main_thread_event() -> None:
     seen: list[str] = []
     stop = events.subscribe(lambda event: seen.append(event.run_id))
