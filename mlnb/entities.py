@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +95,7 @@ class Dataset:
     schema: str | None = None
     profile: str | None = None
 
-    def to_dictionary(self) -> dict[str, Any]:
+    def to_dictionary(self) -> dict[str, str | None]:
         return {
             "name": self.name,
             "digest": self.digest,
@@ -143,9 +144,9 @@ class RunInputs:
     """What a run used: ``dataset_inputs`` (iterating a RunInputs walks them)."""
 
     dataset_inputs: tuple[DatasetInput, ...] = ()
-    model_inputs: tuple[Any, ...] = ()
+    model_inputs: tuple[object, ...] = ()
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[DatasetInput]:
         return iter(self.dataset_inputs)
 
     def __len__(self) -> int:
@@ -190,10 +191,10 @@ class ExperimentTag:
     value: str
 
 
-class PagedList(list):  # type: ignore[type-arg]
+class PagedList(list[Any]):
     """One page of results; ``token`` fetches the next page (``None`` on the last one)."""
 
-    def __init__(self, items: Any, token: str | None) -> None:
+    def __init__(self, items: Iterable[Any], token: str | None) -> None:
         super().__init__(items)
         self.token = token
 
@@ -202,7 +203,7 @@ class PagedList(list):  # type: ignore[type-arg]
 class RunOutputs:
     """What a run produced as first-class outputs (MLflow's logged-model outputs; none in mlnb)."""
 
-    model_outputs: tuple[Any, ...] = ()
+    model_outputs: tuple[object, ...] = ()
 
     def to_dictionary(self) -> dict[str, Any]:
         return {"model_outputs": [_to_dictionary(m) for m in self.model_outputs]}
@@ -221,39 +222,13 @@ _RUN_INFO_KEYS = (
 )
 
 
-def _to_dictionary(value: Any) -> Any:
+def _to_dictionary(value: object) -> object:
     to_dictionary = getattr(value, "to_dictionary", None)
     if callable(to_dictionary):
         return to_dictionary()
     from dataclasses import asdict, is_dataclass
 
     return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
-
-
-def _inputs_dictionary(inputs: Any) -> dict[str, Any]:
-    if hasattr(inputs, "to_dictionary"):
-        return inputs.to_dictionary()
-    dataset_inputs = []
-    for d in getattr(inputs, "dataset_inputs", inputs) or ():
-        if hasattr(d, "to_dictionary"):
-            dataset_inputs.append(d.to_dictionary())
-            continue
-        import json
-
-        dataset_inputs.append(
-            {
-                "dataset": {
-                    "name": d.name,
-                    "digest": d.digest,
-                    "source_type": "local" if d.source else "code",
-                    "source": json.dumps({"uri": d.source}) if d.source else "{}",
-                    "schema": json.dumps({"mlflow_colspec": d.schema}),
-                    "profile": json.dumps({"shape": list(d.shape)}),
-                },
-                "tags": {"mlflow.data.context": d.role} if d.role else {},
-            }
-        )
-    return {"model_inputs": list(getattr(inputs, "model_inputs", ()) or ()), "dataset_inputs": dataset_inputs}
 
 
 @dataclass(frozen=True)
@@ -276,7 +251,7 @@ class Run:
                 "params": dict(self.data.params),
                 "tags": dict(self.data.tags),
             },
-            "inputs": _inputs_dictionary(self.inputs),
+            "inputs": self.inputs.to_dictionary(),
             "outputs": self.outputs.to_dictionary(),
         }
 

@@ -1,9 +1,9 @@
 """The error hierarchy of mlnb.
 
 Every error says what was wrong, with the offending value, and how to fix it.  Each class knows
-the HTTP status it maps to, so the scoring server and the Jupyter server extension answer with
-the right code without a lookup table of their own.  In IPython an mlnb error prints as one
-line (``_render_traceback_``) instead of a long traceback.
+the HTTP status and MLflow error code it maps to, so the Jupyter server extension answers with
+the right code without a lookup table of its own.  In IPython an mlnb error prints as one line
+(``_render_traceback_``) instead of a long traceback.
 """
 
 from __future__ import annotations

@@ -334,7 +334,7 @@ def _experiment_id() -> str:
     """The active experiment's id (the one ``%%track`` cells log to)."""
     from mlnb.tracking import fluent
 
-    return fluent._current_experiment_id()
+    return fluent.current_experiment_id()
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:

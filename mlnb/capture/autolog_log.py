@@ -100,7 +100,7 @@ def start_run(estimator: Any, config: AutologConfig, start_time: int | None = No
     from mlnb.tracking import fluent, state
 
     tags = {**context.source_tags(None), **run_tags(estimator, config)}
-    info = _store().create_run(fluent._current_experiment_id(), tags=tags, start_time=start_time)
+    info = _store().create_run(fluent.current_experiment_id(), tags=tags, start_time=start_time)
     state.last_run_id = info.run_id
     return info.run_id
 

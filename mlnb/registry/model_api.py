@@ -18,7 +18,7 @@ from mlnb.flavors.environment import Requirements
 from mlnb.flavors.mlmodel import ModelFiles, build_model
 from mlnb.flavors.model import ModelInfo
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.model_logging import write_model
 
 DEFAULT_NAME = "model"
@@ -137,7 +137,7 @@ def log_sklearn_model(
     refuse_unknown("log_model", kwargs)
     del skops_trusted_types, step  # see the docstring
     path = model_name(name, artifact_path)
-    run = _run_id_or_active()
+    run = run_id_or_active()
     built = _build(
         sk_model,
         serialization_format,

@@ -18,7 +18,7 @@ from mlnb.flavors.pyfunc_model import PyFuncModel, SklearnImpl
 from mlnb.flavors.python_dir import CODE_LOADER, PICKLE_LOADER, build_python_model, open_python_model
 from mlnb.registry.loading import copy_to, load_verified, open_model, pickle_allowed
 from mlnb.registry.model_api import model_name, refuse_unknown, register, write_directory
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.model_logging import write_model
 
 _PYTHON_LOADERS = (CODE_LOADER, PICKLE_LOADER)
@@ -189,7 +189,7 @@ def log_pyfunc_model(
     _unsupported_loader(loader_module, data_path)
     del infer_code_paths, streamable, resources, auth_policy, uv_project_path, uv_groups, uv_extras, step
     path = model_name(name, artifact_path)
-    run = _run_id_or_active()
+    run = run_id_or_active()
     built = build_python_model(
         python_model,
         artifacts=artifacts,

@@ -1,4 +1,5 @@
-"""The fluent tracking API, the active run, search_runs as DataFrames and ``MlflowClient``.
+"""The fluent tracking API, the active run, search_runs as DataFrames, run-end events
+(:mod:`mlnb.tracking.events`) and ``MlflowClient``.
 
 As ``mlflow.tracking`` does, this package offers ``MlflowClient`` by name.  The names are
 resolved on first access (PEP 562) from a table of module paths, like :mod:`mlnb`'s own public

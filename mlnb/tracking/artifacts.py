@@ -11,7 +11,7 @@ from typing import IO, Any
 from mlnb.entities import ArtifactInfo
 from mlnb.errors import InvalidParameter, os_errors
 from mlnb.store.paths import check_relpath, join_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
 
@@ -25,7 +25,7 @@ def log_artifact(
         if not src.is_file():
             raise InvalidParameter(f"{str(src)!r} is not a file; use log_artifacts for a directory")
     rel = join_relpath(artifact_path, src.name)
-    write_user_files(_run_id_or_active(run_id), [(rel, src)])
+    write_user_files(run_id_or_active(run_id), [(rel, src)])
 
 
 def log_artifacts(
@@ -42,10 +42,10 @@ def log_artifacts(
                 full = Path(dirpath) / name
                 rel = full.relative_to(root).as_posix()
                 items.append((join_relpath(artifact_path, rel), full))
-    write_user_files(_run_id_or_active(run_id), items)
+    write_user_files(run_id_or_active(run_id), items)
 
 
-def _local(path: Any) -> Path:
+def _local(path: object) -> Path:
     if not isinstance(path, str | os.PathLike):
         raise InvalidParameter(f"a local path is a str or a Path, got {type(path).__name__}")
     return Path(path)
@@ -62,7 +62,7 @@ def write_user_files(run_id: str, items: list[tuple[str, bytes | Path]]) -> None
 
 
 def log_bytes(data: bytes, artifact_file: str, run_id: str | None = None) -> None:
-    write_user_files(_run_id_or_active(run_id), [(artifact_file, bytes(data))])
+    write_user_files(run_id_or_active(run_id), [(artifact_file, bytes(data))])
 
 
 def log_stream(stream: IO[bytes], artifact_file: str, run_id: str | None = None) -> None:
@@ -93,7 +93,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     ...     mlnb.get_artifact_uri("model")
     'file:///.../.mlnb/artifacts/<run_id>/model'
     """
-    base = get_store().get_run(_run_id_or_active(None)).info.artifact_uri.rstrip("/")
+    base = get_store().get_run(run_id_or_active(None)).info.artifact_uri.rstrip("/")
     if not artifact_path:
         return base
     return f"{base}/{check_relpath(artifact_path)}"
@@ -132,7 +132,7 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
     log_text(text, artifact_file, run_id)
 
 
-def _unserializable(value: Any, fmt: str, exc: BaseException) -> InvalidParameter:
+def _unserializable(value: object, fmt: str, exc: BaseException) -> InvalidParameter:
     reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
     return InvalidParameter(
         f"log_dict cannot write the {type(value).__name__} as {fmt} ({reason}); pass a dict of "
@@ -157,7 +157,7 @@ def log_figure(
 
 
 def list_artifacts(run_id: str | None = None, path: str | None = None) -> list[ArtifactInfo]:
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     return get_store().list_artifacts(run, check_relpath(path or "", allow_empty=True))
 
 
@@ -170,7 +170,7 @@ def download_artifacts(
 
     Every file is checked against the sha256 recorded when it was logged.
     """
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     return str(get_store().artifacts.download(run, artifact_path, None if dst_path is None else Path(dst_path)))
 
 

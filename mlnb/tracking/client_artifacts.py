@@ -17,7 +17,7 @@ from mlnb.tracking import artifacts
 class ArtifactsMixin:
     """Needs ``_on_store()`` from :class:`mlnb.tracking.client.TrackingClient`."""
 
-    def _on_store(self) -> AbstractContextManager[Any]:  # pragma: no cover - provided by the client
+    def _on_store(self) -> AbstractContextManager[object]:  # pragma: no cover - provided by the client
         raise NotImplementedError
 
     def log_artifact(

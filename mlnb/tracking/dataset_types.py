@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 import logging
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlnb import entities
 from mlnb.errors import InvalidParameter
 from mlnb.tracking.dataset_digest import numpy_digest, pandas_digest
 from mlnb.tracking.dataset_sources import DatasetSource, resolve_source
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlnb.flavors.specs import Schema
 
 _log = logging.getLogger(__name__)
 
@@ -65,10 +70,14 @@ class Dataset:
         return json.dumps(self.to_dict())
 
     def _to_mlflow_entity(self) -> entities.Dataset:
-        d = self.to_dict()
         return entities.Dataset(
-            d["name"], d["digest"], d["source_type"], d["source"], d["schema"], d["profile"]
-        )  # type: ignore[arg-type]
+            name=self.name,
+            digest=self.digest,
+            source_type=self._source.source_type,
+            source=self._source.to_json(),
+            schema=self._schema_json(),
+            profile=json.dumps(self.profile),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} digest={self.digest!r} source_type={self._source.source_type!r}>"
@@ -79,7 +88,7 @@ class PandasDataset(Dataset):
 
     def __init__(
         self,
-        df: Any,
+        df: pd.DataFrame,
         source: Any = None,
         targets: str | None = None,
         name: str | None = None,
@@ -102,7 +111,7 @@ class PandasDataset(Dataset):
         return pandas_digest(self._df)
 
     @property
-    def df(self) -> Any:
+    def df(self) -> pd.DataFrame:
         return self._df
 
     @property
@@ -118,7 +127,7 @@ class PandasDataset(Dataset):
         return {"num_rows": len(self._df), "num_elements": int(self._df.size)}
 
     @cached_property
-    def schema(self) -> Any:
+    def schema(self) -> Schema | None:
         """The columns as a :class:`~mlnb.flavors.schema.Schema`, or None if they cannot be described."""
         from mlnb.flavors.inference import infer_schema
 
@@ -135,7 +144,7 @@ class PandasDataset(Dataset):
 class TensorDatasetSchema:
     """The schemas of a numpy dataset's features and (optional) targets."""
 
-    def __init__(self, features: Any, targets: Any = None) -> None:
+    def __init__(self, features: Schema, targets: Schema | None = None) -> None:
         self.features, self.targets = features, targets
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,7 +230,7 @@ class NumpyDataset(Dataset):
 
 
 def from_pandas(
-    df: Any,
+    df: pd.DataFrame,
     source: Any = None,
     targets: str | None = None,
     name: str | None = None,

@@ -78,12 +78,12 @@ def _as_dataset(data: Any, name: str | None, source: Any) -> tuple[Any, Any]:
     return NumpyDataset(data, source, name=name, digest=digest), data
 
 
-def is_dataset(obj: Any) -> bool:
+def is_dataset(obj: object) -> bool:
     """A dataset object (mlnb's or MLflow's), as opposed to raw data."""
     return all(hasattr(obj, a) for a in ("to_dict", "digest", "source", "profile"))
 
 
-def _check_context(context: Any) -> str | None:
+def _check_context(context: object) -> str | None:
     if context is None:
         return None
     if not isinstance(context, str):
@@ -169,7 +169,7 @@ def log_input(
     --------
     >>> mlnb.log_input(mlnb.data.from_pandas(df, name="train"), context="training")  # doctest: +SKIP
     """
-    from mlnb.tracking.fluent import _run_id_or_active
+    from mlnb.tracking.fluent import run_id_or_active
     from mlnb.tracking.state import get_store
 
     if model is not None:
@@ -181,7 +181,7 @@ def log_input(
     if not is_dataset(dataset) and context is None:
         context = "train"
     info = dataset_input(dataset, context, tags, name=name, source=source)
-    get_store().log_inputs(_run_id_or_active(run_id), [info])
+    get_store().log_inputs(run_id_or_active(run_id), [info])
     return info
 
 
@@ -197,7 +197,7 @@ def log_inputs(
     --------
     >>> mlnb.log_inputs([train, test], contexts=["training", "test"], tags_list=[None, {"k": "v"}])  # doctest: +SKIP
     """
-    from mlnb.tracking.fluent import _run_id_or_active
+    from mlnb.tracking.fluent import run_id_or_active
     from mlnb.tracking.state import get_store
 
     datasets, contexts, tags_list = datasets or [], contexts or [], tags_list or []
@@ -214,4 +214,4 @@ def log_inputs(
                 raise InvalidParameter("`dataset` must be specified if `context` or `tags` is specified")
             continue
         inputs.append(dataset_input(dataset, context, tags))
-    get_store().log_inputs(_run_id_or_active(None), inputs)
+    get_store().log_inputs(run_id_or_active(None), inputs)

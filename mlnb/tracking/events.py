@@ -10,7 +10,8 @@ Delivery happens on the kernel's thread, where the front-end objects live:
   subscription order (after any events still queued, so order is kept);
 - called from any other thread (a background writer) it only queues the event;
   :func:`deliver_pending`, which the kernel side calls after each cell, delivers the queued
-  events on the caller's thread.
+  events on the caller's thread.  An event published while nobody is subscribed is dropped,
+  so a script that never delivers does not pile events up.
 
 A listener that raises is logged (``logging``, logger ``mlnb.tracking.events``) and does not
 stop the others.
@@ -135,11 +136,13 @@ def publish(event: RunEnded) -> None:
     """Announce that a run has ended.
 
     On the main thread, delivers the event now (after any queued ones) to every listener in
-    subscription order.  On any other thread, queues it for :func:`deliver_pending`.
+    subscription order.  On any other thread, queues it for :func:`deliver_pending` (or drops
+    it when nobody is subscribed).
     """
     if threading.current_thread() is not threading.main_thread():
         with _lock:
-            _pending.append(event)
+            if _live_listeners():
+                _pending.append(event)
         return
     with _lock:
         events = [*_pending, event]

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from mlnb.entities import Experiment
@@ -272,6 +273,6 @@ def filter_experiments(
             # missing times sort last either way, like NULLs in MLflow's SQL order
             present = [e for e in found if getattr(e, key) is not None]
             missing = [e for e in found if getattr(e, key) is None]
-            present.sort(key=lambda e, k=key: getattr(e, k), reverse=not ascending)
+            present.sort(key=attrgetter(key), reverse=not ascending)
             found = present + missing
     return found

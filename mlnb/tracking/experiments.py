@@ -16,7 +16,7 @@ def create_experiment(
     name: str,
     artifact_location: str | None = None,
     tags: Mapping[str, Any] | None = None,
-    trace_location: Any = None,
+    trace_location: object = None,
 ) -> str:
     """Create an experiment and return its id.
 
@@ -32,7 +32,7 @@ def create_experiment(
     return get_store().create_experiment(name, dict(tags or {}))
 
 
-def _no_trace_location(trace_location: Any) -> None:
+def _no_trace_location(trace_location: object) -> None:
     if trace_location is not None:
         raise InvalidParameter(
             "trace_location (a Unity Catalog location for GenAI traces) is not supported by mlnb; "
@@ -86,7 +86,7 @@ def search_experiments(
 
 
 def set_experiment(
-    experiment_name: str | None = None, experiment_id: str | None = None, trace_location: Any = None
+    experiment_name: str | None = None, experiment_id: str | None = None, trace_location: object = None
 ) -> Experiment:
     """Make an experiment active, creating it by name when it does not exist; returns it."""
     _no_trace_location(trace_location)
@@ -96,9 +96,10 @@ def set_experiment(
     if experiment_id is not None:
         exp = store.get_experiment(str(experiment_id))
     else:
-        exp = store.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if exp is None:  # created atomically: another process may be creating it too
-            exp = store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))  # type: ignore[arg-type]
+        assert experiment_name is not None  # exactly one of the two is given (checked above)
+        found = store.get_experiment_by_name(experiment_name)
+        # created atomically when missing: another process may be creating it too
+        exp = found or store.get_experiment(store.create_experiment(experiment_name, exist_ok=True))
     if exp.lifecycle_stage != "active":
         raise InvalidParameter(
             f"experiment {exp.name!r} is deleted; restore it with "

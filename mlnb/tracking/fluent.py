@@ -6,12 +6,13 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
-from mlnb.entities import Metric, Run, RunData, RunInfo, RunStatus
+from mlnb.entities import Metric, Run, RunData, RunInfo, RunInputs, RunStatus
 from mlnb.errors import InvalidParameter, InvalidState
 from mlnb.tracking import run_context, state
-from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, re-exported)
+from mlnb.tracking.experiments import (  # MLflow's fluent names for experiments, re-exported
     create_experiment,
     current_experiment_id,
     delete_experiment,
@@ -27,11 +28,46 @@ from mlnb.tracking.experiments import (  # noqa: F401  (MLflow's fluent names, r
 from mlnb.tracking.reserved import check_user_tags
 from mlnb.tracking.state import get_store
 
-_current_experiment_id = current_experiment_id  # the name other modules of mlnb use
+__all__ = [
+    "ActiveRun",
+    "active_run",
+    "create_experiment",
+    "current_experiment_id",
+    "delete_experiment",
+    "delete_experiment_tag",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_metric_history",
+    "get_parent_run",
+    "get_run",
+    "last_active_run",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "open_run",
+    "restore_experiment",
+    "restore_run",
+    "run_id_or_active",
+    "search_experiments",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_terminated",
+    "start_run",
+]
+
 _SOURCE_KEYS = ("notebook", "cell_id", "code_hash")
+_V = TypeVar("_V")
 
 
-class ActiveRun(Run):  # type: ignore[misc]
+class ActiveRun(Run):
     """The run opened by :func:`start_run`; a :class:`~mlnb.entities.Run` and a context manager
     that ends the run with its outcome (FINISHED, FAILED on an exception, KILLED on Ctrl-C).
 
@@ -44,17 +80,22 @@ class ActiveRun(Run):  # type: ignore[misc]
         object.__setattr__(self, "info", info)
 
     @property
-    def data(self) -> RunData:  # type: ignore[override]
+    def data(self) -> RunData:
         return get_store().get_run(self.info.run_id).data
 
     @property
-    def inputs(self) -> Any:  # type: ignore[override]
+    def inputs(self) -> RunInputs:
         return get_store().get_run(self.info.run_id).inputs
 
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
         if exc_type is None:
             status = RunStatus.FINISHED
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -84,7 +125,7 @@ def start_run(
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
     log_system_metrics: bool | None = None,
-    **source: Any,
+    **source: str | None,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
@@ -139,7 +180,7 @@ def open_run(
     parent_run_id: str | None = None,
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
-    **source: Any,
+    **source: str | None,
 ) -> ActiveRun:
     """:func:`start_run` for mlnb's own callers: ``tags`` may hold reserved ``mlnb.*`` keys
     (a ``%%track`` cell's run records its cell and code hash so)."""
@@ -148,7 +189,7 @@ def open_run(
         raise TypeError(f"start_run() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     if experiment_id is not None and not isinstance(experiment_id, str | int):
         raise InvalidParameter(f"experiment_id must be a str or int, got {type(experiment_id).__name__}")
-    store = get_store()
+    get_store()  # opens (or creates) the store first, even when the checks below then fail
     with state.lock:
         if state.run_stack and not nested:
             raise InvalidState(
@@ -168,15 +209,16 @@ def open_run(
         if run_id is None and os.environ.get("MLFLOW_RUN_ID"):
             run_id = os.environ.pop("MLFLOW_RUN_ID")
         if run_id is not None:
-            info = _resume(store, str(run_id), run_name, user_tags)
+            info = _resume(str(run_id), run_name, user_tags)
         else:
-            info = _create(store, experiment_id, run_name, parent_run_id, user_tags, source)
+            info = _create(experiment_id, run_name, parent_run_id, user_tags, source)
         run = ActiveRun(info)
         state.run_stack.append(run)
         return run
 
 
-def _resume(store: Any, run_id: str, run_name: str | None, tags: dict[str, Any]) -> RunInfo:
+def _resume(run_id: str, run_name: str | None, tags: dict[str, Any]) -> RunInfo:
+    store = get_store()
     existing = store.get_run_info(run_id)
     if state.experiment_id is not None and state.experiment_id != existing.experiment_id:
         raise InvalidParameter(
@@ -192,13 +234,13 @@ def _resume(store: Any, run_id: str, run_name: str | None, tags: dict[str, Any])
 
 
 def _create(
-    store: Any,
     experiment_id: str | int | None,
     run_name: str | None,
     parent_run_id: str | None,
     user_tags: dict[str, Any],
-    source: dict[str, Any],
+    source: dict[str, str | None],
 ) -> RunInfo:
+    store = get_store()
     if parent_run_id is not None:
         if state.run_stack and parent_run_id != state.run_stack[-1].info.run_id:
             current = state.run_stack[-1].info.run_id
@@ -252,7 +294,9 @@ def end_run(status: str = RunStatus.FINISHED, *, _run_id: str | None = None) -> 
 def active_run() -> ActiveRun | None:
     """The innermost active run, or None."""
     with state.lock:
-        return state.run_stack[-1] if state.run_stack else None
+        run = state.run_stack[-1] if state.run_stack else None
+    # open_run pushes ActiveRuns; the state module holds them as plain Runs (it sits below us)
+    return run if run is None or isinstance(run, ActiveRun) else ActiveRun(run)
 
 
 def last_active_run() -> Run | None:
@@ -264,7 +308,11 @@ def last_active_run() -> Run | None:
     return None if run_id is None else get_run(run_id)
 
 
-def _run_id_or_active(run_id: str | None = None) -> str:
+def run_id_or_active(run_id: str | None = None) -> str:
+    """``run_id`` if given, else the active run's id, starting a run when none is active.
+
+    What every logging function does with its ``run_id`` argument (MLflow's fluent behaviour).
+    """
     if run_id is not None:
         return run_id
     run = active_run()
@@ -295,18 +343,19 @@ def restore_run(run_id: str) -> None:
 
 
 def set_terminated(run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
+    """Set a run's status (FINISHED by default) and end time, whether or not it is active."""
     get_store().update_run(run_id, status=status, end_time=end_time)
 
 
 # --- params, metrics, tags --------------------------------------------------------------------
-def log_param(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> Any:
+def log_param(key: str, value: _V, synchronous: bool | None = None, *, run_id: str | None = None) -> _V:
     """Log one param of the active run (started if none is) and return ``value``.
 
     The value is stored as ``str(value)`` (``None`` as ``"None"``, as MLflow does).  Params are
     immutable: logging another value for the same key raises
     :class:`~mlnb.errors.ParamConflict`.
     """
-    get_store().log_batch(_run_id_or_active(run_id), params={key: value})
+    get_store().log_batch(run_id_or_active(run_id), params={key: value})
     return value
 
 
@@ -314,7 +363,7 @@ def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_i
     """Log several params at once (see :func:`log_param`)."""
     if not isinstance(params, Mapping):
         raise InvalidParameter(f"log_params takes a dict of params, got {type(params).__name__}")
-    get_store().log_batch(_run_id_or_active(run_id), params=dict(params))
+    get_store().log_batch(run_id_or_active(run_id), params=dict(params))
 
 
 def _now() -> int:
@@ -331,7 +380,7 @@ def log_metric(
 ) -> None:
     """Log one point of a metric (``step`` defaults to 0, ``timestamp`` to now in ms)."""
     point = Metric(key, value, _now() if timestamp is None else timestamp, 0 if step is None else step)
-    get_store().log_batch(_run_id_or_active(run_id), metrics=[point], buffered=not synchronous)
+    get_store().log_batch(run_id_or_active(run_id), metrics=[point], buffered=not synchronous)
 
 
 def log_metrics(
@@ -341,11 +390,12 @@ def log_metrics(
     run_id: str | None = None,
     timestamp: int | None = None,
 ) -> None:
+    """Log one point of several metrics at once, at the same step and time (see :func:`log_metric`)."""
     if not isinstance(metrics, Mapping):
         raise InvalidParameter(f"log_metrics takes a dict of metrics, got {type(metrics).__name__}")
     ts = _now() if timestamp is None else timestamp
     points = [Metric(k, v, ts, 0 if step is None else step) for k, v in metrics.items()]
-    get_store().log_batch(_run_id_or_active(run_id), metrics=points, buffered=not synchronous)
+    get_store().log_batch(run_id_or_active(run_id), metrics=points, buffered=not synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> None:
@@ -355,7 +405,7 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None, *, run_id: st
     :class:`~mlnb.errors.InvalidParameter`.
     """
     check_user_tags([key])
-    get_store().log_batch(_run_id_or_active(run_id), tags={key: value})
+    get_store().log_batch(run_id_or_active(run_id), tags={key: value})
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id: str | None = None) -> None:
@@ -363,16 +413,17 @@ def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None, *, run_id
     if not isinstance(tags, Mapping):
         raise InvalidParameter(f"set_tags takes a dict of tags, got {type(tags).__name__}")
     check_user_tags(tags)
-    get_store().log_batch(_run_id_or_active(run_id), tags=dict(tags))
+    get_store().log_batch(run_id_or_active(run_id), tags=dict(tags))
 
 
 def delete_tag(key: str, *, run_id: str | None = None) -> None:
     """Delete a tag of the active run (``mlnb.`` tags are reserved, see :func:`set_tag`)."""
     check_user_tags([key], "delete")
-    get_store().delete_tag(_run_id_or_active(run_id), key)
+    get_store().delete_tag(run_id_or_active(run_id), key)
 
 
 def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    """Every point logged for metric ``key`` of the run, by step then time."""
     return get_store().get_metric_history(run_id, key)
 
 

@@ -14,13 +14,18 @@ import json
 import re
 import time
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlnb.errors import ArtifactNotFound, InvalidParameter
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import check_not_model_files
 from mlnb.tracking.state import get_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from PIL.Image import Image
 
 LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
 LOGGED_IMAGES_TAG = "mlflow.loggedImages"
@@ -30,11 +35,11 @@ _IMAGE_KEY = re.compile(r"^[a-zA-Z0-9_\-./ ]+$")
 
 
 # --- tables -----------------------------------------------------------------------------------
-def _is_image(obj: Any) -> bool:
+def _is_image(obj: object) -> bool:
     return all(callable(getattr(obj, name, None)) for name in ("save", "resize")) and hasattr(obj, "size")
 
 
-def _frame(data: Any) -> Any:
+def _frame(data: object) -> pd.DataFrame:
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
@@ -62,7 +67,7 @@ def _check_table_path(artifact_file: str) -> str:
     return check_relpath(artifact_file)
 
 
-def _read_table(run_id: str, rel: str) -> Any:
+def _read_table(run_id: str, rel: str) -> pd.DataFrame:
     import pandas as pd
 
     path = get_store().artifacts.verified_path(run_id, rel)
@@ -71,10 +76,10 @@ def _read_table(run_id: str, rel: str) -> Any:
     return pd.read_parquet(path)
 
 
-def _encode_table(frame: Any, rel: str) -> bytes:
+def _encode_table(frame: pd.DataFrame, rel: str) -> bytes:
     if rel.endswith(".json"):
         try:
-            text = frame.to_json(orient="split", index=False, date_format="iso")
+            text: str = frame.to_json(orient="split", index=False, date_format="iso")
         except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidParameter(f"cannot save the table as JSON: {exc}") from None
         return text.encode("utf-8")
@@ -83,13 +88,13 @@ def _encode_table(frame: Any, rel: str) -> bytes:
     return buf.getvalue()
 
 
-def _image_bytes(image: Any, fmt: str) -> bytes:
+def _image_bytes(image: Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format=fmt)
     return buf.getvalue()
 
 
-def _thumbnail(image: Any) -> Any:
+def _thumbnail(image: Image) -> Image:
     width, height = image.size
     if width > height:
         size = (THUMBNAIL_SIZE, max(1, int(height * THUMBNAIL_SIZE / width)))
@@ -98,7 +103,7 @@ def _thumbnail(image: Any) -> Any:
     return image.resize(size)
 
 
-def _store_image_columns(frame: Any, rel: str, pending: list[tuple[str, bytes | Any]]) -> None:
+def _store_image_columns(frame: pd.DataFrame, rel: str, pending: list[tuple[str, bytes | Path]]) -> None:
     """Columns of images become MLflow's image references, the images files beside the table."""
     table_name = rel.rsplit(".", 1)[0]
     for column in frame.columns:
@@ -112,7 +117,7 @@ def _store_image_columns(frame: Any, rel: str, pending: list[tuple[str, bytes | 
                 f"column {column!r} mixes images and other values; a column holds one kind"
             )
 
-        def save(image: Any) -> dict[str, str]:
+        def save(image: Image) -> dict[str, str]:
             base = f"table_images/{table_name}/{uuid.uuid4()}"
             pending.append((f"{base}.png", _image_bytes(image, "PNG")))
             pending.append((f"{base}.webp", _image_bytes(_thumbnail(image), "WEBP")))
@@ -121,7 +126,7 @@ def _store_image_columns(frame: Any, rel: str, pending: list[tuple[str, bytes | 
         frame[column] = frame[column].map(save)
 
 
-def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+def log_table(data: pd.DataFrame | dict[str, Any], artifact_file: str, run_id: str | None = None) -> None:
     """Log a table (a DataFrame or a dict of columns) as a JSON or Parquet artifact.
 
     Logging again to the same ``artifact_file`` appends the rows, as MLflow does.  The JSON is
@@ -135,8 +140,8 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
 
     rel = _check_table_path(artifact_file)
     frame = _frame(data)
-    run = _run_id_or_active(run_id)
-    pending: list[tuple[str, bytes | Any]] = []
+    run = run_id_or_active(run_id)
+    pending: list[tuple[str, bytes | Path]] = []
     _store_image_columns(frame, rel, pending)
     try:
         existing = _read_table(run, rel)
@@ -158,7 +163,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
 
 def load_table(
     artifact_file: str, run_ids: list[str] | None = None, extra_columns: list[str] | None = None
-) -> Any:
+) -> pd.DataFrame:
     """The rows of a table logged by :func:`log_table`, across runs, as one DataFrame.
 
     Parameters
@@ -227,7 +232,7 @@ def _to_uint8(array: Any) -> Any:
     return (array * 255).astype(np.uint8)
 
 
-def to_pil_image(image: Any) -> Any:
+def to_pil_image(image: Any) -> Image:
     """A PIL image from a PIL image, an object with ``to_pil()`` or a numpy array (H x W, or
     H x W x 1/3/4 channels; integers in [0, 255], floats or bools in [0, 1])."""
     if hasattr(image, "to_pil"):
@@ -284,7 +289,7 @@ def log_image(
     if artifact_file is None and key is None:
         raise InvalidParameter("give artifact_file for one image, or key for an image series")
     pil = to_pil_image(image)
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     store = get_store()
     if artifact_file is not None:
         rel = check_relpath(artifact_file)

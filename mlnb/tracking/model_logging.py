@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from mlnb.errors import InvalidParameter, ModelNotFound
 from mlnb.flavors.mlmodel import ModelFiles, build_model
 from mlnb.flavors.model import MLMODEL_FILE, Model, ModelInfo, parse_mlmodel
 from mlnb.store.paths import check_relpath
-from mlnb.tracking.fluent import _run_id_or_active
+from mlnb.tracking.fluent import run_id_or_active
 from mlnb.tracking.reserved import MODEL_TAG_PREFIX, check_new_model_path
 from mlnb.tracking.state import get_store
 
@@ -61,7 +62,8 @@ def log_model(
         Also store a reference profile of it (``reference_profile.json``) for drift checks.
     **options
         Passed to :func:`mlnb.flavors.mlmodel.build_model` (``serialization_format``,
-        ``pyfunc_predict_fn``, ``metadata``, ``requirements``, ``model_id``, ``extra_files``).
+        ``pyfunc_predict_fn``, ``metadata``, ``requirements``, ``model_id``, ``code_paths``,
+        ``extra_files``).
 
     Raises
     ------
@@ -75,7 +77,7 @@ def log_model(
     >>> mlnb.load_model(info.model_uri).predict(X_test)  # doctest: +SKIP
     """
     name = check_relpath(name)
-    run = _run_id_or_active(run_id)
+    run = run_id_or_active(run_id)
     built = build_model(
         model,
         input_example=input_example,
@@ -86,7 +88,7 @@ def log_model(
         artifact_path=name,
         **options,
     )
-    extra: list[tuple[str, bytes | Any]] = []
+    extra: list[tuple[str, bytes]] = []
     if training_data is not None:
         try:
             from mlnb.flavors.profile import build_profile
@@ -108,7 +110,7 @@ def write_model(
     name: str,
     built: ModelFiles,
     record: dict[str, Any],
-    extra: list[tuple[str, bytes | Any]] | None = None,
+    extra: list[tuple[str, bytes]] | None = None,
 ) -> ModelInfo:
     """Write a built model directory into run ``run`` at ``name`` and record how it was saved.
 
@@ -117,7 +119,7 @@ def write_model(
     """
     store = get_store()
     check_new_model_path(store, run, name)
-    items: list[tuple[str, bytes | Any]] = [(f"{name}/{rel}", data) for rel, data in built.files]
+    items: list[tuple[str, bytes | Path]] = [(f"{name}/{rel}", data) for rel, data in built.files]
     items.extend((f"{name}/{rel}", data) for rel, data in extra or [])
     store.artifacts.write_files(run, items)
     # Committed before returning (not buffered): once log_model returns, another process

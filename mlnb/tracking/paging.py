@@ -8,7 +8,6 @@ Runs page by keyset in SQL instead (:func:`mlnb.store.run_pages.search_page`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from mlnb.entities import PagedList
 from mlnb.errors import InvalidParameter
@@ -16,7 +15,7 @@ from mlnb.store.run_pages import check_page_size, decode_token, encode_token, qu
 
 
 def page_of(
-    items: Sequence[Any], max_results: int | None, page_token: str | bytes | None, query: Any
+    items: Sequence[object], max_results: int | None, page_token: str | bytes | None, query: object
 ) -> PagedList:
     """The page of ``items`` that ``page_token`` points at (the first without one).
 

@@ -14,15 +14,25 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from mlnb.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from mlnb.entities import Run
+
+class RunReader(Protocol):
+    """What the checks below read from a store: a run's tags and its artifact rows."""
+
+    def get_run(self, run_id: str) -> Run: ...
+    def artifact_rows(self, run_id: str, prefix: str = "") -> dict[str, tuple[str, int]]: ...
+
 
 RESERVED_TAG_PREFIX = "mlnb."
 MODEL_TAG_PREFIX = "mlnb.model."
 
 
-def check_user_tags(keys: Iterable[Any], action: str = "set") -> None:
+def check_user_tags(keys: Iterable[object], action: str = "set") -> None:
     """Refuse run tag keys under ``mlnb.``: only mlnb writes them.
 
     Raises
@@ -55,7 +65,7 @@ def _inside(rel: str, directory: str) -> bool:
     return rel == directory or rel.startswith(directory + "/")
 
 
-def check_not_model_files(store: Any, run_id: str, rels: Iterable[str]) -> None:
+def check_not_model_files(store: RunReader, run_id: str, rels: Iterable[str]) -> None:
     """Refuse artifact paths at or below a model the run has logged.
 
     Raises
@@ -77,7 +87,7 @@ def check_not_model_files(store: Any, run_id: str, rels: Iterable[str]) -> None:
                 )
 
 
-def check_new_model_path(store: Any, run_id: str, name: str) -> None:
+def check_new_model_path(store: RunReader, run_id: str, name: str) -> None:
     """Refuse logging a model at ``name`` when the run already has a model there or around it,
     or any artifact below ``name`` (a model directory holds only the model's own files)."""
     models = model_paths(store.get_run(run_id).data.tags)

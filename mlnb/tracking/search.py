@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 from mlnb.entities import Run, RunData, RunInfo, ViewType
 from mlnb.errors import InvalidParameter
 from mlnb.tracking.state import get_store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _experiment_scope(
@@ -31,13 +34,13 @@ def _experiment_scope(
     ids = [str(e) for e in experiment_ids or []]
     names = list(experiment_names or [])
     if not ids and not names:
-        from mlnb.tracking.fluent import _current_experiment_id
+        from mlnb.tracking.experiments import current_experiment_id
 
-        ids = [_current_experiment_id()]
+        ids = [current_experiment_id()]
     return ids, names
 
 
-def _experiment_ids(
+def resolve_experiment_ids(
     experiment_ids: Sequence[str] | str | None,
     experiment_names: Sequence[str] | str | None,
     search_all: bool,
@@ -55,6 +58,36 @@ def _experiment_ids(
     return ids
 
 
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: Literal["pandas"] = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | str | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+
+
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    *,
+    output_format: Literal["list"],
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | str | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> list[Run]: ...
+
+
+@overload
 def search_runs(
     experiment_ids: Sequence[str] | str | None = None,
     filter_string: str = "",
@@ -65,7 +98,20 @@ def search_runs(
     search_all_experiments: bool = False,
     experiment_names: Sequence[str] | str | None = None,
     run_ids: Sequence[str] | None = None,
-) -> Any:
+) -> pd.DataFrame | list[Run]: ...
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | str | None = None,
+    run_ids: Sequence[str] | None = None,
+) -> pd.DataFrame | list[Run]:
     """Find runs with MLflow's filter language (plus ``OR`` and parentheses).
 
     Returns a pandas DataFrame with columns ``run_id, experiment_id, status, artifact_uri,
@@ -116,7 +162,7 @@ def _pick(columns: dict[str, list[Any]], i: int) -> dict[str, Any]:
     return {k: v[i] for k, v in columns.items() if v[i] is not None}
 
 
-def _as_frame(store: Any, result: Any) -> Any:
+def _as_frame(store: Any, result: Any) -> pd.DataFrame:
     rows = result.rows
     if not rows:
         return _as_frame_from_lists(store, result)
@@ -154,7 +200,7 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
     import numpy as np
     import pandas as pd
 
-    present = [v for v in values if v is not None] if None in values else values
+    present = values if _complete(values) else [v for v in values if v is not None]
     if not present or min(present) < -_MS_LIMIT or max(present) > _MS_LIMIT:
         return None
     nat = np.iinfo(np.int64).min
@@ -163,6 +209,10 @@ def _utc_from_ms(values: Sequence[int | None]) -> Any:
 
 
 _MS_LIMIT = 9_000_000_000_000_000  # milliseconds whose microseconds still fit in int64
+
+
+def _complete(values: Sequence[int | None]) -> TypeGuard[Sequence[int]]:
+    return None not in values
 
 
 @cache
@@ -208,7 +258,7 @@ def _frame_builder() -> Any:
         times: list[Any],
         metric_names: list[str],
         metrics: Any,
-    ) -> Any:
+    ) -> pd.DataFrame:
         text = text_columns(n, texts)
         # one conversion for every metric (None, a key the run lacks, becomes NaN)
         block = np.asarray(metrics, dtype="float64").reshape(len(metrics), n)
@@ -237,7 +287,7 @@ def _frame_builder() -> Any:
     return build
 
 
-def _as_frame_from_lists(store: Any, result: Any) -> Any:
+def _as_frame_from_lists(store: Any, result: Any) -> pd.DataFrame:
     """The frame through pandas' own inference, from lists built value by value as MLflow builds
     them, so that the corner cases come out with MLflow's dtypes too: no runs (six float64
     columns), every run unfinished (a naive ``datetime64[s]`` end_time of NaT), times beyond

@@ -1,4 +1,5 @@
-"""The only global mutable state of mlnb: the active store, experiment and run stack.
+"""The only global mutable state of mlnb: the active store, experiment and run stack (and the
+id of the last run this process ended).
 
 Also the store's address as MLflow spells it: ``set_tracking_uri`` / ``get_tracking_uri`` and
 the registry URI, which in mlnb always names the same store (the registry lives in it).
@@ -14,12 +15,12 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlnb.entities import Run
 from mlnb.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
     from mlnb.store.location import StoreLocation
     from mlnb.store.sql import SqlStore
-    from mlnb.tracking.fluent import ActiveRun
 
 lock = threading.RLock()
 _explicit_uri: str | None = None
@@ -27,7 +28,7 @@ _store: SqlStore | None = None
 _store_env: tuple[str, str] | None = None
 _registry_uri: str | None = None
 experiment_id: str | None = None
-run_stack: list[ActiveRun] = []
+run_stack: list[Run] = []  # the active runs, innermost last (tracking.fluent's ActiveRuns)
 last_run_id: str | None = None
 
 
@@ -42,7 +43,8 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
 
     ``uri`` is a store directory (or a project directory holding ``.mlnb/``), a ``file:`` URI,
     ``sqlite:///path/to/file.db`` or a ``postgresql+psycopg://`` URL; see
-    :func:`set_tracking_uri`.  Returns the opened store.
+    :func:`set_tracking_uri`.  Returns the opened store (None when ``uri`` is None: discovery
+    opens one on the next :func:`get_store`).
     """
     global _explicit_uri, _store, _store_env, experiment_id
     with lock:

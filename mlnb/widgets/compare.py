@@ -76,7 +76,7 @@ class CompareView(anywidget.AnyWidget):
 
 
 def _experiment_ids(experiment: Any) -> list[str]:
-    from mlnb.tracking.search import _experiment_ids as resolve
+    from mlnb.tracking.search import resolve_experiment_ids as resolve
 
     if experiment is None:
         return resolve(None, None, False)
