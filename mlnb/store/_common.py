@@ -89,7 +89,8 @@ def random_run_name() -> str:
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
 
 
-def _stages(view_type: Any) -> list[str]:
+def lifecycle_stages(view_type: Any) -> list[str]:
+    """The lifecycle stages a ``ViewType`` (or its name) selects: ``["active"]``, ``["deleted"]`` or both."""
     names = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
     if isinstance(view_type, str):
         view_type = names.get(view_type.upper(), view_type)
@@ -107,7 +108,7 @@ def _stages(view_type: Any) -> list[str]:
 _USER: str | None = None
 
 
-def _user() -> str:
+def os_user() -> str:
     """The OS user, looked up once per process."""
     global _USER
     if _USER is None:

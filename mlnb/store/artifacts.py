@@ -124,7 +124,7 @@ def write_files(store: SqlStore, run_id: str, items: list[tuple[str, bytes | Pat
     place are taken back (a path it overwrote gets its previous file again), so the store never
     holds a file without its row.  A file system error is an :class:`MlnbError` naming the path.
     """
-    store._check_writable(run_id)
+    store.check_writable(run_id)
     checked = [(check_relpath(rel), src) for rel, src in items]
     with (
         os_errors(f"write artifacts of run {run_id}", store.run_dir(run_id)),
@@ -241,7 +241,7 @@ def link_files(store: SqlStore, run_id: str, source: str, target: str) -> list[s
     file system cannot link), so the new rows name exactly the verified bytes.  Returns the new
     paths.  Like :func:`write_files`, the files are durable before the rows are committed.
     """
-    store._check_writable(run_id)
+    store.check_writable(run_id)
     source, target = check_relpath(source), check_relpath(target)
     rows = store.artifact_rows(run_id, source)
     if not rows:

@@ -19,7 +19,7 @@ from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 POINT_COLUMNS = ("run_id", "key", "value", "special", "step", "timestamp")
 
@@ -49,7 +49,7 @@ class WriteBuffer:
         self.points[:0] = older.points
         self.ends[:0] = older.ends
 
-    def apply(self, store: SqlStore, conn: sa.Connection) -> None:
+    def apply(self, store: SqlBackend, conn: sa.Connection) -> None:
         stmts = _statements(store, conn)
         if self.runs:
             stmts["run"].executemany(conn, self.runs)
@@ -72,16 +72,16 @@ class WriteBuffer:
             stmts["end"].executemany(conn, self.ends)
 
 
-def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, CompiledStatement]:
+def _statements(store: SqlBackend, conn: sa.Connection) -> dict[str, CompiledStatement]:
     """Statements built and compiled once per store."""
     cached = store.__dict__.get("_buffer_statements")
     if cached is not None:
         return cached
-    tag = store._insert(t.tags)
+    tag = store.insert(t.tags)
     tag = tag.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": tag.excluded.value})
-    param = store._insert(t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+    param = store.insert(t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
     lm = t.latest_metrics
-    latest = store._insert(lm)
+    latest = store.insert(lm)
     ex = latest.excluded
     latest = latest.on_conflict_do_update(
         index_elements=["run_id", "key"],

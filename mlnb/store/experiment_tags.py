@@ -1,4 +1,4 @@
-"""Removing an experiment's tag (setting one is :meth:`SqlStore.set_experiment_tag`)."""
+"""Removing an experiment's tag (setting one is :meth:`SqlBackend.set_experiment_tag`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 
-def delete_experiment_tag(store: SqlStore, experiment_id: str, key: str) -> None:
+def delete_experiment_tag(store: SqlBackend, experiment_id: str, key: str) -> None:
     """Delete tag ``key`` of an experiment (raises when the experiment has no such tag)."""
-    exp = store._experiment_key(experiment_id)
+    exp = store.experiment_key(experiment_id)
     store.get_experiment(experiment_id)  # ExperimentNotFound for a bad id
     with store.atomic() as conn:
         done = conn.execute(

@@ -9,18 +9,18 @@ import sqlalchemy as sa
 from mlnb.entities import Experiment, ViewType
 from mlnb.errors import AlreadyExists, ExperimentNotFound, InvalidParameter
 from mlnb.store import schema as t
-from mlnb.store._common import _stages, now_ms
+from mlnb.store._common import lifecycle_stages, now_ms
 from mlnb.store.values import check_key, check_text
 
 
 class ExperimentsMixin:
-    """Needs ``atomic``, ``reading``, ``_insert`` and ``artifact_root`` from the store."""
+    """Needs ``atomic``, ``reading``, ``insert`` and ``artifact_root`` from the store."""
 
     artifact_root: Any
     _active_experiments: set[int]
     atomic: Any
     reading: Any
-    _insert: Any
+    insert: Any
 
     # --- experiments ----------------------------------------------------------------------------
     def create_experiment(
@@ -73,7 +73,7 @@ class ExperimentsMixin:
         )
 
     @staticmethod
-    def _experiment_key(experiment_id: Any) -> int:
+    def experiment_key(experiment_id: Any) -> int:
         try:
             return int(str(experiment_id))
         except ValueError:
@@ -82,7 +82,7 @@ class ExperimentsMixin:
             ) from None
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        key = self._experiment_key(experiment_id)
+        key = self.experiment_key(experiment_id)
         with self.reading() as conn:
             row = conn.execute(sa.select(t.experiments).where(t.experiments.c.experiment_id == key)).first()
             if row is None:
@@ -96,13 +96,13 @@ class ExperimentsMixin:
 
     def list_experiments(self, view_type: int = ViewType.ACTIVE_ONLY) -> list[Experiment]:
         stmt = sa.select(t.experiments).order_by(t.experiments.c.experiment_id)
-        stages = _stages(view_type)
+        stages = lifecycle_stages(view_type)
         stmt = stmt.where(t.experiments.c.lifecycle_stage.in_(stages))
         with self.reading() as conn:
             return [self._experiment_from_row(conn, row) for row in conn.execute(stmt).all()]
 
     def set_experiment_lifecycle(self, experiment_id: str, stage: str) -> None:
-        key = self._experiment_key(experiment_id)
+        key = self.experiment_key(experiment_id)
         with self.atomic() as conn:
             done = conn.execute(
                 t.experiments.update()
@@ -115,7 +115,7 @@ class ExperimentsMixin:
         self._active_experiments.discard(key)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        exp = self._experiment_key(experiment_id)
+        exp = self.experiment_key(experiment_id)
         row = {
             "experiment_id": exp,
             "key": check_key(key, "tag key"),
@@ -123,7 +123,7 @@ class ExperimentsMixin:
         }
         with self.atomic() as conn:
             self.get_experiment(experiment_id)
-            stmt = self._insert(t.experiment_tags).values(row)
+            stmt = self.insert(t.experiment_tags).values(row)
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}

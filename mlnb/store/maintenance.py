@@ -24,7 +24,7 @@ from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
 __all__ = ["GcReport", "VerifyReport", "artifact_bytes", "disk_bytes", "gc", "reap_dead_runs", "verify"]
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 
 @dataclass
@@ -39,7 +39,7 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(store: SqlStore) -> VerifyReport:
+def verify(store: SqlBackend) -> VerifyReport:
     """Check the database and every artifact file against its recorded size and sha256."""
     report = VerifyReport()
     with store.reading() as conn:
@@ -129,7 +129,7 @@ def _freed_bytes(paths: list[Path]) -> int:
     return sum(size for size, links, count in removed.values() if count >= links)
 
 
-def artifact_bytes(store: SqlStore) -> int:
+def artifact_bytes(store: SqlBackend) -> int:
     """Bytes under the store's artifact directory, shared (hard-linked) files counted once."""
     root = store.artifact_root
     if not root.is_dir():
@@ -172,7 +172,7 @@ def _youngest_s(directory: Path, now: float) -> float:
 _Orphan = tuple[str, "str | None", Path]
 
 
-def _recorded(store: SqlStore, names: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+def _recorded(store: SqlBackend, names: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Statuses of every run, and the recorded paths of the runs named ``names``."""
     r, a = t.runs.c, t.artifacts.c
     recorded: dict[str, set[str]] = {}
@@ -186,7 +186,7 @@ def _recorded(store: SqlStore, names: set[str]) -> tuple[dict[str, str], dict[st
     return statuses, recorded
 
 
-def _orphans(store: SqlStore, grace_s: float, report: GcReport, skip: set[str]) -> list[_Orphan]:
+def _orphans(store: SqlBackend, grace_s: float, report: GcReport, skip: set[str]) -> list[_Orphan]:
     """Unrecorded files and directories old enough to remove (seen without the lock)."""
     root = store.artifact_root
     if not root.is_dir():
@@ -214,7 +214,7 @@ def _orphans(store: SqlStore, grace_s: float, report: GcReport, skip: set[str]) 
     return out
 
 
-def _still_orphans(store: SqlStore, found: list[_Orphan], grace_s: float) -> list[_Orphan]:
+def _still_orphans(store: SqlBackend, found: list[_Orphan], grace_s: float) -> list[_Orphan]:
     """The orphans of ``found`` that still are: checked again under the writers' lock."""
     statuses, recorded = _recorded(store, {name for name, _rel, _full in found})
     now = time.time()
@@ -240,7 +240,7 @@ def _remove(path: Path) -> None:
 
 
 def gc(
-    store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None
+    store: SqlBackend, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None
 ) -> GcReport:
     """Purge deleted runs (rows and files) and files that no artifact row records.
 

@@ -95,7 +95,7 @@ def _dataset_column(key: str) -> sa.ColumnElement[Any]:
     return {"name": i.name, "digest": i.digest, "context": i.role}[key]
 
 
-def _run_column(key: str) -> sa.ColumnElement[Any]:
+def run_column(key: str) -> sa.ColumnElement[Any]:
     r = t.runs.c
     if key == "artifact_uri":
         return sa.bindparam(ARTIFACT_ROOT, "", type_=sa.Text) + r.run_id
@@ -112,7 +112,7 @@ def _run_column(key: str) -> sa.ColumnElement[Any]:
     }[key]
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
 
@@ -155,7 +155,7 @@ class _Compiler:
             return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
         assert isinstance(node, Comparison)
         if node.kind == ATTR:
-            col = _run_column(node.key)
+            col = run_column(node.key)
             if node.op == "IS NULL":
                 return col.is_(None)
             if node.op == "IS NOT NULL":
@@ -206,7 +206,7 @@ NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
 
 def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
-    instead of tested, see :meth:`_Compiler.driver`) and the conditions left besides it."""
+    instead of tested, see :meth:`Compiler.driver`) and the conditions left besides it."""
     items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     for i, item in enumerate(items):
         if (
@@ -275,7 +275,7 @@ def _main_query(
 ) -> CompiledStatement:
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
-    compiler = _Compiler(dialect)
+    compiler = Compiler(dialect)
     r = t.runs
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
     if experiment_keys:
@@ -296,7 +296,7 @@ def _main_query(
     for i, key in enumerate(order):
         if key.kind == ATTR:
             # every artifact_uri is the same root before the run id: ordering by it is by run id
-            col = _run_column("run_id" if key.key == "artifact_uri" else key.key)
+            col = run_column("run_id" if key.key == "artifact_uri" else key.key)
             ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")

@@ -140,9 +140,9 @@ class ReadOnlyStore(SqlStore):
             no_checkpoint = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
             if no_checkpoint is not None and hasattr(conn, "setconfig"):  # Python >= 3.12
                 conn.setconfig(no_checkpoint, True)  # closing never writes the database either
-            from mlnb.store.sql import _register_sqlite_functions
+            from mlnb.store.sqlite_support import prepare_connection
 
-            _register_sqlite_functions(conn)
+            prepare_connection(conn)  # refuses an SQLite older than mlnb supports
             return conn
 
         engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)

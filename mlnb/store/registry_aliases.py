@@ -61,7 +61,7 @@ def set_alias(
         if previous == version:
             return previous
         _close_history(conn, name, [alias], user, "moved", ts)
-        stmt = store._insert(a).values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
+        stmt = store.insert(a).values(name=name, alias=alias, version=version, set_time=ts, set_by=user)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["name", "alias"], set_={"version": version, "set_time": ts, "set_by": user}

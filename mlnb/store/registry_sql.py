@@ -200,7 +200,7 @@ def create_registered_model(
 ) -> dict[str, Any]:
     with store.atomic() as conn:
         ts = now_ms()  # inside the lock: times follow the commit order
-        stmt = store._insert(t.registered_models).values(
+        stmt = store.insert(t.registered_models).values(
             name=name, description=description, last_version=0, user_id=user,
             creation_time=ts, last_updated_time=ts,
         )  # fmt: skip
@@ -229,7 +229,7 @@ def create_model_version(
     with store.atomic() as conn:
         ts = now_ms()  # inside the lock: times follow the commit order
         conn.execute(
-            store._insert(rm)
+            store.insert(rm)
             .values(name=name, last_version=0, user_id=user, creation_time=ts, last_updated_time=ts)
             .on_conflict_do_nothing(index_elements=["name"])
         )
@@ -305,14 +305,14 @@ def transition_stage(
 
 
 def _upsert_model_tag(store: SqlStore, conn: sa.Connection, name: str, key: str, value: str) -> None:
-    stmt = store._insert(t.registered_model_tags).values(name=name, key=key, value=value)
+    stmt = store.insert(t.registered_model_tags).values(name=name, key=key, value=value)
     conn.execute(stmt.on_conflict_do_update(index_elements=["name", "key"], set_={"value": value}))
 
 
 def _upsert_version_tag(
     store: SqlStore, conn: sa.Connection, name: str, version: int, key: str, value: str
 ) -> None:
-    stmt = store._insert(t.model_version_tags).values(name=name, version=version, key=key, value=value)
+    stmt = store.insert(t.model_version_tags).values(name=name, version=version, key=key, value=value)
     conn.execute(stmt.on_conflict_do_update(index_elements=["name", "version", "key"], set_={"value": value}))
 
 

@@ -13,12 +13,12 @@ from mlnb.store._common import now_ms
 from mlnb.store.values import check_text
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 
-def rename_experiment(store: SqlStore, experiment_id: str, new_name: str) -> None:
+def rename_experiment(store: SqlBackend, experiment_id: str, new_name: str) -> None:
     e = t.experiments
-    key = store._experiment_key(experiment_id)
+    key = store.experiment_key(experiment_id)
     if not isinstance(new_name, str) or not new_name.strip():
         from mlnb.errors import InvalidParameter
 
@@ -39,16 +39,16 @@ def rename_experiment(store: SqlStore, experiment_id: str, new_name: str) -> Non
         )
 
 
-def delete_experiment_tag(store: SqlStore, experiment_id: str, key: str) -> None:
+def delete_experiment_tag(store: SqlBackend, experiment_id: str, key: str) -> None:
     tg = t.experiment_tags
-    exp = store._experiment_key(experiment_id)
+    exp = store.experiment_key(experiment_id)
     with store.atomic() as conn:
         store.get_experiment(experiment_id)
         if conn.execute(tg.delete().where(tg.c.experiment_id == exp, tg.c.key == key)).rowcount == 0:
             raise NotFound(f"experiment {experiment_id} has no tag {key!r} to delete")
 
 
-def rename_registered_model(store: SqlStore, name: str, new_name: str) -> None:
+def rename_registered_model(store: SqlBackend, name: str, new_name: str) -> None:
     """Give a registered model a new name in one transaction; versions keep their numbers."""
     rm, mv, mvt = t.registered_models, t.model_versions, t.model_version_tags
     with store.atomic() as conn:

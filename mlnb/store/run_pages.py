@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from mlnb.entities import PagedList, Run, RunData, RunInfo
 from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
-from mlnb.store._common import _stages
+from mlnb.store._common import lifecycle_stages
 from mlnb.store.filters import ATTR, METRIC, PARAM, parse_filter, parse_order_by
-from mlnb.store.query import _Compiler, _run_column, drives_search, split_driver
+from mlnb.store.query import Compiler, drives_search, run_column, split_driver
 from mlnb.store.search_details import read_details
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 MAX_PAGE = 50_000  # MLflow's limit for one page of search_runs
 # the run columns a page reads, in RunInfo's order of arguments
@@ -82,7 +82,7 @@ def _statement(
     """The filtered runs in order, selecting the run columns then each sort value; and the sort
     keys as ``(expression, descending)`` for the keyset condition."""
     node = parse_filter(filter_string)
-    compiler = _Compiler(dialect)
+    compiler = Compiler(dialect)
     r = t.runs
     where = [r.c.lifecycle_stage.in_(stages)]
     if exp_keys:
@@ -97,7 +97,7 @@ def _statement(
     keys: list[tuple[Any, bool]] = []
     for i, key in enumerate(parse_order_by(list(order_by))):
         if key.kind == ATTR:
-            col = _run_column(key.key)
+            col = run_column(key.key)
             keys += [(_flag(col.is_(None)), False), (col, key.descending)]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
@@ -139,7 +139,7 @@ def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
 
 
 def search_page(
-    store: SqlStore,
+    store: SqlBackend,
     experiment_ids: Sequence[str],
     filter_string: str | None,
     order_by: Sequence[str] | str | None,
@@ -154,8 +154,8 @@ def search_page(
     elif isinstance(order_by, str):
         order_by = (order_by,)
     order_by = tuple(order_by)
-    exp_keys = sorted({store._experiment_key(e) for e in experiment_ids})
-    stages = _stages(view_type)
+    exp_keys = sorted({store.experiment_key(e) for e in experiment_ids})
+    stages = lifecycle_stages(view_type)
     digest = query_digest("runs", exp_keys, filter_string, order_by, stages)
     position = decode_token(page_token, digest)
     stmt, keys = _statement(store.dialect, exp_keys, filter_string, order_by, stages)

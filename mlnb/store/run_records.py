@@ -11,28 +11,28 @@ import sqlalchemy as sa
 
 from mlnb.entities import DATASET_CONTEXT_TAG, ArtifactInfo, Dataset, DatasetInput, InputTag, ViewType
 from mlnb.store import schema as t
-from mlnb.store._common import _stages, now_ms
+from mlnb.store._common import lifecycle_stages, now_ms
 from mlnb.store.values import check_text
 
 
 class RunRecordsMixin:
-    """Needs ``atomic``, ``reading``, ``_insert``, ``_run_row``, ``_check_writable`` and
-    ``_experiment_key`` from the store."""
+    """Needs ``atomic``, ``reading``, ``insert``, ``_run_row``, ``check_writable`` and
+    ``experiment_key`` from the store."""
 
     atomic: Any
     reading: Any
     dialect: str
-    _insert: Any
+    insert: Any
     _run_row: Any
-    _check_writable: Any
-    _experiment_key: Any
+    check_writable: Any
+    experiment_key: Any
     artifact_root: Any
 
     # --- dataset inputs ---------------------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         import json
 
-        self._check_writable(run_id)
+        self.check_writable(run_id)
         rows = []
         for d in datasets:
             ds = d.dataset
@@ -54,7 +54,7 @@ class RunRecordsMixin:
             )
         if not rows:
             return
-        stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
+        stmt = self.insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
         with self.atomic() as conn:
             conn.execute(stmt, rows)
 
@@ -99,7 +99,7 @@ class RunRecordsMixin:
     @functools.cached_property
     def _artifact_upsert(self) -> Any:
         # Built once per store: constructing the ON CONFLICT clause costs more than the insert.
-        stmt = self._insert(t.artifacts)
+        stmt = self.insert(t.artifacts)
         return stmt.on_conflict_do_update(
             index_elements=["run_id", "path"],
             set_={
@@ -157,7 +157,7 @@ class RunRecordsMixin:
         """
         from mlnb.store.query import search
 
-        exp_keys = [self._experiment_key(e) for e in experiment_ids]
+        exp_keys = [self.experiment_key(e) for e in experiment_ids]
         with self.reading() as conn:
             return search(
                 conn,
@@ -166,7 +166,7 @@ class RunRecordsMixin:
                 filter_string,
                 order_by,
                 max_results,
-                _stages(view_type),
+                lifecycle_stages(view_type),
                 run_ids,
                 experiment_names,
                 self.artifact_root.as_uri() + "/",

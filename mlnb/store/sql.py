@@ -49,7 +49,7 @@ from mlnb.errors import (
     os_errors,
 )
 from mlnb.store import schema as t
-from mlnb.store._common import _user, new_run_id, now_ms, process_start_ticks, random_run_name
+from mlnb.store._common import new_run_id, now_ms, os_user, process_start_ticks, random_run_name
 from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.flushing import BufferedWrites
 from mlnb.store.location import StoreLocation
@@ -79,12 +79,6 @@ class _Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
-
-
-def _register_sqlite_functions(dbapi_conn: Any) -> None:
-    from mlnb.store.sqlite_support import prepare_connection
-
-    prepare_connection(dbapi_conn)  # refuses an SQLite older than mlnb supports
 
 
 class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
@@ -145,7 +139,9 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
                 cur.close()
-                _register_sqlite_functions(dbapi_conn)
+                from mlnb.store.sqlite_support import prepare_connection
+
+                prepare_connection(dbapi_conn)  # refuses an SQLite older than mlnb supports
 
             @sa.event.listens_for(engine, "begin")
             def _on_begin(conn: sa.Connection) -> None:
@@ -220,7 +216,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             finally:
                 self._write_mode = True
 
-    def _insert(self, table: sa.Table) -> Any:
+    def insert(self, table: sa.Table) -> Any:
         if self.dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         else:
@@ -247,7 +243,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
                         )
                     )
         self._replay_spilled()  # batches an earlier process could not write, before reaping its runs
-        from mlnb.store.maintenance import reap_dead_runs
+        from mlnb.store.recovery import reap_dead_runs
 
         reap_dead_runs(self)
 
@@ -279,11 +275,11 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
         start_time: int | None = None,
         source: dict[str, str | None] | None = None,
     ) -> RunInfo:
-        exp_key = self._experiment_key(experiment_id)
+        exp_key = self.experiment_key(experiment_id)
         if run_name is None or run_name == "":
             run_name = random_run_name()
         run_name = check_text(run_name, "run name")
-        user = _user()
+        user = os_user()
         run_id = new_run_id()
         ts = now_ms() if start_time is None else check_int(start_time, "start_time")
         all_tags = {"mlflow.runName": run_name, "mlflow.user": user}
@@ -410,7 +406,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             if run_name is not None:
                 run_name = check_text(run_name, "run name")
                 values["name"] = run_name
-                self._upsert_tags(conn, run_id, {"mlflow.runName": run_name})
+                self.upsert_tags(conn, run_id, {"mlflow.runName": run_name})
             if values:
                 conn.execute(t.runs.update().where(t.runs.c.run_id == run_id).values(**values))
             return self._run_info(self._run_row(conn, run_id))
@@ -447,7 +443,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             )
         self._writable_runs.discard(run_id)
 
-    def _check_writable(self, run_id: str) -> None:
+    def check_writable(self, run_id: str) -> None:
         if run_id in self._writable_runs:
             return
         with self.reading() as conn:
@@ -486,7 +482,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
             points.append(
                 (run_id, key, value, special, check_int(m.step, "step"), check_int(m.timestamp, "timestamp"))
             )
-        self._check_writable(run_id)
+        self.check_writable(run_id)
         if "mlflow.runName" in tag_rows:  # the tag names the run, as in MLflow: keep both in step
             self.update_run(run_id, run_name=tag_rows["mlflow.runName"])
         with self._lock:
@@ -515,7 +511,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
         """
         if status not in RunStatus.TERMINAL:
             raise InvalidParameter(f"a run ends as one of {', '.join(RunStatus.TERMINAL)}, not {status!r}")
-        self._check_writable(run_id)
+        self.check_writable(run_id)
         end = now_ms() if end_time is None else check_int(end_time, "end_time")
         with self._lock:
             self._buffer.ends.append({"b_run_id": run_id, "b_status": status, "b_end_time": end})
@@ -544,8 +540,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
         if new:
             conn.execute(p.insert(), new)
 
-    def _upsert_tags(self, conn: sa.Connection, run_id: str, rows: dict[str, str]) -> None:
-        stmt = self._insert(t.tags)
+    def upsert_tags(self, conn: sa.Connection, run_id: str, rows: dict[str, str]) -> None:
+        stmt = self.insert(t.tags)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
         )
