@@ -20,7 +20,7 @@ from typing import Any
 
 from mlnb.errors import FilterSyntaxError
 from mlnb.store.filters import MAX_NESTING, Token, tokenize
-from mlnb.store.query import like_match
+from mlnb.store.like import like_match
 
 _ALIASES = {"version_number": "version", "source_path": "source", "stage": "current_stage"}
 VERSION_FIELDS = {"name", "version", "run_id", "source", "current_stage", "user_id", "description", "alias"}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from mlnb.entities import Experiment, ViewType
-from mlnb.errors import AlreadyExists, ExperimentNotFound, InvalidParameter
+from mlnb.errors import AlreadyExists, ExperimentNotFound, InvalidParameter, NotFound
 from mlnb.store import schema as t
 from mlnb.store._common import lifecycle_stages, now_ms
 from mlnb.store.values import check_key, check_text
@@ -129,3 +130,41 @@ class ExperimentsMixin:
                     index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
                 )
             )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove tag ``key`` of an experiment (:class:`NotFound` if it has no such tag)."""
+        tg = t.experiment_tags
+        exp = self.experiment_key(experiment_id)
+        with self.atomic() as conn:
+            self.get_experiment(experiment_id)  # ExperimentNotFound for an unknown id
+            if conn.execute(tg.delete().where(tg.c.experiment_id == exp, tg.c.key == key)).rowcount == 0:
+                raise NotFound(f"experiment {experiment_id} has no tag {key!r} to delete")
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment a new name (:class:`AlreadyExists` if another one has it)."""
+        e = t.experiments
+        key = self.experiment_key(experiment_id)
+        if not isinstance(new_name, str) or not new_name.strip():
+            raise InvalidParameter(f"experiment name {new_name!r} must be a non-empty string")
+        new_name = check_text(new_name, "experiment name")
+        with self.atomic() as conn:
+            row = conn.execute(sa.select(e.c.name).where(e.c.experiment_id == key)).first()
+            if row is None:
+                raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
+            taken = conn.execute(sa.select(e.c.experiment_id).where(e.c.name == new_name)).first()
+            if taken is not None and taken[0] != key:
+                raise AlreadyExists(
+                    f"cannot rename experiment {row[0]!r} to {new_name!r}: experiment {taken[0]} has "
+                    "that name; pick another name"
+                )
+            conn.execute(
+                e.update().where(e.c.experiment_id == key).values(name=new_name, last_update_time=now_ms())
+            )
+
+    def experiment_ids_named(self, names: Sequence[str]) -> list[str]:
+        """Ids of the experiments named ``names``, deleted ones too (:class:`ExperimentNotFound`
+        for a name no experiment has)."""
+        from mlnb.store.query import experiment_keys_of
+
+        with self.reading() as conn:
+            return [str(k) for k in experiment_keys_of(conn, self.dialect, names)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from mlnb.errors import InvalidParameter
 from mlnb.store import journal
 from mlnb.store import schema as t
 from mlnb.store.artifacts import sha256_file
+from mlnb.store.base import GcReport, VerifyReport
 from mlnb.store.journal import RESERVED_PREFIX, TMP_PREFIX
 from mlnb.store.recovery import files_under as _files_under
 from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
@@ -25,18 +25,6 @@ __all__ = ["GcReport", "VerifyReport", "artifact_bytes", "disk_bytes", "gc", "re
 
 if TYPE_CHECKING:
     from mlnb.store.backend import SqlBackend
-
-
-@dataclass
-class VerifyReport:
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    runs: int = 0
-    artifacts: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def verify(store: SqlBackend) -> VerifyReport:
@@ -135,21 +123,6 @@ def artifact_bytes(store: SqlBackend) -> int:
     if not root.is_dir():
         return 0
     return disk_bytes([full for _rel, full in _files_under(root)])
-
-
-@dataclass
-class GcReport:
-    purged_runs: list[str] = field(default_factory=list)
-    kept_for_registry: int = 0
-    removed_files: list[str] = field(default_factory=list)
-    # bytes the removals free (a file shared by several paths only once its last path goes)
-    freed_bytes: int = 0
-    # bytes under the artifact directory afterwards (as it would be, for a dry run)
-    remaining_bytes: int = 0
-    # unrecorded files left alone: younger than the grace period, or of a run still RUNNING
-    kept_recent: int = 0
-    kept_running: int = 0
-    grace_s: float = 0.0
 
 
 def _age_s(path: Path, now: float) -> float:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from mlnb.errors import ExperimentNotFound, FilterSyntaxError, InvalidParameter
 from mlnb.store import schema as t
+from mlnb.store.base import RUN_COLUMNS, SearchResult
 from mlnb.store.compiled import CompiledStatement
 from mlnb.store.filter_tokens import check_encodable
 from mlnb.store.filters import (
@@ -40,17 +40,6 @@ from mlnb.store.search_details import bind_list, ids_in, read_details, sql_diale
 
 _logger = logging.getLogger(__name__)
 
-RUN_COLUMNS = (
-    "run_id",
-    "experiment_id",
-    "name",
-    "status",
-    "start_time",
-    "end_time",
-    "lifecycle_stage",
-    "user_id",
-    "parent_run_id",
-)
 
 
 # Plain-text search (the sidebar's search box when the text is not a filter): a run matches
@@ -233,31 +222,6 @@ def drives_search(node: Node | None) -> bool:
         isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS
         for item in items
     )
-
-
-@dataclass
-class SearchResult:
-    """Matched runs in order, and their params/metrics/tags as aligned columns.
-
-    ``rows`` holds the run columns (:data:`RUN_COLUMNS`) of each run as a tuple; ``runs`` is the
-    same as dicts.  In ``params``, ``metrics`` and ``tags`` each key maps to one value per run,
-    ``None`` where the run has no such key (a metric logged as NaN is ``nan``).
-    """
-
-    rows: list[tuple[Any, ...]]
-    params: dict[str, list[Any]] = field(default_factory=dict)
-    metrics: dict[str, list[float | None]] = field(default_factory=dict)
-    tags: dict[str, list[Any]] = field(default_factory=dict)
-    # the metrics as one float64 array (a row per key in sorted key order) when read that way
-    metric_block: Any = field(default=None, repr=False, compare=False)
-
-    @cached_property
-    def runs(self) -> list[dict[str, Any]]:
-        return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in self.rows]
-
-    @property
-    def run_ids(self) -> list[str]:
-        return [row[0] for row in self.rows]
 
 
 # Searches repeat (a panel refreshes, a notebook re-runs) and compiling the SQL costs more than

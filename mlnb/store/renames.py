@@ -1,5 +1,5 @@
-"""Renames and tag deletions that MLflow's client offers: experiments, experiment tags and
-registered models (a model's versions, tags, aliases and alias history follow its new name)."""
+"""Renaming a registered model, as MLflow's client offers it (a model's versions, tags, aliases
+and alias history follow its new name)."""
 
 from __future__ import annotations
 
@@ -7,45 +7,12 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from mlnb.errors import AlreadyExists, ExperimentNotFound, ModelNotFound, NotFound
+from mlnb.errors import AlreadyExists, ModelNotFound
 from mlnb.store import schema as t
 from mlnb.store._common import now_ms
-from mlnb.store.values import check_text
 
 if TYPE_CHECKING:
     from mlnb.store.backend import SqlBackend
-
-
-def rename_experiment(store: SqlBackend, experiment_id: str, new_name: str) -> None:
-    e = t.experiments
-    key = store.experiment_key(experiment_id)
-    if not isinstance(new_name, str) or not new_name.strip():
-        from mlnb.errors import InvalidParameter
-
-        raise InvalidParameter(f"experiment name {new_name!r} must be a non-empty string")
-    new_name = check_text(new_name, "experiment name")
-    with store.atomic() as conn:
-        row = conn.execute(sa.select(e.c.name).where(e.c.experiment_id == key)).first()
-        if row is None:
-            raise ExperimentNotFound(f"no experiment with id {experiment_id!r}")
-        taken = conn.execute(sa.select(e.c.experiment_id).where(e.c.name == new_name)).first()
-        if taken is not None and taken[0] != key:
-            raise AlreadyExists(
-                f"cannot rename experiment {row[0]!r} to {new_name!r}: experiment {taken[0]} has that "
-                "name; pick another name"
-            )
-        conn.execute(
-            e.update().where(e.c.experiment_id == key).values(name=new_name, last_update_time=now_ms())
-        )
-
-
-def delete_experiment_tag(store: SqlBackend, experiment_id: str, key: str) -> None:
-    tg = t.experiment_tags
-    exp = store.experiment_key(experiment_id)
-    with store.atomic() as conn:
-        store.get_experiment(experiment_id)
-        if conn.execute(tg.delete().where(tg.c.experiment_id == exp, tg.c.key == key)).rowcount == 0:
-            raise NotFound(f"experiment {experiment_id} has no tag {key!r} to delete")
 
 
 def rename_registered_model(store: SqlBackend, name: str, new_name: str) -> None:

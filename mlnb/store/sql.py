@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -50,6 +50,8 @@ from mlnb.errors import (
 )
 from mlnb.store import schema as t
 from mlnb.store._common import new_run_id, now_ms, os_user, process_start_ticks, random_run_name
+from mlnb.store.base import GcReport, VerifyReport
+from mlnb.store.browsing import BrowsingMixin
 from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.flushing import BufferedWrites
 from mlnb.store.location import StoreLocation
@@ -63,6 +65,10 @@ from mlnb.store.values import (
     encode_metric,
     metric_value,
 )
+
+if TYPE_CHECKING:
+    from mlnb.store.registry_base import RegistryStore
+    from mlnb.store.repository import ArtifactRepository
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -81,8 +87,9 @@ class _Row:
         self.__dict__.update(values)
 
 
-class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
-    """Metadata and artifacts of runs, experiments and (later) registered models."""
+class SqlStore(ExperimentsMixin, RunRecordsMixin, BrowsingMixin, BufferedWrites):
+    """The :class:`mlnb.store.base.Store` contract on SQL: experiments, runs and their records in
+    the database, files through :attr:`artifacts`, registered models through :attr:`registry`."""
 
     def __init__(self, location: StoreLocation) -> None:
         self.location = location
@@ -100,6 +107,8 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
         self._owner_started: int | None = None
         self._writable_runs: set[str] = set()
         self._closed = False
+        self._artifacts: ArtifactRepository | None = None  # built on first use
+        self._registry: RegistryStore | None = None
         self.host = socket.gethostname()
         self.dialect = "sqlite" if location.db_url.startswith("sqlite") else "postgresql"
         _live_stores.add(self)
@@ -260,6 +269,37 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BufferedWrites):
                     assert self._engine is not None
                     self._engine.dispose()
                 self._conn = None
+
+    # --- the store's other parts ------------------------------------------------------------------
+    @property
+    def artifacts(self) -> ArtifactRepository:
+        """The run files under :attr:`artifact_root` (hash on write, verify on read)."""
+        if self._artifacts is None:
+            from mlnb.store.artifacts import LocalArtifactRepository
+
+            self._artifacts = LocalArtifactRepository(self.artifact_root, self)
+        return self._artifacts
+
+    @property
+    def registry(self) -> RegistryStore:
+        """Registered models, versions, tags and aliases, in this store's database."""
+        if self._registry is None:
+            from mlnb.store.registry_sql import SqlRegistryStore
+
+            self._registry = SqlRegistryStore(self)
+        return self._registry
+
+    def verify(self) -> VerifyReport:
+        """Check the database and every artifact file against its recorded size and sha256."""
+        from mlnb.store.maintenance import verify
+
+        return verify(self)
+
+    def gc(self, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None) -> GcReport:
+        """Purge deleted runs and unrecorded files (see :func:`mlnb.store.maintenance.gc`)."""
+        from mlnb.store.maintenance import gc
+
+        return gc(self, older_than_s=older_than_s, dry_run=dry_run, grace_s=grace_s)
 
     # --- runs ------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
