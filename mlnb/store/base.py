@@ -23,7 +23,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
 
-from mlnb.entities import ArtifactInfo, DatasetInput, Experiment, Metric, Run, RunInfo, ViewType
+from mlnb.entities import (
+    ArtifactInfo,
+    DatasetInput,
+    Experiment,
+    Metric,
+    PagedList,
+    Run,
+    RunInfo,
+    ViewType,
+)
 from mlnb.errors import StoreError
 
 if TYPE_CHECKING:
@@ -230,6 +239,17 @@ class TrackingStore(Protocol):
         text: str | None = None,
         details: bool = True,
     ) -> SearchResult: ...
+    def search_runs_page(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        order_by: Sequence[str] | str | None,
+        max_results: int,
+        view_type: int,
+        page_token: str | bytes | None,
+    ) -> PagedList:
+        """One page of runs as entities, with an opaque token for the next page (or ``None``)."""
+        ...
 
 
 @runtime_checkable

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -13,15 +14,24 @@ from mlnb.store import schema as t
 from mlnb.store._common import lifecycle_stages, now_ms
 from mlnb.store.values import check_key, check_text
 
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from mlnb.store.backend import UpsertInsert
+
 
 class ExperimentsMixin:
-    """Needs ``atomic``, ``reading``, ``insert`` and ``artifact_root`` from the store."""
+    """Needs ``atomic``, ``reading``, ``insert``, ``dialect`` and ``artifact_root`` from the store."""
 
-    artifact_root: Any
+    artifact_root: Path
+    dialect: str
     _active_experiments: set[int]
-    atomic: Any
-    reading: Any
-    insert: Any
+
+    if TYPE_CHECKING:
+
+        def atomic(self) -> AbstractContextManager[sa.Connection]: ...
+        def reading(self) -> AbstractContextManager[sa.Connection]: ...
+        def insert(self, table: sa.Table) -> UpsertInsert: ...
 
     # --- experiments ----------------------------------------------------------------------------
     def create_experiment(
@@ -43,11 +53,13 @@ class ExperimentsMixin:
                     "mlnb.set_experiment to make it active or pick another name"
                 )
             ts = now_ms()
-            exp_id = conn.execute(
+            created = conn.execute(
                 t.experiments.insert().values(
                     name=name, lifecycle_stage="active", creation_time=ts, last_update_time=ts
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert created is not None  # an INSERT of one row always has its key
+            exp_id = created[0]
             if tag_rows:
                 conn.execute(
                     t.experiment_tags.insert(),

@@ -191,7 +191,7 @@ def _still_orphans(store: SqlBackend, found: list[_Orphan], grace_s: float) -> l
     """The orphans of ``found`` that still are: checked again under the writers' lock."""
     statuses, recorded = _recorded(store, {name for name, _rel, _full in found})
     now = time.time()
-    out = []
+    out: list[_Orphan] = []
     for name, rel, full in found:
         if rel is None:
             if name not in statuses and _youngest_s(full, now) >= grace_s:

@@ -78,10 +78,9 @@ def _text_cond() -> Any:
 ARTIFACT_ROOT = "mlnb_artifact_root"
 
 
-def _dataset_column(key: str) -> sa.ColumnElement[Any]:
-    """The ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)."""
-    i = t.inputs.c
-    return {"name": i.name, "digest": i.digest, "context": i.role}[key]
+# the ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)
+_DATASET_COLUMNS = {"name": "name", "digest": "digest", "context": "role"}
+
 
 
 def run_column(key: str) -> sa.ColumnElement[Any]:
@@ -154,7 +153,7 @@ class Compiler:
             return self.text_cond(col, node.op, node.value)
         if node.kind == DATASET:  # any dataset input of the run satisfies it, as in MLflow
             i = t.inputs.alias()
-            cond = self.text_cond(i.c[_dataset_column(node.key).key], node.op, node.value)
+            cond = self.text_cond(i.c[_DATASET_COLUMNS[node.key]], node.op, node.value)
             return sa.exists().where(i.c.run_id == runs.run_id, cond)
         if node.kind == METRIC:
             lm = t.latest_metrics.alias()
@@ -196,7 +195,9 @@ NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
 def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
     instead of tested, see :meth:`Compiler.driver`) and the conditions left besides it."""
-    items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
+    if node is None:
+        return None, None
+    items: tuple[Node, ...] = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     for i, item in enumerate(items):
         if (
             isinstance(item, Comparison)

@@ -14,7 +14,8 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -27,7 +28,7 @@ from mlnb.store.query import Compiler, drives_search, run_column, split_driver
 from mlnb.store.search_details import read_details
 
 if TYPE_CHECKING:
-    from mlnb.store.backend import SqlBackend
+    from contextlib import AbstractContextManager
 
 MAX_PAGE = 50_000  # MLflow's limit for one page of search_runs
 # the run columns a page reads, in RunInfo's order of arguments
@@ -105,7 +106,7 @@ def _statement(
         keys.append((_flag(table.c.run_id.is_(None)), False))  # runs without the key go last
         if key.kind == METRIC:
             keys.append((_flag(table.c.special == 1), False))  # NaN after every number
-        value = table.c.value
+        value: sa.ColumnElement[Any] = table.c.value
         if dialect == "postgresql" and key.kind != METRIC:
             value = value.collate("C")
         keys.append((value, key.descending))
@@ -138,8 +139,18 @@ def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
     return condition
 
 
+class PagedRuns(Protocol):
+    """What paging needs of the store: its dialect, read snapshots and experiment keys."""
+
+    dialect: str
+    artifact_root: Path
+
+    def reading(self) -> AbstractContextManager[sa.Connection]: ...
+    def experiment_key(self, experiment_id: str) -> int: ...
+
+
 def search_page(
-    store: SqlBackend,
+    store: PagedRuns,
     experiment_ids: Sequence[str],
     filter_string: str | None,
     order_by: Sequence[str] | str | None,

@@ -5,28 +5,46 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.entities import DATASET_CONTEXT_TAG, ArtifactInfo, Dataset, DatasetInput, InputTag, ViewType
+from mlnb.entities import (
+    DATASET_CONTEXT_TAG,
+    ArtifactInfo,
+    Dataset,
+    DatasetInput,
+    InputTag,
+    PagedList,
+    ViewType,
+)
 from mlnb.store import schema as t
 from mlnb.store._common import lifecycle_stages, now_ms
+from mlnb.store.base import SearchResult
 from mlnb.store.values import check_text
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from mlnb.store.backend import UpsertInsert
 
 
 class RunRecordsMixin:
     """Needs ``atomic``, ``reading``, ``insert``, ``_run_row``, ``check_writable`` and
     ``experiment_key`` from the store."""
 
-    atomic: Any
-    reading: Any
     dialect: str
-    insert: Any
-    _run_row: Any
-    check_writable: Any
-    experiment_key: Any
-    artifact_root: Any
+    artifact_root: Path
+
+    if TYPE_CHECKING:
+
+        def atomic(self) -> AbstractContextManager[sa.Connection]: ...
+        def reading(self) -> AbstractContextManager[sa.Connection]: ...
+        def insert(self, table: sa.Table) -> UpsertInsert: ...
+        def _run_row(self, conn: sa.Connection, run_id: str) -> sa.Row[Any]: ...
+        def check_writable(self, run_id: str) -> None: ...
+        def experiment_key(self, experiment_id: str) -> int: ...
 
     # --- dataset inputs ---------------------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
@@ -137,6 +155,22 @@ class RunRecordsMixin:
         return sorted(seen.values(), key=lambda info: info.path)
 
     # --- search -----------------------------------------------------------------------------------
+    def search_runs_page(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        order_by: Sequence[str] | str | None,
+        max_results: int,
+        view_type: int,
+        page_token: str | bytes | None,
+    ) -> PagedList:
+        """One page of runs with a token for the next (see :mod:`mlnb.store.run_pages`)."""
+        from mlnb.store.run_pages import search_page
+
+        return search_page(
+            self, experiment_ids, filter_string, order_by, max_results, view_type, page_token
+        )
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -148,7 +182,7 @@ class RunRecordsMixin:
         experiment_names: Sequence[str] = (),
         text: str | None = None,
         details: bool = True,
-    ) -> Any:
+    ) -> SearchResult:
         """Runs of the experiments ``experiment_ids`` plus those named ``experiment_names``
         (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`.
 

@@ -35,7 +35,7 @@ from mlnb.store import schema as t
 from mlnb.store.buffer import WriteBuffer
 
 if TYPE_CHECKING:
-    from mlnb.store.backend import SqlBackend
+    from mlnb.store.buffer import Inserts
 
 SPILL_DIRNAME = "spill"
 FORMAT = 1
@@ -157,7 +157,7 @@ def read(path: Path) -> SpillBatch:
         ) from None
 
 
-def replay(store: SqlBackend, conn: sa.Connection, path: Path) -> int:
+def replay(store: Inserts, conn: sa.Connection, path: Path) -> int:
     """Apply one batch file inside the caller's write transaction, once.
 
     Returns the number of rows written (0 if the batch was replayed before or its file is gone).

@@ -50,7 +50,7 @@ from mlnb.errors import (
 )
 from mlnb.store import schema as t
 from mlnb.store._common import new_run_id, now_ms, os_user, process_start_ticks, random_run_name
-from mlnb.store.base import GcReport, VerifyReport
+from mlnb.store.base import GcReport, Store, VerifyReport
 from mlnb.store.browsing import BrowsingMixin
 from mlnb.store.experiments import ExperimentsMixin
 from mlnb.store.flushing import BufferedWrites
@@ -67,6 +67,7 @@ from mlnb.store.values import (
 )
 
 if TYPE_CHECKING:
+    from mlnb.store.backend import UpsertInsert
     from mlnb.store.registry_base import RegistryStore
     from mlnb.store.repository import ArtifactRepository
 
@@ -225,12 +226,15 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BrowsingMixin, BufferedWrites)
             finally:
                 self._write_mode = True
 
-    def insert(self, table: sa.Table) -> Any:
+    def insert(self, table: sa.Table) -> UpsertInsert:
+        """``INSERT INTO table`` in this store's dialect (it has ``on_conflict_do_*``)."""
         if self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        return insert(table)
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
 
     def _prepare(self) -> None:
         with self.reading() as conn:
@@ -373,7 +377,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BrowsingMixin, BufferedWrites)
             self._after_buffering(True)
         return self._run_info(_Row(row))
 
-    def _run_row(self, conn: sa.Connection, run_id: str) -> Any:
+    def _run_row(self, conn: sa.Connection, run_id: str) -> sa.Row[Any]:
         if not isinstance(run_id, str):
             raise RunNotFound(f"run id {run_id!r} must be a string of 32 hex characters")
         row = conn.execute(sa.select(t.runs).where(t.runs.c.run_id == run_id)).first()
@@ -530,7 +534,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BrowsingMixin, BufferedWrites)
             if param_rows and known is None:
                 with self.atomic() as conn:
                     self._insert_params(conn, run_id, param_rows)
-            elif param_rows:
+            elif param_rows and known is not None:
                 _check_param_conflicts(run_id, known, param_rows)
                 new = {k: v for k, v in param_rows.items() if k not in known}
                 known.update(new)
@@ -668,3 +672,9 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_after_fork)
+
+if TYPE_CHECKING:
+
+    def _fulfils_the_contract(store: SqlStore) -> Store:
+        return store  # mypy checks every method of SqlStore against the Store protocol here
+

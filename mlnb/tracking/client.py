@@ -210,13 +210,11 @@ class TrackingClient(ArtifactsMixin):
         ...                               page_token=page.token)
         ...     runs += page
         """
-        from mlnb.store.run_pages import search_page
-
         if isinstance(experiment_ids, (str, int)):
             experiment_ids = [str(experiment_ids)]
         with self._on_store() as store:
-            return search_page(
-                store, [str(e) for e in experiment_ids], filter_string or None, order_by,
+            return store.search_runs_page(
+                [str(e) for e in experiment_ids], filter_string or None, order_by,
                 max_results, run_view_type, page_token,
             )  # fmt: skip
 
