@@ -86,7 +86,7 @@ class ExperimentsMixin:
         )
 
     @staticmethod
-    def experiment_key(experiment_id: Any) -> int:
+    def experiment_key(experiment_id: str | int) -> int:
         try:
             return int(str(experiment_id))
         except ValueError:

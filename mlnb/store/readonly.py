@@ -15,7 +15,7 @@ import sqlite3
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 import sqlalchemy as sa
 
@@ -158,10 +158,10 @@ class ReadOnlyStore(SqlStore):
                 f"reads version {t.LATEST}; open it once from a notebook with this mlnb to upgrade it"
             )
 
-    def atomic(self) -> Any:
+    def atomic(self) -> NoReturn:
         raise self._read_only_error()
 
-    def _transaction(self) -> Any:
+    def _transaction(self) -> NoReturn:
         raise self._read_only_error()
 
     def _after_buffering(self, buffered: bool) -> None:

@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -196,7 +196,7 @@ def remove(paths: list[Path]) -> None:
             pass
 
 
-def describe(rows: Any) -> str:
+def describe(rows: WriteBuffer) -> str:
     """``"3 runs, 120 metric points, 4 params, 2 tags, 1 run end"`` (the non-empty kinds)."""
     parts = [
         (len(rows.runs), "run"),
