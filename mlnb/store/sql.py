@@ -281,7 +281,7 @@ class SqlStore(ExperimentsMixin, RunRecordsMixin, BrowsingMixin, BufferedWrites)
         if self._artifacts is None:
             from mlnb.store.artifacts import LocalArtifactRepository
 
-            self._artifacts = LocalArtifactRepository(self.artifact_root, self)
+            self._artifacts = LocalArtifactRepository(self, check_writable=self.check_writable)
         return self._artifacts
 
     @property
