@@ -184,7 +184,7 @@ class RunRecordsMixin:
         details: bool = True,
     ) -> SearchResult:
         """Runs of the experiments ``experiment_ids`` plus those named ``experiment_names``
-        (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`.
+        (all experiments when both are empty) as a :class:`mlnb.store.base.SearchResult`.
 
         ``text`` keeps the runs whose name or a user tag value contains it (case-insensitive);
         ``details=False`` leaves out params, metrics and tags (the run columns only).
