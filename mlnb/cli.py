@@ -133,10 +133,8 @@ def _runs_show(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from mlnb.store.maintenance import verify
-
     store = _store(args)
-    report = verify(store)
+    report = store.verify()
     for note in report.notes:
         print(f"note: {note}")
     for problem in report.problems:
@@ -153,10 +151,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _gc(args: argparse.Namespace) -> int:
-    from mlnb.store.maintenance import gc
-
     store = _store(args)
-    report = gc(store, older_than_s=args.older_than, dry_run=args.dry_run, grace_s=args.grace)
+    report = store.gc(older_than_s=args.older_than, dry_run=args.dry_run, grace_s=args.grace)
     verb = "would purge" if args.dry_run else "purged"
     purged = fmt.count(len(report.purged_runs), "deleted run")
     print(f"{verb} {purged} and {fmt.count(len(report.removed_files), 'orphan file')}")

@@ -27,7 +27,8 @@ from tornado.ioloop import IOLoop
 from mlnb.errors import ArtifactNotFound, MlnbError, NotFound, StoreError
 from mlnb.jupyter import params, views
 from mlnb.store import location as store_location
-from mlnb.store.readonly import ReadOnlyStore, StoreNotReady, cached_readonly
+from mlnb.store import open_store
+from mlnb.store.base import Store, StoreNotReady
 
 AUTH_RESOURCE = "mlnb"
 T = TypeVar("T")
@@ -134,19 +135,19 @@ class MlnbHandler(APIHandler):
         roots = dict.fromkeys([raw, os.path.realpath(raw)])  # the kernel's cwd may be either
         return [rel, *(os.path.join(root, *rel.split("/")) for root in roots)]
 
-    def store(self) -> ReadOnlyStore:
+    def store(self) -> Store:
         loc = store_location.resolve(cwd=self.local_dir())
         if loc.source == "new":
             raise StoreMissing
         try:
-            return cached_readonly(loc)
+            return open_store(loc, read_only=True, shared=True)
         except StoreNotReady:
             raise StoreMissing from None
 
     async def in_thread(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await IOLoop.current().run_in_executor(None, lambda: func(*args, **kwargs))
 
-    async def answer(self, build: Callable[[ReadOnlyStore], dict[str, Any]], empty: dict[str, Any]) -> None:
+    async def answer(self, build: Callable[[Store], dict[str, Any]], empty: dict[str, Any]) -> None:
         """Resolve the store, run ``build(store)`` off the event loop and write its JSON."""
         try:
             store = await self.in_thread(self.store)

@@ -13,9 +13,8 @@ from typing import Any
 
 from mlnb.errors import InvalidParameter
 from mlnb.jupyter import params, runlist
-from mlnb.store.readonly import run_sources, runs_of_notebook
+from mlnb.store.base import Store
 from mlnb.store.search_text import interpret
-from mlnb.store.sql import SqlStore
 
 MODEL_TAG_PREFIX = "mlnb.model."
 MAX_PAGE_SIZE = 1000
@@ -43,7 +42,7 @@ def experiment_json(exp: Any) -> dict[str, Any]:
     }
 
 
-def list_experiments(store: SqlStore) -> list[dict[str, Any]]:
+def list_experiments(store: Store) -> list[dict[str, Any]]:
     return [experiment_json(e) for e in store.list_experiments()]
 
 
@@ -72,7 +71,7 @@ def models_of(run_id: str, tags: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def search_runs(
-    store: SqlStore,
+    store: Store,
     *,
     experiment_ids: list[str],
     filter_string: str | None,
@@ -102,7 +101,7 @@ def search_runs(
         searched = "text" if text else "filter"
     run_ids = None
     if notebook_paths:
-        run_ids = runs_of_notebook(store, notebook_paths)
+        run_ids = store.runs_of_notebook(notebook_paths)
         if not run_ids:
             return {"runs": [], "next_page_token": None, "searched": searched}
     if not experiment_ids:
@@ -122,7 +121,7 @@ def search_runs(
         rows = runlist.list_rows(store, result.rows[offset : offset + size])
         return {"list": rows, "next_page_token": token, "searched": searched}
     page = result.runs[offset : offset + size]
-    sources = run_sources(store, [r["run_id"] for r in page])
+    sources = store.run_sources([r["run_id"] for r in page])
     runs = []
     for i, row in enumerate(page, start=offset):
         run_id = row["run_id"]
@@ -152,7 +151,7 @@ def search_runs(
     return {"runs": runs, "next_page_token": token, "searched": searched}
 
 
-def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
+def get_run(store: Store, run_id: str) -> dict[str, Any]:
     """One run with params, latest metrics, tags, models, dataset inputs and every artifact file."""
     run = store.get_run(run_id)
     info = run.info
@@ -161,7 +160,7 @@ def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
         {"path": path, "sha256": sha, "size": size}
         for path, (sha, size) in store.artifact_rows(run_id).items()
     ]
-    source = dict(run_sources(store, [run_id]).get(run_id) or _NO_SOURCE)
+    source = dict(store.run_sources([run_id]).get(run_id) or _NO_SOURCE)
     return {
         "run_id": info.run_id,
         "run_name": info.run_name,
@@ -185,7 +184,7 @@ def get_run(store: SqlStore, run_id: str) -> dict[str, Any]:
     }
 
 
-def metric_history(store: SqlStore, run_id: str, key: str) -> list[dict[str, Any]]:
+def metric_history(store: Store, run_id: str, key: str) -> list[dict[str, Any]]:
     key = params.metric_key(key)
     return [
         {"step": m.step, "value": number(m.value), "timestamp": m.timestamp}
@@ -193,7 +192,7 @@ def metric_history(store: SqlStore, run_id: str, key: str) -> list[dict[str, Any
     ]
 
 
-def registered_models(store: SqlStore, name: str | None = None) -> list[dict[str, Any]]:
+def registered_models(store: Store, name: str | None = None) -> list[dict[str, Any]]:
     """Registered models with every version (newest first) and their aliases."""
     if name is None:
         models = store.registry.list_registered_models()

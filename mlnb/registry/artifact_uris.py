@@ -132,10 +132,10 @@ def located(
         raise InvalidParameter("`artifact_path` cannot be specified if `artifact_uri` is specified")
     owned = None
     if tracking_uri is not None:
+        from mlnb.store import open_store
         from mlnb.store.location import parse_store_uri
-        from mlnb.store.sql import SqlStore
 
-        owned = SqlStore(parse_store_uri(tracking_uri, source="tracking_uri"))
+        owned = open_store(parse_store_uri(tracking_uri, source="tracking_uri"))
     store = owned or get_store()
     try:
         if artifact_uri is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import random
 import time
-from typing import Any
 
 from mlnb.entities import ViewType
 from mlnb.errors import InvalidParameter
@@ -89,8 +88,9 @@ def random_run_name() -> str:
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"
 
 
-def _stages(view_type: Any) -> list[str]:
-    names = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
+def lifecycle_stages(view_type: int | str) -> list[str]:
+    """The lifecycle stages a ``ViewType`` (or its name) selects: ``["active"]``, ``["deleted"]`` or both."""
+    names: dict[str, int | str] = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
     if isinstance(view_type, str):
         view_type = names.get(view_type.upper(), view_type)
     if view_type == ViewType.ACTIVE_ONLY:
@@ -107,7 +107,7 @@ def _stages(view_type: Any) -> list[str]:
 _USER: str | None = None
 
 
-def _user() -> str:
+def os_user() -> str:
     """The OS user, looked up once per process."""
     global _USER
     if _USER is None:

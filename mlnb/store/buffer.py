@@ -11,7 +11,7 @@ every dependency: runs, then tags and params, then metric points, then run ends.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -19,9 +19,15 @@ from mlnb.store import schema as t
 from mlnb.store.compiled import CompiledStatement
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import UpsertInsert
 
 POINT_COLUMNS = ("run_id", "key", "value", "special", "step", "timestamp")
+
+
+class Inserts(Protocol):
+    """What applying a buffer needs of its store: INSERTs in the store's dialect."""
+
+    def insert(self, table: sa.Table) -> UpsertInsert: ...
 
 
 @dataclass
@@ -49,7 +55,7 @@ class WriteBuffer:
         self.points[:0] = older.points
         self.ends[:0] = older.ends
 
-    def apply(self, store: SqlStore, conn: sa.Connection) -> None:
+    def apply(self, store: Inserts, conn: sa.Connection) -> None:
         stmts = _statements(store, conn)
         if self.runs:
             stmts["run"].executemany(conn, self.runs)
@@ -72,16 +78,16 @@ class WriteBuffer:
             stmts["end"].executemany(conn, self.ends)
 
 
-def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, CompiledStatement]:
+def _statements(store: Inserts, conn: sa.Connection) -> dict[str, CompiledStatement]:
     """Statements built and compiled once per store."""
-    cached = store.__dict__.get("_buffer_statements")
+    cached: dict[str, CompiledStatement] | None = store.__dict__.get("_buffer_statements")
     if cached is not None:
         return cached
-    tag = store._insert(t.tags)
+    tag = store.insert(t.tags)
     tag = tag.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": tag.excluded.value})
-    param = store._insert(t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+    param = store.insert(t.params).on_conflict_do_nothing(index_elements=["run_id", "key"])
     lm = t.latest_metrics
-    latest = store._insert(lm)
+    latest = store.insert(lm)
     ex = latest.excluded
     latest = latest.on_conflict_do_update(
         index_elements=["run_id", "key"],
@@ -95,7 +101,7 @@ def _statements(store: SqlStore, conn: sa.Connection) -> dict[str, CompiledState
     )
     run = t.runs.insert().values({c.name: sa.bindparam(c.name) for c in t.runs.columns})
     point = t.metrics.insert().values({c: sa.bindparam(c) for c in POINT_COLUMNS})
-    kv = {c: sa.bindparam(c) for c in ("run_id", "key", "value")}
+    kv: dict[str, sa.BindParameter[Any]] = {c: sa.bindparam(c) for c in ("run_id", "key", "value")}
     cached = {
         "run": CompiledStatement(run, conn.dialect),
         "tag": CompiledStatement(tag.values(kv), conn.dialect),

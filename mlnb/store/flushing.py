@@ -46,6 +46,7 @@ from mlnb.store.buffer import WriteBuffer
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from mlnb.store.backend import UpsertInsert
     from mlnb.store.location import StoreLocation
 
 _log = logging.getLogger("mlnb.store")
@@ -70,6 +71,8 @@ class BufferedWrites:
         def _transaction(self) -> AbstractContextManager[sa.Connection]: ...
 
         def atomic(self) -> AbstractContextManager[sa.Connection]: ...
+
+        def insert(self, table: sa.Table) -> UpsertInsert: ...
 
     def _init_flushing(self) -> None:
         self._buffer = WriteBuffer()
@@ -132,8 +135,8 @@ class BufferedWrites:
             try:
                 with self._transaction() as conn:
                     for path in spilled:
-                        spill.replay(self, conn, path)  # type: ignore[arg-type]
-                    batch.apply(self, conn)  # type: ignore[arg-type]
+                        spill.replay(self, conn, path)
+                    batch.apply(self, conn)
                     self._heartbeat(conn)
             except Exception as exc:
                 error = self._failed(batch, exc, final)
@@ -319,7 +322,7 @@ class BufferedWrites:
         for path in paths:
             try:
                 with self.atomic() as conn:
-                    written += spill.replay(self, conn, path)  # type: ignore[arg-type]
+                    written += spill.replay(self, conn, path)
             except Exception as exc:
                 self._note(
                     f"could not replay the spilled batch {path} into the mlnb store at "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from mlnb.errors import InvalidParameter
 from mlnb.store import journal
 from mlnb.store import schema as t
 from mlnb.store.artifacts import sha256_file
+from mlnb.store.base import GcReport, VerifyReport
 from mlnb.store.journal import RESERVED_PREFIX, TMP_PREFIX
 from mlnb.store.recovery import files_under as _files_under
 from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
@@ -24,22 +24,10 @@ from mlnb.store.recovery import quarantine_dir, quarantined, reap_dead_runs
 __all__ = ["GcReport", "VerifyReport", "artifact_bytes", "disk_bytes", "gc", "reap_dead_runs", "verify"]
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 
-@dataclass
-class VerifyReport:
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    runs: int = 0
-    artifacts: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def verify(store: SqlStore) -> VerifyReport:
+def verify(store: SqlBackend) -> VerifyReport:
     """Check the database and every artifact file against its recorded size and sha256."""
     report = VerifyReport()
     with store.reading() as conn:
@@ -129,27 +117,12 @@ def _freed_bytes(paths: list[Path]) -> int:
     return sum(size for size, links, count in removed.values() if count >= links)
 
 
-def artifact_bytes(store: SqlStore) -> int:
+def artifact_bytes(store: SqlBackend) -> int:
     """Bytes under the store's artifact directory, shared (hard-linked) files counted once."""
     root = store.artifact_root
     if not root.is_dir():
         return 0
     return disk_bytes([full for _rel, full in _files_under(root)])
-
-
-@dataclass
-class GcReport:
-    purged_runs: list[str] = field(default_factory=list)
-    kept_for_registry: int = 0
-    removed_files: list[str] = field(default_factory=list)
-    # bytes the removals free (a file shared by several paths only once its last path goes)
-    freed_bytes: int = 0
-    # bytes under the artifact directory afterwards (as it would be, for a dry run)
-    remaining_bytes: int = 0
-    # unrecorded files left alone: younger than the grace period, or of a run still RUNNING
-    kept_recent: int = 0
-    kept_running: int = 0
-    grace_s: float = 0.0
 
 
 def _age_s(path: Path, now: float) -> float:
@@ -172,7 +145,7 @@ def _youngest_s(directory: Path, now: float) -> float:
 _Orphan = tuple[str, "str | None", Path]
 
 
-def _recorded(store: SqlStore, names: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+def _recorded(store: SqlBackend, names: set[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Statuses of every run, and the recorded paths of the runs named ``names``."""
     r, a = t.runs.c, t.artifacts.c
     recorded: dict[str, set[str]] = {}
@@ -186,7 +159,7 @@ def _recorded(store: SqlStore, names: set[str]) -> tuple[dict[str, str], dict[st
     return statuses, recorded
 
 
-def _orphans(store: SqlStore, grace_s: float, report: GcReport, skip: set[str]) -> list[_Orphan]:
+def _orphans(store: SqlBackend, grace_s: float, report: GcReport, skip: set[str]) -> list[_Orphan]:
     """Unrecorded files and directories old enough to remove (seen without the lock)."""
     root = store.artifact_root
     if not root.is_dir():
@@ -214,11 +187,11 @@ def _orphans(store: SqlStore, grace_s: float, report: GcReport, skip: set[str]) 
     return out
 
 
-def _still_orphans(store: SqlStore, found: list[_Orphan], grace_s: float) -> list[_Orphan]:
+def _still_orphans(store: SqlBackend, found: list[_Orphan], grace_s: float) -> list[_Orphan]:
     """The orphans of ``found`` that still are: checked again under the writers' lock."""
     statuses, recorded = _recorded(store, {name for name, _rel, _full in found})
     now = time.time()
-    out = []
+    out: list[_Orphan] = []
     for name, rel, full in found:
         if rel is None:
             if name not in statuses and _youngest_s(full, now) >= grace_s:
@@ -240,7 +213,7 @@ def _remove(path: Path) -> None:
 
 
 def gc(
-    store: SqlStore, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None
+    store: SqlBackend, older_than_s: float = 0.0, dry_run: bool = False, grace_s: float | None = None
 ) -> GcReport:
     """Purge deleted runs (rows and files) and files that no artifact row records.
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from mlnb.errors import ExperimentNotFound, FilterSyntaxError, InvalidParameter
 from mlnb.store import schema as t
+from mlnb.store.base import RUN_COLUMNS, SearchResult
 from mlnb.store.compiled import CompiledStatement
 from mlnb.store.filter_tokens import check_encodable
 from mlnb.store.filters import (
@@ -40,17 +40,6 @@ from mlnb.store.search_details import bind_list, ids_in, read_details, sql_diale
 
 _logger = logging.getLogger(__name__)
 
-RUN_COLUMNS = (
-    "run_id",
-    "experiment_id",
-    "name",
-    "status",
-    "start_time",
-    "end_time",
-    "lifecycle_stage",
-    "user_id",
-    "parent_run_id",
-)
 
 
 # Plain-text search (the sidebar's search box when the text is not a filter): a run matches
@@ -89,13 +78,12 @@ def _text_cond() -> Any:
 ARTIFACT_ROOT = "mlnb_artifact_root"
 
 
-def _dataset_column(key: str) -> sa.ColumnElement[Any]:
-    """The ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)."""
-    i = t.inputs.c
-    return {"name": i.name, "digest": i.digest, "context": i.role}[key]
+# the ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)
+_DATASET_COLUMNS = {"name": "name", "digest": "digest", "context": "role"}
 
 
-def _run_column(key: str) -> sa.ColumnElement[Any]:
+
+def run_column(key: str) -> sa.ColumnElement[Any]:
     r = t.runs.c
     if key == "artifact_uri":
         return sa.bindparam(ARTIFACT_ROOT, "", type_=sa.Text) + r.run_id
@@ -112,7 +100,7 @@ def _run_column(key: str) -> sa.ColumnElement[Any]:
     }[key]
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
 
@@ -155,7 +143,7 @@ class _Compiler:
             return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
         assert isinstance(node, Comparison)
         if node.kind == ATTR:
-            col = _run_column(node.key)
+            col = run_column(node.key)
             if node.op == "IS NULL":
                 return col.is_(None)
             if node.op == "IS NOT NULL":
@@ -165,7 +153,7 @@ class _Compiler:
             return self.text_cond(col, node.op, node.value)
         if node.kind == DATASET:  # any dataset input of the run satisfies it, as in MLflow
             i = t.inputs.alias()
-            cond = self.text_cond(i.c[_dataset_column(node.key).key], node.op, node.value)
+            cond = self.text_cond(i.c[_DATASET_COLUMNS[node.key]], node.op, node.value)
             return sa.exists().where(i.c.run_id == runs.run_id, cond)
         if node.kind == METRIC:
             lm = t.latest_metrics.alias()
@@ -206,8 +194,10 @@ NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
 
 def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
-    instead of tested, see :meth:`_Compiler.driver`) and the conditions left besides it."""
-    items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
+    instead of tested, see :meth:`Compiler.driver`) and the conditions left besides it."""
+    if node is None:
+        return None, None
+    items: tuple[Node, ...] = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     for i, item in enumerate(items):
         if (
             isinstance(item, Comparison)
@@ -235,31 +225,6 @@ def drives_search(node: Node | None) -> bool:
     )
 
 
-@dataclass
-class SearchResult:
-    """Matched runs in order, and their params/metrics/tags as aligned columns.
-
-    ``rows`` holds the run columns (:data:`RUN_COLUMNS`) of each run as a tuple; ``runs`` is the
-    same as dicts.  In ``params``, ``metrics`` and ``tags`` each key maps to one value per run,
-    ``None`` where the run has no such key (a metric logged as NaN is ``nan``).
-    """
-
-    rows: list[tuple[Any, ...]]
-    params: dict[str, list[Any]] = field(default_factory=dict)
-    metrics: dict[str, list[float | None]] = field(default_factory=dict)
-    tags: dict[str, list[Any]] = field(default_factory=dict)
-    # the metrics as one float64 array (a row per key in sorted key order) when read that way
-    metric_block: Any = field(default=None, repr=False, compare=False)
-
-    @cached_property
-    def runs(self) -> list[dict[str, Any]]:
-        return [dict(zip(RUN_COLUMNS, row, strict=True)) for row in self.rows]
-
-    @property
-    def run_ids(self) -> list[str]:
-        return [row[0] for row in self.rows]
-
-
 # Searches repeat (a panel refreshes, a notebook re-runs) and compiling the SQL costs more than
 # running it on a few hundred runs, so compiled searches are cached by their inputs.
 @lru_cache(maxsize=256)
@@ -275,7 +240,7 @@ def _main_query(
 ) -> CompiledStatement:
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
-    compiler = _Compiler(dialect)
+    compiler = Compiler(dialect)
     r = t.runs
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
     if experiment_keys:
@@ -296,7 +261,7 @@ def _main_query(
     for i, key in enumerate(order):
         if key.kind == ATTR:
             # every artifact_uri is the same root before the run id: ordering by it is by run id
-            col = _run_column("run_id" if key.key == "artifact_uri" else key.key)
+            col = run_column("run_id" if key.key == "artifact_uri" else key.key)
             ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")

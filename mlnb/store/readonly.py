@@ -3,10 +3,8 @@
 The Jupyter server extension shows what the kernels write.  It must never write itself (no
 migration, no reaping of dead runs, no new ``.mlnb`` directory), and it must never hold a
 write lock that would stall a kernel: the SQLite connection is ``query_only`` and every read runs in a plain
-deferred ``BEGIN``, which under WAL never blocks a writer.
-
-Also here: the read-only queries the browser needs beyond :meth:`SqlStore.search_runs` — where
-runs came from (notebook, cell) and which runs a notebook produced.
+deferred ``BEGIN``, which under WAL never blocks a writer.  Open one with
+:func:`mlnb.store.open_store` (``read_only=True``, ``shared=True`` for a server's cache).
 """
 
 from __future__ import annotations
@@ -16,21 +14,17 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import NoReturn
 
 import sqlalchemy as sa
 
 from mlnb import config
 from mlnb.errors import StoreError, StoreReadOnly, os_errors
 from mlnb.store import schema as t
+from mlnb.store.base import StoreNotReady
 from mlnb.store.location import StoreLocation
 from mlnb.store.sql import MMAP_BYTES, SqlStore
-
-
-class StoreNotReady(StoreError):
-    """The database file exists but a writer has not created its tables yet (or never will)."""
 
 
 def on_read_only_disk(location: StoreLocation) -> bool:
@@ -140,9 +134,9 @@ class ReadOnlyStore(SqlStore):
             no_checkpoint = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
             if no_checkpoint is not None and hasattr(conn, "setconfig"):  # Python >= 3.12
                 conn.setconfig(no_checkpoint, True)  # closing never writes the database either
-            from mlnb.store.sql import _register_sqlite_functions
+            from mlnb.store.sqlite_support import prepare_connection
 
-            _register_sqlite_functions(conn)
+            prepare_connection(conn)  # refuses an SQLite older than mlnb supports
             return conn
 
         engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
@@ -164,10 +158,10 @@ class ReadOnlyStore(SqlStore):
                 f"reads version {t.LATEST}; open it once from a notebook with this mlnb to upgrade it"
             )
 
-    def atomic(self) -> Any:
+    def atomic(self) -> NoReturn:
         raise self._read_only_error()
 
-    def _transaction(self) -> Any:
+    def _transaction(self) -> NoReturn:
         raise self._read_only_error()
 
     def _after_buffering(self, buffered: bool) -> None:
@@ -183,11 +177,6 @@ class ReadOnlyStore(SqlStore):
         if self._snapshot is not None:
             self._snapshot.cleanup()
             self._snapshot = None
-
-
-def open_readonly(location: StoreLocation) -> ReadOnlyStore:
-    """Open ``location`` for reading (raises :class:`StoreError` when there is no store)."""
-    return ReadOnlyStore(location, frozen=on_read_only_disk(location))
 
 
 _CACHE: dict[str, tuple[ReadOnlyStore, tuple[int, int] | None]] = {}
@@ -232,74 +221,3 @@ def close_cached() -> None:
             except Exception:
                 pass
         _CACHE.clear()
-
-
-def run_sources(store: SqlStore, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``{run_id: {"notebook", "cell_id", "code_hash", "orphaned"}}`` for the given runs.
-
-    ``orphaned`` is True for a RUNNING run whose owner process is gone (or silent for too
-    long): the next writer that opens the store marks it FAILED; a reader only reports it.
-    """
-    if not run_ids:
-        return {}
-    from mlnb.entities import RunStatus
-    from mlnb.store._common import now_ms
-    from mlnb.store.recovery import process_gone
-
-    r = t.runs.c
-    cols = (r.run_id, r.source_notebook, r.source_cell_id, r.source_code_hash, r.status)
-    owner = (r.owner_host, r.owner_pid, r.owner_started, r.heartbeat)
-    stale_ms = config.stale_heartbeat_s() * 1000
-    out: dict[str, dict[str, Any]] = {}
-    with store.reading() as conn:
-        for start in range(0, len(run_ids), 500):
-            chunk = list(run_ids[start : start + 500])
-            for row in conn.execute(sa.select(*cols, *owner).where(r.run_id.in_(chunk))):
-                run_id, notebook, cell_id, code_hash, status, host, pid, started, heartbeat = row
-                orphaned = False
-                if status == RunStatus.RUNNING:
-                    if host == store.host:
-                        orphaned = process_gone(pid, started)
-                    else:
-                        orphaned = now_ms() - heartbeat > stale_ms
-                out[run_id] = {
-                    "notebook": notebook,
-                    "cell_id": cell_id,
-                    "code_hash": code_hash,
-                    "orphaned": orphaned,
-                }
-    return out
-
-
-def _same_notebook(recorded: str, candidates: Iterable[str]) -> bool:
-    rec = PurePosixPath(recorded.replace(os.sep, "/"))
-    for cand in candidates:
-        path = PurePosixPath(cand)
-        if rec == path:
-            return True
-        # a relative record (or a relative candidate) matches the tail of the other one
-        shorter, longer = sorted((rec.parts, path.parts), key=len)
-        if shorter and not PurePosixPath(*shorter).is_absolute() and longer[-len(shorter) :] == shorter:
-            return True
-    return False
-
-
-def runs_of_notebook(store: SqlStore, candidates: Sequence[str]) -> list[str]:
-    """Ids of the runs whose source notebook is one of ``candidates`` (paths of one notebook).
-
-    A notebook is recorded by the kernel as an absolute path, a path relative to the server
-    root or a bare file name; ``candidates`` lists the forms the caller knows (absolute path
-    and API path), and a relative record matches when it is the tail of a candidate.
-    """
-    r = t.runs.c
-    with store.reading() as conn:
-        recorded = [
-            row[0]
-            for row in conn.execute(
-                sa.select(r.source_notebook).where(r.source_notebook.is_not(None)).distinct()
-            )
-        ]
-        matching = [rec for rec in recorded if _same_notebook(rec, candidates)]
-        if not matching:
-            return []
-        return [row[0] for row in conn.execute(sa.select(r.run_id).where(r.source_notebook.in_(matching)))]

@@ -24,7 +24,7 @@ from mlnb.store.artifacts import sha256_file
 from mlnb.store.journal import QUARANTINE_NAME, TMP_PREFIX
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.backend import SqlBackend
 
 
 def process_gone(pid: int, started: int | None) -> bool:
@@ -49,7 +49,7 @@ def process_gone(pid: int, started: int | None) -> bool:
     return started is not None and process_start_ticks(pid) not in (None, started)
 
 
-def reap_dead_runs(store: SqlStore) -> list[str]:
+def reap_dead_runs(store: SqlBackend) -> list[str]:
     """Mark RUNNING runs whose owner process is gone as FAILED; reconcile their files."""
     from mlnb.store._common import now_ms
 
@@ -82,7 +82,7 @@ def reap_dead_runs(store: SqlStore) -> list[str]:
                 .values(status=RunStatus.FAILED, end_time=max(hb, last or 0))
             ).rowcount
             if done:
-                store._upsert_tags(conn, run_id, {"mlnb.failure": reason})
+                store.upsert_tags(conn, run_id, {"mlnb.failure": reason})
                 recover_files(store, conn, run_id)
                 reaped.append(run_id)
     return reaped
@@ -98,11 +98,11 @@ def files_under(run_dir: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def quarantine_dir(store: SqlStore) -> Path:
+def quarantine_dir(store: SqlBackend) -> Path:
     return store.artifact_root / QUARANTINE_NAME
 
 
-def _quarantine(store: SqlStore, run_id: str, rel: str, full: Path) -> None:
+def _quarantine(store: SqlBackend, run_id: str, rel: str, full: Path) -> None:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     base = quarantine_dir(store) / run_id / stamp
     dest = base.joinpath(*rel.split("/"))
@@ -114,7 +114,7 @@ def _quarantine(store: SqlStore, run_id: str, rel: str, full: Path) -> None:
     os.replace(full, dest)  # same file system: a rename, the bytes stay as they are
 
 
-def recover_files(store: SqlStore, conn: sa.Connection, run_id: str) -> None:
+def recover_files(store: SqlBackend, conn: sa.Connection, run_id: str) -> None:
     """Reconcile a dead writer's run directory with its rows.
 
     A temp file was never complete and a symlink is never written by mlnb: both are removed.  A
@@ -168,7 +168,7 @@ def _marks_of(
     return cache[full.parent].get((st.st_dev, st.st_ino), set())
 
 
-def quarantined(store: SqlStore) -> list[Path]:
+def quarantined(store: SqlBackend) -> list[Path]:
     """Every file in the store's quarantine."""
     root = quarantine_dir(store)
     return sorted(full for _rel, full in files_under(root)) if root.is_dir() else []

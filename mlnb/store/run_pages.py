@@ -14,20 +14,21 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
 from mlnb.entities import PagedList, Run, RunData, RunInfo
 from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
-from mlnb.store._common import _stages
+from mlnb.store._common import lifecycle_stages
 from mlnb.store.filters import ATTR, METRIC, PARAM, parse_filter, parse_order_by
-from mlnb.store.query import _Compiler, _run_column, drives_search, split_driver
+from mlnb.store.query import Compiler, drives_search, run_column, split_driver
 from mlnb.store.search_details import read_details
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from contextlib import AbstractContextManager
 
 MAX_PAGE = 50_000  # MLflow's limit for one page of search_runs
 # the run columns a page reads, in RunInfo's order of arguments
@@ -82,7 +83,7 @@ def _statement(
     """The filtered runs in order, selecting the run columns then each sort value; and the sort
     keys as ``(expression, descending)`` for the keyset condition."""
     node = parse_filter(filter_string)
-    compiler = _Compiler(dialect)
+    compiler = Compiler(dialect)
     r = t.runs
     where = [r.c.lifecycle_stage.in_(stages)]
     if exp_keys:
@@ -97,7 +98,7 @@ def _statement(
     keys: list[tuple[Any, bool]] = []
     for i, key in enumerate(parse_order_by(list(order_by))):
         if key.kind == ATTR:
-            col = _run_column(key.key)
+            col = run_column(key.key)
             keys += [(_flag(col.is_(None)), False), (col, key.descending)]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
@@ -105,7 +106,7 @@ def _statement(
         keys.append((_flag(table.c.run_id.is_(None)), False))  # runs without the key go last
         if key.kind == METRIC:
             keys.append((_flag(table.c.special == 1), False))  # NaN after every number
-        value = table.c.value
+        value: sa.ColumnElement[Any] = table.c.value
         if dialect == "postgresql" and key.kind != METRIC:
             value = value.collate("C")
         keys.append((value, key.descending))
@@ -138,8 +139,18 @@ def _after(keys: list[tuple[Any, bool]], values: list[Any]) -> Any:
     return condition
 
 
+class PagedRuns(Protocol):
+    """What paging needs of the store: its dialect, read snapshots and experiment keys."""
+
+    dialect: str
+    artifact_root: Path
+
+    def reading(self) -> AbstractContextManager[sa.Connection]: ...
+    def experiment_key(self, experiment_id: str) -> int: ...
+
+
 def search_page(
-    store: SqlStore,
+    store: PagedRuns,
     experiment_ids: Sequence[str],
     filter_string: str | None,
     order_by: Sequence[str] | str | None,
@@ -154,8 +165,8 @@ def search_page(
     elif isinstance(order_by, str):
         order_by = (order_by,)
     order_by = tuple(order_by)
-    exp_keys = sorted({store._experiment_key(e) for e in experiment_ids})
-    stages = _stages(view_type)
+    exp_keys = sorted({store.experiment_key(e) for e in experiment_ids})
+    stages = lifecycle_stages(view_type)
     digest = query_digest("runs", exp_keys, filter_string, order_by, stages)
     position = decode_token(page_token, digest)
     stmt, keys = _statement(store.dialect, exp_keys, filter_string, order_by, stages)

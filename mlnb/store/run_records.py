@@ -5,34 +5,52 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from mlnb.entities import DATASET_CONTEXT_TAG, ArtifactInfo, Dataset, DatasetInput, InputTag, ViewType
+from mlnb.entities import (
+    DATASET_CONTEXT_TAG,
+    ArtifactInfo,
+    Dataset,
+    DatasetInput,
+    InputTag,
+    PagedList,
+    ViewType,
+)
 from mlnb.store import schema as t
-from mlnb.store._common import _stages, now_ms
+from mlnb.store._common import lifecycle_stages, now_ms
+from mlnb.store.base import SearchResult
 from mlnb.store.values import check_text
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from mlnb.store.backend import UpsertInsert
 
 
 class RunRecordsMixin:
-    """Needs ``atomic``, ``reading``, ``_insert``, ``_run_row``, ``_check_writable`` and
-    ``_experiment_key`` from the store."""
+    """Needs ``atomic``, ``reading``, ``insert``, ``_run_row``, ``check_writable`` and
+    ``experiment_key`` from the store."""
 
-    atomic: Any
-    reading: Any
     dialect: str
-    _insert: Any
-    _run_row: Any
-    _check_writable: Any
-    _experiment_key: Any
-    artifact_root: Any
+    artifact_root: Path
+
+    if TYPE_CHECKING:
+
+        def atomic(self) -> AbstractContextManager[sa.Connection]: ...
+        def reading(self) -> AbstractContextManager[sa.Connection]: ...
+        def insert(self, table: sa.Table) -> UpsertInsert: ...
+        def _run_row(self, conn: sa.Connection, run_id: str) -> sa.Row[Any]: ...
+        def check_writable(self, run_id: str) -> None: ...
+        def experiment_key(self, experiment_id: str) -> int: ...
 
     # --- dataset inputs ---------------------------------------------------------------------------
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         import json
 
-        self._check_writable(run_id)
+        self.check_writable(run_id)
         rows = []
         for d in datasets:
             ds = d.dataset
@@ -54,7 +72,7 @@ class RunRecordsMixin:
             )
         if not rows:
             return
-        stmt = self._insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
+        stmt = self.insert(t.inputs).on_conflict_do_nothing(index_elements=["run_id", "digest", "role"])
         with self.atomic() as conn:
             conn.execute(stmt, rows)
 
@@ -99,7 +117,7 @@ class RunRecordsMixin:
     @functools.cached_property
     def _artifact_upsert(self) -> Any:
         # Built once per store: constructing the ON CONFLICT clause costs more than the insert.
-        stmt = self._insert(t.artifacts)
+        stmt = self.insert(t.artifacts)
         return stmt.on_conflict_do_update(
             index_elements=["run_id", "path"],
             set_={
@@ -137,6 +155,22 @@ class RunRecordsMixin:
         return sorted(seen.values(), key=lambda info: info.path)
 
     # --- search -----------------------------------------------------------------------------------
+    def search_runs_page(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        order_by: Sequence[str] | str | None,
+        max_results: int,
+        view_type: int,
+        page_token: str | bytes | None,
+    ) -> PagedList:
+        """One page of runs with a token for the next (see :mod:`mlnb.store.run_pages`)."""
+        from mlnb.store.run_pages import search_page
+
+        return search_page(
+            self, experiment_ids, filter_string, order_by, max_results, view_type, page_token
+        )
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -148,16 +182,16 @@ class RunRecordsMixin:
         experiment_names: Sequence[str] = (),
         text: str | None = None,
         details: bool = True,
-    ) -> Any:
+    ) -> SearchResult:
         """Runs of the experiments ``experiment_ids`` plus those named ``experiment_names``
-        (all experiments when both are empty) as a :class:`mlnb.store.query.SearchResult`.
+        (all experiments when both are empty) as a :class:`mlnb.store.base.SearchResult`.
 
         ``text`` keeps the runs whose name or a user tag value contains it (case-insensitive);
         ``details=False`` leaves out params, metrics and tags (the run columns only).
         """
         from mlnb.store.query import search
 
-        exp_keys = [self._experiment_key(e) for e in experiment_ids]
+        exp_keys = [self.experiment_key(e) for e in experiment_ids]
         with self.reading() as conn:
             return search(
                 conn,
@@ -166,7 +200,7 @@ class RunRecordsMixin:
                 filter_string,
                 order_by,
                 max_results,
-                _stages(view_type),
+                lifecycle_stages(view_type),
                 run_ids,
                 experiment_names,
                 self.artifact_root.as_uri() + "/",

@@ -36,7 +36,12 @@ try:  # orjson reads and writes the JSON two to ten times faster than the standa
         return _orjson_dumps(values).decode()
 
 except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
-    _loads, _dumps = json.loads, json.dumps
+
+    def _loads(obj: bytes | bytearray | memoryview | str, /) -> Any:
+        return json.loads(bytes(obj) if isinstance(obj, memoryview) else obj)
+
+    def _dumps(values: list[str]) -> str:
+        return json.dumps(values)
 
 _first = itemgetter(0)
 
@@ -59,17 +64,21 @@ def bind_list(dialect: str, values: Sequence[Any]) -> Any:
     return json.dumps(list(values)) if dialect == "sqlite" else list(values)
 
 
-_DIALECTS: dict[str, Any] = {}
+_DIALECTS: dict[str, sa.Dialect] = {}
 
 
-def sql_dialect(name: str) -> Any:
+def sql_dialect(name: str) -> sa.Dialect:
     """The SQLAlchemy dialect statements are compiled for (``sqlite`` or ``postgresql``)."""
     if name not in _DIALECTS:
         if name == "sqlite":
-            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite as dialect
+            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+            _DIALECTS[name] = SQLiteDialect_pysqlite(paramstyle="qmark")
         else:
-            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg as dialect
-        _DIALECTS[name] = dialect(paramstyle="qmark" if name == "sqlite" else "pyformat")
+            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+            # SQLAlchemy's psycopg dialect has no annotations on its constructor
+            _DIALECTS[name] = PGDialect_psycopg(paramstyle="pyformat")  # type: ignore[no-untyped-call]
     return _DIALECTS[name]
 
 

@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -35,7 +35,7 @@ from mlnb.store import schema as t
 from mlnb.store.buffer import WriteBuffer
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.buffer import Inserts
 
 SPILL_DIRNAME = "spill"
 FORMAT = 1
@@ -157,7 +157,7 @@ def read(path: Path) -> SpillBatch:
         ) from None
 
 
-def replay(store: SqlStore, conn: sa.Connection, path: Path) -> int:
+def replay(store: Inserts, conn: sa.Connection, path: Path) -> int:
     """Apply one batch file inside the caller's write transaction, once.
 
     Returns the number of rows written (0 if the batch was replayed before or its file is gone).
@@ -196,7 +196,7 @@ def remove(paths: list[Path]) -> None:
             pass
 
 
-def describe(rows: Any) -> str:
+def describe(rows: WriteBuffer) -> str:
     """``"3 runs, 120 metric points, 4 params, 2 tags, 1 run end"`` (the non-empty kinds)."""
     parts = [
         (len(rows.runs), "run"),

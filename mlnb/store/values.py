@@ -75,7 +75,7 @@ def metric_value(value: object, key: str) -> float:
         # numpy 0-d arrays and similar expose __float__ without being numbers.Real
         if hasattr(value, "__float__") and not isinstance(value, (str, bytes)):
             try:
-                return float(value)  # type: ignore[arg-type]
+                return float(value)
             except (TypeError, ValueError, OverflowError):
                 pass
         raise InvalidParameter(

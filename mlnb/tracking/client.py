@@ -21,16 +21,16 @@ from mlnb.tracking.client_artifacts import ArtifactsMixin
 from mlnb.tracking.reserved import check_user_tags
 
 if TYPE_CHECKING:
-    from mlnb.store.sql import SqlStore
+    from mlnb.store.base import Store
 
-_stores: dict[str, SqlStore] = {}
+_stores: dict[str, Store] = {}
 
 
-def _store_at(uri: str) -> SqlStore:
+def _store_at(uri: str) -> Store:
     """One open store per tracking URI for every client of this process (the session's own
     store when it is the same one, so both see each other's buffered writes at once)."""
     from mlnb.store import location
-    from mlnb.store.readonly import open_location
+    from mlnb.store import open_store as open_at
 
     where = location.resolve(uri)
     with state.lock:
@@ -39,7 +39,7 @@ def _store_at(uri: str) -> SqlStore:
             return active
         store = _stores.get(where.db_url)
         if store is None:
-            store = _stores[where.db_url] = open_location(where)
+            store = _stores[where.db_url] = open_at(where)
         return store
 
 
@@ -68,7 +68,7 @@ class TrackingClient(ArtifactsMixin):
         return f"<MlflowClient tracking_uri={self.tracking_uri!r}>"
 
     @contextmanager
-    def _on_store(self) -> Iterator[SqlStore]:
+    def _on_store(self) -> Iterator[Store]:
         """The client's store; the shared API functions called inside the block use it too."""
         if self._store is None:
             yield state.get_store()
@@ -126,10 +126,8 @@ class TrackingClient(ArtifactsMixin):
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Give an experiment a new (unused) name."""
-        from mlnb.store.renames import rename_experiment
-
         with self._on_store() as store:
-            rename_experiment(store, experiment_id, new_name)
+            store.rename_experiment(experiment_id, new_name)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Mark an experiment deleted (its runs stay until ``mlnb gc``); undo with restore."""
@@ -146,10 +144,8 @@ class TrackingClient(ArtifactsMixin):
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         """Remove a tag of an experiment (:class:`mlnb.NotFound` if it has none)."""
-        from mlnb.store.renames import delete_experiment_tag
-
         with self._on_store() as store:
-            delete_experiment_tag(store, experiment_id, key)
+            store.delete_experiment_tag(experiment_id, key)
 
     # --- runs ------------------------------------------------------------------------------------
     def create_run(
@@ -214,13 +210,11 @@ class TrackingClient(ArtifactsMixin):
         ...                               page_token=page.token)
         ...     runs += page
         """
-        from mlnb.store.run_pages import search_page
-
         if isinstance(experiment_ids, (str, int)):
             experiment_ids = [str(experiment_ids)]
         with self._on_store() as store:
-            return search_page(
-                store, [str(e) for e in experiment_ids], filter_string or None, order_by,
+            return store.search_runs_page(
+                [str(e) for e in experiment_ids], filter_string or None, order_by,
                 max_results, run_view_type, page_token,
             )  # fmt: skip
 

@@ -152,7 +152,5 @@ def set_experiment_tags(tags: Mapping[str, Any]) -> None:
 
 
 def delete_experiment_tag(key: str) -> None:
-    """Remove a tag from the active experiment."""
-    from mlnb.store.experiment_tags import delete_experiment_tag as _delete
-
-    _delete(get_store(), current_experiment_id(), key)
+    """Remove a tag from the active experiment (:class:`mlnb.NotFound` if it has none)."""
+    get_store().delete_experiment_tag(current_experiment_id(), key)

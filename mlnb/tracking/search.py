@@ -51,10 +51,7 @@ def resolve_experiment_ids(
     if not ids and not names:  # search_all
         return [e.experiment_id for e in store.list_experiments(ViewType.ALL)]
     if names:
-        from mlnb.store.query import experiment_keys_of
-
-        with store.reading() as conn:
-            ids += [str(k) for k in experiment_keys_of(conn, store.dialect, names)]
+        ids += store.experiment_ids_named(names)
     return ids
 
 

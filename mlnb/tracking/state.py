@@ -19,12 +19,12 @@ from mlnb.entities import Run
 from mlnb.errors import InvalidParameter, InvalidState
 
 if TYPE_CHECKING:
+    from mlnb.store.base import Store
     from mlnb.store.location import StoreLocation
-    from mlnb.store.sql import SqlStore
 
 lock = threading.RLock()
 _explicit_uri: str | None = None
-_store: SqlStore | None = None
+_store: Store | None = None
 _store_env: tuple[str, str] | None = None
 _registry_uri: str | None = None
 experiment_id: str | None = None
@@ -38,7 +38,7 @@ def _env() -> tuple[str, str] | None:
     return env_uri()
 
 
-def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
+def set_store(uri: str | os.PathLike[str] | None) -> Store | None:
     """Use the store at ``uri`` from now on (``None`` goes back to automatic discovery).
 
     ``uri`` is a store directory (or a project directory holding ``.mlnb/``), a ``file:`` URI,
@@ -55,11 +55,11 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
             )
         opened = None
         if uri is not None:
+            from mlnb.store import open_store as open_at
             from mlnb.store.location import parse_store_uri
-            from mlnb.store.readonly import open_location
 
             # opened before the current store is forgotten: a bad URI leaves it in place
-            opened = open_location(parse_store_uri(uri, source="set_store"))
+            opened = open_at(parse_store_uri(uri, source="set_store"))
         if _store is not None:
             _store.flush()
         _explicit_uri = None if uri is None else os.fspath(uri)
@@ -68,7 +68,7 @@ def set_store(uri: str | os.PathLike[str] | None) -> SqlStore | None:
         return opened
 
 
-def get_store() -> SqlStore:
+def get_store() -> Store:
     """The active store, opened on first use (see :func:`set_tracking_uri` for the precedence)."""
     global _store, _store_env, experiment_id
     bound = _bound_store.get()
@@ -84,12 +84,12 @@ def get_store() -> SqlStore:
         if _store is not None and (_explicit_uri is not None or env == _store_env):
             return _store
         from mlnb.store import location
-        from mlnb.store.readonly import open_location
+        from mlnb.store import open_store as open_at
 
         if _store is not None:
             _store.flush()
             experiment_id = None
-        _store = open_location(location.resolve(_explicit_uri))
+        _store = open_at(location.resolve(_explicit_uri))
         _store_env = env
         return _store
 
@@ -189,16 +189,16 @@ def get_registry_uri() -> str:
             pass
     return get_tracking_uri()
 # --- a store bound for one block of code (MlflowClient(tracking_uri=...)) ---------------------
-_bound_store: ContextVar[SqlStore | None] = ContextVar("mlnb_bound_store", default=None)
+_bound_store: ContextVar[Store | None] = ContextVar("mlnb_bound_store", default=None)
 
 
-def open_store() -> SqlStore | None:
+def open_store() -> Store | None:
     """The session's store if it is open already (never opens one)."""
     return _store
 
 
 @contextmanager
-def using_store(store: SqlStore) -> Iterator[SqlStore]:
+def using_store(store: Store) -> Iterator[Store]:
     """Make :func:`get_store` return ``store`` inside the block, in this thread/task only.
 
     A client opened on another tracking URI runs the shared API functions through this, so

@@ -8,6 +8,7 @@ codes (-1 where missing).  ipywidgets ships ``bytes`` as binary websocket frames
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +81,6 @@ class RunTable:
         Without ``rows``: compared among the top-level runs and among each parent's children.
         """
         if rows is None:
-            from mlnb.widgets._compare_defaults import differing_keys
-
             return differing_keys(self)
         return [k for k, c in self.columns.items() if c.distinct_count(rows) > 1]
 
@@ -266,21 +265,70 @@ def payload(
     }
 
 
-def payload_size(data: dict[str, Any]) -> int:
-    """Bytes on the wire: the JSON part plus every binary buffer."""
-    import json
+# --- which keys differ between the runs shown side by side ------------------------------------
+def _values(col: Column) -> np.ndarray:
+    """The column as float64 with NaN for missing (text params by their int32 codes)."""
+    if col.codes is not None:
+        return np.where(col.codes >= 0, col.codes, np.nan)
+    assert col.num is not None
+    return col.num
 
-    buffers = 0
 
-    def strip(obj: Any) -> Any:
-        nonlocal buffers
-        if isinstance(obj, (bytes, memoryview)):
-            buffers += len(obj)
-            return None
-        if isinstance(obj, dict):
-            return {k: strip(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [strip(v) for v in obj]
-        return obj
+def _spread(values: np.ndarray) -> bool:
+    """Whether ``values`` (NaN = missing) hold more than one value; missing is a value of its own."""
+    if not len(values):
+        return False
+    nan = np.isnan(values)
+    if nan.all():
+        return False
+    finite = values[~nan]
+    return bool(nan.any()) or bool(finite.min() != finite.max())
 
-    return len(json.dumps(strip(data), separators=(",", ":"))) + buffers
+
+class Families:
+    """The groups of runs the panel shows side by side: the top-level runs, and each parent's
+    children (listed together when the parent is expanded)."""
+
+    def __init__(self, parent: np.ndarray) -> None:
+        self.top = np.flatnonzero(parent < 0)
+        kids = np.flatnonzero(parent >= 0)
+        order = kids[np.argsort(parent[kids], kind="stable")]
+        self.children = order
+        if len(order):
+            keys = parent[order]
+            self.starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            self.sizes = np.diff(np.r_[self.starts, len(order)])
+        else:
+            self.starts = self.sizes = np.zeros(0, dtype=np.int64)
+
+    def differs(self, values: np.ndarray) -> bool:
+        """Whether ``values`` differ among the top-level runs or among any parent's children."""
+        if _spread(values[self.top]):
+            return True
+        if not len(self.children):
+            return False
+        v = values[self.children]
+        nan = np.isnan(v)
+        missing = np.add.reduceat(nan.astype(np.int64), self.starts)
+        mixed = (missing > 0) & (missing < self.sizes)
+        with np.errstate(invalid="ignore"):
+            lo, hi = np.fmin.reduceat(v, self.starts), np.fmax.reduceat(v, self.starts)
+        return bool(mixed.any() or ((lo != hi) & ~np.isnan(lo)).any())
+
+
+def differs(col: Column, families: Families | None = None) -> bool:
+    """Whether ``col`` has more than one value across the runs shown side by side.
+
+    Missing is a value of its own (a param present on some runs and missing on others differs).
+    With ``families`` (see :class:`Families`) runs are compared within the top level and within
+    each parent's children; without, across every run.
+    """
+    values = _values(col)
+    return families.differs(values) if families is not None else _spread(values)
+
+
+def differing_keys(table: RunTable, kinds: Sequence[str] = ("metric", "param", "tag")) -> list[str]:
+    """Keys (of the given kinds) whose value is not the same on the runs shown side by side:
+    the top-level runs, or the children of one parent (see :class:`Families`); in key order."""
+    families = Families(table.parent)
+    return [k for k, c in table.columns.items() if c.kind in kinds and differs(c, families)]

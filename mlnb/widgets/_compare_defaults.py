@@ -11,21 +11,24 @@ One rule for the live table and the static fallback (and the tests):
   loss/error-like names (:data:`mlnb.display.html.LOWER_IS_BETTER`).
 
 Everything works on the columnar arrays of :class:`~mlnb.widgets._compare_data.RunTable`
-(numpy per key, never a Python loop over runs × keys).
+(numpy per key, never a Python loop over runs × keys).  Which keys differ between the runs
+(:func:`differing_keys`, :class:`Families`) is decided beside the table, in ``_compare_data``, and
+exported here with the rest of the rule.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlnb.display.html import LOWER_IS_BETTER
+from mlnb.widgets._compare_data import Column, Families, RunTable, differing_keys, differs
 
 if TYPE_CHECKING:
-    from mlnb.widgets._compare_data import Column, RunTable
+    from mlnb.store.base import Store
 
 BASE_COLUMNS = ("run_name", "status")
 SEARCH_RANK = "rank_test_score"  # scikit-learn's own ranking of a search's candidates (1 = best)
@@ -48,67 +51,6 @@ def _present(col: Column) -> np.ndarray:
     if col.text is not None and not present.all():
         present |= np.fromiter((v is not None for v in col.text), dtype=bool, count=len(col.text))
     return present
-
-
-def _values(col: Column) -> np.ndarray:
-    """The column as float64 with NaN for missing (text params by their int32 codes)."""
-    if col.codes is not None:
-        return np.where(col.codes >= 0, col.codes, np.nan)
-    assert col.num is not None
-    return col.num
-
-
-def _spread(values: np.ndarray) -> bool:
-    """Whether ``values`` (NaN = missing) hold more than one value; missing is a value of its own."""
-    if not len(values):
-        return False
-    nan = np.isnan(values)
-    if nan.all():
-        return False
-    finite = values[~nan]
-    return bool(nan.any()) or bool(finite.min() != finite.max())
-
-
-class Families:
-    """The groups of runs the panel shows side by side: the top-level runs, and each parent's
-    children (listed together when the parent is expanded)."""
-
-    def __init__(self, parent: np.ndarray) -> None:
-        self.top = np.flatnonzero(parent < 0)
-        kids = np.flatnonzero(parent >= 0)
-        order = kids[np.argsort(parent[kids], kind="stable")]
-        self.children = order
-        if len(order):
-            keys = parent[order]
-            self.starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-            self.sizes = np.diff(np.r_[self.starts, len(order)])
-        else:
-            self.starts = self.sizes = np.zeros(0, dtype=np.int64)
-
-    def differs(self, values: np.ndarray) -> bool:
-        """Whether ``values`` differ among the top-level runs or among any parent's children."""
-        if _spread(values[self.top]):
-            return True
-        if not len(self.children):
-            return False
-        v = values[self.children]
-        nan = np.isnan(v)
-        missing = np.add.reduceat(nan.astype(np.int64), self.starts)
-        mixed = (missing > 0) & (missing < self.sizes)
-        with np.errstate(invalid="ignore"):
-            lo, hi = np.fmin.reduceat(v, self.starts), np.fmax.reduceat(v, self.starts)
-        return bool(mixed.any() or ((lo != hi) & ~np.isnan(lo)).any())
-
-
-def differs(col: Column, families: Families | None = None) -> bool:
-    """Whether ``col`` has more than one value across the runs shown side by side.
-
-    Missing is a value of its own (a param present on some runs and missing on others differs).
-    With ``families`` (see :class:`Families`) runs are compared within the top level and within
-    each parent's children; without, across every run.
-    """
-    values = _values(col)
-    return families.differs(values) if families is not None else _spread(values)
 
 
 def metric_order(table: RunTable, times: Mapping[str, float] | None = None) -> list[str]:
@@ -134,13 +76,6 @@ def metric_order(table: RunTable, times: Mapping[str, float] | None = None) -> l
         stamped.append((0 if found else 1, -when, key))
     stamped.sort()
     return [key for _, _, key in stamped]
-
-
-def differing_keys(table: RunTable, kinds: Sequence[str] = ("metric", "param", "tag")) -> list[str]:
-    """Keys (of the given kinds) whose value is not the same on the runs shown side by side:
-    the top-level runs, or the children of one parent (see :class:`Families`); in key order."""
-    families = Families(table.parent)
-    return [k for k, c in table.columns.items() if c.kind in kinds and differs(c, families)]
 
 
 def differing_params(table: RunTable) -> list[str]:
@@ -230,31 +165,15 @@ def storage_key(store_uri: str, experiment_ids: Sequence[str], run_ids: Sequence
     return f"{STORAGE_PREFIX}:{store_uri}:{scope}"
 
 
-def read_metric_times(store: Any, run_ids: Sequence[str], *, limit: int = RECENT_RUNS) -> dict[str, float]:
-    """Last timestamp (ms) of each metric key across the first ``limit`` of ``run_ids``.
+def read_metric_times(store: Store, run_ids: Sequence[str], *, limit: int = RECENT_RUNS) -> dict[str, float]:
+    """Last timestamp (ms) of each metric key (``metrics.x``) across the first ``limit`` of ``run_ids``.
 
-    One grouped SQL query.  ``run_ids`` come most recent first, so the first runs hold the
-    latest timestamps; a metric only older runs have is left out (:func:`metric_order` then
+    One grouped query in the store.  ``run_ids`` come most recent first, so the first runs hold
+    the latest timestamps; a metric only older runs have is left out (:func:`metric_order` then
     places it by its runs' end time, after the ones found here).
     """
-    run_ids = list(run_ids[:limit])
-    if not run_ids or not hasattr(store, "reading"):
-        return {}
-    import sqlalchemy as sa
-
-    from mlnb.store import schema
-    from mlnb.store.search_details import bind_list, ids_in
-
-    lm = schema.latest_metrics
-    dialect = store.dialect
-    stmt = (
-        sa.select(lm.c.key, sa.func.max(lm.c.timestamp))
-        .where(ids_in(lm.c.run_id, dialect))
-        .group_by(lm.c.key)
-    )
-    with store.reading() as conn:
-        rows = conn.execute(stmt, {"mlnb_ids": bind_list(dialect, list(run_ids))}).all()
-    return {f"metrics.{key}": float(ts) for key, ts in rows}
+    times = store.latest_metric_times(list(run_ids[:limit]))
+    return {f"metrics.{key}": ts for key, ts in times.items()}
 
 
 __all__ = [

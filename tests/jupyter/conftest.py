@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mlnb.store.readonly import close_cached
+from mlnb.store import close_shared_stores
 from mlnb.tracking import state
 from tests.jupyter.routes import ApiServer
 from tests.processes import stop_process
@@ -51,7 +51,7 @@ def project(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     state.set_store(proj / ".mlnb")
     yield proj
     _reset()
-    close_cached()
+    close_shared_stores()
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +81,7 @@ def routes_runs(
     monkeypatch.delenv("MLNB_STORE", raising=False)
     shutil.copytree(routes_template[0], jp_root_dir / "proj")
     yield routes_template[1]
-    close_cached()
+    close_shared_stores()
 
 
 @pytest.fixture(scope="session")

@@ -10,15 +10,13 @@ import pytest
 
 import mlnb
 from mlnb.errors import StoreError, StoreReadOnly
+from mlnb.store.browsing import same_notebook
 from mlnb.store.location import parse_store_uri
 from mlnb.store.readonly import (
     ReadOnlyStore,
     StoreNotReady,
-    _same_notebook,
     cached_readonly,
     close_cached,
-    run_sources,
-    runs_of_notebook,
 )
 
 
@@ -94,9 +92,9 @@ def test_sources_and_notebook_matching(store, store_dir, tmp_path):
             ids[name] = run.info.run_id
     store.flush()
     reader = _open(store_dir)
-    found = set(runs_of_notebook(reader, ["work/train.ipynb", str(nb)]))
+    found = set(reader.runs_of_notebook(["work/train.ipynb", str(nb)]))
     assert found == {ids["abs"], ids["rel"], ids["bare"]}
-    sources = run_sources(reader, [ids["rel"]])
+    sources = reader.run_sources([ids["rel"]])
     assert sources[ids["rel"]]["cell_id"] == "cell-rel"
     assert sources[ids["rel"]]["orphaned"] is False
     reader.close()
@@ -114,7 +112,7 @@ def test_sources_and_notebook_matching(store, store_dir, tmp_path):
     ],
 )
 def test_same_notebook(recorded, candidates, same):
-    assert _same_notebook(recorded, candidates) is same
+    assert same_notebook(recorded, candidates) is same
 
 
 def test_cache_reopens_a_replaced_database(store, store_dir):
