@@ -217,6 +217,23 @@ if not any(type(finder).__name__ == "_MlflowNameFinder" for finder in sys.meta_p
     sys.meta_path.append(_MlflowNameFinder())
 
 
+def _notebook_progress_view(total: int | None) -> Any:
+    """A long step's bar in a notebook: :mod:`mlnb.display.progress` decides when and where a
+    bar shows; :mod:`mlnb.widgets`, the one package that knows ipywidgets, draws it."""
+    from mlnb.widgets.progress import WidgetProgressView
+
+    return WidgetProgressView(total)
+
+
+def _install_progress_view() -> None:
+    from mlnb.display.progress_view import use_widget_view
+
+    use_widget_view(_notebook_progress_view)
+
+
+_install_progress_view()
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext mlnb``: register ``%%track`` and ``%mlnb``."""
     from mlnb.magics import load_ipython_extension as _load

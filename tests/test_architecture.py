@@ -1,7 +1,7 @@
 """The house rules, checked on the whole package (issue 16; docs/architecture.md explains them).
 
-* no import cycle between modules (grimp's graph, lazy imports included), except the documented
-  ``mlnb`` ↔ ``mlnb.magics`` hook;
+* no import cycle between modules (grimp's graph, lazy imports included; ``load_ipython_extension``
+  in the package root imports ``mlnb.magics``, which never imports the root back);
 * no import of another module's ``_private`` name, nor of a private module from outside its package;
 * above ``mlnb.store`` only the store's contract modules are imported, never a backend;
 * only ``mlnb.magics`` touches IPython's magic machinery;
@@ -60,16 +60,6 @@ def test_no_import_cycles(graph: Any) -> None:
         "into the module both use, pass the value in as an argument, or have the lower layer own "
         "an observer (e.g. mlnb.tracking.events) that the higher one subscribes to."
     )
-
-
-def test_the_allowed_cycle_is_only_the_extension_hook(graph: Any) -> None:
-    """``mlnb`` ↔ ``mlnb.magics`` is allowed only while it is exactly those two modules."""
-    for group in cycles(graph):
-        if "mlnb" in group:
-            assert frozenset(group) in ALLOWED_CYCLES, (
-                f"the package root is in a cycle with more than mlnb.magics: {' ↔ '.join(group)}; "
-                "only load_ipython_extension may import upward into mlnb"
-            )
 
 
 def test_no_private_imports_across_modules() -> None:

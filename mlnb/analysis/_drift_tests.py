@@ -52,7 +52,7 @@ def ref_from_series(name: str, series: Any, kind: str) -> Ref:
             ref.std = float(x.std(ddof=1)) if x.size > 1 else 0.0
             ref.hist, ref.edges = np.histogram(x, bins=20)
     else:
-        ref.counts = {_key(k): int(c) for k, c in values.value_counts().items()}
+        ref.counts = {category_key(k): int(c) for k, c in values.value_counts().items()}
     return ref
 
 
@@ -70,12 +70,12 @@ def ref_from_profile(col: dict[str, Any]) -> Ref:
         if "values" in col:
             ref.counts = {float(v): int(c) for v, c in col["values"]}
     else:
-        ref.counts = {_key(v): int(c) for v, c in col["categories"]}
+        ref.counts = {category_key(v): int(c) for v, c in col["categories"]}
         ref.other_count = int(col.get("other_count", 0))
     return ref
 
 
-def _key(value: Any) -> Any:
+def category_key(value: Any) -> bool | int | float | str:
     """Category keys comparable across raw data and JSON (numpy scalars -> Python)."""
     if hasattr(value, "item"):
         value = value.item()
@@ -96,7 +96,7 @@ def _counts_pair(ref: Ref, cur: Any) -> tuple[Any, Any]:
     """Aligned (reference, current) count vectors over the union of categories."""
     import numpy as np
 
-    cur_counts = {_key(k): int(c) for k, c in cur.value_counts().items()}
+    cur_counts = {category_key(k): int(c) for k, c in cur.value_counts().items()}
     known = ref.counts or {}
     keys = list(known)
     keys += [k for k in cur_counts if k not in known]

@@ -207,7 +207,7 @@ def _quality(ref: T.Ref, cur: Any, missing_tolerance: float) -> list[QualityIssu
                 )
     elif ref.counts is not None and not ref.other_count:
         known = set(ref.counts)
-        new = values[~values.map(lambda v: T._key(v) in known).astype(bool)]
+        new = values[~values.map(lambda v: T.category_key(v) in known).astype(bool)]
         if len(new):
             names = sorted({str(v) for v in new})[:10]
             issues.append(

@@ -24,10 +24,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from mlnb import config
+from mlnb.display import progress_view
 from mlnb.display.format import count, duration, number
+from mlnb.display.progress_view import ProgressView
 
 __all__ = ["Progress", "display_mode", "progress", "track"]
 
@@ -88,48 +90,6 @@ def display_mode() -> str:
     if shell is not None:
         return "widget" if _front_end_attached(shell) else "off"
     return "text" if _is_tty(sys.stderr) else "off"
-
-
-class _View(Protocol):
-    def draw(self, done: int, total: int | None, description: str, status: str) -> None: ...
-    def close(self) -> None: ...
-
-
-class _WidgetView:
-    """An IntProgress and a Label in one output, removed (replaced by nothing) on close."""
-
-    def __init__(self, total: int | None) -> None:
-        import ipywidgets as w
-        from IPython.display import display
-
-        self.bar = w.IntProgress(
-            value=0,
-            min=0,
-            max=max(total or 1, 1),
-            bar_style="info",
-            layout=w.Layout(width="14em", flex="0 0 auto"),
-        )
-        self.label = w.Label(value="")
-        self.box = w.HBox([self.bar, self.label])
-        self.handle = display(self.box, display_id=True)
-
-    def draw(self, done: int, total: int | None, description: str, status: str) -> None:
-        if total:
-            if self.bar.max != total:
-                self.bar.max = total
-            self.bar.value = min(done, total)
-        else:  # unknown total: a full, striped bar that still says how much is done
-            self.bar.value = self.bar.max
-            self.bar.bar_style = "info"
-        self.label.value = f"{description}: {status}" if status else description
-
-    def close(self) -> None:
-        try:
-            if self.handle is not None:
-                self.handle.update({"text/plain": ""}, raw=True)
-        finally:
-            for widget in (self.box, self.bar, self.label):
-                widget.close()
 
 
 class _TextView:
@@ -209,7 +169,7 @@ class Progress:
         self._lock = threading.RLock()
         self._t0 = time.monotonic()
         self._last_draw = 0.0
-        self._view: _View | None = None
+        self._view: ProgressView | None = None
         self._closed = False
 
     # --- reporting (any thread) -------------------------------------------------------------
@@ -251,11 +211,12 @@ class Progress:
             except Exception:  # a display problem must never break the step
                 self._mode = "off"
 
-    def _open(self) -> _View | None:
+    def _open(self) -> ProgressView | None:
         if self._mode is None:
             self._mode = display_mode()
-        if self._mode == "widget":
-            return _WidgetView(self.total)
+        factory = progress_view.widget_view()
+        if self._mode == "widget" and factory is not None:
+            return factory(self.total)
         if self._mode == "text":
             return _TextView(self._stream if self._stream is not None else _terminal())
         self._mode = "off"

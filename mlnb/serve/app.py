@@ -142,9 +142,11 @@ class ScoringApp:
         return Response("\n", status_code=200, media_type=JSON)
 
     async def version(self, request: Request) -> Response:
-        from mlnb import __version__
+        # the installed distribution's version (the package root is the public facade above
+        # every layer, so the server does not import it)
+        from importlib.metadata import version
 
-        return Response(__version__, status_code=200, media_type=JSON)
+        return Response(version("mlnb"), status_code=200, media_type=JSON)
 
     async def _body(self, request: Request) -> bytes:
         cap = self.limits.max_body_bytes

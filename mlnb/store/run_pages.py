@@ -10,9 +10,6 @@ is refused instead of returning a wrong page.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,56 +21,16 @@ from mlnb.errors import InvalidParameter
 from mlnb.store import schema as t
 from mlnb.store._common import lifecycle_stages
 from mlnb.store.filters import ATTR, METRIC, PARAM, parse_filter, parse_order_by
+from mlnb.store.page_tokens import check_page_size, decode_token, encode_token, query_digest
 from mlnb.store.query import Compiler, drives_search, run_column, split_driver
 from mlnb.store.search_details import read_details
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-MAX_PAGE = 50_000  # MLflow's limit for one page of search_runs
 # the run columns a page reads, in RunInfo's order of arguments
 _INFO_COLUMNS = ("run_id", "name", "experiment_id", "status", "start_time", "end_time",
                  "lifecycle_stage", "user_id", "parent_run_id")  # fmt: skip
-
-
-# --- tokens ---------------------------------------------------------------------------------------
-def query_digest(*parts: Any) -> str:
-    """A short digest naming one query, stored in its page tokens."""
-    text = json.dumps(parts, default=str, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def encode_token(query: str, position: Any) -> str:
-    """An opaque, URL-safe page token: the query digest and where the next page starts."""
-    raw = json.dumps({"q": query, "p": position}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_token(token: str | bytes | None, query: str) -> Any:
-    """The position stored in ``token`` (``None`` for no token); refuses foreign tokens."""
-    if token is None or token == "" or token == b"":
-        return None
-    try:
-        text = token.decode() if isinstance(token, bytes) else str(token)
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        digest, position = data["q"], data["p"]
-    except Exception:
-        raise InvalidParameter(
-            f"page_token {token!r} is not a token returned by this search; pass the .token of "
-            "the previous page, or None for the first page"
-        ) from None
-    if digest != query:
-        raise InvalidParameter(
-            "page_token belongs to a search with other arguments (experiments, filter, order or "
-            "view type); repeat the same arguments with its token, or start again without one"
-        )
-    return position
-
-
-def check_page_size(max_results: object, limit: int = MAX_PAGE) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or not 0 < max_results <= limit:
-        raise InvalidParameter(f"max_results must be an integer from 1 to {limit}, got {max_results!r}")
-    return max_results
 
 
 # --- the page query -------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Pages of a list already in memory (experiments, registered models, model versions).
 
 These searches read every matching entity (hundreds, not millions), so a page is a slice; its
-token is opaque and tied to the query that made it (:mod:`mlnb.store.run_pages` has the codec).
-Runs page by keyset in SQL instead (:func:`mlnb.store.run_pages.search_page`).
+token is opaque and tied to the query that made it (:mod:`mlnb.store.page_tokens` has the codec).
+Runs page by keyset in SQL instead (:meth:`mlnb.store.base.TrackingStore.search_runs_page`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from mlnb.entities import PagedList
 from mlnb.errors import InvalidParameter
-from mlnb.store.run_pages import check_page_size, decode_token, encode_token, query_digest
+from mlnb.store.page_tokens import check_page_size, decode_token, encode_token, query_digest
 
 
 def page_of(

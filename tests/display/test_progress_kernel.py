@@ -127,6 +127,12 @@ def test_the_next_cell_shows_the_model_writes_it_waits_for(kernel):
     writes = [text for text in _labels(outputs) if text.startswith("writing models: ")]
     assert writes and all(" of 1 model" in text for text in writes)  # the forest; `model` shares its files
     bars = [c for k, c in outputs if k == "display_data" and WIDGET in c["data"]]
-    removed = [c for k, c in outputs if k == "update_display_data"]
-    assert len(bars) == 1 and removed[-1]["data"] == {"text/plain": ""}
+    assert len(bars) == 1
+    # the bar is removed (the run card of the cell before is redrawn here too, once its run has
+    # ended: that update names the card's display id, not the bar's)
+    bar_id = bars[0]["transient"]["display_id"]
+    removed = [c for k, c in outputs if k == "update_display_data" and c["transient"]["display_id"] == bar_id]
+    assert removed and removed[-1]["data"] == {"text/plain": ""}
+    cards = [c for k, c in outputs if k == "update_display_data" and c["transient"]["display_id"] != bar_id]
+    assert all("application/vnd.mlnb.run+json" in c["data"] for c in cards)
     assert outputs[-1] == ("stream", {"name": "stdout", "text": "next\n"})
