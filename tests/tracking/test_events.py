@@ -14,8 +14,12 @@ from mlnb.tracking.events import RunEnded
 
 
 @pytest.fixture(autouse=True)
-def _clean_bus() -> Iterator[None]:
+def _clean_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with no listener and no queued event (other tests' shells and panels
+    subscribe for the whole session; they are back afterwards)."""
     events.deliver_pending()
+    monkeypatch.setattr(events, "_entries", [])
+    monkeypatch.setattr(events, "_pending", [])
     yield
     events.deliver_pending()
 
