@@ -311,8 +311,11 @@ FACADES = LAYERS[0][0]
 
 
 def _box(package: str) -> str:
-    """The node a package is drawn as: the MLflow-named facades share one node."""
-    return "facades" if layer_of(package) == FACADES else package.replace(".", "_")
+    """The node a package is drawn as: the MLflow-named facades share one node, so do the leaves."""
+    layer = layer_of(package)
+    if layer == FACADES:
+        return "facades"
+    return "leaves" if layer == LEAVES else package.replace(".", "_")
 
 
 def mermaid(graph: Any) -> str:
@@ -336,9 +339,9 @@ def mermaid(graph: Any) -> str:
         members = [p for p in packages if layer_of(p) == layer]
         if not members:
             continue
-        if layer == FACADES:  # one node for the lot
+        if layer in (FACADES, LEAVES):  # one node for the lot
             names = ", ".join(p.removeprefix("mlnb.") for p in members)
-            lines.append(f'    facades["{layer}: {names}"]')
+            lines.append(f'    {"facades" if layer == FACADES else "leaves"}["{layer}: {names}"]')
             continue
         boxes = [
             f'{_box(p)}["{"mlnb (lazy public API)" if p == "mlnb" else p.removeprefix("mlnb.")}"]'
@@ -359,6 +362,7 @@ def mermaid(graph: Any) -> str:
             lines.append(f"    {_box(a)} --> {_box(b)}")
         else:
             lines.append(f"    {_box(a)} -.->|upward| {_box(b)}")
+    lines.append("    mlnb_store ~~~ leaves")  # no edge goes to the leaves: keep them at the bottom
     lines.append("```")
     return "\n".join(lines)
 

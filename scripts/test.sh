@@ -23,7 +23,7 @@ fi
 .venv/bin/python -m pip install -q -e '.[dev]'
 
 echo "== ruff"
-.venv/bin/ruff check mlnb tests benchmarks examples
+.venv/bin/ruff check mlnb tests benchmarks examples scripts
 echo "== import contracts (layers, store backends, who may use sqlalchemy and the widget libraries)"
 .venv/bin/lint-imports
 echo "== mypy (strict on store, tracking, models, registry, errors, entities; 0 errors allowed)"
