@@ -471,30 +471,44 @@ def test_predictions_before_a_refit_do_not_decide_the_signature(shell):
 
 
 def test_a_writers_run_end_is_delivered_on_the_loop_thread_while_idle():
-    # in a kernel the cell runs inside the main thread's event loop; a model writer finishing
-    # later asks that loop to deliver, so the card is redrawn without waiting for another cell
+    # in a kernel the cell runs inside an event loop; a model writer finishing later asks that
+    # loop to deliver, so the card is redrawn without waiting for another cell.  The loop runs
+    # on a thread of its own here: the test session's main thread may already run one (the
+    # browser tests' Playwright keeps its loop there), and asyncio allows one loop per thread.
     import asyncio
     import threading
 
     from mlnb.capture import session
     from mlnb.tracking import events
 
+    events.deliver_pending()  # events earlier tests' writers queued are not this test's
     seen: list[tuple[events.RunEnded, threading.Thread]] = []
     stop = events.subscribe(lambda event: seen.append((event, threading.current_thread())))
+    checks: dict[str, object] = {}
 
     async def cell() -> None:
         loop = session.kernel_loop()
-        assert loop is asyncio.get_running_loop()
+        checks["loop is the running loop"] = loop is asyncio.get_running_loop()
         writer = threading.Thread(target=session.publish_end, args=("0" * 32, "FINISHED", loop))
         writer.start()
         writer.join()
-        assert seen == []  # not on the writer's thread
+        checks["nothing on the writer's thread"] = list(seen)
         for _ in range(3):
             await asyncio.sleep(0)  # the loop is idle: it runs the delivery
 
-    try:
+    def kernel() -> None:
         asyncio.run(cell())
+        checks["no loop after the cell"] = session.kernel_loop() is None
+
+    kernel_thread = threading.Thread(target=kernel)
+    try:
+        kernel_thread.start()
+        kernel_thread.join(30)
     finally:
         stop()
-    assert seen == [(events.RunEnded("0" * 32, "FINISHED"), threading.main_thread())]
-    assert session.kernel_loop() is None  # outside a loop: session.wait() delivers instead
+    assert checks == {
+        "loop is the running loop": True,
+        "nothing on the writer's thread": [],
+        "no loop after the cell": True,
+    }
+    assert seen == [(events.RunEnded("0" * 32, "FINISHED"), kernel_thread)]
