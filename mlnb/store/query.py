@@ -41,7 +41,6 @@ from mlnb.store.search_details import bind_list, ids_in, read_details, sql_diale
 _logger = logging.getLogger(__name__)
 
 
-
 # Plain-text search (the sidebar's search box when the text is not a filter): a run matches
 # when its name or the value of one of its user tags (not ``mlflow.*``/``mlnb.*``) contains
 # the text, case-insensitively.  Bound as a LIKE pattern with ``\`` escaping ``%`` and ``_``.
@@ -80,7 +79,6 @@ ARTIFACT_ROOT = "mlnb_artifact_root"
 
 # the ``inputs`` column a ``datasets.<key>`` filter reads (MLflow's context is our role)
 _DATASET_COLUMNS = {"name": "name", "digest": "digest", "context": "role"}
-
 
 
 def run_column(key: str) -> sa.ColumnElement[Any]:
@@ -366,6 +364,6 @@ def search(
     result = SearchResult(main.rows(conn, **bound))
     if result.rows and details:
         result.params, result.metrics, result.tags, result.metric_block = read_details(
-            conn, dialect, result.run_ids, exp_keys, stage_keys
+            conn, dialect, result.run_ids
         )
     return result
