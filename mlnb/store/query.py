@@ -235,7 +235,11 @@ def _main_query(
     stages: tuple[str, ...],
     with_run_ids: bool,
     with_text: bool = False,
+    part: str = "all",
 ) -> CompiledStatement:
+    """The search's one statement; ``part`` splits a search ordered first by a metric in two
+    (see :func:`_by_metric_index`): ``"numbers"`` the runs with a number for that metric, read
+    in order from its ``(key, value)`` index, ``"rest"`` the others (NaN, or no such metric)."""
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
     compiler = Compiler(dialect)
@@ -243,7 +247,7 @@ def _main_query(
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
     if experiment_keys:
         # ``+ 0`` keeps the planner off the experiment index when a key condition can drive
-        exp_col = (r.c.experiment_id + 0) if drives_search(node) else r.c.experiment_id
+        exp_col = (r.c.experiment_id + 0) if drives_search(node) or part == "numbers" else r.c.experiment_id
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if with_run_ids:
         stmt = stmt.where(ids_in(r.c.run_id, dialect))
@@ -263,7 +267,14 @@ def _main_query(
             ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
-        source = source.outerjoin(table, sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key))
+        on = sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key)
+        if i == 0 and part == "numbers":  # NaN is stored as NULL: the index holds the numbers in order
+            source = source.join(table, sa.and_(on, table.c.value.is_not(None)))
+            ordering.append(table.c.value.desc() if key.descending else table.c.value.asc())
+            continue
+        source = source.outerjoin(table, on)
+        if i == 0 and part == "rest":
+            stmt = stmt.where(sa.or_(table.c.run_id.is_(None), table.c.value.is_(None)))
         ordering.append(table.c.run_id.is_(None))  # runs without the key go last
         if key.kind == METRIC:
             ordering.append(table.c.special == 1)  # NaN after every number
@@ -346,24 +357,61 @@ def search(
             return SearchResult([])
         exp_keys += tuple(named)
     stage_keys = tuple(stages)
-    main = _main_query(
-        dialect,
-        exp_keys,
-        filter_string,
-        tuple(order_by),
-        max_results,
-        stage_keys,
-        run_ids is not None,
-        bool(text),
-    )
     bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
     if text:
         bound[TEXT] = text_pattern(text)
     if filter_string and "artifact_uri" in filter_string:
         bound[ARTIFACT_ROOT] = artifact_root
-    result = SearchResult(main.rows(conn, **bound))
+    if _by_metric_index(filter_string, order_by, run_ids, text):
+        result = SearchResult(_numbers_then_rest(conn, dialect, exp_keys, order_by, max_results, stage_keys))
+    else:
+        main = _main_query(
+            dialect,
+            exp_keys,
+            filter_string,
+            tuple(order_by),
+            max_results,
+            stage_keys,
+            run_ids is not None,
+            bool(text),
+        )
+        result = SearchResult(main.rows(conn, **bound))
     if result.rows and details:
         result.params, result.metrics, result.tags, result.metric_block = read_details(
             conn, dialect, result.run_ids
         )
     return result
+
+
+def _by_metric_index(
+    filter_string: str | None, order_by: Sequence[str], run_ids: Sequence[str] | None, text: str | None
+) -> bool:
+    """Whether the search is top runs by a metric: ordered first by a metric, with no filter.
+
+    Then the runs with a number for that metric come first, in the order of the metric's
+    ``(key, value)`` index: walking it from the right end and stopping after ``max_results``
+    runs reads about as many rows as the search returns, where sorting every run of the
+    experiments reads them all.
+    """
+    if filter_string or run_ids is not None or text or not order_by:
+        return False
+    first = parse_order_by([order_by[0]])[0]
+    return first.kind == METRIC
+
+
+def _numbers_then_rest(
+    conn: sa.Connection,
+    dialect: str,
+    exp_keys: tuple[int, ...],
+    order_by: Sequence[str],
+    max_results: int,
+    stages: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """The runs with a number for the first order key, then (when fewer than ``max_results``)
+    the others in their own order: MLflow's order puts NaN after every number and the runs
+    without the metric last, so the two parts laid end to end are the whole order."""
+    args = (dialect, exp_keys, None, tuple(order_by), max_results, stages, False, False)
+    rows = _main_query(*args, part="numbers").rows(conn)
+    if len(rows) < max_results:
+        rows += _main_query(*args, part="rest").rows(conn)[: max_results - len(rows)]
+    return rows
