@@ -114,7 +114,7 @@ class Compiler:
         if op == "!=":
             return col != value
         if op == "LIKE":
-            return self.like(col, value, False)
+            return sa.and_(self.like(col, value, False), *self.prefix_range(col, value))
         if op == "ILIKE":
             return self.like(col, value, True)
         if op == "IN":
@@ -122,6 +122,22 @@ class Compiler:
         if op == "NOT IN":
             return col.not_in(list(value))
         raise AssertionError(op)
+
+    def prefix_range(self, col: Any, pattern: str) -> list[Any]:
+        """``col >= prefix AND col < successor``: what every value matching the case-sensitive
+        LIKE ``pattern`` satisfies, where ``prefix`` is the pattern's text before its first
+        wildcard, so that the ``(key, value)`` index reads only that range (SQLite compares
+        text by code point, as the prefix bounds assume; PostgreSQL's collation may not)."""
+        prefix = pattern[
+            : min((i for i in (pattern.find("%"), pattern.find("_")) if i >= 0), default=len(pattern))
+        ]
+        if self.dialect != "sqlite" or not prefix:
+            return []
+        bounds = [col >= prefix]
+        successor = _successor(prefix)
+        if successor is not None:
+            bounds.append(col < successor)
+        return bounds
 
     @staticmethod
     def number_cond(col: Any, op: str, value: float) -> Any:
@@ -136,6 +152,11 @@ class Compiler:
 
     def cond(self, node: Node) -> Any:
         runs = t.runs.c
+        if isinstance(node, BoolOp) and node.op == "OR" and all(map(_drives, node.items)):
+            # one list of run ids from each comparison's index: the runs are then probed by id
+            # (``drives_search``) instead of testing every run of the experiments
+            either = sa.union_all(*(self.key_runs(item) for item in node.items))  # type: ignore[arg-type]
+            return runs.run_id.in_(either)
         if isinstance(node, BoolOp):
             parts = [self.cond(item) for item in node.items]
             return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
@@ -158,8 +179,7 @@ class Compiler:
             if node.op == "!=":  # NaN differs from everything; negations check each run
                 cond = sa.or_(lm.c.value != node.value, lm.c.special == 1)
                 return sa.exists().where(lm.c.run_id == runs.run_id, lm.c.key == node.key, cond)
-            cond = self.number_cond(lm.c.value, node.op, node.value)  # type: ignore[arg-type]
-            return runs.run_id.in_(sa.select(lm.c.run_id).where(lm.c.key == node.key, cond))
+            return runs.run_id.in_(self.key_runs(node))
         table = (t.params if node.kind == PARAM else t.tags).alias()
         mine = sa.and_(table.c.run_id == runs.run_id, table.c.key == node.key)
         if node.op == "IS NULL":
@@ -170,7 +190,16 @@ class Compiler:
         if node.op in NEGATIVE_OPS:
             return sa.exists().where(mine, cond)
         # a positive condition reads the (key, value) index and yields few runs
-        return runs.run_id.in_(sa.select(table.c.run_id).where(table.c.key == node.key, cond))
+        return runs.run_id.in_(self.key_runs(node))
+
+    def key_runs(self, node: Comparison) -> Any:
+        """The ids of the runs a positive key comparison holds for, read from its index."""
+        table = {METRIC: t.latest_metrics, PARAM: t.params}.get(node.kind, t.tags).alias()
+        if node.kind == METRIC:
+            cond = self.number_cond(table.c.value, node.op, node.value)  # type: ignore[arg-type]
+        else:
+            cond = self.text_cond(table.c.value, node.op, node.value)
+        return sa.select(table.c.run_id).where(table.c.key == node.key, cond)
 
     def driver(self, node: Comparison) -> tuple[Any, Any]:
         """``(alias, on)``: a positive key comparison as an inner join to its table.
@@ -190,6 +219,28 @@ class Compiler:
 NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
 
 
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (``None``: no bound)."""
+    while prefix:
+        code = ord(prefix[-1]) + 1
+        if code == 0xD800:  # surrogates are no text: the next character is U+E000
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:-1] + chr(code)
+        prefix = prefix[:-1]
+    return None
+
+
+def _drives(node: Node) -> bool:
+    """A positive comparison on a key: its ``(key, value)`` index lists the runs it holds for."""
+    return (
+        isinstance(node, Comparison)
+        and node.kind not in (ATTR, DATASET)
+        and node.op not in NEGATIVE_OPS
+        and node.op != "IS NOT NULL"
+    )
+
+
 def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
     instead of tested, see :meth:`Compiler.driver`) and the conditions left besides it."""
@@ -197,12 +248,8 @@ def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
         return None, None
     items: tuple[Node, ...] = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     for i, item in enumerate(items):
-        if (
-            isinstance(item, Comparison)
-            and item.kind not in (ATTR, DATASET)
-            and item.op not in NEGATIVE_OPS
-            and item.op != "IS NOT NULL"
-        ):
+        if _drives(item):
+            assert isinstance(item, Comparison)
             rest = items[:i] + items[i + 1 :]
             return item, (None if not rest else rest[0] if len(rest) == 1 else BoolOp("AND", rest))
     return None, node
@@ -218,7 +265,8 @@ def drives_search(node: Node | None) -> bool:
         return False
     items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     return any(
-        isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS
+        (isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS)
+        or (isinstance(item, BoolOp) and item.op == "OR" and all(map(_drives, item.items)))
         for item in items
     )
 
@@ -395,8 +443,8 @@ def _by_metric_index(
     """
     if filter_string or run_ids is not None or text or not order_by:
         return False
-    first = parse_order_by([order_by[0]])[0]
-    return first.kind == METRIC
+    order = parse_order_by(list(order_by))  # every key checked, as the general path does
+    return bool(order) and order[0].kind == METRIC
 
 
 def _numbers_then_rest(
