@@ -317,6 +317,12 @@ def _main_query(
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
         on = sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key)
         if i == 0 and part == "numbers":  # NaN is stored as NULL: the index holds the numbers in order
+            if dialect == "sqlite":
+                # ``|| ''`` takes the metric's primary key out of the join, so the planner walks
+                # the (key, value) index in order and stops at the limit; with statistics it
+                # would rather scan every run and sort, not counting on the early stop
+                own_id = table.c.run_id + sa.literal_column("''", sa.String)
+                on = sa.and_(own_id == r.c.run_id, table.c.key == key.key)
             source = source.join(table, sa.and_(on, table.c.value.is_not(None)))
             ordering.append(table.c.value.desc() if key.descending else table.c.value.asc())
             continue
