@@ -119,3 +119,78 @@ def test_top_runs_by_a_metric_and_a_second_key(big: Any) -> None:
     got = store.search_runs([exp], order_by=["metrics.m9 DESC", "params.p2"], max_results=300).run_ids
     everything = store.search_runs([exp], "attributes.run_name != ''", ["metrics.m9 DESC", "params.p2"])
     assert got == everything.run_ids[:300]  # a filter takes the general path: same order
+
+
+# LIKE 'prefix%' reads the index between the prefix and its successor: values at the edges
+# (U+10FFFF has no successor; U+D7FF's is U+E000, past the surrogates)
+EDGE_VALUES = [
+    "a",
+    "ab",
+    "ab\U0010ffff",
+    "ab\U0010ffffz",
+    "ac",
+    "a\ud7ff",
+    "a\ud7ffx",
+    "a\ue000",
+    "b",
+    "",
+    "_x",
+    "%",
+]
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, str]]:
+    store = open_store(str(Path(tmp_path_factory.mktemp("edges")) / "store"))
+    exp = store.create_experiment("edges")
+    for i, value in enumerate(EDGE_VALUES):
+        run_id = store.create_run(exp, run_name=f"r{i}", start_time=i).run_id
+        store.log_batch(run_id, params={"p": value}, tags={"t": value})
+    store.flush()
+    yield store, exp
+    store.close()
+    close_shared_stores()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "a%",
+        "ab%",
+        "ab\U0010ffff%",
+        "ab\U0010ffff",
+        "a_",
+        "%b",
+        "\ue000%",
+        "a\ue000%",
+        "a\ud7ff%",
+        "%",
+        "_%",
+        "b",
+    ],
+)
+@pytest.mark.parametrize("kind", ["params", "tags"])
+def test_like_prefix_range_keeps_every_match(edges: Any, pattern: str, kind: str) -> None:
+    store, exp = edges
+    from mlnb.store.like import like
+
+    result = store.search_runs([exp], f"{kind}.{'p' if kind == 'params' else 't'} LIKE '{pattern}'")
+    column = result.params.get("p") if kind == "params" else result.tags.get("t")
+    got = sorted(column or [])
+    expected = sorted(v for v in EDGE_VALUES if like(v, pattern, False))
+    assert got == expected
+
+
+def test_or_of_indexed_comparisons_matches_a_plain_read(big: Any) -> None:
+    store, exp, runs = big
+    result = store.search_runs([exp], "metrics.m4 > 0.98 OR params.p1 = 'v3' OR metrics.m3 < 0.01")
+    expected = {
+        rid
+        for rid, run in runs.items()
+        if run.data.metrics.get("m4", -1) > 0.98
+        or run.data.params.get("p1") == "v3"
+        or run.data.metrics.get("m3", 2) < 0.01
+    }
+    assert len(result.run_ids) == len(set(result.run_ids))
+    assert set(result.run_ids) == expected
+    _check_details(runs, result)
