@@ -49,7 +49,7 @@ _first = itemgetter(0)
 
 # runs whose details one SQLite read fetches: each batch probes the primary keys of its runs,
 # so the cost follows the rows returned, never the size of the experiment
-READ_BATCH = 1000
+READ_BATCH = 100
 
 Columns = dict[str, list[Any]]
 
@@ -100,8 +100,13 @@ def read_details(
         batch = READ_BATCH
         if len(run_ids) <= batch:
             return _read_json(conn, run_ids)
-        parts = [_read_json(conn, run_ids[i : i + batch]) for i in range(0, len(run_ids), batch)]
-        return _joined(parts, [min(batch, len(run_ids) - i) for i in range(0, len(run_ids), batch)])
+        # the batches in run id order: each probes one stretch of the primary keys (pages the
+        # batch before it mostly left in the cache); the columns go back to search order at the end
+        n = len(run_ids)
+        by_id = sorted(range(n), key=run_ids.__getitem__)
+        ids = [run_ids[i] for i in by_id]
+        parts = [_read_json(conn, ids[i : i + batch], as_lists=False) for i in range(0, n, batch)]
+        return _permuted(_joined(parts, [min(batch, n - i) for i in range(0, n, batch)]), _inverse(by_id))
     return (*_read_rows(conn, dialect, run_ids), None)
 
 
@@ -117,8 +122,42 @@ def _joined(
             import numpy as np
 
             block = np.concatenate(blocks, axis=1)
-    params, metrics, tags = (_joined_columns([part[k] for part in parts], sizes) for k in range(3))
+    params, tags = (_joined_columns([part[k] for part in parts], sizes) for k in (0, 2))
+    if block is not None:
+        metrics: Columns = dict.fromkeys(parts[0][1])  # the values are the block's
+    else:
+        metrics = _joined_columns([_metric_lists(part) for part in parts], sizes)
     return params, metrics, tags, block
+
+
+def _permuted(
+    details: tuple[Columns, Columns, Columns, Any], take: list[int]
+) -> tuple[Columns, Columns, Columns, Any]:
+    """``details`` with run ``take[i]`` at place ``i``."""
+    import numpy as np
+
+    index = np.asarray(take, dtype=np.intp)
+
+    def permuted(columns: Columns) -> Columns:
+        out: Columns = {}
+        for key, values in columns.items():
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            out[key] = column[index].tolist()
+        return out
+
+    params, metrics, tags, block = details
+    if block is not None:
+        block = block[:, index]
+        metrics = dict(zip(metrics, block.tolist(), strict=True))
+    else:
+        metrics = permuted(metrics)
+    return permuted(params), metrics, permuted(tags), block
+
+
+def _metric_lists(part: tuple[Columns, Columns, Columns, Any]) -> Columns:
+    _, metrics, _, block = part
+    return metrics if block is None else dict(zip(metrics, block.tolist(), strict=True))
 
 
 def _joined_columns(parts: list[Columns], sizes: list[int]) -> Columns:
@@ -173,7 +212,11 @@ def _json_statements() -> tuple[CompiledStatement, CompiledStatement]:
     return CompiledStatement(doc, sqlite), CompiledStatement(values, sqlite)
 
 
-def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns, Any]:
+def _read_json(
+    conn: sa.Connection, run_ids: list[str], as_lists: bool = True
+) -> tuple[Columns, Columns, Columns, Any]:
+    """The details of ``run_ids`` in two statements; without ``as_lists``, metrics read as a
+    block come back as that block alone (their columns map each key to ``None``)."""
     n = len(run_ids)
     doc_stmt, values_stmt = _json_statements()
     bound = _dumps(run_ids)
@@ -190,7 +233,8 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
     by_id = sorted(range(n), key=run_ids.__getitem__)  # the runs in the order of their values
     block = _metric_block(key_runs, by_id, rows)
     if block is not None:
-        metrics = dict(zip(sorted(key_runs[0]), block.tolist(), strict=True))
+        keys = sorted(key_runs[0])
+        metrics = dict(zip(keys, block.tolist(), strict=True)) if as_lists else dict.fromkeys(keys)
     else:
         metrics = _metric_columns(key_runs, by_id, list(map(_first, rows)))
     return _columns(params_runs), metrics, _columns(tags_runs), block
