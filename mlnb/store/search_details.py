@@ -124,7 +124,7 @@ def _joined(
             block = np.concatenate(blocks, axis=1)
     params, tags = (_joined_columns([part[k] for part in parts], sizes) for k in (0, 2))
     if block is not None:
-        metrics: Columns = dict.fromkeys(parts[0][1])  # the values are the block's
+        metrics: Columns = {key: [] for key in parts[0][1]}  # the values are the block's
     else:
         metrics = _joined_columns([_metric_lists(part) for part in parts], sizes)
     return params, metrics, tags, block
@@ -216,7 +216,7 @@ def _read_json(
     conn: sa.Connection, run_ids: list[str], as_lists: bool = True
 ) -> tuple[Columns, Columns, Columns, Any]:
     """The details of ``run_ids`` in two statements; without ``as_lists``, metrics read as a
-    block come back as that block alone (their columns map each key to ``None``)."""
+    block come back as that block alone (their columns map each key to an empty list)."""
     n = len(run_ids)
     doc_stmt, values_stmt = _json_statements()
     bound = _dumps(run_ids)
@@ -234,7 +234,7 @@ def _read_json(
     block = _metric_block(key_runs, by_id, rows)
     if block is not None:
         keys = sorted(key_runs[0])
-        metrics = dict(zip(keys, block.tolist(), strict=True)) if as_lists else dict.fromkeys(keys)
+        metrics = dict(zip(keys, block.tolist(), strict=True)) if as_lists else {key: [] for key in keys}
     else:
         metrics = _metric_columns(key_runs, by_id, list(map(_first, rows)))
     return _columns(params_runs), metrics, _columns(tags_runs), block
