@@ -41,7 +41,6 @@ from mlnb.store.search_details import bind_list, ids_in, read_details, sql_diale
 _logger = logging.getLogger(__name__)
 
 
-
 # Plain-text search (the sidebar's search box when the text is not a filter): a run matches
 # when its name or the value of one of its user tags (not ``mlflow.*``/``mlnb.*``) contains
 # the text, case-insensitively.  Bound as a LIKE pattern with ``\`` escaping ``%`` and ``_``.
@@ -82,7 +81,6 @@ ARTIFACT_ROOT = "mlnb_artifact_root"
 _DATASET_COLUMNS = {"name": "name", "digest": "digest", "context": "role"}
 
 
-
 def run_column(key: str) -> sa.ColumnElement[Any]:
     r = t.runs.c
     if key == "artifact_uri":
@@ -116,7 +114,7 @@ class Compiler:
         if op == "!=":
             return col != value
         if op == "LIKE":
-            return self.like(col, value, False)
+            return sa.and_(self.like(col, value, False), *self.prefix_range(col, value))
         if op == "ILIKE":
             return self.like(col, value, True)
         if op == "IN":
@@ -124,6 +122,22 @@ class Compiler:
         if op == "NOT IN":
             return col.not_in(list(value))
         raise AssertionError(op)
+
+    def prefix_range(self, col: Any, pattern: str) -> list[Any]:
+        """``col >= prefix AND col < successor``: what every value matching the case-sensitive
+        LIKE ``pattern`` satisfies, where ``prefix`` is the pattern's text before its first
+        wildcard, so that the ``(key, value)`` index reads only that range (SQLite compares
+        text by code point, as the prefix bounds assume; PostgreSQL's collation may not)."""
+        prefix = pattern[
+            : min((i for i in (pattern.find("%"), pattern.find("_")) if i >= 0), default=len(pattern))
+        ]
+        if self.dialect != "sqlite" or not prefix:
+            return []
+        bounds = [col >= prefix]
+        successor = _successor(prefix)
+        if successor is not None:
+            bounds.append(col < successor)
+        return bounds
 
     @staticmethod
     def number_cond(col: Any, op: str, value: float) -> Any:
@@ -138,6 +152,11 @@ class Compiler:
 
     def cond(self, node: Node) -> Any:
         runs = t.runs.c
+        if isinstance(node, BoolOp) and node.op == "OR" and all(map(_drives, node.items)):
+            # one list of run ids from each comparison's index: the runs are then probed by id
+            # (``drives_search``) instead of testing every run of the experiments
+            either = sa.union_all(*(self.key_runs(item) for item in node.items))  # type: ignore[arg-type]
+            return runs.run_id.in_(either)
         if isinstance(node, BoolOp):
             parts = [self.cond(item) for item in node.items]
             return sa.and_(*parts) if node.op == "AND" else sa.or_(*parts)
@@ -160,8 +179,7 @@ class Compiler:
             if node.op == "!=":  # NaN differs from everything; negations check each run
                 cond = sa.or_(lm.c.value != node.value, lm.c.special == 1)
                 return sa.exists().where(lm.c.run_id == runs.run_id, lm.c.key == node.key, cond)
-            cond = self.number_cond(lm.c.value, node.op, node.value)  # type: ignore[arg-type]
-            return runs.run_id.in_(sa.select(lm.c.run_id).where(lm.c.key == node.key, cond))
+            return runs.run_id.in_(self.key_runs(node))
         table = (t.params if node.kind == PARAM else t.tags).alias()
         mine = sa.and_(table.c.run_id == runs.run_id, table.c.key == node.key)
         if node.op == "IS NULL":
@@ -172,7 +190,16 @@ class Compiler:
         if node.op in NEGATIVE_OPS:
             return sa.exists().where(mine, cond)
         # a positive condition reads the (key, value) index and yields few runs
-        return runs.run_id.in_(sa.select(table.c.run_id).where(table.c.key == node.key, cond))
+        return runs.run_id.in_(self.key_runs(node))
+
+    def key_runs(self, node: Comparison) -> Any:
+        """The ids of the runs a positive key comparison holds for, read from its index."""
+        table = {METRIC: t.latest_metrics, PARAM: t.params}.get(node.kind, t.tags).alias()
+        if node.kind == METRIC:
+            cond = self.number_cond(table.c.value, node.op, node.value)  # type: ignore[arg-type]
+        else:
+            cond = self.text_cond(table.c.value, node.op, node.value)
+        return sa.select(table.c.run_id).where(table.c.key == node.key, cond)
 
     def driver(self, node: Comparison) -> tuple[Any, Any]:
         """``(alias, on)``: a positive key comparison as an inner join to its table.
@@ -192,6 +219,28 @@ class Compiler:
 NEGATIVE_OPS = {"!=", "NOT IN", "IS NULL"}
 
 
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (``None``: no bound)."""
+    while prefix:
+        code = ord(prefix[-1]) + 1
+        if code == 0xD800:  # surrogates are no text: the next character is U+E000
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:-1] + chr(code)
+        prefix = prefix[:-1]
+    return None
+
+
+def _drives(node: Node) -> bool:
+    """A positive comparison on a key: its ``(key, value)`` index lists the runs it holds for."""
+    return (
+        isinstance(node, Comparison)
+        and node.kind not in (ATTR, DATASET)
+        and node.op not in NEGATIVE_OPS
+        and node.op != "IS NOT NULL"
+    )
+
+
 def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
     """``(driver, rest)``: the first top-level positive key comparison of the filter (joined
     instead of tested, see :meth:`Compiler.driver`) and the conditions left besides it."""
@@ -199,12 +248,8 @@ def split_driver(node: Node | None) -> tuple[Comparison | None, Node | None]:
         return None, None
     items: tuple[Node, ...] = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     for i, item in enumerate(items):
-        if (
-            isinstance(item, Comparison)
-            and item.kind not in (ATTR, DATASET)
-            and item.op not in NEGATIVE_OPS
-            and item.op != "IS NOT NULL"
-        ):
+        if _drives(item):
+            assert isinstance(item, Comparison)
             rest = items[:i] + items[i + 1 :]
             return item, (None if not rest else rest[0] if len(rest) == 1 else BoolOp("AND", rest))
     return None, node
@@ -220,7 +265,8 @@ def drives_search(node: Node | None) -> bool:
         return False
     items = node.items if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     return any(
-        isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS
+        (isinstance(item, Comparison) and item.kind not in (ATTR, DATASET) and item.op not in NEGATIVE_OPS)
+        or (isinstance(item, BoolOp) and item.op == "OR" and all(map(_drives, item.items)))
         for item in items
     )
 
@@ -237,7 +283,11 @@ def _main_query(
     stages: tuple[str, ...],
     with_run_ids: bool,
     with_text: bool = False,
+    part: str = "all",
 ) -> CompiledStatement:
+    """The search's one statement; ``part`` splits a search ordered first by a metric in two
+    (see :func:`_by_metric_index`): ``"numbers"`` the runs with a number for that metric, read
+    in order from its ``(key, value)`` index, ``"rest"`` the others (NaN, or no such metric)."""
     node = parse_filter(filter_string)
     order = parse_order_by(list(order_by))
     compiler = Compiler(dialect)
@@ -245,7 +295,7 @@ def _main_query(
     stmt = sa.select(*(r.c[c] for c in RUN_COLUMNS)).where(r.c.lifecycle_stage.in_(list(stages)))
     if experiment_keys:
         # ``+ 0`` keeps the planner off the experiment index when a key condition can drive
-        exp_col = (r.c.experiment_id + 0) if drives_search(node) else r.c.experiment_id
+        exp_col = (r.c.experiment_id + 0) if drives_search(node) or part == "numbers" else r.c.experiment_id
         stmt = stmt.where(exp_col.in_(list(experiment_keys)))
     if with_run_ids:
         stmt = stmt.where(ids_in(r.c.run_id, dialect))
@@ -265,7 +315,20 @@ def _main_query(
             ordering += [col.is_(None), col.desc() if key.descending else col.asc()]
             continue
         table = {METRIC: t.latest_metrics, PARAM: t.params}.get(key.kind, t.tags).alias(f"o{i}")
-        source = source.outerjoin(table, sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key))
+        on = sa.and_(table.c.run_id == r.c.run_id, table.c.key == key.key)
+        if i == 0 and part == "numbers":  # NaN is stored as NULL: the index holds the numbers in order
+            if dialect == "sqlite":
+                # ``|| ''`` takes the metric's primary key out of the join, so the planner walks
+                # the (key, value) index in order and stops at the limit; with statistics it
+                # would rather scan every run and sort, not counting on the early stop
+                own_id = table.c.run_id + sa.literal_column("''", sa.String)
+                on = sa.and_(own_id == r.c.run_id, table.c.key == key.key)
+            source = source.join(table, sa.and_(on, table.c.value.is_not(None)))
+            ordering.append(table.c.value.desc() if key.descending else table.c.value.asc())
+            continue
+        source = source.outerjoin(table, on)
+        if i == 0 and part == "rest":
+            stmt = stmt.where(sa.or_(table.c.run_id.is_(None), table.c.value.is_(None)))
         ordering.append(table.c.run_id.is_(None))  # runs without the key go last
         if key.kind == METRIC:
             ordering.append(table.c.special == 1)  # NaN after every number
@@ -348,24 +411,61 @@ def search(
             return SearchResult([])
         exp_keys += tuple(named)
     stage_keys = tuple(stages)
-    main = _main_query(
-        dialect,
-        exp_keys,
-        filter_string,
-        tuple(order_by),
-        max_results,
-        stage_keys,
-        run_ids is not None,
-        bool(text),
-    )
     bound = {"mlnb_ids": bind_list(dialect, run_ids)} if run_ids is not None else {}
     if text:
         bound[TEXT] = text_pattern(text)
     if filter_string and "artifact_uri" in filter_string:
         bound[ARTIFACT_ROOT] = artifact_root
-    result = SearchResult(main.rows(conn, **bound))
+    if _by_metric_index(filter_string, order_by, run_ids, text):
+        result = SearchResult(_numbers_then_rest(conn, dialect, exp_keys, order_by, max_results, stage_keys))
+    else:
+        main = _main_query(
+            dialect,
+            exp_keys,
+            filter_string,
+            tuple(order_by),
+            max_results,
+            stage_keys,
+            run_ids is not None,
+            bool(text),
+        )
+        result = SearchResult(main.rows(conn, **bound))
     if result.rows and details:
         result.params, result.metrics, result.tags, result.metric_block = read_details(
-            conn, dialect, result.run_ids, exp_keys, stage_keys
+            conn, dialect, result.run_ids
         )
     return result
+
+
+def _by_metric_index(
+    filter_string: str | None, order_by: Sequence[str], run_ids: Sequence[str] | None, text: str | None
+) -> bool:
+    """Whether the search is top runs by a metric: ordered first by a metric, with no filter.
+
+    Then the runs with a number for that metric come first, in the order of the metric's
+    ``(key, value)`` index: walking it from the right end and stopping after ``max_results``
+    runs reads about as many rows as the search returns, where sorting every run of the
+    experiments reads them all.
+    """
+    if filter_string or run_ids is not None or text or not order_by:
+        return False
+    order = parse_order_by(list(order_by))  # every key checked, as the general path does
+    return bool(order) and order[0].kind == METRIC
+
+
+def _numbers_then_rest(
+    conn: sa.Connection,
+    dialect: str,
+    exp_keys: tuple[int, ...],
+    order_by: Sequence[str],
+    max_results: int,
+    stages: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """The runs with a number for the first order key, then (when fewer than ``max_results``)
+    the others in their own order: MLflow's order puts NaN after every number and the runs
+    without the metric last, so the two parts laid end to end are the whole order."""
+    args = (dialect, exp_keys, None, tuple(order_by), max_results, stages, False, False)
+    rows = _main_query(*args, part="numbers").rows(conn)
+    if len(rows) < max_results:
+        rows += _main_query(*args, part="rest").rows(conn)[: max_results - len(rows)]
+    return rows

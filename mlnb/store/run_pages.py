@@ -136,11 +136,7 @@ def search_page(
         more = len(rows) > max_results
         rows = rows[:max_results]
         ids = [row.run_id for row in rows]
-        params, metrics, tags, _ = (
-            read_details(conn, store.dialect, ids, tuple(exp_keys), tuple(stages))
-            if ids
-            else ({}, {}, {}, None)
-        )
+        params, metrics, tags, _ = read_details(conn, store.dialect, ids) if ids else ({}, {}, {}, None)
     n = len(_INFO_COLUMNS)
     base = store.artifact_root.as_uri() + "/"  # run_dir(run_id).as_uri() without a Path per run
     runs = []

@@ -1,15 +1,16 @@
 """Params, tags and latest metrics of the runs a search matched, laid out as aligned columns.
 
-Two ways, both without a runs × params × metrics × tags join:
+Always by run id, never scanning the searched experiments, so the cost follows the rows a
+search returns whatever the size of the experiment; and never a runs × params × metrics × tags
+join:
 
-* **SQLite, up to a few thousand runs** (the common case): one statement returns one row of
-  JSON — for each matched run, in order, its params object, its tags object and the list of
-  its metric keys — and a second returns the metric values alone, one per row, ordered by run
-  then key.  Metric values stay SQL ``REAL`` (SQLite's JSON text keeps 15 digits, not all 17)
-  and every other cell arrives in one string, which costs far less than thousands of rows of
-  three or four cells each.
-* **PostgreSQL, or many matched runs**: one flat ``(run_id, key, value)`` read per table, by
-  run id, or scanning the searched experiments when that is cheaper than probing each run.
+* **SQLite**: in batches of :data:`READ_BATCH` runs, one statement returns one row of JSON —
+  for each run of the batch, in order, its params object, its tags object and the list of its
+  metric keys — and a second returns the metric values alone, one per row, ordered by run then
+  key.  Each run is a probe of the primary keys.  Metric values stay SQL ``REAL`` (SQLite's
+  JSON text keeps 15 digits, not all 17) and every other cell arrives in one string, which
+  costs far less than thousands of rows of three or four cells each.
+* **PostgreSQL**: one flat ``(run_id, key, value)`` read per table, by run id.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ except ImportError:  # pragma: no cover - orjson is a dependency; keep working w
     def _dumps(values: list[str]) -> str:
         return json.dumps(values)
 
+
 _first = itemgetter(0)
 
-SCAN_ABOVE = 2000  # matched runs above which the row reads scan the scope instead of probing
+# runs whose details one SQLite read fetches: each batch probes the primary keys of its runs,
+# so the cost follows the rows returned, never the size of the experiment
+READ_BATCH = 100
 
 Columns = dict[str, list[Any]]
 
@@ -83,11 +87,7 @@ def sql_dialect(name: str) -> sa.Dialect:
 
 
 def read_details(
-    conn: sa.Connection,
-    dialect: str,
-    run_ids: list[str],
-    experiment_keys: tuple[int, ...],
-    stages: tuple[str, ...],
+    conn: sa.Connection, dialect: str, run_ids: list[str]
 ) -> tuple[Columns, Columns, Columns, Any]:
     """``(params, metrics, tags, metric_block)`` of ``run_ids``.
 
@@ -96,10 +96,80 @@ def read_details(
     as one float64 array, a row per key in sorted key order, when they were read that way
     (every run has the same metric keys), else ``None``.
     """
-    n = len(run_ids)
-    if dialect == "sqlite" and n <= SCAN_ABOVE:
-        return _read_json(conn, run_ids)
-    return (*_read_rows(conn, dialect, run_ids, n > SCAN_ABOVE, experiment_keys, stages), None)
+    if dialect == "sqlite":
+        batch = READ_BATCH
+        if len(run_ids) <= batch:
+            return _read_json(conn, run_ids)
+        # the batches in run id order: each probes one stretch of the primary keys (pages the
+        # batch before it mostly left in the cache); the columns go back to search order at the end
+        n = len(run_ids)
+        by_id = sorted(range(n), key=run_ids.__getitem__)
+        ids = [run_ids[i] for i in by_id]
+        parts = [_read_json(conn, ids[i : i + batch], as_lists=False) for i in range(0, n, batch)]
+        return _permuted(_joined(parts, [min(batch, n - i) for i in range(0, n, batch)]), _inverse(by_id))
+    return (*_read_rows(conn, dialect, run_ids), None)
+
+
+def _joined(
+    parts: list[tuple[Columns, Columns, Columns, Any]], sizes: list[int]
+) -> tuple[Columns, Columns, Columns, Any]:
+    """The details of consecutive batches of runs as the details of all of them."""
+    blocks = [part[3] for part in parts]
+    block = None
+    if all(b is not None for b in blocks):
+        keys = list(parts[0][1])
+        if all(list(part[1]) == keys for part in parts):
+            import numpy as np
+
+            block = np.concatenate(blocks, axis=1)
+    params, tags = (_joined_columns([part[k] for part in parts], sizes) for k in (0, 2))
+    if block is not None:
+        metrics: Columns = {key: [] for key in parts[0][1]}  # the values are the block's
+    else:
+        metrics = _joined_columns([_metric_lists(part) for part in parts], sizes)
+    return params, metrics, tags, block
+
+
+def _permuted(
+    details: tuple[Columns, Columns, Columns, Any], take: list[int]
+) -> tuple[Columns, Columns, Columns, Any]:
+    """``details`` with run ``take[i]`` at place ``i``."""
+    import numpy as np
+
+    index = np.asarray(take, dtype=np.intp)
+
+    def permuted(columns: Columns) -> Columns:
+        out: Columns = {}
+        for key, values in columns.items():
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            out[key] = column[index].tolist()
+        return out
+
+    params, metrics, tags, block = details
+    if block is not None:
+        block = block[:, index]
+        metrics = dict(zip(metrics, block.tolist(), strict=True))
+    else:
+        metrics = permuted(metrics)
+    return permuted(params), metrics, permuted(tags), block
+
+
+def _metric_lists(part: tuple[Columns, Columns, Columns, Any]) -> Columns:
+    _, metrics, _, block = part
+    return metrics if block is None else dict(zip(metrics, block.tolist(), strict=True))
+
+
+def _joined_columns(parts: list[Columns], sizes: list[int]) -> Columns:
+    keys = dict.fromkeys(chain.from_iterable(parts))
+    out: Columns = {}
+    for key in keys:
+        column: list[Any] = []
+        for part, size in zip(parts, sizes, strict=True):
+            values = part.get(key)
+            column += [None] * size if values is None else values
+        out[key] = column
+    return out
 
 
 # --- SQLite: one JSON row + one column of metric values --------------------------------------------
@@ -142,7 +212,11 @@ def _json_statements() -> tuple[CompiledStatement, CompiledStatement]:
     return CompiledStatement(doc, sqlite), CompiledStatement(values, sqlite)
 
 
-def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Columns, Columns, Any]:
+def _read_json(
+    conn: sa.Connection, run_ids: list[str], as_lists: bool = True
+) -> tuple[Columns, Columns, Columns, Any]:
+    """The details of ``run_ids`` in two statements; without ``as_lists``, metrics read as a
+    block come back as that block alone (their columns map each key to an empty list)."""
     n = len(run_ids)
     doc_stmt, values_stmt = _json_statements()
     bound = _dumps(run_ids)
@@ -150,7 +224,7 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
     per_run = [_loads(params_doc), _loads(tags_doc), _loads(keys_doc)]
     positions = _loads(positions)
     if any(len(docs) != n for docs in per_run):  # never expected: every run yields {} or []
-        return (*_read_rows(conn, "sqlite", run_ids, False, (), ()), None)
+        return (*_read_rows(conn, "sqlite", run_ids), None)
     if positions != list(range(n)):  # SQLite visits json_each in array order; never rely on it blindly
         order = sorted(range(n), key=positions.__getitem__)
         per_run = [[docs[i] for i in order] for docs in per_run]
@@ -159,7 +233,8 @@ def _read_json(conn: sa.Connection, run_ids: list[str]) -> tuple[Columns, Column
     by_id = sorted(range(n), key=run_ids.__getitem__)  # the runs in the order of their values
     block = _metric_block(key_runs, by_id, rows)
     if block is not None:
-        metrics = dict(zip(sorted(key_runs[0]), block.tolist(), strict=True))
+        keys = sorted(key_runs[0])
+        metrics = dict(zip(keys, block.tolist(), strict=True)) if as_lists else {key: [] for key in keys}
     else:
         metrics = _metric_columns(key_runs, by_id, list(map(_first, rows)))
     return _columns(params_runs), metrics, _columns(tags_runs), block
@@ -230,44 +305,25 @@ def _inverse(permutation: list[int]) -> list[int]:
     return inverse
 
 
-# --- row reads: PostgreSQL, and searches that matched many runs ----------------------------------
-@lru_cache(maxsize=64)
-def _rows_query(
-    dialect: str, kind: str, scan: bool, experiment_keys: tuple[int, ...], stages: tuple[str, ...]
-) -> CompiledStatement:
-    """Params, tags or latest metrics of the matched runs: by id, or by scanning the scope."""
+# --- row reads: PostgreSQL ------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _rows_query(dialect: str, kind: str) -> CompiledStatement:
+    """Params, tags or latest metrics of the matched runs, by run id."""
     table = {"params": t.params, "tags": t.tags}.get(kind, t.latest_metrics)
     cols = [table.c.run_id, table.c.key, table.c.value]
     if table is t.latest_metrics:
         cols.append(table.c.special)
-    if scan:
-        # many runs: read the rows of the searched experiments in one scan and skip the runs
-        # not matched; cheaper than probing the index once per run id
-        r = t.runs
-        scope = sa.select(r.c.run_id).where(r.c.lifecycle_stage.in_(list(stages)))
-        if experiment_keys:
-            scope = scope.where(r.c.experiment_id.in_(list(experiment_keys)))
-        wanted = table.c.run_id.in_(scope)
-    else:
-        wanted = ids_in(table.c.run_id, dialect)
-    return CompiledStatement(sa.select(*cols).where(wanted), sql_dialect(dialect))
+    return CompiledStatement(sa.select(*cols).where(ids_in(table.c.run_id, dialect)), sql_dialect(dialect))
 
 
-def _read_rows(
-    conn: sa.Connection,
-    dialect: str,
-    run_ids: list[str],
-    scan: bool,
-    experiment_keys: tuple[int, ...],
-    stages: tuple[str, ...],
-) -> tuple[Columns, Columns, Columns]:
+def _read_rows(conn: sa.Connection, dialect: str, run_ids: list[str]) -> tuple[Columns, Columns, Columns]:
     position = {rid: i for i, rid in enumerate(run_ids)}
     n = len(run_ids)
-    bound = {} if scan else {"mlnb_ids": bind_list(dialect, run_ids)}
+    bound = {"mlnb_ids": bind_list(dialect, run_ids)}
     out: list[Columns] = []
     for kind in ("params", "metrics", "tags"):
         target: Columns = {}
-        for row in _rows_query(dialect, kind, scan, experiment_keys, stages).rows(conn, **bound):
+        for row in _rows_query(dialect, kind).rows(conn, **bound):
             i = position.get(row[0])
             if i is None:
                 continue

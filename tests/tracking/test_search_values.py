@@ -118,7 +118,7 @@ def test_json_and_row_reads_agree(store: Any) -> None:
     ids = list(mlnb.search_runs(order_by=["metrics.m DESC"])["run_id"])
     with get_store().reading() as conn:
         by_json = search_details._read_json(conn, ids)[:3]
-        by_rows = search_details._read_rows(conn, "sqlite", ids, False, (), ("active",))
+        by_rows = search_details._read_rows(conn, "sqlite", ids)
     for got, expected in zip(by_json, by_rows, strict=True):
         assert got.keys() == expected.keys()
         for key in expected:
