@@ -83,7 +83,9 @@ def _rows(store: SqlBackend, exp_key: int, chunk: list[BulkRun], ids: list[str])
     out = WriteBuffer()
     for run in chunk:
         if run.status not in RunStatus.TERMINAL:
-            raise InvalidParameter(f"a loaded run ends as one of {', '.join(RunStatus.TERMINAL)}, not {run.status!r}")
+            raise InvalidParameter(
+                f"a loaded run ends as one of {', '.join(RunStatus.TERMINAL)}, not {run.status!r}"
+            )
         run_id = new_run_id()
         ts = now_ms()
         name = check_text(run.name, "run name")
