@@ -99,7 +99,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     store.close()
 
 
-def _best_time(call: Callable[[], int], repeat: int = 5) -> tuple[float, int]:
+def _best_time(call: Callable[[], int], repeat: int = 3) -> tuple[float, int]:
     """The fastest of ``repeat`` calls (after one untimed), and the rows it returned."""
     rows = call()
     best = float("inf")
@@ -149,7 +149,10 @@ def test_search_time_follows_the_rows_it_returns(big: dict[str, Any], matched: i
 
 @pytest.mark.xfail(
     strict=True,
-    reason="PLACEHOLDER",
+    reason=(
+        "the database takes 186-192 bytes per logged value today (10,000-100,000 runs, "
+        "benchmarks/bench_scale.py; MLflow 299): the compact database of the issue is a later step"
+    ),
 )
 def test_bytes_per_logged_value(big: dict[str, Any]) -> None:
     per_value = big["bytes_per_value"]
