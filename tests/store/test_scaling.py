@@ -150,7 +150,7 @@ def test_search_time_follows_the_rows_it_returns(big: dict[str, Any], matched: i
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the database takes 186-192 bytes per logged value today (10,000-100,000 runs, "
+        "the database takes 186-194 bytes per logged value today (10,000-1,000,000 runs, "
         "benchmarks/bench_scale.py; MLflow 299): the compact database of the issue is a later step"
     ),
 )
