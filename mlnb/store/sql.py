@@ -51,7 +51,16 @@ if TYPE_CHECKING:
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-_FLUSH_AT = 5000  # buffered metric points that force a flush
+# Buffered rows that force a flush before MLNB_FLUSH_INTERVAL is up.  A flush rewrites every
+# index page it touches (the tails of the params' (key, value) groups, the right edges of the
+# tables clustered by run id) into the WAL once: with 5,000 rows (~200 runs) a run cost 12 WAL
+# pages on a 10,000-run store and 18 on a 90,000-run one; with 50,000, 3 and 8
+# (benchmarks/bench_scale.py, docs/benchmarks.md "Scale").
+_FLUSH_AT = 50_000
+# The page cache of a connection, KiB (SQLite's default is 2 MB): a flush dirties thousands of
+# pages across the (key, value) indexes, and a transaction whose dirty pages outgrow the cache
+# spills them to the WAL half-way and reads them back.
+CACHE_KIB = 64 * 1024
 # Reads map the database file: a search touches pages of several tables for thousands of runs,
 # more than SQLite's default 2 MB page cache holds, and mapped pages are read without a copy.
 MMAP_BYTES = 1 << 30
@@ -117,6 +126,7 @@ class SqlStore(ExperimentsMixin, RunsMixin, RunRecordsMixin, BrowsingMixin, Buff
                 if str(mode).lower() != "wal":
                     warnings.warn(f"mlnb store could not switch to WAL (mode {mode})", stacklevel=2)
                 cur.execute("PRAGMA synchronous = NORMAL")
+                cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
                 cur.close()
